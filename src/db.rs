@@ -1,0 +1,69 @@
+//! Database plumbing shared by every command: opening a connection and quoting identifiers.
+//!
+//! `quote_ident` is the one way a name reaches SQL text; values always travel as `$n`
+//! parameters. Nothing here knows about migrations.
+
+use anyhow::{Context, Result};
+use postgres::Client;
+
+use crate::conninfo::ConnInfo;
+
+/// Opens a connection described by a libpq-style connection string (URL or `key=value`).
+/// The error names the target with its password masked.
+pub fn connect(conninfo: &str) -> Result<Client> {
+    let info = ConnInfo::parse(conninfo)?;
+    info.connect()
+}
+
+/// Quotes an identifier the way PostgreSQL's `quote_ident` does, always: `a"b` -> `"a""b"`.
+/// Quoting every name keeps case and reserved words exactly as given.
+pub fn quote_ident(name: &str) -> String {
+    let mut quoted = String::with_capacity(name.len() + 2);
+    quoted.push('"');
+    for c in name.chars() {
+        if c == '"' {
+            quoted.push('"');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// Fills a SQL template's `{schema}` placeholders with the quoted schema name. The only place
+/// where a name is put into SQL text, and always through [`quote_ident`].
+pub fn with_schema(template: &str, schema: &str) -> String {
+    template.replace("{schema}", &quote_ident(schema))
+}
+
+/// Runs `sql` and returns the single text column of its single row, for small lookups.
+pub fn query_text(client: &mut Client, sql: &str) -> Result<String> {
+    let row = client
+        .query_one(sql, &[])
+        .with_context(|| format!("running `{sql}`"))?;
+    Ok(row.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_ident_doubles_quotes_and_keeps_case() {
+        assert_eq!(quote_ident("simple"), "\"simple\"");
+        assert_eq!(quote_ident("MixedCase"), "\"MixedCase\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_ident(""), "\"\"");
+    }
+
+    #[test]
+    fn with_schema_quotes_every_placeholder() {
+        assert_eq!(
+            with_schema(
+                "CREATE SCHEMA {schema}; SELECT 1 FROM {schema}.t",
+                "we\"ird"
+            ),
+            "CREATE SCHEMA \"we\"\"ird\"; SELECT 1 FROM \"we\"\"ird\".t"
+        );
+    }
+}

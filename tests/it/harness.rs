@@ -1,0 +1,186 @@
+//! Shared test harness: one PostgreSQL server per test process, one fresh database per test.
+//!
+//! The server is pgstrata's own scratch server (the code `check` uses), or the server named by
+//! `PGSTRATA_TEST_SERVER` (a `key=value` connection string without dbname) when you want to
+//! inspect what a failing test left behind. A failing test keeps its database and prints its
+//! name.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use pgstrata::db::quote_ident;
+use pgstrata::scratch::ScratchServer;
+use postgres::Client;
+
+enum Server {
+    Scratch(ScratchServer),
+    External(String),
+}
+
+impl Server {
+    fn conninfo(&self, dbname: &str) -> String {
+        match self {
+            Server::Scratch(server) => server.conninfo(dbname),
+            Server::External(base) => format!("{base} dbname={dbname}"),
+        }
+    }
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| match std::env::var("PGSTRATA_TEST_SERVER") {
+        Ok(base) if !base.trim().is_empty() => Server::External(base),
+        _ => Server::Scratch(ScratchServer::start().expect("starting the scratch server")),
+    })
+}
+
+/// A database created for one test from `template0`; dropped when the test passes, kept and
+/// named when it fails.
+pub struct TestDb {
+    pub name: String,
+    pub conninfo: String,
+}
+
+impl TestDb {
+    /// Creates a database named after the running test.
+    pub fn new() -> TestDb {
+        static SERIAL: AtomicU32 = AtomicU32::new(0);
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("test")
+            .replace("::", "_");
+        let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
+        let mut name: String = format!("t{serial}_{test}")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        name.truncate(63);
+        let mut admin = admin();
+        admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {0} WITH (FORCE); CREATE DATABASE {0} TEMPLATE template0",
+                quote_ident(&name)
+            ))
+            .expect("creating the test database");
+        let conninfo = server().conninfo(&name);
+        TestDb { name, conninfo }
+    }
+
+    pub fn connect(&self) -> Client {
+        pgstrata::db::connect(&self.conninfo).expect("connecting to the test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "test failed: database kept as {} ({}); with the scratch server it is deleted \
+                 at exit, set PGSTRATA_TEST_SERVER to keep it",
+                self.name, self.conninfo
+            );
+            return;
+        }
+        let _ = admin().batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            quote_ident(&self.name)
+        ));
+    }
+}
+
+fn admin() -> Client {
+    pgstrata::db::connect(&server().conninfo("postgres")).expect("connecting to the test server")
+}
+
+/// A temporary directory deleted on drop (kept when the test fails).
+pub struct TempDir {
+    pub path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        static SERIAL: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "pgstrata-test-{}-{}",
+            std::process::id(),
+            SERIAL.fetch_add(1, Ordering::Relaxed)
+        ));
+        fs::create_dir_all(&path).expect("creating a temporary directory");
+        TempDir { path }
+    }
+
+    /// Writes `files` (relative path, content) under the directory.
+    pub fn with_files(files: &[(&str, &str)]) -> TempDir {
+        let dir = TempDir::new();
+        for (path, content) in files {
+            dir.write(path, content);
+        }
+        dir
+    }
+
+    pub fn write(&self, relative: &str, content: &str) {
+        let path = self.path.join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, content).unwrap();
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// `tests/fixtures/<name>`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The repository root (its own migrations, rollbacks, views and snapshots).
+pub fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `pgstrata` binary with a clean environment: no DATABASE_URL, no PG* variables.
+pub fn pgstrata() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pgstrata"));
+    for (key, _) in std::env::vars_os() {
+        if let Some(key) = key.to_str() {
+            if key == "DATABASE_URL" || key.starts_with("PG") || key == "NO_COLOR" {
+                command.env_remove(key);
+            }
+        }
+    }
+    command
+}
+
+/// Runs a command and returns its output, with stdout and stderr as text.
+pub fn run(command: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.output().expect("running pgstrata");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// One text value from the first row of a query.
+pub fn query_text(client: &mut Client, sql: &str) -> String {
+    client
+        .query_one(sql, &[])
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .get(0)
+}

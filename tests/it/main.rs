@@ -1,0 +1,5 @@
+//! The integration suite: one binary, one scratch PostgreSQL server per run, one fresh
+//! database per test (see `harness`).
+
+mod harness;
+mod scratch;
