@@ -9,3 +9,4 @@ pub mod conninfo;
 pub mod db;
 pub mod interrupt;
 pub mod scratch;
+pub mod snapshot;

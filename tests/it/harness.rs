@@ -184,3 +184,64 @@ pub fn query_text(client: &mut Client, sql: &str) -> String {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
         .get(0)
 }
+
+/// Applies the migrations of the project at `dir` with version <= `to` (all when `None`),
+/// then creates its views. Panics on failure.
+///
+/// Placeholder until the runner lands: runs the files in version order with no history.
+/// The signature stays when it switches to `pgstrata`'s runner.
+pub fn up(db: &TestDb, dir: &Path, to: Option<i64>) {
+    let mut client = db.connect();
+    for (version, file) in versioned_files(&dir.join("migrations")) {
+        if to.is_some_and(|to| version > to) {
+            break;
+        }
+        let sql = fs::read_to_string(&file).unwrap();
+        client
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", file.display()));
+    }
+    let mut views: Vec<PathBuf> = fs::read_dir(dir.join("views"))
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    views.sort();
+    for view in views {
+        let sql = fs::read_to_string(&view).unwrap();
+        client
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", view.display()));
+    }
+}
+
+/// Rolls back, newest first, every applied migration with version > `to`. Panics on failure.
+///
+/// Placeholder until the runner lands (it assumes `up` applied everything before).
+pub fn down(db: &TestDb, dir: &Path, to: i64) {
+    let mut client = db.connect();
+    let mut files = versioned_files(&dir.join("rollbacks"));
+    files.reverse();
+    for (version, file) in files {
+        if version <= to {
+            break;
+        }
+        let sql = fs::read_to_string(&file).unwrap();
+        client
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", file.display()));
+    }
+}
+
+fn versioned_files(dir: &Path) -> Vec<(i64, PathBuf)> {
+    let mut files: Vec<(i64, PathBuf)> = fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|path| {
+            let name = path.file_name()?.to_str()?;
+            let version = name.strip_prefix('V')?.split("__").next()?.parse().ok()?;
+            Some((version, path))
+        })
+        .collect();
+    files.sort();
+    files
+}

@@ -3,3 +3,5 @@
 
 mod harness;
 mod scratch;
+mod seeds;
+mod snapshot;

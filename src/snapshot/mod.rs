@@ -1,0 +1,1 @@
+//! Schema snapshots: the database's schema as deterministic, executable SQL text.

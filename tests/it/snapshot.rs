@@ -1,0 +1,1 @@
+//! Schema snapshots: determinism, coverage of every object kind, the executable round trip.
