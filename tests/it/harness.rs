@@ -201,11 +201,11 @@ pub fn up(db: &TestDb, dir: &Path, to: Option<i64>) {
             .batch_execute(&sql)
             .unwrap_or_else(|e| panic!("{}: {e:?}", file.display()));
     }
-    let mut views: Vec<PathBuf> = fs::read_dir(dir.join("views"))
-        .map(|entries| entries.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    views.sort();
-    for view in views {
+    let applied_up_to = to.unwrap_or(i64::MAX);
+    for view in view_files(dir) {
+        if view_requires(&view).iter().any(|v| *v > applied_up_to) {
+            continue;
+        }
         let sql = fs::read_to_string(&view).unwrap();
         client
             .batch_execute(&sql)
@@ -218,6 +218,14 @@ pub fn up(db: &TestDb, dir: &Path, to: Option<i64>) {
 /// Placeholder until the runner lands (it assumes `up` applied everything before).
 pub fn down(db: &TestDb, dir: &Path, to: i64) {
     let mut client = db.connect();
+    for view in view_files(dir).iter().rev() {
+        if view_requires(view).iter().any(|v| *v > to) {
+            let name = view.file_stem().unwrap().to_str().unwrap();
+            client
+                .batch_execute(&format!("DROP VIEW IF EXISTS {}", quote_ident(name)))
+                .unwrap();
+        }
+    }
     let mut files = versioned_files(&dir.join("rollbacks"));
     files.reverse();
     for (version, file) in files {
@@ -244,4 +252,27 @@ fn versioned_files(dir: &Path) -> Vec<(i64, PathBuf)> {
         .collect();
     files.sort();
     files
+}
+
+fn view_files(dir: &Path) -> Vec<PathBuf> {
+    let mut views: Vec<PathBuf> = fs::read_dir(dir.join("views"))
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    views.sort();
+    views
+}
+
+/// Versions named by `-- pgstrata:requires V<n>` lines.
+fn view_requires(file: &Path) -> Vec<i64> {
+    fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("-- pgstrata:requires"))
+        .flat_map(|rest| {
+            rest.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter_map(|v| v.trim_start_matches('V').parse().ok())
+        .collect()
 }
