@@ -1,3 +1,17 @@
-fn main() {
-    println!("pgstrata");
+//! The `pgstrata` binary: parse the command line, run the command, map the outcome to an
+//! exit code (0 success, 1 found something, 2 error).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = pgstrata::cli::Cli::parse();
+    match pgstrata::cmd::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(pgstrata::cmd::ERROR)
+        }
+    }
 }

@@ -1,0 +1,154 @@
+//! Command-line definitions (clap derive) and nothing else: each field's doc comment is its
+//! `--help` text, and every default is stated there.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::project::parse_version_arg;
+
+/// PostgreSQL migrations with paired rollbacks, idempotent views and schema snapshots.
+///
+/// A project holds migrations/V{n}__{name}.sql (what to run), rollbacks/V{n}__{name}.sql (how
+/// to undo it), views/{name}.sql (views rebuilt after every up and down) and
+/// schema-snapshots/V{n}__{name}.sql (the schema migrations 1..n produce).
+///
+/// Exit codes: 0 success; 1 ran fine but found something (status --exit-code not clean,
+/// drift, check findings); 2 error (nothing or only part was done; the message says which).
+#[derive(Debug, Parser)]
+#[command(name = "pgstrata", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Database to work on: a URL (postgres://user@host/db) or key=value string. Also read
+    /// from DATABASE_URL, from libpq's PG* variables, or database_url in pgstrata.toml
+    /// [default: none; `check` uses a scratch server]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+
+    /// Work on a throwaway PostgreSQL server started for this command and deleted after it
+    /// (the default for `check`)
+    #[arg(long, global = true)]
+    pub scratch: bool,
+
+    /// Project root holding migrations/, rollbacks/, views/ and schema-snapshots/
+    /// [default: .]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Settings file [default: DIR/pgstrata.toml when it exists]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Report format on stdout; errors always go to stderr as `error: ...`
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// Schema of pgstrata's own tables (history, views) [default: pgstrata]
+    #[arg(
+        long,
+        global = true,
+        env = "PGSTRATA_HISTORY_SCHEMA",
+        value_name = "NAME"
+    )]
+    pub history_schema: Option<String>,
+
+    /// Seconds to wait for another run's migration lock before giving up [default: 60]
+    #[arg(
+        long,
+        global = true,
+        env = "PGSTRATA_LOCK_WAIT",
+        value_name = "SECONDS"
+    )]
+    pub lock_wait: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations in version order, each in one transaction with its history
+    /// row, then rebuild views
+    Up {
+        /// Stop after this version (5 or V5) [default: apply all]
+        #[arg(long, value_name = "VERSION", value_parser = parse_version_arg)]
+        to: Option<i64>,
+        /// Show what would run; change nothing, take no lock
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Roll back applied migrations newest first with their rollback files, then rebuild
+    /// views [default: the newest one]
+    Down {
+        /// Roll back every migration newer than this version; 0 rolls back all
+        #[arg(long, value_name = "VERSION", value_parser = parse_version_arg, conflicts_with = "steps")]
+        to: Option<i64>,
+        /// Roll back this many migrations [default: 1]
+        #[arg(long, value_name = "N")]
+        steps: Option<usize>,
+        /// Show what would run; change nothing, take no lock
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Roll back the newest applied migration and apply it again
+    Redo,
+    /// List every version: applied, pending, modified since applied, missing on disk, or dirty
+    Status {
+        /// Exit 1 unless every migration is applied and unchanged [default: exit 0]
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Print the database's schema as a snapshot
+    Snapshot {
+        /// Write it to schema-snapshots/ under the database's newest applied version instead
+        #[arg(long)]
+        write: bool,
+    },
+    /// Compare the live schema with the committed snapshot of its applied version (exit 0
+    /// same, 1 drift)
+    Drift,
+    /// Prove the project in CI, on a scratch server unless a database URL is given (then on a
+    /// temporary database created on that server): every migration produces its committed
+    /// snapshot, every rollback restores the schema exactly
+    Check {
+        /// Check only migrations from this version on; earlier ones are applied unchecked
+        #[arg(long, value_name = "VERSION", value_parser = parse_version_arg)]
+        from: Option<i64>,
+        /// Write schema-snapshots/ from what the migrations produce instead of comparing
+        #[arg(long)]
+        write_snapshots: bool,
+    },
+    /// Create an empty migration and rollback pair with the next version number
+    New {
+        /// Name for the files: letters, digits and _ (V{n}__NAME.sql)
+        name: String,
+    },
+    /// Record the outcome of an interrupted no-transaction migration or rollback
+    Repair {
+        /// The interrupted version
+        #[arg(long, value_name = "VERSION", value_parser = parse_version_arg)]
+        version: i64,
+        /// Its effects are all in place: record it as applied
+        #[arg(long, conflicts_with = "forget", required_unless_present = "forget")]
+        mark_applied: bool,
+        /// None of its effects are in place: remove it from the history
+        #[arg(long)]
+        forget: bool,
+    },
+}

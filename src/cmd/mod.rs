@@ -1,0 +1,98 @@
+//! Command handlers: settings in, one library call, a report out. The only place that
+//! prints (reports to stdout, progress and notes to stderr).
+
+mod migrate;
+mod new;
+mod output;
+mod status;
+
+use anyhow::{Context, Result, anyhow};
+use postgres::Client;
+
+use crate::cli::{Cli, Command, Format};
+use crate::config::{self, Overrides, Settings};
+use crate::conninfo::ConnInfo;
+use crate::interrupt::{self, CancelGuard};
+use crate::scratch::ScratchServer;
+
+/// Exit code: success.
+pub const OK: u8 = 0;
+/// Exit code: ran fine, found something (not clean, drift, findings).
+pub const FOUND: u8 = 1;
+/// Exit code: error.
+pub const ERROR: u8 = 2;
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    interrupt::install_ctrl_c_handler();
+    let global = cli.global;
+    let settings = config::resolve(Overrides {
+        dir: global.dir,
+        config: global.config,
+        database_url: global.database_url,
+        scratch: global.scratch,
+        history_schema: global.history_schema,
+        lock_wait: global.lock_wait,
+    })?;
+    let format = global.format;
+    match cli.command {
+        Command::Up { to, dry_run } => migrate::up(&settings, format, to, dry_run),
+        Command::Down { to, steps, dry_run } => {
+            migrate::down(&settings, format, to, steps, dry_run)
+        }
+        Command::Redo => migrate::redo(&settings, format),
+        Command::Repair {
+            version,
+            mark_applied,
+            forget: _,
+        } => migrate::repair(&settings, format, version, mark_applied),
+        Command::Status { exit_code } => status::run(&settings, format, exit_code),
+        Command::New { name } => new::run(&settings, format, &name),
+        Command::Snapshot { .. } | Command::Drift | Command::Check { .. } => {
+            Err(anyhow!("not available yet"))
+        }
+    }
+}
+
+/// An open connection to the database a command works on, with what keeps it alive.
+pub(crate) struct Target {
+    pub client: Client,
+    _cancel: CancelGuard,
+    // Dropped last: the server outlives the connection.
+    _scratch: Option<ScratchServer>,
+}
+
+/// Connects to the configured database, or starts a scratch server when asked to.
+pub(crate) fn connect(settings: &Settings) -> Result<Target> {
+    let (client, scratch) = if settings.scratch {
+        let server = ScratchServer::start().context("starting a scratch server")?;
+        (server.connect("postgres")?, Some(server))
+    } else {
+        let url = settings.database_url.as_deref().ok_or_else(|| {
+            anyhow!(
+                "no database given: pass --database-url, set DATABASE_URL, put database_url in \
+                 pgstrata.toml, or use --scratch for a throwaway server"
+            )
+        })?;
+        (ConnInfo::parse(url)?.connect()?, None)
+    };
+    let cancel = interrupt::register_cancel(client.cancel_token());
+    Ok(Target {
+        client,
+        _cancel: cancel,
+        _scratch: scratch,
+    })
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub(crate) fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("JSON values always serialise")
+    );
+}
+
+/// Whether reports are JSON.
+pub(crate) fn json(format: Format) -> bool {
+    format == Format::Json
+}

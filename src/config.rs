@@ -1,0 +1,154 @@
+//! Settings: flag, then environment, then `pgstrata.toml`, then default, resolved once into
+//! one [`Settings`] value. Unknown keys in the file are an error.
+//!
+//! Flags and environment variables arrive already merged by clap (a flag beats its variable);
+//! this module adds the file and the defaults. It never connects to anything.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::project::is_name;
+
+/// The name of the settings file looked for in the project root.
+pub const FILE_NAME: &str = "pgstrata.toml";
+
+/// Settings that a command-line run resolved from every source.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Project root: holds migrations/, rollbacks/, views/, schema-snapshots/.
+    pub dir: PathBuf,
+    /// The database to work on, as given (URL or key=value); `None` when none was given.
+    pub database_url: Option<String>,
+    /// Work on a throwaway server instead.
+    pub scratch: bool,
+    /// Schema of pgstrata's own tables.
+    pub history_schema: String,
+    /// How long to wait for another run's lock.
+    pub lock_wait: Duration,
+    /// Schemas a snapshot covers; `None`: every schema but the system ones and pgstrata's.
+    pub schemas: Option<Vec<String>>,
+}
+
+/// Values given as flags or environment variables (clap merges the two).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub dir: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub scratch: bool,
+    pub history_schema: Option<String>,
+    pub lock_wait: Option<u64>,
+}
+
+/// `pgstrata.toml`. Every key is optional; unknown keys are refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    /// Connection string; prefer DATABASE_URL for anything with a password in it.
+    pub database_url: Option<String>,
+    pub history_schema: Option<String>,
+    /// Seconds.
+    pub lock_wait: Option<u64>,
+    pub schemas: Option<Vec<String>>,
+}
+
+pub const DEFAULT_HISTORY_SCHEMA: &str = "pgstrata";
+pub const DEFAULT_LOCK_WAIT_S: u64 = 60;
+
+/// Resolves the settings: overrides, then the file, then defaults.
+pub fn resolve(overrides: Overrides) -> Result<Settings> {
+    let dir = overrides.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let file = match &overrides.config {
+        Some(path) => read_file(path)?,
+        None if dir.join(FILE_NAME).is_file() => read_file(&dir.join(FILE_NAME))?,
+        None => FileSettings::default(),
+    };
+    let history_schema = overrides
+        .history_schema
+        .or(file.history_schema)
+        .unwrap_or_else(|| DEFAULT_HISTORY_SCHEMA.to_string());
+    if history_schema.is_empty() || history_schema.len() > 63 {
+        bail!("history_schema `{history_schema}` must be 1 to 63 characters");
+    }
+    let lock_wait = overrides
+        .lock_wait
+        .or(file.lock_wait)
+        .unwrap_or(DEFAULT_LOCK_WAIT_S);
+    if let Some(bad) = file.schemas.iter().flatten().find(|s| !is_name(s)) {
+        bail!("schemas: `{bad}` is not a schema name (letters, digits and _)");
+    }
+    Ok(Settings {
+        dir,
+        database_url: overrides
+            .database_url
+            .filter(|u| !u.trim().is_empty())
+            .or(file.database_url),
+        scratch: overrides.scratch,
+        history_schema,
+        lock_wait: Duration::from_secs(lock_wait),
+        schemas: file.schemas,
+    })
+}
+
+fn read_file(path: &Path) -> Result<FileSettings> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_file(&text).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Parses the settings file's text.
+pub fn parse_file(text: &str) -> Result<FileSettings> {
+    // toml's messages name the key and the line; keep them whole.
+    toml::from_str(text).map_err(|err| anyhow::anyhow!("{}", err.to_string().trim_end()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = parse_file("database_url = \"x\"\nlockwait = 3\n").unwrap_err();
+        assert!(format!("{err:#}").contains("lockwait"), "{err:#}");
+    }
+
+    #[test]
+    fn flag_beats_file_beats_default() {
+        let dir = std::env::temp_dir().join(format!("pgstrata-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join(FILE_NAME),
+            "history_schema = \"from_file\"\nlock_wait = 5\ndatabase_url = \"host=file\"\n",
+        )
+        .unwrap();
+        let from_file = resolve(Overrides {
+            dir: Some(dir.clone()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(from_file.history_schema, "from_file");
+        assert_eq!(from_file.lock_wait, Duration::from_secs(5));
+        assert_eq!(from_file.database_url.as_deref(), Some("host=file"));
+        let flagged = resolve(Overrides {
+            dir: Some(dir.clone()),
+            history_schema: Some("from_flag".into()),
+            database_url: Some("host=flag".into()),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(flagged.history_schema, "from_flag");
+        assert_eq!(flagged.database_url.as_deref(), Some("host=flag"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        let defaults = resolve(Overrides {
+            dir: Some(dir),
+            ..Overrides::default()
+        })
+        .unwrap();
+        assert_eq!(defaults.history_schema, DEFAULT_HISTORY_SCHEMA);
+        assert_eq!(defaults.lock_wait, Duration::from_secs(DEFAULT_LOCK_WAIT_S));
+        assert_eq!(defaults.database_url, None);
+    }
+}

@@ -1,0 +1,129 @@
+//! The conditions a caller or a test branches on, each with a message that names the object
+//! and the next step. Everything else is plain `anyhow` context.
+//!
+//! Raised with `bail!(Refusal::…)` and recognised with `err.downcast_ref::<Refusal>()`.
+
+use std::fmt;
+
+/// pgstrata refused to act because the database and the project disagree, or a file says
+/// the operation cannot be done. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The project's files are invalid; one line per problem, each naming its file.
+    InvalidProject(Vec<String>),
+    /// An applied migration's file has changed since it was applied.
+    Modified {
+        version: i64,
+        file: String,
+        applied: String,
+        current: String,
+    },
+    /// A no-transaction migration (or rollback) was interrupted; its effects are unknown.
+    Dirty {
+        version: i64,
+        name: String,
+        state: String,
+    },
+    /// An applied migration has no file any more.
+    MissingOnDisk { version: i64, name: String },
+    /// A pending migration is older than one already applied.
+    OutOfOrder {
+        version: i64,
+        file: String,
+        newest: i64,
+    },
+    /// A rollback declares it cannot undo its migration.
+    Irreversible {
+        version: i64,
+        file: String,
+        reason: String,
+    },
+    /// Another run holds the migration lock and did not release it in time.
+    LockTimeout { waited_s: u64, holder: String },
+    /// A version given on the command line does not exist in the project.
+    UnknownVersion(i64),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::InvalidProject(problems) => {
+                write!(f, "the project is invalid; nothing was run:")?;
+                for problem in problems {
+                    write!(f, "\n  {problem}")?;
+                }
+                Ok(())
+            }
+            Refusal::Modified {
+                version,
+                file,
+                applied,
+                current,
+            } => write!(
+                f,
+                "migration {version} was applied but {file} has changed since (applied sha256 \
+                 {}…, file {}…); restore the file as it was, or undo it with `pgstrata down` \
+                 before changing it, or put the change in a new migration",
+                short(applied),
+                short(current)
+            ),
+            Refusal::Dirty {
+                version,
+                name,
+                state,
+            } => {
+                let doing = if state == "reverting" {
+                    "rolling back"
+                } else {
+                    "applying"
+                };
+                write!(
+                    f,
+                    "migration {version} ({name}) was interrupted while {doing} outside a \
+                     transaction (history state `{state}`), so it may be partly done; inspect the \
+                     database, finish or undo the partial work by hand, then record the outcome \
+                     with `pgstrata repair --version {version} --mark-applied` (its effects are \
+                     all in place) or `pgstrata repair --version {version} --forget` (none are)"
+                )
+            }
+            Refusal::MissingOnDisk { version, name } => write!(
+                f,
+                "migration {version} ({name}) is applied but migrations/V{version}__{name}.sql is \
+                 missing; restore the file (and its rollback) from version control"
+            ),
+            Refusal::OutOfOrder {
+                version,
+                file,
+                newest,
+            } => write!(
+                f,
+                "{file} is pending but migration {newest} is already applied; renumber it above \
+                 {newest} (e.g. after merging branches), or roll back to below {version} first"
+            ),
+            Refusal::Irreversible {
+                version,
+                file,
+                reason,
+            } => write!(
+                f,
+                "migration {version} cannot be rolled back: {file} is marked irreversible: \
+                 {reason}"
+            ),
+            Refusal::LockTimeout { waited_s, holder } => write!(
+                f,
+                "another migration run holds the lock; gave up after {waited_s} s (holder: \
+                 {holder}); wait for it to finish, or raise --lock-wait"
+            ),
+            Refusal::UnknownVersion(version) => write!(
+                f,
+                "there is no migration {version} in migrations/; `pgstrata status` lists them"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+fn short(checksum: &str) -> &str {
+    &checksum[..checksum.len().min(12)]
+}

@@ -1,0 +1,523 @@
+//! Loading and validating a project's `migrations/`, `rollbacks/` and `views/` folders.
+//!
+//! Pure: reads files, never touches a database. Every problem is collected and reported at
+//! once, each naming its file, before anything runs (`Refusal::InvalidProject`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::checksum;
+use crate::error::Refusal;
+use crate::sqltext;
+
+/// A project: migrations in version order, each with its rollback, and views in file order.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+    pub migrations: Vec<Migration>,
+    pub views: Vec<View>,
+}
+
+/// One SQL file, normalised (no BOM, LF line ends) and hashed.
+#[derive(Debug, Clone)]
+pub struct SqlFile {
+    /// Path relative to the project root, for messages: `migrations/V3__x.sql`.
+    pub path: String,
+    pub sql: String,
+    pub checksum: String,
+    /// `-- pgstrata:no-transaction`: run statement by statement, outside a transaction.
+    pub no_transaction: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: i64,
+    pub name: String,
+    pub up: SqlFile,
+    pub down: SqlFile,
+    /// `-- pgstrata:irreversible <reason>` in the rollback.
+    pub irreversible: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct View {
+    /// `views/x.sql` creates view `x` in the current schema; `views/s.x.sql` creates `s.x`.
+    pub schema: Option<String>,
+    pub name: String,
+    pub file: SqlFile,
+    /// `-- pgstrata:requires V5`: the view exists only while these versions are applied.
+    pub requires: Vec<i64>,
+}
+
+impl View {
+    /// `schema.name` or `name`, for messages.
+    pub fn display_name(&self) -> String {
+        match &self.schema {
+            Some(schema) => format!("{schema}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+impl Project {
+    pub fn migration(&self, version: i64) -> Option<&Migration> {
+        self.migrations.iter().find(|m| m.version == version)
+    }
+}
+
+/// What kind of file a directive appears in; each kind allows different directives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Migration,
+    Rollback,
+    View,
+}
+
+/// Loads and validates the project rooted at `root`.
+pub fn load(root: &Path) -> Result<Project> {
+    let migrations_dir = root.join("migrations");
+    if !migrations_dir.is_dir() {
+        bail!(
+            "no migrations/ folder in {}; create the first migration with `pgstrata new NAME`, \
+             or point --dir at the project",
+            root.display()
+        );
+    }
+    let mut problems = Vec::new();
+    let ups = read_versioned(root, "migrations", FileKind::Migration, &mut problems)?;
+    let downs = read_versioned(root, "rollbacks", FileKind::Rollback, &mut problems)?;
+    let migrations = pair(ups, downs, &mut problems);
+    let versions: BTreeSet<i64> = migrations.iter().map(|m| m.version).collect();
+    let views = read_views(root, &versions, &mut problems)?;
+    if !problems.is_empty() {
+        bail!(Refusal::InvalidProject(problems));
+    }
+    Ok(Project {
+        root: root.to_path_buf(),
+        migrations,
+        views,
+    })
+}
+
+/// A parsed `migrations/` or `rollbacks/` file before pairing.
+struct Versioned {
+    name: String,
+    file: SqlFile,
+    irreversible: Option<String>,
+}
+
+fn read_versioned(
+    root: &Path,
+    folder: &str,
+    kind: FileKind,
+    problems: &mut Vec<String>,
+) -> Result<BTreeMap<i64, Versioned>> {
+    let mut found: BTreeMap<i64, Versioned> = BTreeMap::new();
+    for (relative, path) in sql_files(root, folder, problems)? {
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let Some((version, name)) = parse_versioned_name(file_name) else {
+            problems.push(format!(
+                "{relative}: the name does not parse; expected V{{n}}__{{name}}.sql with n a \
+                 positive integer and name made of letters, digits and _"
+            ));
+            continue;
+        };
+        let Some(text) = read_text(&path, &relative, problems)? else {
+            continue;
+        };
+        let directives = parse_directives(&text, &relative, kind, problems);
+        let file = sql_file(relative.clone(), &text, directives.no_transaction);
+        if kind == FileKind::Migration && !file.no_transaction {
+            refuse_transaction_control(&file, problems);
+        }
+        if let Some(existing) = found.get(&version) {
+            problems.push(format!(
+                "{relative}: version {version} is also used by {}",
+                existing.file.path
+            ));
+            continue;
+        }
+        let entry = Versioned {
+            name,
+            file,
+            irreversible: directives.irreversible,
+        };
+        found.insert(version, entry);
+    }
+    Ok(found)
+}
+
+/// Statements that would break the one-transaction-per-migration promise are refused before
+/// anything runs, pointing at their line.
+fn refuse_transaction_control(file: &SqlFile, problems: &mut Vec<String>) {
+    for statement in sqltext::split(&file.sql) {
+        if let Some(why) = sqltext::transaction_conflict(&statement) {
+            let (line, col) = sqltext::line_col(&file.sql, statement.offset);
+            let head = statement.words.iter().take(3).cloned().collect::<Vec<_>>();
+            problems.push(format!(
+                "{}:{line}:{col}: `{}` {why}; pgstrata runs each migration in one transaction \
+                 that it opens and commits. Remove it, or put `-- pgstrata:no-transaction` in \
+                 the file's leading comments to run the file statement by statement",
+                file.path,
+                head.join(" ")
+            ));
+        }
+    }
+}
+
+fn pair(
+    mut ups: BTreeMap<i64, Versioned>,
+    mut downs: BTreeMap<i64, Versioned>,
+    problems: &mut Vec<String>,
+) -> Vec<Migration> {
+    let versions: BTreeSet<i64> = ups.keys().chain(downs.keys()).copied().collect();
+    let mut migrations = Vec::new();
+    for version in versions {
+        match (ups.remove(&version), downs.remove(&version)) {
+            (Some(up), Some(down)) if up.name == down.name => migrations.push(Migration {
+                version,
+                name: up.name,
+                up: up.file,
+                down: down.file,
+                irreversible: down.irreversible,
+            }),
+            (Some(up), Some(down)) => problems.push(format!(
+                "{}: its migration is named differently ({}); a rollback has the same file name \
+                 as its migration",
+                down.file.path, up.file.path
+            )),
+            (Some(up), None) => problems.push(format!(
+                "{}: has no rollback; create rollbacks/V{version}__{}.sql (if it truly cannot \
+                 be undone, make its first line `-- pgstrata:irreversible <reason>`)",
+                up.file.path, up.name
+            )),
+            (None, Some(down)) => problems.push(format!(
+                "{}: has no migration migrations/V{version}__{}.sql",
+                down.file.path, down.name
+            )),
+            (None, None) => {}
+        }
+    }
+    migrations
+}
+
+fn read_views(
+    root: &Path,
+    versions: &BTreeSet<i64>,
+    problems: &mut Vec<String>,
+) -> Result<Vec<View>> {
+    if !root.join("views").is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut views = Vec::new();
+    for (relative, path) in sql_files(root, "views", problems)? {
+        let stem = path.file_stem().and_then(|n| n.to_str()).unwrap_or("");
+        let Some((schema, name)) = parse_view_name(stem) else {
+            problems.push(format!(
+                "{relative}: the name does not parse; expected views/{{view}}.sql or \
+                 views/{{schema}}.{{view}}.sql with names made of letters, digits and _"
+            ));
+            continue;
+        };
+        let Some(text) = read_text(&path, &relative, problems)? else {
+            continue;
+        };
+        let directives = parse_directives(&text, &relative, FileKind::View, problems);
+        for version in &directives.requires {
+            if !versions.contains(version) {
+                problems.push(format!(
+                    "{relative}: requires V{version}, but there is no migration {version}"
+                ));
+            }
+        }
+        views.push(View {
+            schema,
+            name,
+            file: sql_file(relative, &text, false),
+            requires: directives.requires,
+        });
+    }
+    Ok(views)
+}
+
+/// The `.sql` files of a folder, sorted by name, as (path relative to root, full path).
+/// Other files are ignored; subfolders are an error (their files would silently not run).
+fn sql_files(
+    root: &Path,
+    folder: &str,
+    problems: &mut Vec<String>,
+) -> Result<Vec<(String, PathBuf)>> {
+    let dir = root.join(folder);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    for entry in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let relative = format!("{folder}/{file_name}");
+        if entry.path().is_dir() {
+            problems.push(format!(
+                "{relative}: is a folder; pgstrata reads {folder}/ only, not its subfolders"
+            ));
+        } else if file_name.ends_with(".sql") {
+            files.push((relative, entry.path()));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads a file as UTF-8 text; a file that is not UTF-8 is a problem, not a failure.
+fn read_text(path: &Path, relative: &str, problems: &mut Vec<String>) -> Result<Option<String>> {
+    let bytes = fs::read(path).with_context(|| format!("reading {relative}"))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(text)),
+        Err(err) => {
+            let at = err.utf8_error().valid_up_to();
+            problems.push(format!(
+                "{relative}: is not UTF-8 text (invalid byte at offset {at}); save it as UTF-8"
+            ));
+            Ok(None)
+        }
+    }
+}
+
+fn sql_file(path: String, text: &str, no_transaction: bool) -> SqlFile {
+    let sql = checksum::normalize(text);
+    let checksum = checksum::sha256_hex(&sql);
+    SqlFile {
+        path,
+        sql,
+        checksum,
+        no_transaction,
+    }
+}
+
+/// `V{n}__{name}.sql` -> (n, name). Leading zeros are allowed (`V001` is version 1).
+pub fn parse_versioned_name(file_name: &str) -> Option<(i64, String)> {
+    let stem = file_name.strip_suffix(".sql")?.strip_prefix('V')?;
+    let (digits, name) = stem.split_once("__")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let version: i64 = digits.parse().ok().filter(|v| *v > 0)?;
+    is_name(name).then(|| (version, name.to_string()))
+}
+
+fn parse_view_name(stem: &str) -> Option<(Option<String>, String)> {
+    match stem.split_once('.') {
+        Some((schema, name)) if is_name(schema) && is_name(name) => {
+            Some((Some(schema.to_string()), name.to_string()))
+        }
+        None if is_name(stem) => Some((None, stem.to_string())),
+        _ => None,
+    }
+}
+
+/// `[A-Za-z0-9_]+`, the names pgstrata accepts in file names.
+pub fn is_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+#[derive(Default)]
+struct Directives {
+    no_transaction: bool,
+    irreversible: Option<String>,
+    requires: Vec<i64>,
+}
+
+const DIRECTIVE: &str = "pgstrata:";
+
+/// Reads `-- pgstrata:…` directives from the file's leading comment block (the lines before
+/// the first line that is neither blank nor a `--` comment). A directive anywhere else, an
+/// unknown one, or one that does not belong in this kind of file is a problem.
+fn parse_directives(
+    text: &str,
+    relative: &str,
+    kind: FileKind,
+    problems: &mut Vec<String>,
+) -> Directives {
+    let mut directives = Directives::default();
+    let mut leading = true;
+    for (index, line) in checksum::normalize(text).lines().enumerate() {
+        let trimmed = line.trim();
+        let comment = trimmed.strip_prefix("--").map(str::trim_start);
+        if comment.is_none() && !trimmed.is_empty() {
+            leading = false;
+        }
+        let Some(body) = comment.and_then(|c| c.strip_prefix(DIRECTIVE)) else {
+            continue;
+        };
+        let at = format!("{relative}:{}", index + 1);
+        if !leading {
+            problems.push(format!(
+                "{at}: `-- {DIRECTIVE}` directives belong in the file's leading comment block, \
+                 before the first statement"
+            ));
+            continue;
+        }
+        let (word, rest) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
+        let rest = rest.trim();
+        match (word, kind) {
+            ("no-transaction", FileKind::Migration | FileKind::Rollback) if rest.is_empty() => {
+                directives.no_transaction = true;
+            }
+            ("irreversible", FileKind::Rollback) if !rest.is_empty() => {
+                directives.irreversible = Some(rest.to_string());
+            }
+            ("irreversible", FileKind::Rollback) => problems.push(format!(
+                "{at}: `-- pgstrata:irreversible` needs a reason, e.g. \
+                 `-- pgstrata:irreversible drops customer data`"
+            )),
+            ("requires", FileKind::View) => match parse_requires(rest) {
+                Some(versions) => directives.requires.extend(versions),
+                None => problems.push(format!(
+                    "{at}: `-- pgstrata:requires` takes versions like `V5` or `V5 V7`"
+                )),
+            },
+            ("no-transaction" | "irreversible" | "requires", _) => {
+                problems.push(format!("{at}: `-- pgstrata:{word}` {}", misplaced(word)))
+            }
+            _ => problems.push(format!(
+                "{at}: unknown directive `-- pgstrata:{word}`; known: no-transaction \
+                 (migrations, rollbacks), irreversible <reason> (rollbacks), requires V<n> (views)"
+            )),
+        }
+    }
+    directives
+}
+
+fn misplaced(word: &str) -> &'static str {
+    match word {
+        "no-transaction" => "is for migrations and rollbacks and takes no argument",
+        "irreversible" => "belongs in a rollback file",
+        _ => "belongs in a view file",
+    }
+}
+
+fn parse_requires(rest: &str) -> Option<Vec<i64>> {
+    let versions: Option<Vec<i64>> = rest
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|s| !s.is_empty())
+        .map(|v| {
+            v.strip_prefix('V')
+                .unwrap_or(v)
+                .parse()
+                .ok()
+                .filter(|v| *v > 0)
+        })
+        .collect();
+    versions.filter(|v| !v.is_empty())
+}
+
+/// Parses `V5` or `5` as a version, for command-line arguments.
+pub fn parse_version_arg(arg: &str) -> Result<i64, String> {
+    let digits = arg.strip_prefix(['V', 'v']).unwrap_or(arg);
+    digits
+        .parse::<i64>()
+        .ok()
+        .filter(|v| *v >= 0)
+        .ok_or_else(|| format!("`{arg}` is not a version; give a number like 5 or V5"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versioned_names() {
+        assert_eq!(
+            parse_versioned_name("V3__add_x.sql"),
+            Some((3, "add_x".to_string()))
+        );
+        assert_eq!(parse_versioned_name("V001__a.sql"), Some((1, "a".into())));
+        for bad in [
+            "V0__zero.sql",
+            "V1_single.sql",
+            "v1__lower.sql",
+            "U1__unversioned.sql",
+            "V1.1__decimal.sql",
+            "V1__bad-dash.sql",
+            "V1__.sql",
+            "V__x.sql",
+            "V99999999999999999999__overflow.sql",
+            "V-1__neg.sql",
+        ] {
+            assert_eq!(parse_versioned_name(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn directives_are_read_from_the_leading_block_only() {
+        let mut problems = Vec::new();
+        let text = "-- undo V3\n\n-- pgstrata:irreversible drops data\nDROP TABLE t;\n";
+        let d = parse_directives(
+            text,
+            "rollbacks/V3__x.sql",
+            FileKind::Rollback,
+            &mut problems,
+        );
+        assert_eq!(d.irreversible.as_deref(), Some("drops data"));
+        assert!(problems.is_empty(), "{problems:?}");
+
+        let late = "SELECT 1;\n-- pgstrata:no-transaction\n";
+        parse_directives(
+            late,
+            "migrations/V1__x.sql",
+            FileKind::Migration,
+            &mut problems,
+        );
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].starts_with("migrations/V1__x.sql:2:"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_and_misplaced_directives_are_problems() {
+        let mut problems = Vec::new();
+        parse_directives(
+            "-- pgstrata:no-transacton\n",
+            "migrations/V1__x.sql",
+            FileKind::Migration,
+            &mut problems,
+        );
+        parse_directives(
+            "-- pgstrata:requires V2\n",
+            "migrations/V1__x.sql",
+            FileKind::Migration,
+            &mut problems,
+        );
+        parse_directives(
+            "-- pgstrata:irreversible\n",
+            "rollbacks/V1__x.sql",
+            FileKind::Rollback,
+            &mut problems,
+        );
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("unknown directive `-- pgstrata:no-transacton`"));
+        assert!(problems[1].contains("belongs in a view file"));
+        assert!(problems[2].contains("needs a reason"));
+    }
+
+    #[test]
+    fn requires_lists() {
+        assert_eq!(parse_requires("V5"), Some(vec![5]));
+        assert_eq!(parse_requires("V5 V7, 9"), Some(vec![5, 7, 9]));
+        assert_eq!(parse_requires(""), None);
+        assert_eq!(parse_requires("V5 later"), None);
+    }
+
+    #[test]
+    fn version_arguments() {
+        assert_eq!(parse_version_arg("V5"), Ok(5));
+        assert_eq!(parse_version_arg("12"), Ok(12));
+        assert_eq!(parse_version_arg("0"), Ok(0));
+        assert!(parse_version_arg("five").is_err());
+    }
+}

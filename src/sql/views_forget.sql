@@ -1,0 +1,1 @@
+DELETE FROM {schema}.views WHERE schema_name = $1 AND view_name = $2
