@@ -125,9 +125,9 @@ fn read_versioned(
             ));
             continue;
         };
-        let Some(text) = read_text(&path, &relative, problems)? else {
-            continue;
-        };
+        // An unreadable file is reported once; its empty stand-in keeps it paired, so that its
+        // partner is not also reported as lacking one.
+        let text = read_text(&path, &relative, problems)?.unwrap_or_default();
         let directives = parse_directives(&text, &relative, kind, problems);
         let file = sql_file(relative.clone(), &text, directives.no_transaction);
         if kind == FileKind::Migration && !file.no_transaction {

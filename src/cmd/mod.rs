@@ -76,12 +76,26 @@ pub(crate) fn connect(settings: &Settings) -> Result<Target> {
         })?;
         (ConnInfo::parse(url)?.connect()?, None)
     };
+    let mut client = client;
+    notice_dead_client(&mut client)?;
     let cancel = interrupt::register_cancel(client.cancel_token());
     Ok(Target {
         client,
         _cancel: cancel,
         _scratch: scratch,
     })
+}
+
+/// Asks the server to check every second that we are still there (PostgreSQL 14+, Linux):
+/// if pgstrata is killed mid-migration, the server aborts the migration and releases the
+/// lock within a second instead of finishing a long statement for nobody. Older servers do
+/// not know the setting; that is fine.
+fn notice_dead_client(client: &mut Client) -> Result<()> {
+    match client.batch_execute("SET client_connection_check_interval = 1000") {
+        Ok(()) => Ok(()),
+        Err(err) if err.code() == Some(&postgres::error::SqlState::UNDEFINED_OBJECT) => Ok(()),
+        Err(err) => Err(err).context("configuring the session"),
+    }
 }
 
 /// Prints a value as pretty JSON on stdout.

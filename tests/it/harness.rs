@@ -61,12 +61,15 @@ impl TestDb {
             .collect();
         name.truncate(63);
         let mut admin = admin();
-        admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {0} WITH (FORCE); CREATE DATABASE {0} TEMPLATE template0",
-                quote_ident(&name)
-            ))
-            .expect("creating the test database");
+        // Each on its own: CREATE/DROP DATABASE refuse to run in a (multi-statement) batch.
+        for sql in [
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            "CREATE DATABASE {} TEMPLATE template0",
+        ] {
+            admin
+                .batch_execute(&sql.replace("{}", &quote_ident(&name)))
+                .expect("creating the test database");
+        }
         let conninfo = server().conninfo(&name);
         TestDb { name, conninfo }
     }
@@ -275,4 +278,34 @@ fn view_requires(file: &Path) -> Vec<i64> {
         })
         .filter_map(|v| v.trim_start_matches('V').parse().ok())
         .collect()
+}
+
+/// The `pgstrata` binary pointed at a test database and a project folder.
+pub fn pgstrata_for(db: &TestDb, dir: &Path) -> Command {
+    let mut command = pgstrata();
+    command
+        .arg("--dir")
+        .arg(dir)
+        .arg("--database-url")
+        .arg(&db.conninfo);
+    command
+}
+
+/// The versions recorded in pgstrata's history, with their state.
+pub fn history(client: &mut Client) -> Vec<(i64, String)> {
+    client
+        .query(
+            "SELECT version, state FROM pgstrata.history ORDER BY version",
+            &[],
+        )
+        .map(|rows| rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        .unwrap_or_default()
+}
+
+/// Whether a relation (table, view, index...) of that name exists in the public schema.
+pub fn relation_exists(client: &mut Client, name: &str) -> bool {
+    client
+        .query_one("SELECT to_regclass(quote_ident($1)) IS NOT NULL", &[&name])
+        .unwrap()
+        .get(0)
 }

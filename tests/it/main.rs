@@ -1,7 +1,10 @@
 //! The integration suite: one binary, one scratch PostgreSQL server per run, one fresh
 //! database per test (see `harness`).
 
+mod concurrency;
 mod harness;
+mod runner;
 mod scratch;
 mod seeds;
 mod snapshot;
+mod views;
