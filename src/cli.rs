@@ -9,16 +9,16 @@ use crate::project::parse_version_arg;
 
 /// PostgreSQL migrations with paired rollbacks, idempotent views and schema snapshots.
 ///
-/// A project holds migrations/V{n}__{name}.sql (what to run), rollbacks/V{n}__{name}.sql (how
-/// to undo it), views/{name}.sql (views rebuilt after every up and down) and
-/// schema-snapshots/V{n}__{name}.sql (the schema migrations 1..n produce).
+/// A project holds migrations/V<n>__<name>.sql (what to run), rollbacks/V<n>__<name>.sql (how
+/// to undo it), views/<view>.sql (views rebuilt after every up and down) and
+/// schema-snapshots/V<n>__<name>.sql (the schema that migrations 1..n produce).
 ///
 /// Exit codes: 0 success; 1 ran fine but found something (status --exit-code not clean,
 /// drift, check findings); 2 error (nothing or only part was done; the message says which).
 #[derive(Debug, Parser)]
 #[command(name = "pgstrata", version, max_term_width = 100)]
 pub struct Cli {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Global options")]
     pub global: Global,
     #[command(subcommand)]
     pub command: Command,
@@ -61,6 +61,7 @@ pub struct Global {
         long,
         global = true,
         env = "PGSTRATA_HISTORY_SCHEMA",
+        hide_env_values = true,
         value_name = "NAME"
     )]
     pub history_schema: Option<String>,
@@ -70,6 +71,7 @@ pub struct Global {
         long,
         global = true,
         env = "PGSTRATA_LOCK_WAIT",
+        hide_env_values = true,
         value_name = "SECONDS"
     )]
     pub lock_wait: Option<u64>,
@@ -136,7 +138,7 @@ pub enum Command {
     },
     /// Create an empty migration and rollback pair with the next version number
     New {
-        /// Name for the files: letters, digits and _ (V{n}__NAME.sql)
+        /// Name for the files: letters, digits and _ (V<n>__NAME.sql)
         name: String,
     },
     /// Record the outcome of an interrupted no-transaction migration or rollback
