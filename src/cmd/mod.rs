@@ -1,6 +1,7 @@
 //! Command handlers: settings in, one library call, a report out. The only place that
 //! prints (reports to stdout, progress and notes to stderr).
 
+mod check;
 mod migrate;
 mod new;
 mod output;
@@ -48,9 +49,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         } => migrate::repair(&settings, format, version, mark_applied),
         Command::Status { exit_code } => status::run(&settings, format, exit_code),
         Command::New { name } => new::run(&settings, format, &name),
-        Command::Snapshot { .. } | Command::Drift | Command::Check { .. } => {
-            Err(anyhow!("not available yet"))
-        }
+        Command::Check {
+            from,
+            write_snapshots,
+        } => check::run(&settings, format, from, write_snapshots),
+        Command::Snapshot { .. } | Command::Drift => Err(anyhow!("not available yet")),
     }
 }
 

@@ -2,9 +2,36 @@
 
 use std::io::IsTerminal;
 
+use crate::snapshot::{Change, ChangeKind};
+
 /// Whether stdout is a terminal (progress lines are then written in two halves).
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
+}
+
+/// Whether to colour output: stdout is a terminal and NO_COLOR is unset or empty
+/// (https://no-color.org).
+pub fn use_color() -> bool {
+    stdout_is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// A unified diff, coloured when [`use_color`] says so.
+pub fn paint_diff(unified: &str) -> String {
+    if use_color() {
+        crate::snapshot::colorize(unified)
+    } else {
+        unified.to_string()
+    }
+}
+
+/// `~ function public.f(integer)`, `+ index public.i`, `- policy public.t p`.
+pub fn summary_line(change: &Change) -> String {
+    let sign = match change.change {
+        ChangeKind::Added => '+',
+        ChangeKind::Removed => '-',
+        ChangeKind::Changed => '~',
+    };
+    format!("{sign} {}", change.object)
 }
 
 /// `12 ms`, `1.5 s`, `2 min 3 s`.

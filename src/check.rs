@@ -1,0 +1,423 @@
+//! `check`: proving a project on a database of its own.
+//!
+//! For each migration in order: apply it (and rebuild views), snapshot, compare with
+//! `schema-snapshots/` (missing or stale is a finding); roll it back and compare with the
+//! schema before it (any difference: the rollback is not exact); apply it again and compare
+//! with the first result. Then roll everything back (the schema must be the empty one again,
+//! the history empty) and apply everything again. `--from V` applies the migrations before V
+//! unchecked. The caller provides a fresh, empty database; this module never prints.
+
+use std::fs;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use postgres::Client;
+use serde::Serialize;
+
+use crate::history::History;
+use crate::plan::DownTarget;
+use crate::project::{Migration, Project};
+use crate::runner::{Options, Runner};
+use crate::snapshot::{self, Change, SnapshotOptions};
+
+/// How to check.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub history_schema: String,
+    /// Check only migrations from this version on.
+    pub from: Option<i64>,
+    /// Write schema-snapshots/ instead of comparing with it.
+    pub write_snapshots: bool,
+    pub snapshot: SnapshotOptions,
+}
+
+/// What is wrong, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// schema-snapshots/ has no file for a migration.
+    MissingSnapshot,
+    /// The committed snapshot differs from what the migrations produce.
+    StaleSnapshot,
+    /// After a rollback the schema differs from the one before the migration.
+    InexactRollback,
+    /// Applying a migration again after its rollback gives another schema.
+    ReapplyDiffers,
+    /// A migration or rollback failed to run.
+    Failed,
+    /// After rolling everything back, the schema is not the empty one or history remains.
+    Leftovers,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub version: Option<i64>,
+    pub message: String,
+    /// The objects that differ, one per line of the summary.
+    pub changes: Vec<Change>,
+    /// A unified diff (expected, then actual); empty when not about schemas.
+    pub diff: String,
+}
+
+/// One migration's checks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Checked {
+    pub version: i64,
+    pub name: String,
+    /// `ok`, `missing`, `stale`, `written` or `unchanged` (with --write-snapshots).
+    pub snapshot: &'static str,
+    /// `exact`, `inexact`, or `irreversible` (not rolled back: its rollback says it cannot be).
+    pub rollback: &'static str,
+    pub ms: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckReport {
+    pub checked: Vec<Checked>,
+    /// Applied without checks because of `--from`.
+    pub applied_unchecked: Vec<i64>,
+    pub findings: Vec<Finding>,
+    /// Snapshot files written (with --write-snapshots).
+    pub written: Vec<String>,
+    /// Snapshot files for versions that do not exist.
+    pub orphan_snapshots: Vec<String>,
+}
+
+/// Live progress.
+pub enum CheckEvent<'a> {
+    Checked(&'a Checked),
+    Finding(&'a Finding),
+    /// The final whole-project round trip is starting.
+    RoundTrip,
+}
+
+/// The file name of a migration's snapshot, relative to the project root.
+pub fn snapshot_path(migration: &Migration) -> String {
+    format!(
+        "schema-snapshots/V{}__{}.sql",
+        migration.version, migration.name
+    )
+}
+
+struct Checker<'a> {
+    client: &'a mut Client,
+    project: &'a Project,
+    options: &'a CheckOptions,
+    on_event: &'a mut dyn FnMut(CheckEvent),
+    report: CheckReport,
+}
+
+/// Checks `project` on `client`'s database, which must be empty.
+pub fn run(
+    client: &mut Client,
+    project: &Project,
+    options: &CheckOptions,
+    on_event: &mut dyn FnMut(CheckEvent),
+) -> Result<CheckReport> {
+    let mut checker = Checker {
+        client,
+        project,
+        options,
+        on_event,
+        report: CheckReport::default(),
+    };
+    checker.run()?;
+    Ok(checker.report)
+}
+
+impl Checker<'_> {
+    fn run(&mut self) -> Result<()> {
+        self.report.orphan_snapshots = orphan_snapshots(self.project)?;
+        let from = self.options.from.unwrap_or(i64::MIN);
+        let unchecked: Vec<i64> = self
+            .project
+            .migrations
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| *v < from)
+            .collect();
+        if let Some(last) = unchecked.last() {
+            if !self.step(
+                |r| r.up(Some(*last)),
+                None,
+                "applying the unchecked migrations",
+            )? {
+                return Ok(());
+            }
+            self.report.applied_unchecked = unchecked;
+        }
+        let base = self.snapshot()?;
+        let mut before = base.clone();
+        let mut floor = (base.clone(), self.report.applied_unchecked.last().copied());
+        for migration in self.project.migrations.iter().filter(|m| m.version >= from) {
+            let Some(after) = self.check_one(migration, &before)? else {
+                return Ok(());
+            };
+            if migration.irreversible.is_some() {
+                floor = (after.clone(), Some(migration.version));
+            }
+            before = after;
+        }
+        self.round_trip(&floor, &before)
+    }
+
+    /// Applies, snapshots, rolls back and reapplies one migration. `None` when it could not
+    /// go on (a failure, already reported as a finding).
+    fn check_one(&mut self, migration: &Migration, before: &str) -> Result<Option<String>> {
+        let started = Instant::now();
+        let v = migration.version;
+        if !self.step(|r| r.up(Some(v)), Some(v), "applying")? {
+            return Ok(None);
+        }
+        let after = self.snapshot()?;
+        let snapshot = self.compare_with_file(migration, &after)?;
+        let rollback = if migration.irreversible.is_some() {
+            "irreversible"
+        } else {
+            if !self.step(|r| r.down(DownTarget::Steps(1)), Some(v), "rolling back")? {
+                return Ok(None);
+            }
+            let rolled_back = self.snapshot()?;
+            let exact = self.expect_same(
+                before,
+                &rolled_back,
+                FindingKind::InexactRollback,
+                Some(v),
+                format!(
+                    "rollback of V{v} is not exact: {} leaves the schema different from before \
+                     the migration",
+                    migration.down.path
+                ),
+            );
+            if !self.step(
+                |r| r.up(Some(v)),
+                Some(v),
+                "applying again after its rollback",
+            )? {
+                return Ok(None);
+            }
+            let again = self.snapshot()?;
+            self.expect_same(
+                &after,
+                &again,
+                FindingKind::ReapplyDiffers,
+                Some(v),
+                format!("V{v} applied again after its rollback gives a different schema"),
+            );
+            if exact { "exact" } else { "inexact" }
+        };
+        let checked = Checked {
+            version: v,
+            name: migration.name.clone(),
+            snapshot,
+            rollback,
+            ms: started.elapsed().as_millis() as u64,
+        };
+        (self.on_event)(CheckEvent::Checked(&checked));
+        self.report.checked.push(checked);
+        Ok(Some(after))
+    }
+
+    /// Rolls everything checked back (to the newest irreversible migration, if any) and
+    /// applies it all again.
+    fn round_trip(&mut self, floor: &(String, Option<i64>), full: &str) -> Result<()> {
+        if self.report.checked.is_empty() {
+            return Ok(());
+        }
+        (self.on_event)(CheckEvent::RoundTrip);
+        let (floor_schema, floor_version) = floor;
+        let to = floor_version.unwrap_or(0);
+        if !self.step(
+            |r| r.down(DownTarget::To(to)),
+            None,
+            "rolling everything back",
+        )? {
+            return Ok(());
+        }
+        let emptied = self.snapshot()?;
+        let what = match floor_version {
+            Some(v) => format!("the schema of V{v}"),
+            None => "an empty schema".to_string(),
+        };
+        self.expect_same(
+            floor_schema,
+            &emptied,
+            FindingKind::Leftovers,
+            None,
+            format!("rolling every migration back does not give {what} again"),
+        );
+        let history = History::new(&self.options.history_schema);
+        let remaining: Vec<i64> = history
+            .read(self.client)?
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r.version)
+            .filter(|v| *v > to)
+            .collect();
+        if !remaining.is_empty() {
+            self.add(Finding {
+                kind: FindingKind::Leftovers,
+                version: None,
+                message: format!(
+                    "after rolling everything back, the history still records {remaining:?}"
+                ),
+                changes: vec![],
+                diff: String::new(),
+            });
+        }
+        if !self.step(|r| r.up(None), None, "applying everything again")? {
+            return Ok(());
+        }
+        let again = self.snapshot()?;
+        self.expect_same(
+            full,
+            &again,
+            FindingKind::ReapplyDiffers,
+            None,
+            "applying every migration again after rolling all back gives a different schema"
+                .to_string(),
+        );
+        Ok(())
+    }
+
+    /// Runs a runner action; a failure becomes a `Failed` finding and `false`.
+    fn step(
+        &mut self,
+        action: impl FnOnce(&mut Runner) -> Result<()>,
+        version: Option<i64>,
+        doing: &str,
+    ) -> Result<bool> {
+        let options = Options {
+            history_schema: self.options.history_schema.clone(),
+            lock_wait: Duration::from_secs(10),
+            dry_run: false,
+        };
+        let mut quiet = |_: crate::runner::Event| {};
+        let mut runner = Runner::new(self.client, self.project, options, &mut quiet);
+        match action(&mut runner) {
+            Ok(()) => Ok(true),
+            Err(err) => {
+                let at = version.map(|v| format!("V{v}: ")).unwrap_or_default();
+                self.add(Finding {
+                    kind: FindingKind::Failed,
+                    version,
+                    message: format!("{at}{doing} failed: {err:#}"),
+                    changes: vec![],
+                    diff: String::new(),
+                });
+                Ok(false)
+            }
+        }
+    }
+
+    /// Compares the schema after `migration` with its committed snapshot, or writes it.
+    fn compare_with_file(&mut self, migration: &Migration, actual: &str) -> Result<&'static str> {
+        let relative = snapshot_path(migration);
+        let path = self.project.root.join(&relative);
+        let committed = match fs::read_to_string(&path) {
+            Ok(text) => Some(crate::checksum::normalize(&text)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(err) => return Err(err).with_context(|| format!("reading {relative}")),
+        };
+        if self.options.write_snapshots {
+            if committed.as_deref() == Some(actual) {
+                return Ok("unchanged");
+            }
+            fs::create_dir_all(path.parent().expect("a folder"))
+                .with_context(|| format!("creating the folder of {relative}"))?;
+            fs::write(&path, actual).with_context(|| format!("writing {relative}"))?;
+            self.report.written.push(relative);
+            return Ok("written");
+        }
+        let v = migration.version;
+        match committed {
+            None => {
+                let comparison = snapshot::compare("", actual, "/dev/null", &relative);
+                self.add(Finding {
+                    kind: FindingKind::MissingSnapshot,
+                    version: Some(v),
+                    message: format!(
+                        "{relative} is missing; create it with `pgstrata check --write-snapshots` \
+                         and commit it"
+                    ),
+                    changes: comparison.changes,
+                    diff: String::new(),
+                });
+                Ok("missing")
+            }
+            Some(committed) => {
+                let same = self.expect_same(
+                    &committed,
+                    actual,
+                    FindingKind::StaleSnapshot,
+                    Some(v),
+                    format!(
+                        "{relative} is stale: the migrations produce a different schema (the diff \
+                         goes from the committed file to the actual schema); if the change is \
+                         intended, rewrite it with `pgstrata check --write-snapshots`"
+                    ),
+                );
+                Ok(if same { "ok" } else { "stale" })
+            }
+        }
+    }
+
+    /// Adds a finding with the diff when `expected` and `actual` differ.
+    fn expect_same(
+        &mut self,
+        expected: &str,
+        actual: &str,
+        kind: FindingKind,
+        version: Option<i64>,
+        message: String,
+    ) -> bool {
+        let comparison = snapshot::compare(expected, actual, "expected", "actual");
+        if comparison.is_same() {
+            return true;
+        }
+        self.add(Finding {
+            kind,
+            version,
+            message,
+            changes: comparison.changes,
+            diff: comparison.unified,
+        });
+        false
+    }
+
+    fn add(&mut self, finding: Finding) {
+        (self.on_event)(CheckEvent::Finding(&finding));
+        self.report.findings.push(finding);
+    }
+
+    fn snapshot(&mut self) -> Result<String> {
+        Ok(snapshot::take(self.client, &self.options.snapshot)?.render())
+    }
+}
+
+/// Files in schema-snapshots/ whose version is not a migration of the project.
+fn orphan_snapshots(project: &Project) -> Result<Vec<String>> {
+    let dir: PathBuf = project.root.join("schema-snapshots");
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let mut orphans = Vec::new();
+    for entry in entries {
+        let name = entry
+            .with_context(|| format!("reading {}", dir.display()))?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let known = project
+            .migrations
+            .iter()
+            .any(|m| snapshot_path(m) == format!("schema-snapshots/{name}"));
+        if name.ends_with(".sql") && !known {
+            orphans.push(format!("schema-snapshots/{name}"));
+        }
+    }
+    orphans.sort();
+    Ok(orphans)
+}
