@@ -1,0 +1,201 @@
+//! Benchmark: `pgstrata up` of 200 generated migrations against the floor, `psql -1 -f` of
+//! the same SQL concatenated, on the same scratch server in the same run, interleaved; a
+//! no-op `up` with the 200 applied; and a scratch server from nothing to a ready connection.
+//!
+//! Run: `cargo bench --bench up` (add `-- --rounds N` for more rounds). Prints medians and
+//! ratios. Not a test: it asserts nothing, the targets are read off its output.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use pgstrata::db::quote_ident;
+use pgstrata::scratch::ScratchServer;
+
+const MIGRATIONS: usize = 200;
+
+fn main() {
+    let rounds = rounds_from_args().unwrap_or(7);
+    let work = std::env::temp_dir().join(format!("pgstrata-bench-up-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&work);
+    let all_sql = generate_project(&work);
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_pgstrata"));
+    let server = ScratchServer::start().expect("starting the scratch server");
+    println!("server: {}", server.version());
+    println!("project: {MIGRATIONS} migrations in {}", work.display());
+
+    let mut up = Vec::new();
+    let mut floor = Vec::new();
+    for round in 0..rounds {
+        // Alternate which goes first, so neither always meets a warmer server.
+        for turn in 0..2 {
+            let ours = (round + turn) % 2 == 0;
+            let db = format!("bench_{round}_{}", if ours { "up" } else { "psql" });
+            create_database(&server, &db);
+            let started = Instant::now();
+            if ours {
+                run(Command::new(&binary)
+                    .arg("--dir")
+                    .arg(&work)
+                    .arg("--database-url")
+                    .arg(server.conninfo(&db))
+                    .arg("up"));
+                up.push(started.elapsed());
+            } else {
+                run(Command::new("psql")
+                    .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f"])
+                    .arg(&all_sql)
+                    .arg(server.conninfo(&db)));
+                floor.push(started.elapsed());
+            }
+        }
+    }
+    let up_median = median(&mut up);
+    let floor_median = median(&mut floor);
+    println!(
+        "up of {MIGRATIONS} migrations: median {} ms; psql -1 -f floor: median {} ms; ratio {:.3} (target <= 1.08)",
+        ms(up_median),
+        ms(floor_median),
+        up_median.as_secs_f64() / floor_median.as_secs_f64()
+    );
+
+    let applied = format!("bench_{}_up", rounds - 1);
+    let mut noop: Vec<Duration> = (0..21)
+        .map(|_| {
+            let started = Instant::now();
+            run(Command::new(&binary)
+                .arg("--dir")
+                .arg(&work)
+                .arg("--database-url")
+                .arg(server.conninfo(&applied))
+                .arg("up"));
+            started.elapsed()
+        })
+        .collect();
+    println!(
+        "no-op up with {MIGRATIONS} applied (whole process): median {:.1} ms (target <= 10 ms)",
+        noop_ms(median(&mut noop))
+    );
+    drop(server);
+
+    let mut starts: Vec<Duration> = (0..rounds.max(5))
+        .map(|_| {
+            let started = Instant::now();
+            let server = ScratchServer::start().expect("starting");
+            server.connect("postgres").expect("connecting");
+            let elapsed = started.elapsed();
+            drop(server);
+            elapsed
+        })
+        .collect();
+    println!(
+        "scratch server to a ready connection (cached cluster): median {} ms (target <= 500 ms)",
+        ms(median(&mut starts))
+    );
+    let _ = fs::remove_dir_all(&work);
+}
+
+fn rounds_from_args() -> Option<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--rounds")?;
+    args.get(at + 1)?.parse().ok()
+}
+
+fn create_database(server: &ScratchServer, name: &str) {
+    let mut admin = server.connect("postgres").expect("connecting");
+    admin
+        .batch_execute(&format!(
+            "CREATE DATABASE {} TEMPLATE template0",
+            quote_ident(name)
+        ))
+        .expect("creating a database");
+}
+
+fn run(command: &mut Command) {
+    let output = command.output().expect("starting a process");
+    assert!(
+        output.status.success(),
+        "{command:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> u128 {
+    d.as_millis()
+}
+
+fn noop_ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Writes 200 migrations (and rollbacks) cycling through tables with foreign keys and unique
+/// constraints, added columns, indexes with a partial unique one, a plpgsql trigger and a
+/// view; returns the path of all migrations concatenated, for psql.
+fn generate_project(dir: &Path) -> PathBuf {
+    fs::create_dir_all(dir.join("migrations")).unwrap();
+    fs::create_dir_all(dir.join("rollbacks")).unwrap();
+    let mut all = String::new();
+    let mut table = 0;
+    for i in 1..=MIGRATIONS {
+        let (up, down) = match i % 5 {
+            1 => {
+                let parent = if table == 0 {
+                    String::new()
+                } else {
+                    format!(",\n    parent_id bigint REFERENCES t{table} (id)")
+                };
+                table = i;
+                (
+                    format!(
+                        "CREATE TABLE t{i} (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    \
+                         code text NOT NULL UNIQUE,\n    created_at timestamptz NOT NULL DEFAULT now(){parent}\n);\n"
+                    ),
+                    format!("DROP TABLE t{i};\n"),
+                )
+            }
+            2 => (
+                format!(
+                    "ALTER TABLE t{table} ADD COLUMN note text;\n\
+                     ALTER TABLE t{table} ADD COLUMN amount numeric(12,2) NOT NULL DEFAULT 0;\n"
+                ),
+                format!("ALTER TABLE t{table} DROP COLUMN amount;\nALTER TABLE t{table} DROP COLUMN note;\n"),
+            ),
+            3 => (
+                format!(
+                    "CREATE INDEX t{table}_created ON t{table} (created_at, code);\n\
+                     CREATE UNIQUE INDEX t{table}_open_code ON t{table} (code) WHERE note IS NULL;\n"
+                ),
+                format!("DROP INDEX t{table}_open_code;\nDROP INDEX t{table}_created;\n"),
+            ),
+            4 => (
+                format!(
+                    "CREATE FUNCTION t{table}_touch() RETURNS trigger LANGUAGE plpgsql AS $$\n\
+                     BEGIN\n    NEW.created_at := now();\n    RETURN NEW;\nEND\n$$;\n\
+                     CREATE TRIGGER t{table}_touch BEFORE UPDATE ON t{table}\n    \
+                     FOR EACH ROW EXECUTE FUNCTION t{table}_touch();\n"
+                ),
+                format!("DROP TRIGGER t{table}_touch ON t{table};\nDROP FUNCTION t{table}_touch();\n"),
+            ),
+            _ => (
+                format!(
+                    "CREATE VIEW t{table}_open AS\n    SELECT id, code, amount FROM t{table} WHERE note IS NULL;\n"
+                ),
+                format!("DROP VIEW t{table}_open;\n"),
+            ),
+        };
+        let name = format!("V{i}__step_{i}.sql");
+        fs::write(dir.join("migrations").join(&name), &up).unwrap();
+        fs::write(dir.join("rollbacks").join(&name), &down).unwrap();
+        all.push_str(&up);
+    }
+    let path = dir.join("all.sql");
+    fs::write(&path, all).unwrap();
+    path
+}
