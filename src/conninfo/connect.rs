@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use postgres::config::{ChannelBinding, SslMode};
+use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls};
 
 use super::ConnInfo;
@@ -81,9 +82,10 @@ fn connect_target(info: &ConnInfo, index: usize, target: &Target) -> Result<Clie
             Err(err) if refused_by_server(&err) => encrypted(info, &mut config, target, "allow"),
             other => other,
         },
-        // TLS if the server offers it; plaintext if it does not, or if the handshake fails.
+        // TLS if the server offers it; plaintext if it does not, if the handshake fails, or
+        // if the server turns the encrypted connection down (a `hostnossl` line).
         "prefer" => match encrypted(info, &mut config, target, "prefer") {
-            Err(err) if failed_in_tls(&err) => plain(&mut config),
+            Err(err) if failed_in_tls(&err) || refused_by_server(&err) => plain(&mut config),
             other => other,
         },
         _ => encrypted(info, &mut config, target, mode),
@@ -110,21 +112,17 @@ fn encrypted(info: &ConnInfo, config: &mut Config, target: &Target, mode: &str) 
             target.host.clone()
         };
         match tls::explain(&err, &failure, mode, &host, plan.roots.as_ref()) {
-            Some(advice) => anyhow::Error::new(TlsFailed {
-                advice,
-                source: err,
-            }),
+            Some(advice) => anyhow::Error::new(TlsFailed { advice }),
             None => driver_error(err),
         }
     })
 }
 
-/// A TLS failure with advice (shown first) and the driver's error (its source); also what
-/// `prefer` falls back on.
+/// A TLS failure explained (the explanation carries OpenSSL's reason); also what `prefer`
+/// falls back on. The driver's error is not kept as a source: OpenSSL's text would repeat.
 #[derive(Debug)]
 struct TlsFailed {
     advice: String,
-    source: postgres::Error,
 }
 
 impl std::fmt::Display for TlsFailed {
@@ -133,27 +131,25 @@ impl std::fmt::Display for TlsFailed {
     }
 }
 
-impl std::error::Error for TlsFailed {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
+impl std::error::Error for TlsFailed {}
 
 fn failed_in_tls(err: &anyhow::Error) -> bool {
     err.chain().any(|e| e.is::<TlsFailed>())
 }
 
-/// The server answered with an error (not a network failure): `allow` then retries with TLS.
+/// The server turned the connection down (not a network failure, not a wrong password):
+/// libpq then retries `allow` with TLS and `prefer` without.
 fn refused_by_server(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<postgres::Error>()
-            .is_some_and(|pe| pe.as_db_error().is_some())
+            .and_then(|pe| pe.as_db_error())
+            .is_some_and(|db| *db.code() != SqlState::INVALID_PASSWORD)
     })
 }
 
 /// The driver's error, with advice when it is about a missing password.
 fn driver_error(err: postgres::Error) -> anyhow::Error {
-    if err.to_string().contains("password missing") {
+    if tls::full_text(&err).contains("password missing") {
         return anyhow::Error::new(err).context(
             "the server asked for a password and none was given: put it in the connection \
              string, PGPASSWORD or the password file (~/.pgpass or PGPASSFILE)",

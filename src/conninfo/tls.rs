@@ -238,7 +238,14 @@ pub(crate) fn explain(
             | UNABLE_TO_VERIFY_LEAF_SIGNATURE => format!(
                 "the server's certificate is not signed by a CA in {trusted} \
                  (sslmode={mode} checks the chain; OpenSSL says: {text}); set sslrootcert to \
-                 the CA that signed it, or use sslmode=require to encrypt without checking"
+                 the CA that signed it, or {}",
+                if mode == "require" {
+                    "remove sslrootcert (and ~/.postgresql/root.crt) to encrypt without \
+                     checking: libpq's require checks the chain whenever a root certificate \
+                     is present"
+                } else {
+                    "use sslmode=require to encrypt without checking"
+                }
             ),
             _ => format!(
                 "the server's certificate could not be verified (sslmode={mode}; OpenSSL \
@@ -246,15 +253,36 @@ pub(crate) fn explain(
             ),
         });
     }
-    let text = err.to_string();
-    if text.contains("server does not support TLS") {
+    if full_text(err).contains("server does not support TLS") {
         return Some(format!(
             "the server does not accept TLS connections, and sslmode={mode} requires one; \
              enable ssl on the server, or use sslmode=prefer (or disable) to connect without \
              encryption"
         ));
     }
-    is_tls_failure(err).then(|| format!("the TLS handshake failed (sslmode={mode})"))
+    is_tls_failure(err).then(|| {
+        format!(
+            "the TLS handshake failed (sslmode={mode}): {}",
+            full_text(err)
+        )
+    })
+}
+
+/// An error and its sources as one line, each part once (the driver keeps details in
+/// sources, and OpenSSL's repeat each other).
+pub(crate) fn full_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = Some(err);
+    while let Some(e) = source {
+        for part in e.to_string().split(": ") {
+            let part = part.trim_matches(':').trim();
+            if !part.is_empty() && !parts.iter().any(|p| p == part) {
+                parts.push(part.to_string());
+            }
+        }
+        source = e.source();
+    }
+    parts.join(": ")
 }
 
 /// Whether an error came from OpenSSL during the handshake.
