@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
-use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
+use openssl::ssl::{SslConnector, SslConnectorBuilder, SslFiletype, SslMethod, SslVerifyMode};
 use openssl::x509::store::X509StoreBuilder;
 use postgres_openssl::MakeTlsConnector;
 
@@ -145,6 +145,34 @@ fn check_key_permissions(key: &Path) -> Result<()> {
 /// An OpenSSL connector for `plan`, and the slot where it records a certificate failure.
 pub(crate) fn connector(plan: &TlsPlan) -> Result<(MakeTlsConnector, Failure)> {
     let mut builder = SslConnector::builder(SslMethod::tls()).context("setting up OpenSSL")?;
+    load_files(&mut builder, plan)?;
+    if plan.verify == Verify::Nothing {
+        builder.set_verify(SslVerifyMode::NONE);
+    }
+    let failure: Failure = Arc::default();
+    let mut connector = MakeTlsConnector::new(builder.build());
+    let (verify, sni, slot) = (plan.verify, plan.sni, failure.clone());
+    connector.set_callback(move |config, _domain| {
+        config.set_use_server_name_indication(sni);
+        config.set_verify_hostname(verify == Verify::Full);
+        if verify != Verify::Nothing {
+            let slot = slot.clone();
+            config.set_verify_callback(SslVerifyMode::PEER, move |ok, store| {
+                if !ok {
+                    let err = store.error();
+                    let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+                    slot.get_or_insert((err.as_raw(), err.error_string().to_string()));
+                }
+                ok
+            });
+        }
+        Ok(())
+    });
+    Ok((connector, failure))
+}
+
+/// Loads the trusted roots and the client certificate and key.
+fn load_files(builder: &mut SslConnectorBuilder, plan: &TlsPlan) -> Result<()> {
     match &plan.roots {
         // Trust only the given file, not the system's roots the builder starts with.
         Some(Roots::File(path)) => {
@@ -173,29 +201,7 @@ pub(crate) fn connector(plan: &TlsPlan) -> Result<(MakeTlsConnector, Failure)> {
             )
         })?;
     }
-    if plan.verify == Verify::Nothing {
-        builder.set_verify(SslVerifyMode::NONE);
-    }
-    let failure: Failure = Arc::default();
-    let mut connector = MakeTlsConnector::new(builder.build());
-    let (verify, sni, slot) = (plan.verify, plan.sni, failure.clone());
-    connector.set_callback(move |config, _domain| {
-        config.set_use_server_name_indication(sni);
-        config.set_verify_hostname(verify == Verify::Full);
-        if verify != Verify::Nothing {
-            let slot = slot.clone();
-            config.set_verify_callback(SslVerifyMode::PEER, move |ok, store| {
-                if !ok {
-                    let err = store.error();
-                    let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
-                    slot.get_or_insert((err.as_raw(), err.error_string().to_string()));
-                }
-                ok
-            });
-        }
-        Ok(())
-    });
-    Ok((connector, failure))
+    Ok(())
 }
 
 // OpenSSL's X509_V_ERR_* codes that have their own advice.
@@ -295,4 +301,85 @@ pub(crate) fn is_tls_failure(err: &postgres::Error) -> bool {
         source = e.source();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conninfo::Environment;
+
+    fn plan_for(conninfo: &str, home: Option<&Path>) -> Result<TlsPlan> {
+        let mut env = Environment::from_vars::<&str, &str>([]).with_os_user("u");
+        if let Some(home) = home {
+            env = env.with_home(home);
+        }
+        let info = ConnInfo::parse_with(conninfo, &env)?;
+        plan(&info, info.sslmode())
+    }
+
+    fn temp_home(tag: &str, with_root: bool) -> PathBuf {
+        let home =
+            std::env::temp_dir().join(format!("pgstrata-tls-home-{}-{tag}", std::process::id()));
+        fs::create_dir_all(home.join(".postgresql")).unwrap();
+        if with_root {
+            fs::write(home.join(".postgresql/root.crt"), "not parsed here").unwrap();
+        }
+        home
+    }
+
+    #[test]
+    fn each_sslmode_checks_what_libpq_checks() {
+        let home = temp_home("modes", true);
+        let root = home.join(".postgresql/root.crt");
+        let given = format!("host=h sslrootcert={}", root.display());
+        for (mode, verify) in [
+            ("allow", Verify::Nothing),
+            ("prefer", Verify::Nothing),
+            ("require", Verify::Chain),
+            ("verify-ca", Verify::Chain),
+            ("verify-full", Verify::Full),
+        ] {
+            let plan = plan_for(&format!("{given} sslmode={mode}"), None).unwrap();
+            assert_eq!(plan.verify, verify, "{mode}");
+            assert_eq!(plan.roots, Some(Roots::File(root.clone())));
+        }
+        // Without a root certificate, require only encrypts and the verify modes refuse.
+        let plan = plan_for("host=h sslmode=require", None).unwrap();
+        assert_eq!((plan.verify, plan.roots), (Verify::Nothing, None));
+        let err = plan_for("host=h sslmode=verify-ca", None).unwrap_err();
+        assert!(err.to_string().contains("no root certificate"), "{err}");
+        let _ = fs::remove_dir_all(home);
+    }
+
+    #[test]
+    fn the_home_root_certificate_is_the_default_and_system_means_the_system_store() {
+        let home = temp_home("default", true);
+        let plan = plan_for("host=h sslmode=require", Some(&home)).unwrap();
+        assert_eq!(
+            plan.verify,
+            Verify::Chain,
+            "libpq: require + root.crt = verify-ca"
+        );
+        let plan = plan_for("host=h sslrootcert=system", Some(&home)).unwrap();
+        assert_eq!(
+            (plan.verify, plan.roots),
+            (Verify::Full, Some(Roots::System))
+        );
+        let empty_home = temp_home("empty", false);
+        let plan = plan_for("host=h sslmode=require", Some(&empty_home)).unwrap();
+        assert_eq!(plan.verify, Verify::Nothing);
+        let _ = fs::remove_dir_all(home);
+        let _ = fs::remove_dir_all(empty_home);
+    }
+
+    #[test]
+    fn missing_files_are_named() {
+        let err = plan_for("host=h sslmode=require sslrootcert=/no/such.crt", None).unwrap_err();
+        assert!(
+            err.to_string().contains("/no/such.crt does not exist"),
+            "{err}"
+        );
+        let err = plan_for("host=h sslmode=require sslcert=/no/client.crt", None).unwrap_err();
+        assert!(err.to_string().contains("/no/client.crt"), "{err}");
+    }
 }
