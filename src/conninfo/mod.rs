@@ -19,7 +19,7 @@ mod tls;
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use postgres::Client;
 
 pub use env::{Environment, env_names_database};
@@ -62,7 +62,8 @@ impl ConnInfo {
         let notes = env::fill(&mut params, env)?;
         let home = env.home().map(PathBuf::from);
         let mut info = ConnInfo::build(style, params, home, env.socket_dir().to_path_buf(), notes)?;
-        if info.get("password").is_none() {
+        // libpq treats an empty password as none and still looks in the file.
+        if info.get("password").is_none_or(str::is_empty) {
             info.read_password_file();
         }
         Ok(info)
@@ -229,10 +230,21 @@ impl std::fmt::Debug for ConnInfo {
 /// Parses and validates, later keywords replacing earlier ones in place (as libpq does).
 fn read(conninfo: &str) -> Result<(Style, Pairs)> {
     let (style, raw) = parse::parse(conninfo)?;
+    let quiet = parse::may_hold_secret(conninfo);
     let mut params = Pairs::new();
     for (keyword, value) in raw {
         if keyword != "password" {
-            keywords::validate(keyword, &value)?;
+            keywords::validate(keyword, &value).map_err(|err| {
+                if quiet {
+                    anyhow!(
+                        "invalid value for connection option \"{keyword}\" (not shown: the URL \
+                         has an \"@\" after its user:password part, so it may hold part of a \
+                         password; percent-encode \"@\" and \"/\" in a password as %40 and %2F)"
+                    )
+                } else {
+                    err
+                }
+            })?;
         }
         match params.iter_mut().find(|(k, _)| *k == keyword) {
             Some(slot) => slot.1 = value,

@@ -130,19 +130,10 @@ fn read_unquoted(chars: &[char], i: &mut usize) -> String {
 /// `[user[:password]@][host[:port][,...]][/dbname][?key=value&...]`.
 fn parse_url(rest: &str) -> Result<Pairs> {
     let mut pairs = Pairs::new();
-    // libpq ends the user:password part at the first "@" before any "/".
-    let userinfo_end = rest
-        .find(['@', '/'])
-        .filter(|&i| rest.as_bytes()[i] == b'@');
-    let rest = match userinfo_end {
-        Some(at) => {
-            read_userinfo(&rest[..at], &mut pairs)?;
-            &rest[at + 1..]
-        }
-        None => rest,
-    };
-    // Past the user:password part, a raw "@" means a password held "@" or "/": from here on,
-    // errors must not quote what they read.
+    let (userinfo, rest) = split_userinfo(rest);
+    if let Some(userinfo) = userinfo {
+        read_userinfo(userinfo, &mut pairs)?;
+    }
     let may_hold_secret = rest.contains('@');
     let (location, query) = match rest.find('?') {
         Some(q) => (&rest[..q], Some(&rest[q + 1..])),
@@ -160,9 +151,29 @@ fn parse_url(rest: &str) -> Result<Pairs> {
         pairs.push(("dbname", decode(dbname, "database name")?));
     }
     if let Some(query) = query {
-        read_query(query, &mut pairs)?;
+        read_query(query, may_hold_secret, &mut pairs)?;
     }
     Ok(pairs)
+}
+
+/// libpq ends the user:password part at the first "@" before any "/".
+fn split_userinfo(rest: &str) -> (Option<&str>, &str) {
+    match rest
+        .find(['@', '/'])
+        .filter(|&i| rest.as_bytes()[i] == b'@')
+    {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
+    }
+}
+
+/// Whether errors about this string must quote nothing from it: a URL with a raw "@" past
+/// its user:password part had a password holding "@" or "/", and any part may hold the rest.
+pub(crate) fn may_hold_secret(input: &str) -> bool {
+    SCHEMES
+        .iter()
+        .find_map(|scheme| input.strip_prefix(scheme))
+        .is_some_and(|rest| split_userinfo(rest).1.contains('@'))
 }
 
 fn read_userinfo(userinfo: &str, pairs: &mut Pairs) -> Result<()> {
@@ -230,17 +241,24 @@ fn read_netloc(netloc: &str, may_hold_secret: bool, pairs: &mut Pairs) -> Result
     Ok(())
 }
 
-fn read_query(query: &str, pairs: &mut Pairs) -> Result<()> {
+fn read_query(query: &str, may_hold_secret: bool, pairs: &mut Pairs) -> Result<()> {
+    let shown = |text: &str| {
+        if may_hold_secret {
+            format!("(not shown: it may be part of a password; {ENCODE_HINT})")
+        } else {
+            format!("\"{text}\"")
+        }
+    };
     for param in query.split('&').filter(|p| !p.is_empty()) {
         let Some((key, value)) = param.split_once('=') else {
-            bail!(
-                "missing \"=\" in the URL query parameter \"{}\"",
-                decode(param, "query parameter").unwrap_or_default()
-            );
+            bail!("missing \"=\" in the URL query parameter {}", shown(param));
         };
         let key = decode(key, "query parameter name")?;
         if value.contains('=') {
-            bail!("extra \"=\" in the value of the URL query parameter \"{key}\"");
+            bail!(
+                "extra \"=\" in the value of the URL query parameter {}",
+                shown(&key)
+            );
         }
         let value = decode(value, "query parameter value")?;
         // libpq accepts JDBC's ssl=true as sslmode=require.
@@ -248,8 +266,11 @@ fn read_query(query: &str, pairs: &mut Pairs) -> Result<()> {
             pairs.push(("sslmode", "require".to_string()));
             continue;
         }
-        let keyword = keywords::lookup(&key)
-            .map_err(|err| anyhow!("invalid URL query parameter \"{key}\": {err}"))?;
+        let keyword = match keywords::lookup(&key) {
+            Ok(keyword) => keyword,
+            Err(_) if may_hold_secret => bail!("invalid URL query parameter {}", shown(&key)),
+            Err(err) => bail!("invalid URL query parameter \"{key}\": {err}"),
+        };
         pairs.push((keyword, value));
     }
     Ok(())

@@ -134,11 +134,18 @@ fn url_errors_never_show_a_password() {
         "postgres://ann:SECRET/ss-SECRET@host:5432",
         "postgres://ann:5432/SECRET?x@host",
         "postgres://ann:SECRET/x?y@host",
+        "postgres://ann:5432/SECRET?SECRET@host",
+        "postgres://ann:p@ss/x?SECRET=1@host",
+        "postgres://ann:p@ss/x?sslmode=SECRET@host",
         "postgres://ann:SECRET%zz@host/db",
         "postgres://ann:SECRET%00@host/db",
         "postgres://ann:%ff%feSECRET@host/db",
     ] {
-        let message = error(input);
+        // Through ConnInfo, so that value checks are covered too.
+        let message = match crate::conninfo::ConnInfo::parse(input) {
+            Ok(_) => panic!("{input} parsed"),
+            Err(err) => format!("{err:#}"),
+        };
         assert!(!message.contains("SECRET"), "{input} -> {message}");
     }
     assert!(error("postgres://ann:pa/ss@host/db").contains("percent-encode"));

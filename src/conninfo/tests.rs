@@ -157,6 +157,12 @@ fn password_file_fills_a_missing_password_per_host() {
     // A password given anywhere else wins, and the file is not consulted.
     let info = ConnInfo::parse_with("host=h1 dbname=app user=ann password=given", &e).unwrap();
     assert_eq!(info.password_for(0), Some("given"));
+    let info = ConnInfo::parse_with("host=h1 dbname=app user=ann password=''", &e).unwrap();
+    assert_eq!(
+        info.password_for(0),
+        Some("one"),
+        "an empty password counts as none"
+    );
     // passfile= in the string names the file too.
     let input = format!("host=h2 user=ann passfile={}", file.display());
     let info = ConnInfo::parse_with(&input, &env(&[])).unwrap();
