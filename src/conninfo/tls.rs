@@ -50,12 +50,17 @@ pub(crate) type Failure = Arc<Mutex<Option<(i32, String)>>>;
 /// Resolves `sslmode`, `sslrootcert`, `sslcert` and `sslkey` as libpq does.
 pub(crate) fn plan(info: &ConnInfo, mode: &str) -> Result<TlsPlan> {
     let in_home = |name: &str| info.home().map(|h| h.join(".postgresql").join(name));
-    let roots = match info.get("sslrootcert").filter(|s| !s.is_empty()) {
+    // allow and prefer never check the certificate, so no root is needed or loaded.
+    let checks = !matches!(mode, "allow" | "prefer");
+    let roots = match info.get("sslrootcert").filter(|s| !s.is_empty() && checks) {
         Some("system") => Some(Roots::System),
         Some(path) => Some(Roots::File(PathBuf::from(path))),
-        None => in_home("root.crt").filter(|p| p.is_file()).map(Roots::File),
+        None if checks => in_home("root.crt").filter(|p| p.is_file()).map(Roots::File),
+        None => None,
     };
     if let Some(Roots::File(path)) = &roots {
+        // Stricter than libpq, which then skips the check under require: a root named but
+        // missing is almost always a typo, and skipping would hide it.
         if !path.is_file() {
             bail!(
                 "root certificate file {} does not exist; give the CA certificate that signed \
@@ -341,8 +346,15 @@ mod tests {
         ] {
             let plan = plan_for(&format!("{given} sslmode={mode}"), None).unwrap();
             assert_eq!(plan.verify, verify, "{mode}");
-            assert_eq!(plan.roots, Some(Roots::File(root.clone())));
+            let loaded = verify != Verify::Nothing;
+            assert_eq!(
+                plan.roots.is_some(),
+                loaded,
+                "{mode} loads a root only to check"
+            );
         }
+        // prefer does not check, so a missing root file does not stop it.
+        plan_for("host=h sslmode=prefer sslrootcert=/no/such.crt", None).unwrap();
         // Without a root certificate, require only encrypts and the verify modes refuse.
         let plan = plan_for("host=h sslmode=require", None).unwrap();
         assert_eq!((plan.verify, plan.roots), (Verify::Nothing, None));
