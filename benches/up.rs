@@ -165,7 +165,9 @@ fn generate_project(dir: &Path) -> PathBuf {
                     "ALTER TABLE t{table} ADD COLUMN note text;\n\
                      ALTER TABLE t{table} ADD COLUMN amount numeric(12,2) NOT NULL DEFAULT 0;\n"
                 ),
-                format!("ALTER TABLE t{table} DROP COLUMN amount;\nALTER TABLE t{table} DROP COLUMN note;\n"),
+                format!(
+                    "ALTER TABLE t{table} DROP COLUMN amount;\nALTER TABLE t{table} DROP COLUMN note;\n"
+                ),
             ),
             3 => (
                 format!(
@@ -181,7 +183,9 @@ fn generate_project(dir: &Path) -> PathBuf {
                      CREATE TRIGGER t{table}_touch BEFORE UPDATE ON t{table}\n    \
                      FOR EACH ROW EXECUTE FUNCTION t{table}_touch();\n"
                 ),
-                format!("DROP TRIGGER t{table}_touch ON t{table};\nDROP FUNCTION t{table}_touch();\n"),
+                format!(
+                    "DROP TRIGGER t{table}_touch ON t{table};\nDROP FUNCTION t{table}_touch();\n"
+                ),
             ),
             _ => (
                 format!(

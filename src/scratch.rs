@@ -44,6 +44,7 @@ const DIR_PREFIX: &str = "pgstrata-scratch-";
 pub struct ScratchServer {
     dir: PathBuf,
     pid: u32,
+    port: u16,
     version: String,
     stop: Option<mpsc::Sender<()>>,
     keeper: Option<thread::JoinHandle<()>>,
@@ -58,15 +59,30 @@ struct Installation {
 impl ScratchServer {
     /// Starts a new server and waits until it accepts connections.
     pub fn start() -> Result<ScratchServer> {
+        ScratchServer::start_with(&[])
+    }
+
+    /// Starts a server with extra settings (`-c name=value`, after and so over the defaults),
+    /// e.g. `[("listen_addresses", "127.0.0.1"), ("port", "54321")]` for a TCP listener, which
+    /// TLS tests need: PostgreSQL never uses TLS on a Unix socket. Pick a port with
+    /// [`free_tcp_port`].
+    pub fn start_with(settings: &[(&str, &str)]) -> Result<ScratchServer> {
+        let port = match settings.iter().rev().find(|(name, _)| *name == "port") {
+            Some((_, port)) => port
+                .parse::<u16>()
+                .with_context(|| format!("port setting {port:?} for the scratch server"))?,
+            None => 5432,
+        };
         remove_stale_directories();
         let install = find_installation()?;
         let owner = server_owner()?;
         let dir = make_private_dir(owner)?;
         // From here on a failure must not leave the directory behind.
-        match start_in(&install, owner, &dir) {
+        match start_in(&install, owner, &dir, settings) {
             Ok((pid, stop, keeper)) => Ok(ScratchServer {
                 dir,
                 pid,
+                port,
                 version: install.version,
                 stop: Some(stop),
                 keeper: Some(keeper),
@@ -81,8 +97,9 @@ impl ScratchServer {
     /// A `key=value` connection string for `dbname` on this server (superuser `postgres`).
     pub fn conninfo(&self, dbname: &str) -> String {
         format!(
-            "host={} port=5432 user=postgres dbname={dbname}",
-            self.dir.display()
+            "host={} port={} user=postgres dbname={dbname}",
+            self.dir.display(),
+            self.port
         )
     }
 
@@ -100,6 +117,18 @@ impl ScratchServer {
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+
+    /// The port: 5432 unless `start_with` set another (the socket is `.s.PGSQL.<port>`).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it), for `start_with`.
+pub fn free_tcp_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .context("finding a free TCP port on 127.0.0.1")?;
+    Ok(listener.local_addr()?.port())
 }
 
 impl Drop for ScratchServer {
@@ -132,6 +161,7 @@ fn start_in(
     install: &Installation,
     owner: Option<(u32, u32)>,
     dir: &Path,
+    settings: &[(&str, &str)],
 ) -> Result<(u32, mpsc::Sender<()>, thread::JoinHandle<()>)> {
     let data = dir.join("data");
     prepare_data_directory(install, owner, &data)?;
@@ -149,6 +179,11 @@ fn start_in(
         .args(["-p", "5432", "-c", "listen_addresses="])
         .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
         .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
+        .args(
+            settings
+                .iter()
+                .flat_map(|(name, value)| ["-c".into(), format!("{name}={value}")]),
+        )
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)

@@ -1,15 +1,18 @@
 //! `check`: prove the project on a scratch server and print findings with their diffs.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
+use postgres::Client;
 use serde_json::json;
 
 use super::output::{count, duration_ms, paint_diff, summary_line};
-use super::{FOUND, OK, json, print_json};
+use super::{FOUND, OK, json, open_target, print_json};
 use crate::check::{self, CheckEvent, CheckOptions, Checked, Finding};
 use crate::cli::Format;
 use crate::config::Settings;
+use crate::conninfo::ConnInfo;
+use crate::db::quote_ident;
 use crate::project;
 use crate::scratch::ScratchServer;
 use crate::snapshot::SnapshotOptions;
@@ -19,21 +22,15 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
     if let Some(from) = from.filter(|v| project.migration(*v).is_none()) {
         bail!(crate::error::Refusal::UnknownVersion(from));
     }
-    if settings.database_url.is_some() && !settings.scratch {
-        bail!(
-            "check runs on a scratch server; a database URL is not used by check yet (unset \
-             DATABASE_URL or drop --database-url)"
-        );
-    }
     let started = Instant::now();
-    let server = ScratchServer::start().context("starting a scratch server for check")?;
-    let mut client = server.connect("postgres")?;
+    let mut place = CheckDatabase::open(settings)?;
+    let mut client = place.connect()?;
     let text = !json(format);
     if text {
         println!(
-            "checking {} on a scratch server ({})",
+            "checking {} {}",
             count(project.migrations.len(), "migration"),
-            server.version()
+            place.describe()
         );
     }
     let options = CheckOptions {
@@ -50,7 +47,10 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
             print_event(&event);
         }
     };
-    let report = check::run(&mut client, &project, &options, &mut on_event)?;
+    let report = check::run(&mut client, &project, &options, &mut on_event);
+    drop(client);
+    place.close();
+    let report = report?;
     let ms = started.elapsed().as_millis() as u64;
     if text {
         for orphan in &report.orphan_snapshots {
@@ -91,6 +91,100 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
     } else {
         FOUND
     })
+}
+
+/// Where a check runs: a scratch server (the default), or a temporary database created on
+/// the server the user named, so that the named database itself is never touched.
+enum CheckDatabase {
+    Scratch(ScratchServer),
+    Temporary {
+        server: ConnInfo,
+        name: String,
+        dropped: bool,
+    },
+}
+
+impl CheckDatabase {
+    fn open(settings: &Settings) -> Result<CheckDatabase> {
+        if settings.scratch
+            || (settings.database_url.is_none() && !crate::conninfo::env_names_database())
+        {
+            let server = ScratchServer::start().context("starting a scratch server for check")?;
+            return Ok(CheckDatabase::Scratch(server));
+        }
+        let server = open_target(settings)?;
+        let name = format!(
+            "pgstrata_check_{}_{}",
+            std::process::id(),
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0)
+        );
+        server
+            .connect()?
+            .batch_execute(&format!(
+                "CREATE DATABASE {} TEMPLATE template0",
+                quote_ident(&name)
+            ))
+            .with_context(|| {
+                format!(
+                    "creating the temporary database {name} for check on {} (the role needs \
+                     CREATEDB; or drop the database URL to check on a scratch server)",
+                    server.describe()
+                )
+            })?;
+        Ok(CheckDatabase::Temporary {
+            server,
+            name,
+            dropped: false,
+        })
+    }
+
+    fn connect(&self) -> Result<Client> {
+        match self {
+            CheckDatabase::Scratch(server) => server.connect("postgres"),
+            CheckDatabase::Temporary { server, name, .. } => server.with_dbname(name).connect(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            CheckDatabase::Scratch(server) => format!("on a scratch server ({})", server.version()),
+            CheckDatabase::Temporary { server, name, .. } => {
+                format!("in the temporary database {name} on {}", server.describe())
+            }
+        }
+    }
+
+    /// Drops the temporary database; a failure is reported, not fatal.
+    fn close(&mut self) {
+        if let CheckDatabase::Temporary {
+            server,
+            name,
+            dropped,
+        } = self
+        {
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
+            match server
+                .connect()
+                .and_then(|mut c| Ok(c.batch_execute(&sql)?))
+            {
+                Ok(()) => *dropped = true,
+                Err(err) => {
+                    eprintln!("note: could not drop the temporary database {name}: {err:#}")
+                }
+            }
+        }
+    }
+}
+
+impl Drop for CheckDatabase {
+    fn drop(&mut self) {
+        if matches!(self, CheckDatabase::Temporary { dropped: false, .. }) {
+            self.close();
+        }
+    }
 }
 
 fn print_event(event: &CheckEvent) {

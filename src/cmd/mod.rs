@@ -7,7 +7,7 @@ mod new;
 mod output;
 mod status;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use postgres::Client;
 
 use crate::cli::{Cli, Command, Format};
@@ -71,13 +71,7 @@ pub(crate) fn connect(settings: &Settings) -> Result<Target> {
         let server = ScratchServer::start().context("starting a scratch server")?;
         (server.connect("postgres")?, Some(server))
     } else {
-        let url = settings.database_url.as_deref().ok_or_else(|| {
-            anyhow!(
-                "no database given: pass --database-url, set DATABASE_URL, put database_url in \
-                 pgstrata.toml, or use --scratch for a throwaway server"
-            )
-        })?;
-        (ConnInfo::parse(url)?.connect()?, None)
+        (open_target(settings)?.connect()?, None)
     };
     let mut client = client;
     notice_dead_client(&mut client)?;
@@ -87,6 +81,25 @@ pub(crate) fn connect(settings: &Settings) -> Result<Target> {
         _cancel: cancel,
         _scratch: scratch,
     })
+}
+
+/// The configured database, read as libpq reads it: the URL (flag, DATABASE_URL or the
+/// settings file) completed by PG* variables and the password file; or PG* variables alone.
+pub(crate) fn open_target(settings: &Settings) -> Result<ConnInfo> {
+    let url = match settings.database_url.as_deref() {
+        Some(url) => url,
+        None if crate::conninfo::env_names_database() => "",
+        None => bail!(
+            "no database given: pass --database-url, set DATABASE_URL (or libpq's PGHOST, \
+             PGDATABASE...), put database_url in pgstrata.toml, or use --scratch for a \
+             throwaway server"
+        ),
+    };
+    let info = ConnInfo::parse_with_env(url)?;
+    for note in info.notes() {
+        eprintln!("note: {note}");
+    }
+    Ok(info)
 }
 
 /// Asks the server to check every second that we are still there (PostgreSQL 14+, Linux):

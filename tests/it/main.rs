@@ -4,6 +4,7 @@
 mod check;
 mod cli;
 mod concurrency;
+mod conninfo;
 mod harness;
 mod runner;
 mod scratch;

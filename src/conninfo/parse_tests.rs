@@ -1,0 +1,204 @@
+//! Parsing both forms of connection string, and the errors for malformed ones.
+
+use super::*;
+
+fn pairs(input: &str) -> Vec<(&'static str, String)> {
+    parse(input).unwrap_or_else(|e| panic!("{input}: {e:#}")).1
+}
+
+fn p(list: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    list.iter().map(|(k, v)| (*k, v.to_string())).collect()
+}
+
+fn error(input: &str) -> String {
+    format!("{:#}", parse(input).expect_err(input))
+}
+
+#[test]
+fn url_with_everything() {
+    assert_eq!(
+        pairs("postgresql://ann:s3cret@db.example:6543/app?sslmode=verify-full&connect_timeout=5"),
+        p(&[
+            ("user", "ann"),
+            ("password", "s3cret"),
+            ("host", "db.example"),
+            ("port", "6543"),
+            ("dbname", "app"),
+            ("sslmode", "verify-full"),
+            ("connect_timeout", "5"),
+        ])
+    );
+    assert_eq!(
+        parse("postgres://h").unwrap().0,
+        Style::Url {
+            scheme: "postgres://"
+        }
+    );
+}
+
+#[test]
+fn url_percent_decoding_in_every_part() {
+    assert_eq!(
+        pairs("postgres://a%40b:p%3Aw%2F%40%25@h%2Dx/d%20b?application_name=a%26b"),
+        p(&[
+            ("user", "a@b"),
+            ("password", "p:w/@%"),
+            ("host", "h-x"),
+            ("dbname", "d b"),
+            ("application_name", "a&b"),
+        ])
+    );
+    // libpq leaves "+" alone.
+    assert_eq!(pairs("postgres:///a+b"), p(&[("dbname", "a+b")]));
+}
+
+#[test]
+fn url_password_may_hold_colons_and_question_marks() {
+    assert_eq!(
+        pairs("postgres://ann:a:b?c@h/db"),
+        p(&[
+            ("user", "ann"),
+            ("password", "a:b?c"),
+            ("host", "h"),
+            ("dbname", "db")
+        ])
+    );
+}
+
+#[test]
+fn url_multiple_hosts_and_ipv6() {
+    assert_eq!(
+        pairs("postgres://h1:5432,h2:5433/db"),
+        p(&[("host", "h1,h2"), ("port", "5432,5433"), ("dbname", "db")])
+    );
+    assert_eq!(
+        pairs("postgres://h1,h2:5433"),
+        p(&[("host", "h1,h2"), ("port", ",5433")])
+    );
+    assert_eq!(
+        pairs("postgresql://[::1]:5433,[2001:db8::7]/x"),
+        p(&[
+            ("host", "::1,2001:db8::7"),
+            ("port", "5433,"),
+            ("dbname", "x")
+        ])
+    );
+}
+
+#[test]
+fn url_without_host_means_the_default_socket_and_query_host_names_a_directory() {
+    assert_eq!(pairs("postgresql://"), p(&[]));
+    assert_eq!(pairs("postgresql:///app"), p(&[("dbname", "app")]));
+    assert_eq!(
+        pairs("postgresql:///app?host=/var/run/postgresql&port=5433"),
+        p(&[
+            ("dbname", "app"),
+            ("host", "/var/run/postgresql"),
+            ("port", "5433")
+        ])
+    );
+    assert_eq!(
+        pairs("postgresql://%2Ftmp%2Fsock/app"),
+        p(&[("host", "/tmp/sock"), ("dbname", "app")])
+    );
+}
+
+#[test]
+fn url_ssl_true_is_sslmode_require() {
+    assert_eq!(
+        pairs("postgres://h?ssl=true"),
+        p(&[("host", "h"), ("sslmode", "require")])
+    );
+}
+
+#[test]
+fn url_errors_name_the_problem() {
+    assert!(error("postgres://h?foo=1").contains("invalid URL query parameter \"foo\""));
+    assert!(error("postgres://h?sslmode").contains("missing \"=\""));
+    assert!(error("postgres://h?sslmode=a=b").contains("extra \"=\""));
+    assert!(error("postgres://h:port/db").contains("invalid port \"port\""));
+    assert!(error("postgres://h:0/db").contains("invalid port"));
+    assert!(error("postgres://[::1/db").contains("missing \"]\""));
+    assert!(error("postgres://[::1]x/db").contains("unexpected text"));
+    assert!(error("postgres://h/d%zz").contains("percent-encoding in the URL's database name"));
+    assert!(error("postgres://h/d%00").contains("%00"));
+    assert!(error("postgres://h?service=x").contains("not supported"));
+}
+
+#[test]
+fn url_errors_never_show_a_password() {
+    // A password holding "@" or "/" ends early; what follows must not be echoed.
+    for input in [
+        "postgres://ann:SECRET@ss-SECRET@host/db",
+        "postgres://ann:SECRET/ss-SECRET@host/db",
+        "postgres://ann:SECRET/ss-SECRET@host:5432",
+        "postgres://ann:5432/SECRET?x@host",
+        "postgres://ann:SECRET/x?y@host",
+        "postgres://ann:5432/SECRET?SECRET@host",
+        "postgres://ann:p@ss/x?SECRET=1@host",
+        "postgres://ann:p@ss/x?sslmode=SECRET@host",
+        "postgres://ann:SECRET%zz@host/db",
+        "postgres://ann:SECRET%00@host/db",
+        "postgres://ann:%ff%feSECRET@host/db",
+    ] {
+        // Through ConnInfo, so that value checks are covered too.
+        let message = match crate::conninfo::ConnInfo::parse(input) {
+            Ok(_) => panic!("{input} parsed"),
+            Err(err) => format!("{err:#}"),
+        };
+        assert!(!message.contains("SECRET"), "{input} -> {message}");
+    }
+    assert!(error("postgres://ann:pa/ss@host/db").contains("percent-encode"));
+}
+
+#[test]
+fn key_value_basic_quoted_and_escaped() {
+    assert_eq!(
+        pairs("host=/tmp/x port=5432 user=postgres dbname=x"),
+        p(&[
+            ("host", "/tmp/x"),
+            ("port", "5432"),
+            ("user", "postgres"),
+            ("dbname", "x")
+        ])
+    );
+    assert_eq!(
+        pairs(r"password='it\'s a \\ pass' application_name = 'my app'  options='-c a=b'"),
+        p(&[
+            ("password", r"it's a \ pass"),
+            ("application_name", "my app"),
+            ("options", "-c a=b"),
+        ])
+    );
+    assert_eq!(
+        pairs(r"user=a\ b dbname=''"),
+        p(&[("user", "a b"), ("dbname", "")])
+    );
+    assert_eq!(pairs("  "), p(&[]));
+    assert_eq!(pairs("password=a=b"), p(&[("password", "a=b")]));
+}
+
+#[test]
+fn key_value_errors_name_the_keyword() {
+    assert_eq!(
+        error("host=h colour=blue"),
+        "invalid connection option \"colour\" (libpq does not know it either)"
+    );
+    assert!(error("mydb").contains("missing \"=\" after \"mydb\""));
+    assert!(error("host").contains("missing \"=\" after \"host\""));
+    assert!(error("host='unterminated").contains("unterminated quoted string"));
+    assert!(error("service=prod").contains("service files"));
+}
+
+#[test]
+fn key_value_errors_never_show_a_password() {
+    for input in [
+        "password=two SECRET words",
+        "password='SECRET",
+        "user=ann password=SECRET dbname",
+        "password=pw SECRET=x",
+    ] {
+        let message = error(input);
+        assert!(!message.contains("SECRET"), "{input} -> {message}");
+    }
+}
