@@ -1,1 +1,160 @@
-//! Schema snapshots: the database's schema as deterministic, executable SQL text.
+//! Schema snapshots: the database's schema as deterministic, executable SQL text, and the
+//! comparison of two such texts.
+//!
+//! [`take`] reads the catalog (`introspect`, one set-based query per object kind under
+//! `queries/`, definitions from the server's own `pg_get_*def` and `format_type`), and
+//! [`Snapshot::render`] turns it into text (`render`, ordered by `order`). [`compare`]
+//! and [`colorize`] (`diff`) work on texts only. Nothing here prints, and nothing here uses
+//! pg_dump, whose output depends on the client version and on creation order.
+//!
+//! # The text
+//!
+//! A short preamble sets what loading needs (`check_function_bodies = off`, an empty search
+//! path: every name in the text is schema-qualified). Then one block per object, separated
+//! by an empty line, each opening with a header line `-- <kind> <name>`:
+//!
+//! | header | object |
+//! |---|---|
+//! | `-- schema app` | `CREATE SCHEMA IF NOT EXISTS` |
+//! | `-- extension citext` | `CREATE EXTENSION IF NOT EXISTS ... VERSION` |
+//! | `-- type app.mood` | enum or composite type |
+//! | `-- domain app.positive` | domain with its constraints |
+//! | `-- function app.f(integer, text)` | function (input argument types) |
+//! | `-- procedure app.p(integer)` | procedure |
+//! | `-- sequence app.s` | stand-alone sequence |
+//! | `-- table app.images` | table with its columns, RLS switches, column settings |
+//! | `-- sequence ownership app.s` | `ALTER SEQUENCE ... OWNED BY`, after its table |
+//! | `-- constraint app.images images_pkey` | table constraint (foreign keys last) |
+//! | `-- index app.images_url_idx` | index not behind a constraint |
+//! | `-- view app.v` / `-- materialized view app.m` | views (`WITH NO DATA`) |
+//! | `-- trigger app.images trg` | trigger and whether it is enabled |
+//! | `-- policy app.images p_read` | row-level security policy |
+//!
+//! A name in a header is bare when it is a plain lower-case identifier and double-quoted
+//! otherwise; in SQL every name is quoted by [`crate::db::quote_ident`]. Comments and
+//! privileges (GRANT/REVOKE relative to the object's default ACL, owners left out) sit in the
+//! block of the object they are on, so a changed column comment reports `~ table ...`.
+//!
+//! Blocks come in the order of the table above, then by schema and name (bytes, not a
+//! collation), except where the catalog records a dependency that needs an object earlier:
+//! a view on a view, an index on a materialized view, a function's `BEGIN ATOMIC` body.
+//! Nothing in the text depends on oids, creation order, dropped-column gaps, data
+//! (sequence positions, row counts, statistics), the owner, or the client's settings.
+
+mod diff;
+mod introspect;
+mod model;
+mod order;
+mod render;
+mod sql;
+
+use anyhow::Result;
+use postgres::Client;
+
+pub use diff::{Block, Blocks, Change, ChangeKind, Comparison, PREAMBLE_OBJECT};
+pub use diff::{colorize, compare, split_blocks};
+
+/// The kinds a block header can name, as its first word(s).
+pub const HEADER_KINDS: &[&str] = &[
+    "schema",
+    "extension",
+    "type",
+    "domain",
+    "function",
+    "procedure",
+    "sequence",
+    "sequence ownership",
+    "table",
+    "constraint",
+    "index",
+    "view",
+    "materialized view",
+    "trigger",
+    "policy",
+];
+
+/// Which schemas a snapshot covers. System schemas (`pg_catalog`, `information_schema`,
+/// `pg_toast*`, `pg_temp*`) and schemas an extension owns are always left out.
+#[derive(Clone, Debug, Default)]
+pub struct SnapshotOptions {
+    /// Schemas to leave out; the caller always puts pgstrata's history schema here.
+    pub exclude_schemas: Vec<String>,
+    /// Only these schemas, when given; `None` means every non-system schema.
+    pub include_schemas: Option<Vec<String>>,
+}
+
+impl SnapshotOptions {
+    /// Whether a schema of this name is part of the snapshot.
+    pub fn keeps(&self, schema: &str) -> bool {
+        let system = schema == "pg_catalog"
+            || schema == "information_schema"
+            || schema.starts_with("pg_toast")
+            || schema.starts_with("pg_temp_");
+        !system
+            && !self.exclude_schemas.iter().any(|s| s == schema)
+            && self
+                .include_schemas
+                .as_ref()
+                .is_none_or(|include| include.iter().any(|s| s == schema))
+    }
+}
+
+/// A database's schema as read from its catalog.
+#[derive(Debug)]
+pub struct Snapshot {
+    model: model::Model,
+}
+
+impl Snapshot {
+    /// The snapshot text: deterministic, valid SQL, one block per object.
+    pub fn render(&self) -> String {
+        render::render(&self.model)
+    }
+}
+
+/// Reads the schema of the database `client` is connected to, in one read-only transaction.
+/// Session settings are changed for that transaction only.
+pub fn take(client: &mut Client, options: &SnapshotOptions) -> Result<Snapshot> {
+    let model = introspect::read(client, options)?;
+    Ok(Snapshot { model })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_leave_out_system_and_excluded_schemas() {
+        let options = SnapshotOptions {
+            exclude_schemas: vec!["pgstrata".into()],
+            include_schemas: None,
+        };
+        for schema in [
+            "pg_catalog",
+            "information_schema",
+            "pg_toast",
+            "pg_temp_3",
+            "pgstrata",
+        ] {
+            assert!(!options.keeps(schema), "{schema}");
+        }
+        for schema in ["public", "app", "pg_tempest", "Pgstrata"] {
+            assert!(options.keeps(schema), "{schema}");
+        }
+    }
+
+    #[test]
+    fn include_schemas_limits_the_snapshot() {
+        let options = SnapshotOptions {
+            exclude_schemas: vec!["b".into()],
+            include_schemas: Some(vec!["a".into(), "b".into(), "pg_catalog".into()]),
+        };
+        assert!(options.keeps("a"));
+        assert!(!options.keeps("b"), "exclusion wins");
+        assert!(!options.keeps("c"));
+        assert!(
+            !options.keeps("pg_catalog"),
+            "system schemas are never kept"
+        );
+    }
+}

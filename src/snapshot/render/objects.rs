@@ -1,0 +1,479 @@
+//! Blocks for every kind but tables: schemas, extensions, types, domains, functions,
+//! sequences, views, constraints, indexes, triggers and policies.
+
+use std::collections::HashMap;
+
+use super::{Blocks, Kind};
+use crate::db::quote_ident;
+use crate::snapshot::model::{Catalog, Model, SequenceOptions, Table, TypeDef, TypeKind};
+use crate::snapshot::sql::{display, display_qualified, literal, options, qualified};
+
+pub(super) fn schemas_and_extensions(model: &Model, blocks: &mut Blocks) {
+    for schema in &model.schemas {
+        let name = quote_ident(&schema.name);
+        let block = blocks.add(
+            Kind::Schema,
+            [&schema.name, "", ""],
+            format!("schema {}", display(&schema.name)),
+            format!("CREATE SCHEMA IF NOT EXISTS {name};\n"),
+        );
+        let target = format!("SCHEMA {name}");
+        let key = (Catalog::Namespace, schema.oid);
+        blocks.own(block, key, Some(target.clone()), Some(target), None);
+    }
+    for extension in &model.extensions {
+        let name = quote_ident(&extension.name);
+        let block = blocks.add(
+            Kind::Extension,
+            [&extension.name, "", ""],
+            format!("extension {}", display(&extension.name)),
+            format!(
+                "CREATE EXTENSION IF NOT EXISTS {name} WITH SCHEMA {} VERSION {};\n",
+                quote_ident(&extension.schema),
+                literal(&extension.version)
+            ),
+        );
+        let key = (Catalog::Extension, extension.oid);
+        blocks.own(block, key, Some(format!("EXTENSION {name}")), None, None);
+    }
+}
+
+pub(super) fn types(model: &Model, blocks: &mut Blocks) {
+    for def in &model.types {
+        let name = qualified(&def.schema, &def.name);
+        let (kind, word, body) = match &def.kind {
+            TypeKind::Enum { labels } => {
+                let labels: Vec<String> = labels.iter().map(|l| literal(l)).collect();
+                let body = format!("CREATE TYPE {name} AS ENUM ({});\n", list(&labels));
+                (Kind::Type, "type", body)
+            }
+            TypeKind::Composite { attributes, .. } => {
+                let attributes: Vec<String> = attributes
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{} {}{}",
+                            quote_ident(&a.name),
+                            a.data_type,
+                            collate(&a.collation)
+                        )
+                    })
+                    .collect();
+                let body = format!("CREATE TYPE {name} AS ({});\n", list(&attributes));
+                (Kind::Type, "type", body)
+            }
+            TypeKind::Domain { .. } => (Kind::Domain, "domain", domain(def, &name)),
+        };
+        let block = blocks.add(
+            kind,
+            [&def.schema, &def.name, ""],
+            format!("{word} {}", display_qualified(&def.schema, &def.name)),
+            body,
+        );
+        let target = format!("{} {name}", word.to_uppercase());
+        blocks.own(
+            block,
+            (Catalog::Type, def.oid),
+            Some(target.clone()),
+            Some(target),
+            None,
+        );
+        blocks.own_quietly(block, (Catalog::Type, def.array_oid));
+        match &def.kind {
+            TypeKind::Composite { class_oid, .. } => {
+                let key = (Catalog::Class, *class_oid);
+                blocks.own(block, key, None, None, Some(name.clone()));
+            }
+            TypeKind::Domain { constraints, .. } => {
+                for constraint in constraints {
+                    let target = format!(
+                        "CONSTRAINT {} ON DOMAIN {name}",
+                        quote_ident(&constraint.name)
+                    );
+                    let key = (Catalog::Constraint, constraint.oid);
+                    blocks.own(block, key, Some(target), None, None);
+                }
+            }
+            TypeKind::Enum { .. } => {}
+        }
+    }
+}
+
+fn domain(def: &TypeDef, name: &str) -> String {
+    let TypeKind::Domain {
+        base_type,
+        collation,
+        not_null,
+        default,
+        constraints,
+    } = &def.kind
+    else {
+        unreachable!("only called for domains");
+    };
+    let mut body = format!("CREATE DOMAIN {name} AS {base_type}{}", collate(collation));
+    if let Some(default) = default {
+        body.push_str(&format!(" DEFAULT {default}"));
+    }
+    if *not_null {
+        body.push_str(" NOT NULL");
+    }
+    body.push_str(";\n");
+    let mut constraints: Vec<_> = constraints.iter().collect();
+    constraints.sort_by(|a, b| a.name.cmp(&b.name));
+    for constraint in constraints {
+        body.push_str(&format!(
+            "ALTER DOMAIN {name} ADD CONSTRAINT {} {};\n",
+            quote_ident(&constraint.name),
+            constraint.definition
+        ));
+    }
+    body
+}
+
+/// ` COLLATE "schema"."name"` when a collation other than the type's default is set.
+pub(super) fn collate(collation: &Option<(String, String)>) -> String {
+    match collation {
+        Some((schema, name)) => format!(" COLLATE {}", qualified(schema, name)),
+        None => String::new(),
+    }
+}
+
+/// Items one per line inside parentheses, so that a diff shows the one that changed.
+pub(super) fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    format!("\n    {}\n", items.join(",\n    "))
+}
+
+pub(super) fn functions(model: &Model, blocks: &mut Blocks) {
+    for function in &model.functions {
+        let word = if function.is_procedure {
+            "procedure"
+        } else {
+            "function"
+        };
+        let signature = format!(
+            "{}({})",
+            qualified(&function.schema, &function.name),
+            function.arguments
+        );
+        let label = format!(
+            "{word} {}({})",
+            display_qualified(&function.schema, &function.name),
+            function.arguments
+        );
+        let body = format!("{};\n", function.definition.trim_end());
+        let sort = [&*function.schema, &function.name, &function.arguments];
+        let block = blocks.add(Kind::Function, sort, label, body);
+        let target = format!("{} {signature}", word.to_uppercase());
+        let key = (Catalog::Proc, function.oid);
+        blocks.own(block, key, Some(target.clone()), Some(target), None);
+    }
+}
+
+/// The options every sequence and identity column spells out, so that none depends on a
+/// server default.
+pub(super) fn sequence_options(options: &SequenceOptions) -> Vec<String> {
+    vec![
+        format!("START WITH {}", options.start),
+        format!("INCREMENT BY {}", options.increment),
+        format!("MINVALUE {}", options.min_value),
+        format!("MAXVALUE {}", options.max_value),
+        format!("CACHE {}", options.cache),
+        if options.cycle { "CYCLE" } else { "NO CYCLE" }.to_string(),
+    ]
+}
+
+/// Sequences, and for each owned one a separate OWNED BY block after its table: the table's
+/// default needs the sequence first, the ownership needs the table.
+pub(super) fn sequences(model: &Model, blocks: &mut Blocks) {
+    for sequence in &model.sequences {
+        let name = qualified(&sequence.schema, &sequence.name);
+        let unlogged = if sequence.unlogged { "UNLOGGED " } else { "" };
+        let mut lines = vec![format!("AS {}", sequence.data_type)];
+        lines.extend(sequence_options(&sequence.options));
+        let body = format!(
+            "CREATE {unlogged}SEQUENCE {name}\n    {};\n",
+            lines.join("\n    ")
+        );
+        let display_name = display_qualified(&sequence.schema, &sequence.name);
+        let sort = [&*sequence.schema, &sequence.name, ""];
+        let block = blocks.add(
+            Kind::Sequence,
+            sort,
+            format!("sequence {display_name}"),
+            body,
+        );
+        let target = format!("SEQUENCE {name}");
+        let key = (Catalog::Class, sequence.oid);
+        blocks.own(block, key, Some(target.clone()), Some(target), None);
+        let Some((table_oid, schema, table, column)) = &sequence.owner else {
+            continue;
+        };
+        if !blocks.has((Catalog::Class, *table_oid)) {
+            continue;
+        }
+        let body = format!(
+            "ALTER SEQUENCE {name} OWNED BY {}.{};\n",
+            qualified(schema, table),
+            quote_ident(column)
+        );
+        let label = format!("sequence ownership {display_name}");
+        let ownership = blocks.add(Kind::SequenceOwnership, sort, label, body);
+        blocks.after((Catalog::Class, *table_oid), ownership);
+        blocks.after(key, ownership);
+    }
+}
+
+pub(super) fn views(model: &Model, blocks: &mut Blocks) {
+    for view in &model.views {
+        let name = qualified(&view.schema, &view.name);
+        let definition = view.definition.trim().trim_end_matches(';');
+        let options = options(&view.options, "");
+        let with = if options.is_empty() {
+            String::new()
+        } else {
+            format!(" WITH ({})", options.join(", "))
+        };
+        let (kind, word, body) = if view.materialized {
+            let using = match &view.access_method {
+                Some(method) => format!(" USING {}", quote_ident(method)),
+                None => String::new(),
+            };
+            let body = format!(
+                "CREATE MATERIALIZED VIEW {name}{using}{with} AS\n{definition}\nWITH NO DATA;\n"
+            );
+            (Kind::MaterializedView, "materialized view", body)
+        } else {
+            let body = format!("CREATE VIEW {name}{with} AS\n{definition};\n");
+            (Kind::View, "view", body)
+        };
+        let label = format!("{word} {}", display_qualified(&view.schema, &view.name));
+        let block = blocks.add(kind, [&view.schema, &view.name, ""], label, body);
+        let comment_on = format!("{} {name}", word.to_uppercase());
+        let grant_on = format!("TABLE {name}");
+        let key = (Catalog::Class, view.oid);
+        blocks.own(
+            block,
+            key,
+            Some(comment_on),
+            Some(grant_on),
+            Some(name.clone()),
+        );
+        blocks.own_quietly(block, (Catalog::Type, view.type_oid));
+        blocks.own_quietly(block, (Catalog::Type, view.array_oid));
+        if let Some(rule) = view.rule_oid {
+            blocks.own_quietly(block, (Catalog::Rewrite, rule));
+        }
+    }
+}
+
+/// `ALTER TABLE` target for a table: ONLY, except on a partitioned table, where the server
+/// refuses ONLY for keys once partitions exist and the constraint must reach them anyway.
+fn alter_table(table: &Table) -> String {
+    let name = qualified(&table.schema, &table.name);
+    if table.partition_key.is_some() {
+        name
+    } else {
+        format!("ONLY {name}")
+    }
+}
+
+pub(super) fn constraints(model: &Model, blocks: &mut Blocks) {
+    let tables: HashMap<u32, &Table> = model.tables.iter().map(|t| (t.oid, t)).collect();
+    for constraint in &model.constraints {
+        let Some(table) = tables.get(&constraint.relation_oid) else {
+            continue;
+        };
+        let target = alter_table(table);
+        let mut body = format!(
+            "ALTER TABLE {target} ADD CONSTRAINT {} {};\n",
+            quote_ident(&constraint.name),
+            constraint.definition
+        );
+        if let Some(index) = &constraint.index {
+            // pg_get_constraintdef leaves out the index's storage parameters.
+            let options = options(&index.options, "");
+            if !options.is_empty() {
+                let index_name = qualified(&table.schema, &index.name);
+                body.push_str(&format!(
+                    "ALTER INDEX {index_name} SET ({});\n",
+                    options.join(", ")
+                ));
+            }
+            body.push_str(&index_settings(
+                &target,
+                &index.name,
+                index.clustered,
+                index.replica_identity,
+            ));
+        }
+        let kind = if constraint.kind == "f" {
+            Kind::ForeignKey
+        } else {
+            Kind::Constraint
+        };
+        let label = format!(
+            "constraint {} {}",
+            display_qualified(&table.schema, &table.name),
+            display(&constraint.name)
+        );
+        let sort = [&*table.schema, &table.name, &constraint.name];
+        let block = blocks.add(kind, sort, label, body);
+        let comment_on = format!(
+            "CONSTRAINT {} ON {}",
+            quote_ident(&constraint.name),
+            qualified(&table.schema, &table.name)
+        );
+        let key = (Catalog::Constraint, constraint.oid);
+        blocks.own(block, key, Some(comment_on), None, None);
+        if let Some(index) = &constraint.index {
+            blocks.own_quietly(block, (Catalog::Class, index.oid));
+        }
+    }
+}
+
+/// CLUSTER ON and REPLICA IDENTITY USING INDEX, which live on the table but name the index.
+fn index_settings(target: &str, index: &str, clustered: bool, replica_identity: bool) -> String {
+    let mut out = String::new();
+    if clustered {
+        out.push_str(&format!(
+            "ALTER TABLE {target} CLUSTER ON {};\n",
+            quote_ident(index)
+        ));
+    }
+    if replica_identity {
+        out.push_str(&format!(
+            "ALTER TABLE {target} REPLICA IDENTITY USING INDEX {};\n",
+            quote_ident(index)
+        ));
+    }
+    out
+}
+
+pub(super) fn indexes(model: &Model, blocks: &mut Blocks) {
+    for index in &model.indexes {
+        if !blocks.has((Catalog::Class, index.relation_oid)) {
+            continue;
+        }
+        // On a partitioned table the server says ON ONLY, which creates an invalid index
+        // with none on the partitions; without ONLY the partitions get theirs.
+        let definition = if index.on_partitioned {
+            index.definition.replacen(" ON ONLY ", " ON ", 1)
+        } else {
+            index.definition.clone()
+        };
+        let target = format!("ONLY {}", qualified(&index.table_schema, &index.table_name));
+        let mut body = format!("{definition};\n");
+        body.push_str(&index_settings(
+            &target,
+            &index.name,
+            index.clustered,
+            index.replica_identity,
+        ));
+        let label = format!("index {}", display_qualified(&index.schema, &index.name));
+        let block = blocks.add(Kind::Index, [&index.schema, &index.name, ""], label, body);
+        let comment_on = format!("INDEX {}", qualified(&index.schema, &index.name));
+        blocks.own(
+            block,
+            (Catalog::Class, index.oid),
+            Some(comment_on),
+            None,
+            None,
+        );
+    }
+}
+
+pub(super) fn triggers_and_policies(model: &Model, blocks: &mut Blocks) {
+    for trigger in &model.triggers {
+        if !blocks.has((Catalog::Class, trigger.relation_oid)) {
+            continue;
+        }
+        let relation = qualified(&trigger.schema, &trigger.table_name);
+        let name = quote_ident(&trigger.name);
+        let mut body = format!("{};\n", trigger.definition);
+        let state = match trigger.enabled.as_str() {
+            "D" => "DISABLE TRIGGER",
+            "R" => "ENABLE REPLICA TRIGGER",
+            "A" => "ENABLE ALWAYS TRIGGER",
+            _ => "",
+        };
+        if !state.is_empty() {
+            body.push_str(&format!("ALTER TABLE {relation} {state} {name};\n"));
+        }
+        let label = format!(
+            "trigger {} {}",
+            display_qualified(&trigger.schema, &trigger.table_name),
+            display(&trigger.name)
+        );
+        let sort = [&*trigger.schema, &trigger.table_name, &trigger.name];
+        let block = blocks.add(Kind::Trigger, sort, label, body);
+        let comment_on = format!("TRIGGER {name} ON {relation}");
+        blocks.own(
+            block,
+            (Catalog::Trigger, trigger.oid),
+            Some(comment_on),
+            None,
+            None,
+        );
+    }
+    policies(model, blocks);
+}
+
+fn policies(model: &Model, blocks: &mut Blocks) {
+    for policy in &model.policies {
+        if !blocks.has((Catalog::Class, policy.relation_oid)) {
+            continue;
+        }
+        let relation = qualified(&policy.schema, &policy.table_name);
+        let name = quote_ident(&policy.name);
+        let mut roles: Vec<String> = policy
+            .roles
+            .iter()
+            .map(|role| match role.as_str() {
+                "" => "PUBLIC".to_string(),
+                role => quote_ident(role),
+            })
+            .collect();
+        roles.sort();
+        let command = match policy.command.as_str() {
+            "r" => "SELECT",
+            "a" => "INSERT",
+            "w" => "UPDATE",
+            "d" => "DELETE",
+            _ => "ALL",
+        };
+        let mode = if policy.permissive {
+            "PERMISSIVE"
+        } else {
+            "RESTRICTIVE"
+        };
+        let mut body = format!(
+            "CREATE POLICY {name} ON {relation} AS {mode} FOR {command} TO {}",
+            roles.join(", ")
+        );
+        if let Some(using) = &policy.using_expr {
+            body.push_str(&format!(" USING ({using})"));
+        }
+        if let Some(check) = &policy.check_expr {
+            body.push_str(&format!(" WITH CHECK ({check})"));
+        }
+        body.push_str(";\n");
+        let label = format!(
+            "policy {} {}",
+            display_qualified(&policy.schema, &policy.table_name),
+            display(&policy.name)
+        );
+        let sort = [&*policy.schema, &policy.table_name, &policy.name];
+        let block = blocks.add(Kind::Policy, sort, label, body);
+        let comment_on = format!("POLICY {name} ON {relation}");
+        blocks.own(
+            block,
+            (Catalog::Policy, policy.oid),
+            Some(comment_on),
+            None,
+            None,
+        );
+    }
+}
