@@ -1,19 +1,42 @@
 //! Introspection: reads one database's catalog into the [`Model`], one set-based query per
-//! object kind (the `.sql` files under `queries/`), inside one read-only repeatable-read
-//! transaction so that every query sees the same schema.
+//! object kind (the `.sql` files under `queries/`), inside read-only repeatable-read
+//! transactions that all see the same snapshot of the catalog.
 //!
 //! The session settings that change how the server prints definitions (search path, date
-//! style, time zone...) are pinned for the transaction, so the text depends on the schema and
-//! not on the client. This module only reads; it neither sorts for output nor renders.
+//! style, time zone...) are pinned for those transactions only, so the text depends on the
+//! schema and not on the client. The queries fall in two halves of about equal cost, which
+//! [`read_parallel`] runs on two connections at once. This module only reads; it neither
+//! sorts for output nor renders.
+
+mod rows;
 
 use std::collections::HashMap;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, Row, Transaction};
 
 use super::SnapshotOptions;
 use super::model::*;
+use super::sql::literal;
+use rows::*;
+
+// The catalog queries, one per kind.
+const COLUMNS: &str = include_str!("queries/columns.sql");
+const COMMENTS: &str = include_str!("queries/comments.sql");
+const CONSTRAINTS: &str = include_str!("queries/constraints.sql");
+const DEPENDS: &str = include_str!("queries/depends.sql");
+const EXTENSIONS: &str = include_str!("queries/extensions.sql");
+const FUNCTIONS: &str = include_str!("queries/functions.sql");
+const INDEXES: &str = include_str!("queries/indexes.sql");
+const POLICIES: &str = include_str!("queries/policies.sql");
+const PRIVILEGES: &str = include_str!("queries/privileges.sql");
+const SCHEMAS: &str = include_str!("queries/schemas.sql");
+const SEQUENCES: &str = include_str!("queries/sequences.sql");
+const TABLES: &str = include_str!("queries/tables.sql");
+const TRIGGERS: &str = include_str!("queries/triggers.sql");
+const TYPES: &str = include_str!("queries/types.sql");
+const VIEWS: &str = include_str!("queries/views.sql");
 
 /// Settings that reach the server's deparsed output, pinned for the transaction only. An
 /// empty search path makes every name outside pg_catalog schema-qualified.
@@ -30,104 +53,121 @@ const SESSION: &str = "
     SET LOCAL lc_numeric = 'C';
 ";
 
-/// Reads the schema of the connected database.
+/// Reads the schema of the connected database over that one connection.
 pub(crate) fn read(client: &mut Client, options: &SnapshotOptions) -> Result<Model> {
+    let mut tx = begin(client, None)?;
+    let schemas = read_schemas(&mut tx, options)?;
+    let kept: Vec<u32> = schemas.iter().map(|s| s.oid).collect();
+    let relations = read_relations(&mut tx, &kept)?;
+    let rest = read_the_rest(&mut tx, &kept)?;
+    tx.commit().context("ending the snapshot transaction")?;
+    Ok(combine(schemas, relations, rest))
+}
+
+/// Reads the schema over two connections to `conninfo`, the second importing the first's
+/// snapshot (`pg_export_snapshot`), so that the server works on both halves at once.
+pub(crate) fn read_parallel(conninfo: &str, options: &SnapshotOptions) -> Result<Model> {
+    let mut client = crate::db::connect(conninfo)?;
+    let mut tx = begin(&mut client, None)?;
+    let snapshot: String = tx
+        .query_one("SELECT pg_export_snapshot()", &[])
+        .context("exporting the catalog snapshot")?
+        .get(0);
+    let schemas = read_schemas(&mut tx, options)?;
+    let kept: Vec<u32> = schemas.iter().map(|s| s.oid).collect();
+    // The exporting transaction stays open until the helper has imported its snapshot.
+    let (relations, rest) = std::thread::scope(|scope| {
+        let helper = scope.spawn(|| read_the_rest_elsewhere(conninfo, &snapshot, &kept));
+        let relations = read_relations(&mut tx, &kept);
+        let rest = helper
+            .join()
+            .map_err(|_| anyhow!("the second snapshot connection's thread panicked"))?;
+        Ok::<_, anyhow::Error>((relations?, rest?))
+    })?;
+    tx.commit().context("ending the snapshot transaction")?;
+    Ok(combine(schemas, relations, rest))
+}
+
+fn read_the_rest_elsewhere(conninfo: &str, snapshot: &str, kept: &[u32]) -> Result<Model> {
+    let mut client = crate::db::connect(conninfo).context("opening a second connection")?;
+    let mut tx = begin(&mut client, Some(snapshot))?;
+    let rest = read_the_rest(&mut tx, kept)?;
+    tx.commit()
+        .context("ending the second snapshot transaction")?;
+    Ok(rest)
+}
+
+/// Starts a read-only repeatable-read transaction, on `snapshot` when given, with the
+/// session settings pinned.
+fn begin<'a>(client: &'a mut Client, snapshot: Option<&str>) -> Result<Transaction<'a>> {
     let mut tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
         .context("starting the snapshot transaction")?;
+    if let Some(id) = snapshot {
+        // A utility statement takes no parameters; the id is the server's own (hex digits
+        // and dashes), checked before it goes into the text.
+        if !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            bail!("unexpected snapshot id {id:?} from pg_export_snapshot");
+        }
+        tx.batch_execute(&format!("SET TRANSACTION SNAPSHOT {}", literal(id)))
+            .context("importing the catalog snapshot")?;
+    }
     tx.batch_execute(SESSION)
         .context("pinning the session settings for the snapshot")?;
-    let mut model = Model {
-        schemas: read_schemas(&mut tx, options)?,
-        ..Model::default()
-    };
-    let kept: Vec<u32> = model.schemas.iter().map(|s| s.oid).collect();
-    let mut reader = Reader { tx: &mut tx, kept };
-    model.extensions = reader.each("extensions", include_str!("queries/extensions.sql"), |r| {
-        Extension {
-            oid: r.get("oid"),
-            name: r.get("name"),
-            schema: r.get("schema"),
-            version: r.get("version"),
-        }
-    })?;
-    model.types = reader.each("types", include_str!("queries/types.sql"), type_def)?;
-    model.sequences = reader.each("sequences", include_str!("queries/sequences.sql"), sequence)?;
-    model.tables = reader.each("tables", include_str!("queries/tables.sql"), table)?;
-    let columns = reader.each("columns", include_str!("queries/columns.sql"), |r| {
-        (r.get::<_, u32>("relation_oid"), column(r))
-    })?;
-    attach_columns(&mut model, columns);
-    let constraints = reader.each(
-        "constraints",
-        include_str!("queries/constraints.sql"),
-        constraint,
-    )?;
-    attach_constraints(&mut model, constraints);
-    model.indexes = reader.each("indexes", include_str!("queries/indexes.sql"), index)?;
-    model.functions = reader.each("functions", include_str!("queries/functions.sql"), function)?;
-    model.views = reader.each("views", include_str!("queries/views.sql"), view)?;
-    model.triggers = reader.each("triggers", include_str!("queries/triggers.sql"), trigger)?;
-    model.policies = reader.each("policies", include_str!("queries/policies.sql"), policy)?;
-    model.privileges = reader.each(
-        "privileges",
-        include_str!("queries/privileges.sql"),
-        privilege,
-    )?;
-    model.comments = read_all(
-        &mut tx,
-        "comments",
-        include_str!("queries/comments.sql"),
-        comment,
-    )?;
-    model.dependencies = read_all(
-        &mut tx,
-        "dependencies",
-        include_str!("queries/depends.sql"),
-        |r| (key(r, "catalog", "oid"), key(r, "ref_catalog", "ref_oid")),
-    )?;
-    tx.commit().context("ending the snapshot transaction")?;
-    Ok(model)
+    Ok(tx)
 }
 
-/// Runs the per-kind queries, which all take the kept schemas' oids as `$1`.
-struct Reader<'a, 'b> {
-    tx: &'a mut Transaction<'b>,
-    kept: Vec<u32>,
-}
-
-impl Reader<'_, '_> {
-    fn each<T>(&mut self, what: &str, sql: &str, map: impl Fn(&Row) -> T) -> Result<Vec<T>> {
-        let params: [&(dyn ToSql + Sync); 1] = [&self.kept];
-        let rows = self
-            .tx
-            .query(sql, &params)
-            .with_context(|| format!("reading {what}"))?;
-        Ok(rows.iter().map(map).collect())
-    }
+/// Runs one of the per-kind queries, which all take the kept schemas' oids as `$1`.
+fn each<T>(
+    tx: &mut Transaction,
+    kept: &[u32],
+    what: &str,
+    sql: &str,
+    map: impl Fn(&Row) -> Result<T, postgres::Error>,
+) -> Result<Vec<T>> {
+    let params: [&(dyn ToSql + Sync); 1] = [&kept];
+    let rows = tx.query(sql, &params);
+    decode(rows, what, map)
 }
 
 fn read_all<T>(
     tx: &mut Transaction,
     what: &str,
     sql: &str,
-    map: impl Fn(&Row) -> T,
+    map: impl Fn(&Row) -> Result<T, postgres::Error>,
 ) -> Result<Vec<T>> {
-    let rows = tx
-        .query(sql, &[])
-        .with_context(|| format!("reading {what}"))?;
-    Ok(rows.iter().map(map).collect())
+    decode(tx.query(sql, &[]), what, map)
+}
+
+/// Decodes rows. The server's `pg_get_*def` functions read the latest catalog, not the
+/// transaction's snapshot, and give NULL for an object dropped since: a NULL where a
+/// definition belongs means the schema changed while the snapshot was being taken.
+fn decode<T>(
+    rows: Result<Vec<Row>, postgres::Error>,
+    what: &str,
+    map: impl Fn(&Row) -> Result<T, postgres::Error>,
+) -> Result<Vec<T>> {
+    let rows = rows.with_context(|| format!("reading {what}"))?;
+    rows.iter()
+        .map(map)
+        .collect::<Result<Vec<T>, _>>()
+        .with_context(|| {
+            format!(
+                "reading {what}: a definition was missing, as when an object is dropped \
+                 while the snapshot is taken; take the snapshot again"
+            )
+        })
 }
 
 fn read_schemas(tx: &mut Transaction, options: &SnapshotOptions) -> Result<Vec<Schema>> {
-    let all = read_all(tx, "schemas", include_str!("queries/schemas.sql"), |r| {
-        Schema {
-            oid: r.get("oid"),
-            name: r.get("name"),
-        }
+    let all = read_all(tx, "schemas", SCHEMAS, |r| {
+        Ok(Schema {
+            oid: r.try_get("oid")?,
+            name: r.try_get("name")?,
+        })
     })?;
     Ok(all
         .into_iter()
@@ -135,125 +175,54 @@ fn read_schemas(tx: &mut Transaction, options: &SnapshotOptions) -> Result<Vec<S
         .collect())
 }
 
-fn key(row: &Row, catalog: &str, oid: &str) -> Key {
-    (Catalog::from_name(row.get(catalog)), row.get(oid))
-}
-
-fn collation(row: &Row) -> Collation {
-    let schema: Option<String> = row.get("collation_schema");
-    let name: Option<String> = row.get("collation_name");
-    schema.zip(name)
-}
-
-fn type_def(r: &Row) -> TypeDef {
-    let kind: String = r.get("kind");
-    let kind = match kind.as_str() {
-        "e" => TypeKind::Enum {
-            labels: r.get("labels"),
-        },
-        "d" => TypeKind::Domain {
-            base_type: r.get("base_type"),
-            collation: collation(r),
-            not_null: r.get("not_null"),
-            default: r.get("default_expr"),
-            constraints: Vec::new(),
-        },
-        _ => TypeKind::Composite {
-            class_oid: r.get("class_oid"),
-            attributes: Vec::new(),
-        },
+/// Tables, types and sequences with their columns and constraints: half the work.
+fn read_relations(tx: &mut Transaction, kept: &[u32]) -> Result<Model> {
+    let mut model = Model {
+        extensions: each(tx, kept, "extensions", EXTENSIONS, extension)?,
+        types: each(tx, kept, "types", TYPES, type_def)?,
+        sequences: each(tx, kept, "sequences", SEQUENCES, sequence)?,
+        tables: each(tx, kept, "tables", TABLES, table)?,
+        ..Model::default()
     };
-    TypeDef {
-        oid: r.get("oid"),
-        array_oid: r.get("array_oid"),
-        schema: r.get("schema"),
-        name: r.get("name"),
-        kind,
-    }
+    let columns = each(tx, kept, "columns", COLUMNS, |r| {
+        Ok((r.try_get("relation_oid")?, column(r)?))
+    })?;
+    attach_columns(&mut model, columns);
+    let constraints = each(tx, kept, "constraints", CONSTRAINTS, constraint)?;
+    attach_constraints(&mut model, constraints);
+    Ok(model)
 }
 
-fn sequence(r: &Row) -> Sequence {
-    let owner_oid: Option<u32> = r.get("owner_oid");
-    Sequence {
-        oid: r.get("oid"),
-        schema: r.get("schema"),
-        name: r.get("name"),
-        unlogged: r.get("unlogged"),
-        data_type: r.get("data_type"),
-        options: SequenceOptions {
-            start: r.get("start"),
-            increment: r.get("increment"),
-            min_value: r.get("min_value"),
-            max_value: r.get("max_value"),
-            cache: r.get("cache"),
-            cycle: r.get("cycle"),
-        },
-        owner: owner_oid.map(|oid| {
-            (
-                oid,
-                r.get("owner_schema"),
-                r.get("owner_table"),
-                r.get("owner_column"),
-            )
-        }),
-    }
+/// Indexes, routines, views, triggers, policies, comments, privileges and dependencies:
+/// the other half.
+fn read_the_rest(tx: &mut Transaction, kept: &[u32]) -> Result<Model> {
+    Ok(Model {
+        indexes: each(tx, kept, "indexes", INDEXES, index)?,
+        functions: each(tx, kept, "functions", FUNCTIONS, function)?,
+        views: each(tx, kept, "views", VIEWS, view)?,
+        triggers: each(tx, kept, "triggers", TRIGGERS, trigger)?,
+        policies: each(tx, kept, "policies", POLICIES, policy)?,
+        privileges: each(tx, kept, "privileges", PRIVILEGES, privilege)?,
+        comments: read_all(tx, "comments", COMMENTS, comment)?,
+        dependencies: read_all(tx, "dependencies", DEPENDS, |r| {
+            Ok((key(r, "catalog", "oid")?, key(r, "ref_catalog", "ref_oid")?))
+        })?,
+        ..Model::default()
+    })
 }
 
-fn table(r: &Row) -> Table {
-    let parent_oid: Option<u32> = r.get("parent_oid");
-    Table {
-        oid: r.get("oid"),
-        type_oid: r.get("type_oid"),
-        array_oid: r.get("array_oid"),
-        schema: r.get("schema"),
-        name: r.get("name"),
-        unlogged: r.get("unlogged"),
-        partition_key: r.get("partition_key"),
-        partition_of: parent_oid.map(|parent_oid| Partition {
-            parent_oid,
-            parent_schema: r.get("parent_schema"),
-            parent_name: r.get("parent_name"),
-            bound: r.get("partition_bound"),
-        }),
-        options: r.get("options"),
-        toast_options: r.get("toast_options"),
-        access_method: r.get("access_method"),
-        row_security: r.get("row_security"),
-        force_row_security: r.get("force_row_security"),
-        replica_identity: r.get("replica_identity"),
-        columns: Vec::new(),
-    }
-}
-
-fn column(r: &Row) -> Column {
-    let identity: String = r.get("identity");
-    let generated: String = r.get("generated");
-    let identity = (!identity.is_empty()).then(|| Identity {
-        always: identity == "a",
-        sequence_schema: r.get("identity_schema"),
-        sequence_name: r.get("identity_name"),
-        options: SequenceOptions {
-            start: r.get("identity_start"),
-            increment: r.get("identity_increment"),
-            min_value: r.get("identity_min"),
-            max_value: r.get("identity_max"),
-            cache: r.get("identity_cache"),
-            cycle: r.get("identity_cycle"),
-        },
-    });
-    Column {
-        position: r.get("position"),
-        name: r.get("name"),
-        data_type: r.get("data_type"),
-        collation: collation(r),
-        not_null: r.get("not_null"),
-        default: r.get("default_expr"),
-        default_oid: r.get("default_oid"),
-        generated: generated == "s",
-        identity,
-        storage: r.get("storage"),
-        compression: r.get("compression"),
-        statistics: r.get("statistics"),
+fn combine(schemas: Vec<Schema>, relations: Model, rest: Model) -> Model {
+    Model {
+        schemas,
+        indexes: rest.indexes,
+        functions: rest.functions,
+        views: rest.views,
+        triggers: rest.triggers,
+        policies: rest.policies,
+        privileges: rest.privileges,
+        comments: rest.comments,
+        dependencies: rest.dependencies,
+        ..relations
     }
 }
 
@@ -280,25 +249,6 @@ fn attach_columns(model: &mut Model, columns: Vec<(u32, Column)>) {
     }
 }
 
-fn constraint(r: &Row) -> Constraint {
-    let index_oid: Option<u32> = r.get("index_oid");
-    Constraint {
-        oid: r.get("oid"),
-        name: r.get("name"),
-        kind: r.get("kind"),
-        relation_oid: r.get("relation_oid"),
-        domain_oid: r.get("domain_oid"),
-        definition: r.get("definition"),
-        index: index_oid.map(|oid| ConstraintIndex {
-            oid,
-            name: r.get("index_name"),
-            options: r.get("index_options"),
-            clustered: r.get("clustered"),
-            replica_identity: r.get("replica_identity"),
-        }),
-    }
-}
-
 /// Domain constraints go into their domain; table constraints stay a kind of their own.
 fn attach_constraints(model: &mut Model, constraints: Vec<Constraint>) {
     let mut by_domain: HashMap<u32, Vec<Constraint>> = HashMap::new();
@@ -316,94 +266,5 @@ fn attach_constraints(model: &mut Model, constraints: Vec<Constraint>) {
         if let TypeKind::Domain { constraints, .. } = &mut def.kind {
             *constraints = by_domain.remove(&def.oid).unwrap_or_default();
         }
-    }
-}
-
-fn index(r: &Row) -> Index {
-    Index {
-        oid: r.get("oid"),
-        relation_oid: r.get("relation_oid"),
-        schema: r.get("schema"),
-        name: r.get("name"),
-        definition: r.get("definition"),
-        on_partitioned: r.get("on_partitioned"),
-        clustered: r.get("clustered"),
-        replica_identity: r.get("replica_identity"),
-        table_schema: r.get("table_schema"),
-        table_name: r.get("table_name"),
-    }
-}
-
-fn function(r: &Row) -> Function {
-    Function {
-        oid: r.get("oid"),
-        schema: r.get("schema"),
-        name: r.get("name"),
-        is_procedure: r.get("is_procedure"),
-        arguments: r.get("arguments"),
-        definition: r.get("definition"),
-    }
-}
-
-fn view(r: &Row) -> View {
-    View {
-        oid: r.get("oid"),
-        type_oid: r.get("type_oid"),
-        array_oid: r.get("array_oid"),
-        rule_oid: r.get("rule_oid"),
-        schema: r.get("schema"),
-        name: r.get("name"),
-        materialized: r.get("materialized"),
-        definition: r.get("definition"),
-        options: r.get("options"),
-        access_method: r.get("access_method"),
-    }
-}
-
-fn trigger(r: &Row) -> Trigger {
-    Trigger {
-        oid: r.get("oid"),
-        relation_oid: r.get("relation_oid"),
-        schema: r.get("schema"),
-        table_name: r.get("table_name"),
-        name: r.get("name"),
-        definition: r.get("definition"),
-        enabled: r.get("enabled"),
-    }
-}
-
-fn policy(r: &Row) -> Policy {
-    Policy {
-        oid: r.get("oid"),
-        relation_oid: r.get("relation_oid"),
-        schema: r.get("schema"),
-        table_name: r.get("table_name"),
-        name: r.get("name"),
-        command: r.get("command"),
-        permissive: r.get("permissive"),
-        roles: r.get("roles"),
-        using_expr: r.get("using_expr"),
-        check_expr: r.get("check_expr"),
-    }
-}
-
-fn comment(r: &Row) -> Comment {
-    Comment {
-        object: key(r, "catalog", "oid"),
-        position: r.get("position"),
-        column: r.get("column_name"),
-        text: r.get("description"),
-    }
-}
-
-fn privilege(r: &Row) -> Privilege {
-    Privilege {
-        object: key(r, "catalog", "oid"),
-        position: r.get("position"),
-        column: r.get("column_name"),
-        grant: r.get("is_grant"),
-        grantee: r.get("grantee"),
-        privilege: r.get("privilege_type"),
-        grantable: r.get("is_grantable"),
     }
 }

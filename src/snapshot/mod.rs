@@ -1,8 +1,9 @@
 //! Schema snapshots: the database's schema as deterministic, executable SQL text, and the
 //! comparison of two such texts.
 //!
-//! [`take`] reads the catalog (`introspect`, one set-based query per object kind under
-//! `queries/`, definitions from the server's own `pg_get_*def` and `format_type`), and
+//! [`take`] (or [`take_parallel`], the same over two connections) reads the catalog
+//! (`introspect`, one set-based query per object kind under `queries/`, definitions from
+//! the server's own `pg_get_*def` and `format_type`), and
 //! [`Snapshot::render`] turns it into text (`render`, ordered by `order`). [`compare`]
 //! and [`colorize`] (`diff`) work on texts only. Nothing here prints, and nothing here uses
 //! pg_dump, whose output depends on the client version and on creation order.
@@ -116,6 +117,15 @@ impl Snapshot {
 /// Session settings are changed for that transaction only.
 pub fn take(client: &mut Client, options: &SnapshotOptions) -> Result<Snapshot> {
     let model = introspect::read(client, options)?;
+    Ok(Snapshot { model })
+}
+
+/// Like [`take`], over two connections to `conninfo` that share one catalog snapshot
+/// (`pg_export_snapshot`), so that the server reads the catalog on two cores at once: on a
+/// large schema, most of a snapshot's time is the server printing definitions. The text is
+/// the same as [`take`]'s.
+pub fn take_parallel(conninfo: &str, options: &SnapshotOptions) -> Result<Snapshot> {
+    let model = introspect::read_parallel(conninfo, options)?;
     Ok(Snapshot { model })
 }
 

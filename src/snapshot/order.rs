@@ -9,41 +9,54 @@
 //! placing the smallest remaining block, so the order stays total and deterministic.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BinaryHeap;
 
 /// Returns the indexes of `keys` in output order. `keys[i]` is block i's (rank, sort name);
 /// an edge `(before, after)` says block `before` must come before block `after`.
-pub(crate) fn order<K: Ord + Clone>(keys: &[K], edges: &[(usize, usize)]) -> Vec<usize> {
+pub(crate) fn order<K: Ord>(keys: &[K], edges: &[(usize, usize)]) -> Vec<usize> {
+    // Compare keys once: afterwards the queue holds positions in this sorted order.
+    let mut by_key: Vec<usize> = (0..keys.len()).collect();
+    by_key.sort_by(|&a, &b| keys[a].cmp(&keys[b]).then(a.cmp(&b)));
+    let mut position = vec![0; keys.len()];
+    for (at, &block) in by_key.iter().enumerate() {
+        position[block] = at;
+    }
     let mut waiting_on = vec![0usize; keys.len()];
     let mut unlocks: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
-    let unique: BTreeSet<(usize, usize)> = edges
-        .iter()
-        .copied()
-        .filter(|(before, after)| before != after)
-        .collect();
+    let mut unique: Vec<(usize, usize)> = edges.iter().copied().filter(|(b, a)| b != a).collect();
+    unique.sort_unstable();
+    unique.dedup();
     for (before, after) in unique {
         waiting_on[after] += 1;
         unlocks[before].push(after);
     }
-    let mut ready: BinaryHeap<Reverse<(K, usize)>> = (0..keys.len())
-        .filter(|&i| waiting_on[i] == 0)
-        .map(|i| Reverse((keys[i].clone(), i)))
+    let mut ready: BinaryHeap<Reverse<usize>> = (0..by_key.len())
+        .filter(|&at| waiting_on[by_key[at]] == 0)
+        .map(Reverse)
         .collect();
-    // Blocks not yet placed, smallest first, for breaking a cycle.
-    let mut pending: BTreeSet<(K, usize)> = (0..keys.len()).map(|i| (keys[i].clone(), i)).collect();
+    let mut placed = vec![false; keys.len()];
+    // The smallest block not yet placed, for breaking a cycle.
+    let mut smallest = 0;
     let mut out = Vec::with_capacity(keys.len());
     while out.len() < keys.len() {
         let next = match ready.pop() {
-            Some(Reverse((_, i))) if !pending.contains(&(keys[i].clone(), i)) => continue,
-            Some(Reverse((_, i))) => i,
-            None => pending.iter().next().expect("blocks remain").1,
+            Some(Reverse(at)) => by_key[at],
+            None => {
+                while placed[by_key[smallest]] {
+                    smallest += 1;
+                }
+                by_key[smallest]
+            }
         };
-        pending.remove(&(keys[next].clone(), next));
+        if placed[next] {
+            continue;
+        }
+        placed[next] = true;
         out.push(next);
         for &after in &unlocks[next] {
             waiting_on[after] = waiting_on[after].saturating_sub(1);
-            if waiting_on[after] == 0 && pending.contains(&(keys[after].clone(), after)) {
-                ready.push(Reverse((keys[after].clone(), after)));
+            if waiting_on[after] == 0 && !placed[after] {
+                ready.push(Reverse(position[after]));
             }
         }
     }

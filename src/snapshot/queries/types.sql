@@ -12,13 +12,13 @@ SELECT t.oid, t.typarray AS array_oid, t.typrelid AS class_oid, n.nspname AS sch
     pg_get_expr(t.typdefaultbin, 0) AS default_expr
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_class tc ON tc.oid = t.typrelid
 LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
 LEFT JOIN pg_collation cl
     ON t.typtype = 'd' AND cl.oid = t.typcollation AND t.typcollation <> bt.typcollation
 LEFT JOIN pg_namespace cn ON cn.oid = cl.collnamespace
 WHERE t.typnamespace = ANY($1)
-    AND (t.typtype IN ('e', 'd')
-        OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))
+    AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND tc.relkind = 'c'))
     AND NOT EXISTS (
         SELECT FROM pg_depend x
         WHERE x.classid = 'pg_type'::regclass AND x.objid = t.oid AND x.deptype = 'e'

@@ -1,8 +1,10 @@
 //! The executable round trip: a snapshot loaded into an empty database snapshots the same.
 
-use pgstrata::snapshot::{HEADER_KINDS, split_blocks};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use super::{assert_round_trip, every_kind_sql, run_sql, snapshot};
+use pgstrata::snapshot::{HEADER_KINDS, compare, split_blocks, take_parallel};
+
+use super::{assert_round_trip, every_kind_sql, options, run_sql, snapshot};
 use crate::harness::TestDb;
 
 #[test]
@@ -25,4 +27,59 @@ fn a_schema_with_every_kind_survives_load_and_snapshot() {
         );
     }
     assert_round_trip(&text);
+}
+
+#[test]
+fn two_connections_give_the_same_text_as_one() {
+    let db = TestDb::new();
+    run_sql(&db, &every_kind_sql(&db));
+    let parallel = take_parallel(&db.conninfo, &options())
+        .expect("taking a snapshot over two connections")
+        .render();
+    let comparison = compare(
+        &snapshot(&db),
+        &parallel,
+        "one connection",
+        "two connections",
+    );
+    assert!(comparison.is_same(), "{}", comparison.unified);
+    assert!(parallel.contains("\n-- table app.images\n"));
+}
+
+#[test]
+fn two_connections_see_one_snapshot_while_the_schema_changes() {
+    let db = TestDb::new();
+    run_sql(&db, &every_kind_sql(&db));
+    // A writer flips app.cache between two states, each in one transaction: with a column
+    // "churn" and the comment 'B', or without both. Columns are read by one connection and
+    // comments by the other, so a snapshot with one and not the other mixed two moments.
+    let stop = AtomicBool::new(false);
+    let flips = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut writer = db.connect();
+            while !stop.load(Ordering::Relaxed) {
+                writer
+                    .batch_execute(
+                        "BEGIN; ALTER TABLE app.cache ADD COLUMN churn integer;
+                         COMMENT ON TABLE app.cache IS 'B'; COMMIT;
+                         BEGIN; ALTER TABLE app.cache DROP COLUMN churn;
+                         COMMENT ON TABLE app.cache IS NULL; COMMIT;",
+                    )
+                    .unwrap();
+                flips.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        for _ in 0..20 {
+            let text = take_parallel(&db.conninfo, &options()).unwrap().render();
+            let column = text.contains("\"churn\" integer");
+            let comment = text.contains("COMMENT ON TABLE \"app\".\"cache\" IS 'B';");
+            assert_eq!(
+                column, comment,
+                "the two connections read different moments"
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    assert!(flips.load(Ordering::Relaxed) > 0, "the writer never ran");
 }

@@ -1,0 +1,255 @@
+//! Row decoding: one function per query, from a catalog row to a model value. Nothing
+//! here queries, sorts or renders.
+
+use postgres::{Error, Row};
+
+use crate::snapshot::model::*;
+
+pub(super) fn key(row: &Row, catalog: &str, oid: &str) -> Result<Key, Error> {
+    Ok((Catalog::from_name(row.try_get(catalog)?), row.try_get(oid)?))
+}
+
+pub(super) fn collation(row: &Row) -> Result<Collation, Error> {
+    let schema: Option<String> = row.try_get("collation_schema")?;
+    let name: Option<String> = row.try_get("collation_name")?;
+    Ok(schema.zip(name))
+}
+
+pub(super) fn type_def(r: &Row) -> Result<TypeDef, Error> {
+    let kind: String = r.try_get("kind")?;
+    let kind = match kind.as_str() {
+        "e" => TypeKind::Enum {
+            labels: r.try_get("labels")?,
+        },
+        "d" => TypeKind::Domain {
+            base_type: r.try_get("base_type")?,
+            collation: collation(r)?,
+            not_null: r.try_get("not_null")?,
+            default: r.try_get("default_expr")?,
+            constraints: Vec::new(),
+        },
+        _ => TypeKind::Composite {
+            class_oid: r.try_get("class_oid")?,
+            attributes: Vec::new(),
+        },
+    };
+    Ok(TypeDef {
+        oid: r.try_get("oid")?,
+        array_oid: r.try_get("array_oid")?,
+        schema: r.try_get("schema")?,
+        name: r.try_get("name")?,
+        kind,
+    })
+}
+
+pub(super) fn sequence(r: &Row) -> Result<Sequence, Error> {
+    let owner_oid: Option<u32> = r.try_get("owner_oid")?;
+    Ok(Sequence {
+        oid: r.try_get("oid")?,
+        schema: r.try_get("schema")?,
+        name: r.try_get("name")?,
+        unlogged: r.try_get("unlogged")?,
+        data_type: r.try_get("data_type")?,
+        options: SequenceOptions {
+            start: r.try_get("start")?,
+            increment: r.try_get("increment")?,
+            min_value: r.try_get("min_value")?,
+            max_value: r.try_get("max_value")?,
+            cache: r.try_get("cache")?,
+            cycle: r.try_get("cycle")?,
+        },
+        owner: match owner_oid {
+            Some(oid) => Some((
+                oid,
+                r.try_get("owner_schema")?,
+                r.try_get("owner_table")?,
+                r.try_get("owner_column")?,
+            )),
+            None => None,
+        },
+    })
+}
+
+pub(super) fn table(r: &Row) -> Result<Table, Error> {
+    let parent_oid: Option<u32> = r.try_get("parent_oid")?;
+    Ok(Table {
+        oid: r.try_get("oid")?,
+        type_oid: r.try_get("type_oid")?,
+        array_oid: r.try_get("array_oid")?,
+        schema: r.try_get("schema")?,
+        name: r.try_get("name")?,
+        unlogged: r.try_get("unlogged")?,
+        partition_key: r.try_get("partition_key")?,
+        partition_of: match parent_oid {
+            Some(parent_oid) => Some(Partition {
+                parent_oid,
+                parent_schema: r.try_get("parent_schema")?,
+                parent_name: r.try_get("parent_name")?,
+                bound: r.try_get("partition_bound")?,
+            }),
+            None => None,
+        },
+        options: r.try_get("options")?,
+        toast_options: r.try_get("toast_options")?,
+        access_method: r.try_get("access_method")?,
+        row_security: r.try_get("row_security")?,
+        force_row_security: r.try_get("force_row_security")?,
+        replica_identity: r.try_get("replica_identity")?,
+        columns: Vec::new(),
+    })
+}
+
+pub(super) fn column(r: &Row) -> Result<Column, Error> {
+    let identity: String = r.try_get("identity")?;
+    let generated: String = r.try_get("generated")?;
+    let identity = match identity.as_str() {
+        "" => None,
+        kind => Some(Identity {
+            always: kind == "a",
+            sequence_schema: r.try_get("identity_schema")?,
+            sequence_name: r.try_get("identity_name")?,
+            options: SequenceOptions {
+                start: r.try_get("identity_start")?,
+                increment: r.try_get("identity_increment")?,
+                min_value: r.try_get("identity_min")?,
+                max_value: r.try_get("identity_max")?,
+                cache: r.try_get("identity_cache")?,
+                cycle: r.try_get("identity_cycle")?,
+            },
+        }),
+    };
+    Ok(Column {
+        position: r.try_get("position")?,
+        name: r.try_get("name")?,
+        data_type: r.try_get("data_type")?,
+        collation: collation(r)?,
+        not_null: r.try_get("not_null")?,
+        default: r.try_get("default_expr")?,
+        default_oid: r.try_get("default_oid")?,
+        generated: generated == "s",
+        identity,
+        storage: r.try_get("storage")?,
+        compression: r.try_get("compression")?,
+        statistics: r.try_get("statistics")?,
+    })
+}
+
+pub(super) fn constraint(r: &Row) -> Result<Constraint, Error> {
+    let index_oid: Option<u32> = r.try_get("index_oid")?;
+    Ok(Constraint {
+        oid: r.try_get("oid")?,
+        name: r.try_get("name")?,
+        kind: r.try_get("kind")?,
+        relation_oid: r.try_get("relation_oid")?,
+        domain_oid: r.try_get("domain_oid")?,
+        definition: r.try_get("definition")?,
+        index: match index_oid {
+            Some(oid) => Some(ConstraintIndex {
+                oid,
+                name: r.try_get("index_name")?,
+                options: r.try_get("index_options")?,
+                clustered: r.try_get("clustered")?,
+                replica_identity: r.try_get("replica_identity")?,
+            }),
+            None => None,
+        },
+    })
+}
+
+pub(super) fn index(r: &Row) -> Result<Index, Error> {
+    Ok(Index {
+        oid: r.try_get("oid")?,
+        relation_oid: r.try_get("relation_oid")?,
+        schema: r.try_get("schema")?,
+        name: r.try_get("name")?,
+        definition: r.try_get("definition")?,
+        on_partitioned: r.try_get("on_partitioned")?,
+        clustered: r.try_get("clustered")?,
+        replica_identity: r.try_get("replica_identity")?,
+        table_schema: r.try_get("table_schema")?,
+        table_name: r.try_get("table_name")?,
+    })
+}
+
+pub(super) fn function(r: &Row) -> Result<Function, Error> {
+    Ok(Function {
+        oid: r.try_get("oid")?,
+        schema: r.try_get("schema")?,
+        name: r.try_get("name")?,
+        is_procedure: r.try_get("is_procedure")?,
+        arguments: r.try_get("arguments")?,
+        definition: r.try_get("definition")?,
+    })
+}
+
+pub(super) fn view(r: &Row) -> Result<View, Error> {
+    Ok(View {
+        oid: r.try_get("oid")?,
+        type_oid: r.try_get("type_oid")?,
+        array_oid: r.try_get("array_oid")?,
+        rule_oid: r.try_get("rule_oid")?,
+        schema: r.try_get("schema")?,
+        name: r.try_get("name")?,
+        materialized: r.try_get("materialized")?,
+        definition: r.try_get("definition")?,
+        options: r.try_get("options")?,
+        access_method: r.try_get("access_method")?,
+    })
+}
+
+pub(super) fn trigger(r: &Row) -> Result<Trigger, Error> {
+    Ok(Trigger {
+        oid: r.try_get("oid")?,
+        relation_oid: r.try_get("relation_oid")?,
+        schema: r.try_get("schema")?,
+        table_name: r.try_get("table_name")?,
+        name: r.try_get("name")?,
+        definition: r.try_get("definition")?,
+        enabled: r.try_get("enabled")?,
+    })
+}
+
+pub(super) fn policy(r: &Row) -> Result<Policy, Error> {
+    Ok(Policy {
+        oid: r.try_get("oid")?,
+        relation_oid: r.try_get("relation_oid")?,
+        schema: r.try_get("schema")?,
+        table_name: r.try_get("table_name")?,
+        name: r.try_get("name")?,
+        command: r.try_get("command")?,
+        permissive: r.try_get("permissive")?,
+        roles: r.try_get("roles")?,
+        using_expr: r.try_get("using_expr")?,
+        check_expr: r.try_get("check_expr")?,
+    })
+}
+
+pub(super) fn comment(r: &Row) -> Result<Comment, Error> {
+    Ok(Comment {
+        object: key(r, "catalog", "oid")?,
+        position: r.try_get("position")?,
+        column: r.try_get("column_name")?,
+        text: r.try_get("description")?,
+    })
+}
+
+pub(super) fn privilege(r: &Row) -> Result<Privilege, Error> {
+    Ok(Privilege {
+        object: key(r, "catalog", "oid")?,
+        position: r.try_get("position")?,
+        column: r.try_get("column_name")?,
+        grant: r.try_get("is_grant")?,
+        grantee: r.try_get("grantee")?,
+        privilege: r.try_get("privilege_type")?,
+        grantable: r.try_get("is_grantable")?,
+    })
+}
+
+pub(super) fn extension(r: &Row) -> Result<Extension, Error> {
+    Ok(Extension {
+        oid: r.try_get("oid")?,
+        name: r.try_get("name")?,
+        schema: r.try_get("schema")?,
+        version: r.try_get("version")?,
+    })
+}
