@@ -12,6 +12,7 @@ use serde::Serialize;
 use similar::TextDiff;
 
 use super::HEADER_KINDS;
+use crate::checksum::normalize;
 
 /// What happened to one object between the expected and the actual snapshot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -137,13 +138,16 @@ fn header_object(line: &str) -> Option<&str> {
 }
 
 /// Compares two snapshot texts. The labels head the unified diff (`--- expected`,
-/// `+++ actual`), e.g. the snapshot file's path and `database`.
+/// `+++ actual`), e.g. the snapshot file's path and `database`. A byte-order mark and CRLF
+/// line ends are not differences: a snapshot file checked out on Windows is still the same.
 pub fn compare(
     expected: &str,
     actual: &str,
     expected_label: &str,
     actual_label: &str,
 ) -> Comparison {
+    let (expected, actual) = (normalize(expected), normalize(actual));
+    let (expected, actual) = (expected.as_str(), actual.as_str());
     let unified = TextDiff::from_lines(expected, actual)
         .unified_diff()
         .context_radius(3)

@@ -156,6 +156,8 @@ pub(crate) struct Column {
     pub compression: Option<String>,
     /// SET STATISTICS target; -1 is the default.
     pub statistics: i32,
+    /// Attribute options (`n_distinct=...`).
+    pub options: Vec<String>,
 }
 
 #[derive(Debug)]

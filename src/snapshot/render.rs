@@ -6,6 +6,7 @@
 //! catalog recorded. Everything that could vary between two databases with the same schema
 //! is sorted here, in Rust, by bytes: never by the server's collation, never by oid.
 
+mod attached;
 mod objects;
 mod tables;
 
@@ -52,8 +53,10 @@ pub(crate) struct Block {
     sort: [String; 3],
     label: String,
     body: String,
-    /// Comments and privileges: (group, column position, statement), sorted before output.
-    extras: Vec<(u8, i32, String)>,
+    /// Comments and privileges: (group, column name, statement), sorted before output. By
+    /// name, not position: a partition's columns may sit in another physical order than
+    /// after a reload, which recreates them in the parent's.
+    extras: Vec<(u8, String, String)>,
 }
 
 /// What a catalog row means for the block that owns it: how a comment or a grant names it.
@@ -138,9 +141,9 @@ pub(crate) fn render(model: &Model) -> String {
     // After tables: an OWNED BY block is written only when its table is in the snapshot.
     objects::sequences(model, &mut blocks);
     objects::views(model, &mut blocks);
-    objects::constraints(model, &mut blocks);
-    objects::indexes(model, &mut blocks);
-    objects::triggers_and_policies(model, &mut blocks);
+    attached::constraints(model, &mut blocks);
+    attached::indexes(model, &mut blocks);
+    attached::triggers_and_policies(model, &mut blocks);
     attach_comments(model, &mut blocks);
     attach_privileges(model, &mut blocks);
     let edges = edges(model, &blocks);
@@ -174,9 +177,10 @@ fn attach_comments(model: &Model, blocks: &mut Blocks) {
         };
         let statement = format!("COMMENT ON {target} IS {};\n", literal(&comment.text));
         let group = if comment.position == 0 { 0 } else { 1 };
+        let column = comment.column.clone().unwrap_or_default();
         blocks.list[owner.block]
             .extras
-            .push((group, comment.position, statement));
+            .push((group, column, statement));
     }
 }
 
@@ -211,9 +215,10 @@ fn attach_privileges(model: &Model, blocks: &mut Blocks) {
         } else {
             (2, format!("REVOKE {what} ON {target} FROM {grantee};\n"))
         };
+        let column = privilege.column.clone().unwrap_or_default();
         blocks.list[owner.block]
             .extras
-            .push((group, privilege.position, statement));
+            .push((group, column, statement));
     }
 }
 

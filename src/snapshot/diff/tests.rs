@@ -144,6 +144,17 @@ fn added_and_removed_blocks_are_reported_in_text_order() {
 }
 
 #[test]
+fn crlf_line_ends_and_a_byte_order_mark_are_not_differences() {
+    let lf = snapshot(&[("table app.t", "CREATE TABLE t ();\n")]);
+    let windows = format!("\u{feff}{}", lf.replace('\n', "\r\n"));
+    assert!(compare(&windows, &lf, "file", "database").is_same());
+    let changed = lf.replace("t ()", "t (x int)").replace('\n', "\r\n");
+    let comparison = compare(&changed, &lf, "file", "database");
+    assert_eq!(summary(&comparison), ["~ table app.t"]);
+    assert!(!comparison.unified.contains('\r'));
+}
+
+#[test]
 fn a_changed_preamble_is_reported() {
     let old = snapshot(&[("table app.t", "CREATE TABLE t ();\n")]);
     let new = old.replacen(

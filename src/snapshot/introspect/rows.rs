@@ -131,6 +131,7 @@ pub(super) fn column(r: &Row) -> Result<Column, Error> {
         storage: r.try_get("storage")?,
         compression: r.try_get("compression")?,
         statistics: r.try_get("statistics")?,
+        options: r.try_get("options")?,
     })
 }
 

@@ -12,7 +12,7 @@ SELECT a.attrelid AS relation_oid, a.attnum AS position, a.attname AS name,
         WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED'
     END END AS storage,
     CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS compression,
-    coalesce(a.attstattarget::int4, -1) AS statistics,
+    coalesce(a.attstattarget::int4, -1) AS statistics, coalesce(a.attoptions, '{}') AS options,
     idn.schema AS identity_schema, idn.name AS identity_name, idn.seqstart AS identity_start,
     idn.seqincrement AS identity_increment, idn.seqmin AS identity_min,
     idn.seqmax AS identity_max, idn.seqcache AS identity_cache, idn.seqcycle AS identity_cycle

@@ -18,8 +18,9 @@ pub(super) fn tables(model: &Model, blocks: &mut Blocks) {
             .partition_of
             .as_ref()
             .and_then(|p| by_oid.get(&p.parent_oid).copied());
-        let mut body = create_table(table, parent);
-        body.push_str(&settings(table, &name));
+        let columns = in_parent_order(table, parent);
+        let mut body = create_table(table, &columns, parent);
+        body.push_str(&settings(table, &columns, &name));
         let label = format!("table {}", display_qualified(&table.schema, &table.name));
         let block = blocks.add(Kind::Table, [&table.schema, &table.name, ""], label, body);
         let target = format!("TABLE {name}");
@@ -35,14 +36,30 @@ pub(super) fn tables(model: &Model, blocks: &mut Blocks) {
     }
 }
 
-fn create_table(table: &Table, parent: Option<&Table>) -> String {
+/// A partition's columns in its parent's order (PARTITION OF recreates them so, whatever
+/// order a partition attached later had); any other table's in its own.
+fn in_parent_order<'a>(table: &'a Table, parent: Option<&Table>) -> Vec<&'a Column> {
+    let mut columns: Vec<&Column> = table.columns.iter().collect();
+    if let Some(parent) = parent {
+        let rank: HashMap<&str, usize> = parent
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.as_str(), i))
+            .collect();
+        columns.sort_by_key(|c| (rank.get(c.name.as_str()).copied(), c.position));
+    }
+    columns
+}
+
+fn create_table(table: &Table, columns: &[&Column], parent: Option<&Table>) -> String {
     let name = qualified(&table.schema, &table.name);
     let unlogged = if table.unlogged { "UNLOGGED " } else { "" };
     let mut out = format!("CREATE {unlogged}TABLE {name}");
     let mut after = String::new();
     match &table.partition_of {
         Some(partition) => {
-            let (options, dropped) = partition_columns(table, parent);
+            let (options, dropped) = partition_columns(columns, parent);
             // The column list of PARTITION OF may not be empty: no parentheses then.
             let options = match options.is_empty() {
                 true => String::new(),
@@ -61,7 +78,7 @@ fn create_table(table: &Table, parent: Option<&Table>) -> String {
             }
         }
         None => {
-            let columns: Vec<String> = table.columns.iter().map(column).collect();
+            let columns: Vec<String> = columns.iter().map(|c| column(c)).collect();
             out.push_str(&format!(" ({})", list(&columns)));
         }
     }
@@ -121,13 +138,16 @@ fn column(column: &Column) -> String {
 /// What a partition's columns say beyond what PARTITION OF copies from the parent (its
 /// defaults and NOT NULL): `col WITH OPTIONS ...` items, and the columns whose inherited
 /// default the partition dropped.
-fn partition_columns<'a>(table: &'a Table, parent: Option<&Table>) -> (Vec<String>, Vec<&'a str>) {
+fn partition_columns<'a>(
+    columns: &[&'a Column],
+    parent: Option<&Table>,
+) -> (Vec<String>, Vec<&'a str>) {
     let inherited: HashMap<&str, &Column> = parent
         .map(|p| p.columns.iter().map(|c| (c.name.as_str(), c)).collect())
         .unwrap_or_default();
     let mut options = Vec::new();
     let mut dropped = Vec::new();
-    for column in &table.columns {
+    for column in columns {
         let from_parent = inherited.get(column.name.as_str());
         let parent_default = from_parent.and_then(|c| c.default.as_ref());
         let parent_not_null = from_parent.is_some_and(|c| c.not_null);
@@ -149,9 +169,9 @@ fn partition_columns<'a>(table: &'a Table, parent: Option<&Table>) -> (Vec<Strin
 }
 
 /// Settings that need their own statements after CREATE TABLE.
-fn settings(table: &Table, name: &str) -> String {
+fn settings(table: &Table, columns: &[&Column], name: &str) -> String {
     let mut out = String::new();
-    for column in &table.columns {
+    for column in columns {
         let alter = format!(
             "ALTER TABLE ONLY {name} ALTER COLUMN {}",
             quote_ident(&column.name)
@@ -164,6 +184,10 @@ fn settings(table: &Table, name: &str) -> String {
         }
         if let Some(compression) = &column.compression {
             out.push_str(&format!("{alter} SET COMPRESSION {compression};\n"));
+        }
+        if !column.options.is_empty() {
+            let options = options(&column.options, "").join(", ");
+            out.push_str(&format!("{alter} SET ({options});\n"));
         }
     }
     match table.replica_identity.as_str() {

@@ -20,6 +20,7 @@ fn column(position: i16, name: &str, data_type: &str) -> Column {
         storage: None,
         compression: None,
         statistics: -1,
+        options: vec![],
     }
 }
 

@@ -72,6 +72,7 @@ changes! {
     column_renamed: "ALTER TABLE app.cache RENAME COLUMN value TO payload" => ["~ table app.cache"];
     column_statistics: "ALTER TABLE app.images ALTER COLUMN url SET STATISTICS 50" => ["~ table app.images"];
     column_storage: "ALTER TABLE app.album_images ALTER COLUMN caption SET STORAGE EXTERNAL" => ["~ table app.album_images"];
+    column_options: "ALTER TABLE app.images ALTER COLUMN url SET (n_distinct = 100)" => ["~ table app.images"];
     column_compression: "ALTER TABLE app.album_images ALTER COLUMN caption SET COMPRESSION pglz" => ["~ table app.album_images"];
     table_logged: "ALTER TABLE app.cache SET LOGGED" => ["~ table app.cache"];
     table_unlogged: "ALTER TABLE app.bookings SET UNLOGGED" => ["~ table app.bookings"];
@@ -93,6 +94,8 @@ changes! {
 changes! {
     partition_bounds: "ALTER TABLE app.events DETACH PARTITION app.events_2024; ALTER TABLE app.events ATTACH PARTITION app.events_2024 FOR VALUES FROM ('2024-01-01') TO ('2024-07-01')" => ["~ table app.events_2024"];
     partition_added: "CREATE TABLE app.events_2025 PARTITION OF app.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')" => ["+ table app.events_2025"];
+    // Its columns in another physical order than the parent's, as a reload will not have.
+    partition_attached_in_another_column_order: "CREATE TABLE app.events_2025 (payload jsonb, kind text NOT NULL DEFAULT 'x', at timestamptz NOT NULL); ALTER TABLE app.events_2025 ALTER COLUMN payload SET STATISTICS 10, ALTER COLUMN at SET STATISTICS 20; COMMENT ON COLUMN app.events_2025.payload IS 'p'; COMMENT ON COLUMN app.events_2025.at IS 'a'; ALTER TABLE app.events_2025 ADD CONSTRAINT events_kind_check CHECK (kind <> ''); ALTER TABLE app.events ATTACH PARTITION app.events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')" => ["+ table app.events_2025"];
     partition_column_default: "ALTER TABLE app.events_rest ALTER COLUMN kind SET DEFAULT 'other'" => ["~ table app.events_rest"];
     partition_inherited_default_dropped: "ALTER TABLE app.events_2024 ALTER COLUMN kind DROP DEFAULT" => ["~ table app.events_2024"];
     partition_key: "DROP TABLE app.events; CREATE TABLE app.events (at timestamptz NOT NULL, kind text NOT NULL DEFAULT 'misc', payload jsonb) PARTITION BY LIST (kind)" => ["~ table app.events", "- table app.events_2024", "- table app.events_rest", "- constraint app.events events_kind_check", "- index app.events_kind"];
