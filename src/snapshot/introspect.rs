@@ -22,6 +22,7 @@ use super::sql::literal;
 use rows::*;
 
 // The catalog queries, one per kind.
+const COLLATIONS: &str = include_str!("queries/collations.sql");
 const COLUMNS: &str = include_str!("queries/columns.sql");
 const COMMENTS: &str = include_str!("queries/comments.sql");
 const CONSTRAINTS: &str = include_str!("queries/constraints.sql");
@@ -175,10 +176,12 @@ fn read_schemas(tx: &mut Transaction, options: &SnapshotOptions) -> Result<Vec<S
         .collect())
 }
 
-/// Tables, types and sequences with their columns and constraints: half the work.
+/// Tables, types, collations and sequences with their columns and constraints: half the
+/// work.
 fn read_relations(tx: &mut Transaction, kept: &[u32]) -> Result<Model> {
     let mut model = Model {
         extensions: each(tx, kept, "extensions", EXTENSIONS, extension)?,
+        collations: each(tx, kept, "collations", COLLATIONS, collation_def)?,
         types: each(tx, kept, "types", TYPES, type_def)?,
         sequences: each(tx, kept, "sequences", SEQUENCES, sequence)?,
         tables: each(tx, kept, "tables", TABLES, table)?,

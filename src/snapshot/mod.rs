@@ -18,7 +18,8 @@
 //! |---|---|
 //! | `-- schema app` | `CREATE SCHEMA IF NOT EXISTS` |
 //! | `-- extension citext` | `CREATE EXTENSION IF NOT EXISTS ... VERSION` |
-//! | `-- type app.mood` | enum or composite type |
+//! | `-- collation app.ci` | `CREATE COLLATION` |
+//! | `-- type app.mood` | enum, range or composite type |
 //! | `-- domain app.positive` | domain with its constraints |
 //! | `-- function app.f(integer, text)` | function (input argument types) |
 //! | `-- procedure app.p(integer)` | procedure |
@@ -59,6 +60,7 @@ pub use diff::{colorize, compare, split_blocks};
 pub const HEADER_KINDS: &[&str] = &[
     "schema",
     "extension",
+    "collation",
     "type",
     "domain",
     "function",

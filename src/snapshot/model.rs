@@ -10,6 +10,7 @@
 pub(crate) enum Catalog {
     Namespace,
     Extension,
+    Collation,
     Type,
     Class,
     Proc,
@@ -27,6 +28,7 @@ impl Catalog {
         match name {
             "pg_namespace" => Catalog::Namespace,
             "pg_extension" => Catalog::Extension,
+            "pg_collation" => Catalog::Collation,
             "pg_type" => Catalog::Type,
             "pg_class" => Catalog::Class,
             "pg_proc" => Catalog::Proc,
@@ -48,6 +50,7 @@ pub(crate) type Key = (Catalog, u32);
 pub(crate) struct Model {
     pub schemas: Vec<Schema>,
     pub extensions: Vec<Extension>,
+    pub collations: Vec<CollationDef>,
     pub types: Vec<TypeDef>,
     pub sequences: Vec<Sequence>,
     pub tables: Vec<Table>,
@@ -79,6 +82,21 @@ pub(crate) struct Extension {
 /// A schema-qualified collation, given only where it is not the type's default.
 pub(crate) type Collation = Option<(String, String)>;
 
+/// A collation created with CREATE COLLATION.
+#[derive(Debug)]
+pub(crate) struct CollationDef {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    /// collprovider: `i` ICU, `c` libc.
+    pub provider: String,
+    pub deterministic: bool,
+    pub lc_collate: Option<String>,
+    pub lc_ctype: Option<String>,
+    /// The ICU locale.
+    pub locale: Option<String>,
+}
+
 #[derive(Debug)]
 pub(crate) struct TypeDef {
     pub oid: u32,
@@ -106,6 +124,19 @@ pub(crate) enum TypeKind {
         /// Attributes, attached after reading columns.sql.
         attributes: Vec<Column>,
     },
+    Range(Range),
+}
+
+/// A range type; opclass and collation only where they are not the subtype's defaults.
+#[derive(Debug)]
+pub(crate) struct Range {
+    pub subtype: String,
+    pub opclass: Option<(String, String)>,
+    pub collation: Collation,
+    pub canonical: Option<String>,
+    pub subdiff: Option<String>,
+    /// The multirange type created with it: oid, array oid, schema, name.
+    pub multirange: Option<(u32, u32, String, String)>,
 }
 
 /// START, INCREMENT, MINVALUE, MAXVALUE, CACHE and CYCLE of a sequence or identity column.

@@ -30,6 +30,7 @@ SELECT pg_catalog.set_config('search_path', '', false);
 pub(crate) enum Kind {
     Schema,
     Extension,
+    Collation,
     Type,
     Domain,
     Function,
@@ -135,6 +136,7 @@ impl Blocks {
 pub(crate) fn render(model: &Model) -> String {
     let mut blocks = Blocks::default();
     objects::schemas_and_extensions(model, &mut blocks);
+    objects::collations(model, &mut blocks);
     objects::types(model, &mut blocks);
     objects::functions(model, &mut blocks);
     tables::tables(model, &mut blocks);

@@ -28,6 +28,7 @@ pub(super) fn type_def(r: &Row) -> Result<TypeDef, Error> {
             default: r.try_get("default_expr")?,
             constraints: Vec::new(),
         },
+        "r" => TypeKind::Range(range(r)?),
         _ => TypeKind::Composite {
             class_oid: r.try_get("class_oid")?,
             attributes: Vec::new(),
@@ -252,5 +253,42 @@ pub(super) fn extension(r: &Row) -> Result<Extension, Error> {
         name: r.try_get("name")?,
         schema: r.try_get("schema")?,
         version: r.try_get("version")?,
+    })
+}
+
+fn range(r: &Row) -> Result<Range, Error> {
+    let opclass_schema: Option<String> = r.try_get("range_opclass_schema")?;
+    let opclass_name: Option<String> = r.try_get("range_opclass_name")?;
+    let collation_schema: Option<String> = r.try_get("range_collation_schema")?;
+    let collation_name: Option<String> = r.try_get("range_collation_name")?;
+    let multirange: Option<u32> = r.try_get("multirange_oid")?;
+    Ok(Range {
+        subtype: r.try_get("range_subtype")?,
+        opclass: opclass_schema.zip(opclass_name),
+        collation: collation_schema.zip(collation_name),
+        canonical: r.try_get("range_canonical")?,
+        subdiff: r.try_get("range_subdiff")?,
+        multirange: match multirange {
+            Some(oid) => Some((
+                oid,
+                r.try_get("multirange_array_oid")?,
+                r.try_get("multirange_schema")?,
+                r.try_get("multirange_name")?,
+            )),
+            None => None,
+        },
+    })
+}
+
+pub(super) fn collation_def(r: &Row) -> Result<CollationDef, Error> {
+    Ok(CollationDef {
+        oid: r.try_get("oid")?,
+        schema: r.try_get("schema")?,
+        name: r.try_get("name")?,
+        provider: r.try_get("provider")?,
+        deterministic: r.try_get("deterministic")?,
+        lc_collate: r.try_get("lc_collate")?,
+        lc_ctype: r.try_get("lc_ctype")?,
+        locale: r.try_get("locale")?,
     })
 }

@@ -35,7 +35,7 @@ WITH objects AS (
     UNION ALL
     SELECT 'pg_type', t.oid, 0, NULL, t.typowner, t.typacl, acldefault('T', t.typowner)
     FROM pg_type t
-    WHERE t.typnamespace = ANY($1) AND t.typtype IN ('e', 'd', 'c') AND t.typacl IS NOT NULL
+    WHERE t.typnamespace = ANY($1) AND t.typtype IN ('e', 'd', 'c', 'r') AND t.typacl IS NOT NULL
 ),
 actual AS (
     SELECT o.catalog, o.oid, o.position, o.column_name, o.owner, x.grantee,

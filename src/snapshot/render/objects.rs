@@ -3,7 +3,7 @@
 
 use super::{Blocks, Kind};
 use crate::db::quote_ident;
-use crate::snapshot::model::{Catalog, Model, SequenceOptions, TypeDef, TypeKind};
+use crate::snapshot::model::{Catalog, Model, Range, SequenceOptions, TypeDef, TypeKind};
 use crate::snapshot::sql::{display, display_qualified, literal, options, qualified};
 
 pub(super) fn schemas_and_extensions(model: &Model, blocks: &mut Blocks) {
@@ -70,7 +70,14 @@ pub(super) fn types(model: &Model, blocks: &mut Blocks) {
                     blocks.own(block, key, Some(target), None, None);
                 }
             }
-            TypeKind::Enum { .. } => {}
+            TypeKind::Range(Range {
+                multirange: Some((oid, array_oid, _, _)),
+                ..
+            }) => {
+                blocks.own_quietly(block, (Catalog::Type, *oid));
+                blocks.own_quietly(block, (Catalog::Type, *array_oid));
+            }
+            TypeKind::Enum { .. } | TypeKind::Range(_) => {}
         }
     }
 }
@@ -95,6 +102,60 @@ fn type_body(def: &TypeDef, name: &str) -> (Kind, &'static str, String) {
             (Kind::Type, "type", body)
         }
         TypeKind::Domain { .. } => (Kind::Domain, "domain", domain(def, name)),
+        TypeKind::Range(range_type) => (Kind::Type, "type", range(range_type, name)),
+    }
+}
+
+/// CREATE TYPE ... AS RANGE, with the multirange's name spelled out so that it does not
+/// depend on the server's naming rule.
+fn range(range: &Range, name: &str) -> String {
+    let mut options = vec![format!("SUBTYPE = {}", range.subtype)];
+    if let Some((schema, opclass)) = &range.opclass {
+        options.push(format!("SUBTYPE_OPCLASS = {}", qualified(schema, opclass)));
+    }
+    if let Some((schema, collation)) = &range.collation {
+        options.push(format!("COLLATION = {}", qualified(schema, collation)));
+    }
+    if let Some(function) = &range.canonical {
+        options.push(format!("CANONICAL = {function}"));
+    }
+    if let Some(function) = &range.subdiff {
+        options.push(format!("SUBTYPE_DIFF = {function}"));
+    }
+    if let Some((_, _, schema, multirange)) = &range.multirange {
+        options.push(format!(
+            "MULTIRANGE_TYPE_NAME = {}",
+            qualified(schema, multirange)
+        ));
+    }
+    format!("CREATE TYPE {name} AS RANGE ({});\n", list(&options))
+}
+
+pub(super) fn collations(model: &Model, blocks: &mut Blocks) {
+    for collation in &model.collations {
+        let name = qualified(&collation.schema, &collation.name);
+        let mut options = Vec::new();
+        if collation.provider == "i" {
+            options.push("provider = icu".to_string());
+            let locale = collation.locale.as_deref().unwrap_or_default();
+            options.push(format!("locale = {}", literal(locale)));
+        } else {
+            options.push("provider = libc".to_string());
+            let lc_collate = collation.lc_collate.as_deref().unwrap_or_default();
+            let lc_ctype = collation.lc_ctype.as_deref().unwrap_or_default();
+            options.push(format!("lc_collate = {}", literal(lc_collate)));
+            options.push(format!("lc_ctype = {}", literal(lc_ctype)));
+        }
+        options.push(format!("deterministic = {}", collation.deterministic));
+        let body = format!("CREATE COLLATION {name} ({});\n", options.join(", "));
+        let label = format!(
+            "collation {}",
+            display_qualified(&collation.schema, &collation.name)
+        );
+        let sort = [&*collation.schema, &collation.name, ""];
+        let block = blocks.add(Kind::Collation, sort, label, body);
+        let key = (Catalog::Collation, collation.oid);
+        blocks.own(block, key, Some(format!("COLLATION {name}")), None, None);
     }
 }
 

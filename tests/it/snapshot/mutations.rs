@@ -207,8 +207,14 @@ changes! {
     policy_dropped: "DROP POLICY images_read ON app.images" => ["- policy app.images images_read"];
 }
 
-// Types, domains, schemas, extensions, privileges.
+// Types, domains, collations, schemas, extensions, privileges.
 changes! {
+    collation_locale: "DROP COLLATION app.spare; CREATE COLLATION app.spare (provider = icu, locale = 'fr')" => ["~ collation app.spare"];
+    collation_deterministic: "DROP COLLATION app.spare; CREATE COLLATION app.spare (provider = icu, locale = 'de', deterministic = false)" => ["~ collation app.spare"];
+    comment_on_collation: "COMMENT ON COLLATION app.ci IS NULL" => ["~ collation app.ci"];
+    column_custom_collation: "ALTER TABLE app.album_images ALTER COLUMN caption TYPE text COLLATE app.ci" => ["~ table app.album_images"];
+    range_type_added: "CREATE TYPE app.textrange AS RANGE (subtype = text, collation = \"C\")" => ["+ type app.textrange"];
+    comment_on_range_type: "COMMENT ON TYPE app.score_range IS 'scores'" => ["~ type app.score_range"];
     enum_label_added: "ALTER TYPE app.mood ADD VALUE 'ecstatic' AFTER 'happy'" => ["~ type app.mood"];
     enum_label_inserted: "ALTER TYPE app.mood ADD VALUE 'meh' BEFORE 'ok'" => ["~ type app.mood"];
     enum_label_renamed: "ALTER TYPE app.mood RENAME VALUE 'sad' TO 'blue'" => ["~ type app.mood"];

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use pgstrata::snapshot::{HEADER_KINDS, compare, split_blocks, take_parallel};
 
 use super::{assert_round_trip, every_kind_sql, options, run_sql, snapshot};
-use crate::harness::TestDb;
+use crate::harness::{TestDb, fixture};
 
 #[test]
 fn a_schema_with_every_kind_survives_load_and_snapshot() {
@@ -24,6 +24,38 @@ fn a_schema_with_every_kind_survives_load_and_snapshot() {
                 .strip_prefix(kind)
                 .is_some_and(|r| r.starts_with(' '))),
             "no {kind} block in:\n{text}"
+        );
+    }
+    assert_round_trip(&text);
+}
+
+#[test]
+fn unusual_definitions_survive_load_and_snapshot() {
+    let db = TestDb::new();
+    let path = fixture("snapshot_unusual/schema.sql");
+    run_sql(&db, &std::fs::read_to_string(&path).unwrap());
+    let text = snapshot(&db);
+    if std::env::var_os("PGSTRATA_SHOW_SNAPSHOT").is_some() {
+        eprintln!("{text}");
+    }
+    // The comment that looks like a header stays inside its block.
+    let objects: Vec<&str> = split_blocks(&text)
+        .blocks
+        .iter()
+        .map(|b| b.object)
+        .collect();
+    assert!(
+        objects.contains(&"type \"Weird \"\"Schema\"\"\".\"Label's\""),
+        "{objects:?}"
+    );
+    assert!(!objects.iter().any(|o| o.contains("looks like")));
+    for object in [
+        "table public.readings_ab_1",
+        "procedure public.fill(integer, boolean)",
+    ] {
+        assert!(
+            objects.contains(&object),
+            "{object} missing from {objects:?}"
         );
     }
     assert_round_trip(&text);
