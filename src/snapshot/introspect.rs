@@ -22,6 +22,7 @@ use super::sql::literal;
 use rows::*;
 
 // The catalog queries, one per kind.
+const AGGREGATES: &str = include_str!("queries/aggregates.sql");
 const COLLATIONS: &str = include_str!("queries/collations.sql");
 const COLUMNS: &str = include_str!("queries/columns.sql");
 const COMMENTS: &str = include_str!("queries/comments.sql");
@@ -196,12 +197,13 @@ fn read_relations(tx: &mut Transaction, kept: &[u32]) -> Result<Model> {
     Ok(model)
 }
 
-/// Indexes, routines, views, triggers, policies, comments, privileges and dependencies:
+/// Indexes, routines and aggregates, views, triggers, policies, comments, privileges and dependencies:
 /// the other half.
 fn read_the_rest(tx: &mut Transaction, kept: &[u32]) -> Result<Model> {
     Ok(Model {
         indexes: each(tx, kept, "indexes", INDEXES, index)?,
         functions: each(tx, kept, "functions", FUNCTIONS, function)?,
+        aggregates: each(tx, kept, "aggregates", AGGREGATES, aggregate)?,
         views: each(tx, kept, "views", VIEWS, view)?,
         triggers: each(tx, kept, "triggers", TRIGGERS, trigger)?,
         policies: each(tx, kept, "policies", POLICIES, policy)?,
@@ -219,6 +221,7 @@ fn combine(schemas: Vec<Schema>, relations: Model, rest: Model) -> Model {
         schemas,
         indexes: rest.indexes,
         functions: rest.functions,
+        aggregates: rest.aggregates,
         views: rest.views,
         triggers: rest.triggers,
         policies: rest.policies,

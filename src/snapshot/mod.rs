@@ -23,6 +23,7 @@
 //! | `-- domain app.positive` | domain with its constraints |
 //! | `-- function app.f(integer, text)` | function (input argument types) |
 //! | `-- procedure app.p(integer)` | procedure |
+//! | `-- aggregate app.total(integer)` | aggregate |
 //! | `-- sequence app.s` | stand-alone sequence |
 //! | `-- table app.images` | table with its columns, RLS switches, column settings |
 //! | `-- sequence ownership app.s` | `ALTER SEQUENCE ... OWNED BY`, after its table |
@@ -65,6 +66,7 @@ pub const HEADER_KINDS: &[&str] = &[
     "domain",
     "function",
     "procedure",
+    "aggregate",
     "sequence",
     "sequence ownership",
     "table",

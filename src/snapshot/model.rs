@@ -57,6 +57,7 @@ pub(crate) struct Model {
     pub constraints: Vec<Constraint>,
     pub indexes: Vec<Index>,
     pub functions: Vec<Function>,
+    pub aggregates: Vec<Aggregate>,
     pub views: Vec<View>,
     pub triggers: Vec<Trigger>,
     pub policies: Vec<Policy>,
@@ -264,6 +265,43 @@ pub(crate) struct Function {
     /// Input argument types, as `oidvectortypes` gives them: `integer, text`.
     pub arguments: String,
     pub definition: String,
+}
+
+/// An aggregate: what CREATE AGGREGATE says, functions and types as the server prints them.
+#[derive(Debug, Default)]
+pub(crate) struct Aggregate {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    /// Input argument types, as for functions.
+    pub arguments: String,
+    /// The argument list of CREATE AGGREGATE (`double precision ORDER BY double precision`).
+    pub signature: String,
+    /// The identity COMMENT ON AGGREGATE takes.
+    pub identity: String,
+    /// aggkind: `n` normal, `o` ordered-set, `h` hypothetical-set.
+    pub kind: String,
+    pub sfunc: String,
+    pub stype: String,
+    pub sspace: i32,
+    pub finalfunc: Option<String>,
+    pub finalfunc_extra: bool,
+    pub finalfunc_modify: String,
+    pub combinefunc: Option<String>,
+    pub serialfunc: Option<String>,
+    pub deserialfunc: Option<String>,
+    pub initcond: Option<String>,
+    pub msfunc: Option<String>,
+    pub minvfunc: Option<String>,
+    pub mstype: Option<String>,
+    pub msspace: i32,
+    pub mfinalfunc: Option<String>,
+    pub mfinalfunc_extra: bool,
+    pub mfinalfunc_modify: String,
+    pub minitcond: Option<String>,
+    pub sortop: Option<String>,
+    /// proparallel: `s` safe, `r` restricted, `u` unsafe.
+    pub parallel: String,
 }
 
 #[derive(Debug)]

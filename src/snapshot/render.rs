@@ -139,6 +139,7 @@ pub(crate) fn render(model: &Model) -> String {
     objects::collations(model, &mut blocks);
     objects::types(model, &mut blocks);
     objects::functions(model, &mut blocks);
+    objects::aggregates(model, &mut blocks);
     tables::tables(model, &mut blocks);
     // After tables: an OWNED BY block is written only when its table is in the snapshot.
     objects::sequences(model, &mut blocks);

@@ -292,3 +292,35 @@ pub(super) fn collation_def(r: &Row) -> Result<CollationDef, Error> {
         locale: r.try_get("locale")?,
     })
 }
+
+pub(super) fn aggregate(r: &Row) -> Result<Aggregate, Error> {
+    Ok(Aggregate {
+        oid: r.try_get("oid")?,
+        schema: r.try_get("schema")?,
+        name: r.try_get("name")?,
+        arguments: r.try_get("arguments")?,
+        signature: r.try_get("signature")?,
+        identity: r.try_get("identity")?,
+        kind: r.try_get("kind")?,
+        sfunc: r.try_get("sfunc")?,
+        stype: r.try_get("stype")?,
+        sspace: r.try_get("sspace")?,
+        finalfunc: r.try_get("finalfunc")?,
+        finalfunc_extra: r.try_get("finalfunc_extra")?,
+        finalfunc_modify: r.try_get("finalfunc_modify")?,
+        combinefunc: r.try_get("combinefunc")?,
+        serialfunc: r.try_get("serialfunc")?,
+        deserialfunc: r.try_get("deserialfunc")?,
+        initcond: r.try_get("initcond")?,
+        msfunc: r.try_get("msfunc")?,
+        minvfunc: r.try_get("minvfunc")?,
+        mstype: r.try_get("mstype")?,
+        msspace: r.try_get("msspace")?,
+        mfinalfunc: r.try_get("mfinalfunc")?,
+        mfinalfunc_extra: r.try_get("mfinalfunc_extra")?,
+        mfinalfunc_modify: r.try_get("mfinalfunc_modify")?,
+        minitcond: r.try_get("minitcond")?,
+        sortop: r.try_get("sortop")?,
+        parallel: r.try_get("parallel")?,
+    })
+}

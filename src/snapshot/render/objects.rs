@@ -3,7 +3,9 @@
 
 use super::{Blocks, Kind};
 use crate::db::quote_ident;
-use crate::snapshot::model::{Catalog, Model, Range, SequenceOptions, TypeDef, TypeKind};
+use crate::snapshot::model::{
+    Aggregate, Catalog, Model, Range, SequenceOptions, TypeDef, TypeKind,
+};
 use crate::snapshot::sql::{display, display_qualified, literal, options, qualified};
 
 pub(super) fn schemas_and_extensions(model: &Model, blocks: &mut Blocks) {
@@ -230,6 +232,87 @@ pub(super) fn functions(model: &Model, blocks: &mut Blocks) {
         let key = (Catalog::Proc, function.oid);
         blocks.own(block, key, Some(target.clone()), Some(target), None);
     }
+}
+
+/// Aggregates rank with functions: their transition functions come first by dependency.
+pub(super) fn aggregates(model: &Model, blocks: &mut Blocks) {
+    for aggregate in &model.aggregates {
+        let name = qualified(&aggregate.schema, &aggregate.name);
+        let body = format!(
+            "CREATE AGGREGATE {name}({}) ({});\n",
+            aggregate.signature,
+            list(&aggregate_options(aggregate))
+        );
+        let label = format!(
+            "aggregate {}({})",
+            display_qualified(&aggregate.schema, &aggregate.name),
+            aggregate.arguments
+        );
+        let sort = [&*aggregate.schema, &aggregate.name, &aggregate.arguments];
+        let block = blocks.add(Kind::Function, sort, label, body);
+        let comment_on = format!("AGGREGATE {name}({})", aggregate.identity);
+        let grant_on = format!("FUNCTION {name}({})", aggregate.arguments);
+        let key = (Catalog::Proc, aggregate.oid);
+        blocks.own(block, key, Some(comment_on), Some(grant_on), None);
+    }
+}
+
+/// CREATE AGGREGATE's options; a modify option only where it is not the kind's default.
+fn aggregate_options(a: &Aggregate) -> Vec<String> {
+    let default_modify = if a.kind == "n" { "r" } else { "w" };
+    let modify = |code: &str| match code {
+        "r" => "READ_ONLY",
+        "s" => "SHAREABLE",
+        _ => "READ_WRITE",
+    };
+    let mut options = vec![
+        format!("SFUNC = {}", a.sfunc),
+        format!("STYPE = {}", a.stype),
+    ];
+    let mut add = |name: &str, value: &Option<String>| {
+        if let Some(value) = value {
+            options.push(format!("{name} = {value}"));
+        }
+    };
+    add("FINALFUNC", &a.finalfunc);
+    add("COMBINEFUNC", &a.combinefunc);
+    add("SERIALFUNC", &a.serialfunc);
+    add("DESERIALFUNC", &a.deserialfunc);
+    add("INITCOND", &a.initcond.as_deref().map(literal));
+    add("MSFUNC", &a.msfunc);
+    add("MINVFUNC", &a.minvfunc);
+    add("MSTYPE", &a.mstype);
+    add("MFINALFUNC", &a.mfinalfunc);
+    add("MINITCOND", &a.minitcond.as_deref().map(literal));
+    // A qualified operator is only valid inside OPERATOR(...).
+    add(
+        "SORTOP",
+        &a.sortop.as_ref().map(|op| format!("OPERATOR({op})")),
+    );
+    let flags = [
+        (a.sspace > 0, format!("SSPACE = {}", a.sspace)),
+        (a.msspace > 0, format!("MSSPACE = {}", a.msspace)),
+        (a.finalfunc_extra, "FINALFUNC_EXTRA".to_string()),
+        (a.mfinalfunc_extra, "MFINALFUNC_EXTRA".to_string()),
+        (
+            a.finalfunc_modify != default_modify,
+            format!("FINALFUNC_MODIFY = {}", modify(&a.finalfunc_modify)),
+        ),
+        (
+            a.mfinalfunc_modify != default_modify,
+            format!("MFINALFUNC_MODIFY = {}", modify(&a.mfinalfunc_modify)),
+        ),
+        (a.parallel == "s", "PARALLEL = SAFE".to_string()),
+        (a.parallel == "r", "PARALLEL = RESTRICTED".to_string()),
+        (a.kind == "h", "HYPOTHETICAL".to_string()),
+    ];
+    options.extend(
+        flags
+            .into_iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, text)| text),
+    );
+    options
 }
 
 /// The options every sequence and identity column spells out, so that none depends on a

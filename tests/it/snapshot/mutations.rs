@@ -164,7 +164,7 @@ changes! {
     comment_on_trigger: "COMMENT ON TRIGGER images_touch ON app.images IS NULL" => ["~ trigger app.images images_touch"];
 }
 
-// Functions and procedures.
+// Functions, procedures and aggregates.
 changes! {
     function_volatility: "ALTER FUNCTION app.normalize(text, integer) STABLE" => ["~ function app.normalize(text, integer)"];
     function_security_invoker: "ALTER FUNCTION app.touch() SECURITY INVOKER" => ["~ function app.touch()"];
@@ -181,6 +181,9 @@ changes! {
     procedure_body: "CREATE OR REPLACE PROCEDURE app.archive(before timestamptz) LANGUAGE sql AS $$ DELETE FROM app.images WHERE created_at <= before $$" => ["~ procedure app.archive(timestamp with time zone)"];
     function_execute_revoked: "REVOKE EXECUTE ON FUNCTION app.normalize(text) FROM PUBLIC" => ["~ function app.normalize(text)"];
     function_grant_option_revoked: "REVOKE GRANT OPTION FOR EXECUTE ON FUNCTION app.touch() FROM __ROLE__" => ["~ function app.touch()"];
+    aggregate_initial_state: "DROP AGGREGATE app.sum_squares(integer); CREATE AGGREGATE app.sum_squares(integer) (SFUNC = app.add_square, STYPE = bigint, INITCOND = '1', PARALLEL = SAFE); COMMENT ON AGGREGATE app.sum_squares(integer) IS 'sum of squares'" => ["~ aggregate app.sum_squares(integer)"];
+    aggregate_parallel: "DROP AGGREGATE app.sum_squares(integer); CREATE AGGREGATE app.sum_squares(integer) (SFUNC = app.add_square, STYPE = bigint, INITCOND = '0'); COMMENT ON AGGREGATE app.sum_squares(integer) IS 'sum of squares'" => ["~ aggregate app.sum_squares(integer)"];
+    comment_on_aggregate: "COMMENT ON AGGREGATE app.sum_squares(integer) IS NULL" => ["~ aggregate app.sum_squares(integer)"];
     comment_on_function: "COMMENT ON FUNCTION app.normalize(text) IS 'lower and trim'" => ["~ function app.normalize(text)"];
 }
 
