@@ -43,6 +43,16 @@
 //! a view on a view, an index on a materialized view, a function's `BEGIN ATOMIC` body.
 //! Nothing in the text depends on oids, creation order, dropped-column gaps, data
 //! (sequence positions, row counts, statistics), the owner, or the client's settings.
+//!
+//! [`split_blocks`] finds a header only after an empty line and before a line starting with
+//! `CREATE` or `ALTER`, so that a comment inside a function body rarely passes for one.
+//!
+//! # Not covered
+//!
+//! Table inheritance (`INHERITS`: a child shows as a plain table), foreign tables and
+//! servers, rules, event triggers, publications, operators and operator classes, casts,
+//! text-search objects, extended statistics and default privileges. Tablespaces and owners
+//! are left out on purpose: they differ between a CI server and production.
 
 mod diff;
 mod introspect;

@@ -225,13 +225,34 @@ pub(super) fn functions(model: &Model, blocks: &mut Blocks) {
             display_qualified(&function.schema, &function.name),
             function.arguments
         );
-        let body = format!("{};\n", function.definition.trim_end());
+        let body = format!("{};\n", sorted_settings(function.definition.trim_end()));
         let sort = [&*function.schema, &function.name, &function.arguments];
         let block = blocks.add(Kind::Function, sort, label, body);
         let target = format!("{} {signature}", word.to_uppercase());
         let key = (Catalog::Proc, function.oid);
         blocks.own(block, key, Some(target.clone()), Some(target), None);
     }
+}
+
+/// A function definition with its ` SET name TO value` lines sorted. The server keeps a
+/// function's settings in the order they were set, which is history, not schema. They sit
+/// in the header, the lines after the first that start with a space, before the body.
+fn sorted_settings(definition: &str) -> String {
+    let mut lines: Vec<&str> = definition.split('\n').collect();
+    let header_end = lines
+        .iter()
+        .skip(1)
+        .position(|line| !line.starts_with(' '))
+        .map_or(lines.len(), |i| i + 1);
+    let header = &mut lines[..header_end];
+    if let Some(first) = header.iter().position(|l| l.starts_with(" SET ")) {
+        let count = header[first..]
+            .iter()
+            .take_while(|l| l.starts_with(" SET "))
+            .count();
+        header[first..first + count].sort_unstable();
+    }
+    lines.join("\n")
 }
 
 /// Aggregates rank with functions: their transition functions come first by dependency.
@@ -409,5 +430,25 @@ pub(super) fn views(model: &Model, blocks: &mut Blocks) {
         if let Some(rule) = view.rule_oid {
             blocks.own_quietly(block, (Catalog::Rewrite, rule));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sorted_settings;
+
+    #[test]
+    fn function_settings_are_sorted_and_the_body_is_left_alone() {
+        let definition = "CREATE OR REPLACE FUNCTION app.f()\n RETURNS void\n LANGUAGE plpgsql\n \
+                          SET work_mem TO '64kB'\n SET search_path TO 'app'\nAS $function$\n \
+                          SET b TO 1\n SET a TO 2\n$function$";
+        let sorted = sorted_settings(definition);
+        assert!(sorted.contains(" SET search_path TO 'app'\n SET work_mem TO '64kB'\nAS "));
+        assert!(
+            sorted.ends_with("\n SET b TO 1\n SET a TO 2\n$function$"),
+            "{sorted}"
+        );
+        let plain = "CREATE OR REPLACE FUNCTION app.g()\n RETURNS void\nAS $$ $$";
+        assert_eq!(sorted_settings(plain), plain);
     }
 }

@@ -249,6 +249,7 @@ unchanged! {
     rows_and_statistics: "INSERT INTO app.offerings (name, code) VALUES ('a', 'A'); INSERT INTO app.images (url, offering_id, rating) SELECT 'u' || g, 10, 5 FROM generate_series(1, 50) g; ANALYZE";
     materialized_view_refreshed: "REFRESH MATERIALIZED VIEW app.image_stats";
     view_replaced_identically: "CREATE OR REPLACE VIEW app.visible_images AS SELECT id, url, title FROM app.images WHERE NOT explicit";
+    function_settings_reordered: "ALTER FUNCTION app.touch() RESET search_path; ALTER FUNCTION app.touch() SET search_path = app, pg_temp";
     function_replaced_identically: "CREATE OR REPLACE FUNCTION app.normalize(t text, n integer) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT left(lower(trim(t)), n) $$";
     index_rebuilt: "DROP INDEX app.images_lower_url; CREATE INDEX images_lower_url ON app.images (lower(url) text_pattern_ops, created_at DESC NULLS LAST); COMMENT ON INDEX app.images_lower_url IS 'prefix search'; REINDEX TABLE app.images";
     foreign_key_rebuilt: "ALTER TABLE app.images DROP CONSTRAINT images_offering_id_fkey, ADD CONSTRAINT images_offering_id_fkey FOREIGN KEY (offering_id) REFERENCES app.offerings (id) ON DELETE CASCADE ON UPDATE SET NULL";
