@@ -15,6 +15,8 @@ fn before_and_after(mutation: &str) -> (String, String) {
     let db = TestDb::new();
     run_sql(&db, &every_kind_sql(&db));
     let before = snapshot(&db);
+    // A snapshot that missed the fixture would make every no-op look fine.
+    assert!(before.contains("\n-- table app.images\n"), "{before}");
     run_sql(&db, &mutation.replace("__ROLE__", &role(&db)));
     (before, snapshot(&db))
 }
