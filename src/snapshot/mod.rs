@@ -1,110 +1,184 @@
-//! Schema snapshots: the database's schema as deterministic, executable SQL text.
+//! Schema snapshots: the database's schema as deterministic, executable SQL text, and the
+//! comparison of two such texts.
 //!
-//! TEMPORARY stand-in with the final API (tables and columns only) so that `check` can be
-//! built while the real introspection is written; replaced wholesale when it lands.
+//! [`take`] (or [`take_parallel`], the same over two connections) reads the catalog
+//! (`introspect`, one set-based query per object kind under `queries/`, definitions from
+//! the server's own `pg_get_*def` and `format_type`), and
+//! [`Snapshot::render`] turns it into text (`render`, ordered by `order`). [`compare`]
+//! and [`colorize`] (`diff`) work on texts only. Nothing here prints, and nothing here uses
+//! pg_dump, whose output depends on the client version and on creation order.
+//!
+//! # The text
+//!
+//! A short preamble sets what loading needs (`check_function_bodies = off`, an empty search
+//! path: every name in the text is schema-qualified). Then one block per object, separated
+//! by an empty line, each opening with a header line `-- <kind> <name>`:
+//!
+//! | header | object |
+//! |---|---|
+//! | `-- schema app` | `CREATE SCHEMA IF NOT EXISTS` |
+//! | `-- extension citext` | `CREATE EXTENSION IF NOT EXISTS ... VERSION` |
+//! | `-- collation app.ci` | `CREATE COLLATION` |
+//! | `-- type app.mood` | enum, range or composite type |
+//! | `-- domain app.positive` | domain with its constraints |
+//! | `-- function app.f(integer, text)` | function (input argument types) |
+//! | `-- procedure app.p(integer)` | procedure |
+//! | `-- aggregate app.total(integer)` | aggregate |
+//! | `-- sequence app.s` | stand-alone sequence |
+//! | `-- table app.images` | table with its columns, RLS switches, column settings |
+//! | `-- sequence ownership app.s` | `ALTER SEQUENCE ... OWNED BY`, after its table |
+//! | `-- constraint app.images images_pkey` | table constraint (foreign keys last) |
+//! | `-- index app.images_url_idx` | index not behind a constraint |
+//! | `-- view app.v` / `-- materialized view app.m` | views (`WITH NO DATA`) |
+//! | `-- trigger app.images trg` | trigger and whether it is enabled |
+//! | `-- policy app.images p_read` | row-level security policy |
+//!
+//! A name in a header is bare when it is a plain lower-case identifier and double-quoted
+//! otherwise; in SQL every name is quoted by [`crate::db::quote_ident`]. Comments and
+//! privileges (GRANT/REVOKE relative to the object's default ACL, owners left out) sit in the
+//! block of the object they are on, so a changed column comment reports `~ table ...`.
+//!
+//! Blocks come in the order of the table above, then by schema and name (bytes, not a
+//! collation), except where the catalog records a dependency that needs an object earlier:
+//! a view on a view, an index on a materialized view, a function's `BEGIN ATOMIC` body.
+//! Nothing in the text depends on oids, creation order, dropped-column gaps, data
+//! (sequence positions, row counts, statistics), the owner, or the client's settings.
+//!
+//! [`split_blocks`] finds a header only after an empty line and before a line starting with
+//! `CREATE` or `ALTER`, so that a comment inside a function body rarely passes for one.
+//!
+//! # Not covered
+//!
+//! Table inheritance (`INHERITS`: a child shows as a plain table), foreign tables and
+//! servers, rules, event triggers, publications, operators and operator classes, casts,
+//! text-search objects, extended statistics and default privileges. Tablespaces and owners
+//! are left out on purpose: they differ between a CI server and production.
 
-use anyhow::{Context, Result};
+mod diff;
+mod introspect;
+mod model;
+mod order;
+mod render;
+mod sql;
+
+use anyhow::Result;
 use postgres::Client;
-use serde::Serialize;
-use similar::TextDiff;
 
-#[derive(Debug, Clone, Default)]
+pub use diff::{Block, Blocks, Change, ChangeKind, Comparison, PREAMBLE_OBJECT};
+pub use diff::{colorize, compare, split_blocks};
+
+/// The kinds a block header can name, as its first word(s).
+pub const HEADER_KINDS: &[&str] = &[
+    "schema",
+    "extension",
+    "collation",
+    "type",
+    "domain",
+    "function",
+    "procedure",
+    "aggregate",
+    "sequence",
+    "sequence ownership",
+    "table",
+    "constraint",
+    "index",
+    "view",
+    "materialized view",
+    "trigger",
+    "policy",
+];
+
+/// Which schemas a snapshot covers. System schemas (`pg_catalog`, `information_schema`,
+/// `pg_toast*`, `pg_temp*`) and schemas an extension owns are always left out.
+#[derive(Clone, Debug, Default)]
 pub struct SnapshotOptions {
+    /// Schemas to leave out; the caller always puts pgstrata's history schema here.
     pub exclude_schemas: Vec<String>,
+    /// Only these schemas, when given; `None` means every non-system schema.
     pub include_schemas: Option<Vec<String>>,
 }
 
-pub struct Snapshot {
-    blocks: Vec<(String, String)>,
+impl SnapshotOptions {
+    /// Whether a schema of this name is part of the snapshot.
+    pub fn keeps(&self, schema: &str) -> bool {
+        let system = schema == "pg_catalog"
+            || schema == "information_schema"
+            || schema.starts_with("pg_toast")
+            || schema.starts_with("pg_temp_");
+        !system
+            && !self.exclude_schemas.iter().any(|s| s == schema)
+            && self
+                .include_schemas
+                .as_ref()
+                .is_none_or(|include| include.iter().any(|s| s == schema))
+    }
 }
 
-pub fn take(client: &mut Client, options: &SnapshotOptions) -> Result<Snapshot> {
-    let rows = client
-        .query(
-            "SELECT n.nspname || '.' || c.relname, string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod), ', ' ORDER BY a.attnum)
-             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-             WHERE c.relkind IN ('r', 'v', 'i') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
-               AND NOT n.nspname = ANY($1)
-             GROUP BY 1 ORDER BY 1",
-            &[&options.exclude_schemas],
-        )
-        .context("reading relations")?;
-    Ok(Snapshot {
-        blocks: rows
-            .iter()
-            .map(|r| {
-                (
-                    r.get::<_, String>(0),
-                    r.get::<_, Option<String>>(1).unwrap_or_default(),
-                )
-            })
-            .collect(),
-    })
+/// A database's schema as read from its catalog.
+#[derive(Debug)]
+pub struct Snapshot {
+    model: model::Model,
 }
 
 impl Snapshot {
+    /// The snapshot text: deterministic, valid SQL, one block per object.
     pub fn render(&self) -> String {
-        let mut out = String::from("-- pgstrata schema snapshot\n");
-        for (name, columns) in &self.blocks {
-            out.push_str(&format!("\n-- table {name}\n-- ({columns});\n"));
-        }
-        out
+        render::render(&self.model)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChangeKind {
-    Added,
-    Removed,
-    Changed,
+/// Reads the schema of the database `client` is connected to, in one read-only transaction.
+/// Session settings are changed for that transaction only.
+pub fn take(client: &mut Client, options: &SnapshotOptions) -> Result<Snapshot> {
+    let model = introspect::read(client, options)?;
+    Ok(Snapshot { model })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
-    pub change: ChangeKind,
-    pub object: String,
+/// Like [`take`], over two connections to `conninfo` that share one catalog snapshot
+/// (`pg_export_snapshot`), so that the server reads the catalog on two cores at once: on a
+/// large schema, most of a snapshot's time is the server printing definitions. The text is
+/// the same as [`take`]'s.
+pub fn take_parallel(conninfo: &str, options: &SnapshotOptions) -> Result<Snapshot> {
+    let model = introspect::read_parallel(conninfo, options)?;
+    Ok(Snapshot { model })
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Comparison {
-    pub unified: String,
-    pub changes: Vec<Change>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Comparison {
-    pub fn is_same(&self) -> bool {
-        self.unified.is_empty()
-    }
-}
-
-pub fn compare(
-    expected: &str,
-    actual: &str,
-    expected_label: &str,
-    actual_label: &str,
-) -> Comparison {
-    if expected == actual {
-        return Comparison {
-            unified: String::new(),
-            changes: vec![],
+    #[test]
+    fn options_leave_out_system_and_excluded_schemas() {
+        let options = SnapshotOptions {
+            exclude_schemas: vec!["pgstrata".into()],
+            include_schemas: None,
         };
+        for schema in [
+            "pg_catalog",
+            "information_schema",
+            "pg_toast",
+            "pg_temp_3",
+            "pgstrata",
+        ] {
+            assert!(!options.keeps(schema), "{schema}");
+        }
+        for schema in ["public", "app", "pg_tempest", "Pgstrata"] {
+            assert!(options.keeps(schema), "{schema}");
+        }
     }
-    let unified = TextDiff::from_lines(expected, actual)
-        .unified_diff()
-        .context_radius(3)
-        .header(expected_label, actual_label)
-        .to_string();
-    Comparison {
-        unified,
-        changes: vec![Change {
-            change: ChangeKind::Changed,
-            object: "schema".into(),
-        }],
-    }
-}
 
-pub fn colorize(unified: &str) -> String {
-    unified.to_string()
+    #[test]
+    fn include_schemas_limits_the_snapshot() {
+        let options = SnapshotOptions {
+            exclude_schemas: vec!["b".into()],
+            include_schemas: Some(vec!["a".into(), "b".into(), "pg_catalog".into()]),
+        };
+        assert!(options.keeps("a"));
+        assert!(!options.keeps("b"), "exclusion wins");
+        assert!(!options.keeps("c"));
+        assert!(
+            !options.keeps("pg_catalog"),
+            "system schemas are never kept"
+        );
+    }
 }

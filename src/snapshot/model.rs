@@ -1,0 +1,369 @@
+//! The catalog model: what introspection read, as plain data, before it becomes text.
+//!
+//! Names are raw (unquoted) and definitions are the server's own text (`pg_get_*def`,
+//! `format_type`, `pg_get_expr`). Oids are kept only to tie objects together (a column to its
+//! table, a comment to its object, a dependency to its block); rendering must never print
+//! one, because they differ between two databases with the same schema.
+
+/// The system catalog an oid belongs to, as `pg_depend` and `pg_description` name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Catalog {
+    Namespace,
+    Extension,
+    Collation,
+    Type,
+    Class,
+    Proc,
+    Constraint,
+    AttrDef,
+    Rewrite,
+    Trigger,
+    Policy,
+    Other,
+}
+
+impl Catalog {
+    /// From `classid::regclass::text` (read with an empty search path, so unqualified).
+    pub(crate) fn from_name(name: &str) -> Catalog {
+        match name {
+            "pg_namespace" => Catalog::Namespace,
+            "pg_extension" => Catalog::Extension,
+            "pg_collation" => Catalog::Collation,
+            "pg_type" => Catalog::Type,
+            "pg_class" => Catalog::Class,
+            "pg_proc" => Catalog::Proc,
+            "pg_constraint" => Catalog::Constraint,
+            "pg_attrdef" => Catalog::AttrDef,
+            "pg_rewrite" => Catalog::Rewrite,
+            "pg_trigger" => Catalog::Trigger,
+            "pg_policy" => Catalog::Policy,
+            _ => Catalog::Other,
+        }
+    }
+}
+
+/// One catalog row: which catalog, which oid.
+pub(crate) type Key = (Catalog, u32);
+
+/// Everything introspection read from one database.
+#[derive(Debug, Default)]
+pub(crate) struct Model {
+    pub schemas: Vec<Schema>,
+    pub extensions: Vec<Extension>,
+    pub collations: Vec<CollationDef>,
+    pub types: Vec<TypeDef>,
+    pub sequences: Vec<Sequence>,
+    pub tables: Vec<Table>,
+    pub constraints: Vec<Constraint>,
+    pub indexes: Vec<Index>,
+    pub functions: Vec<Function>,
+    pub aggregates: Vec<Aggregate>,
+    pub views: Vec<View>,
+    pub triggers: Vec<Trigger>,
+    pub policies: Vec<Policy>,
+    pub comments: Vec<Comment>,
+    pub privileges: Vec<Privilege>,
+    pub dependencies: Vec<(Key, Key)>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Schema {
+    pub oid: u32,
+    pub name: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Extension {
+    pub oid: u32,
+    pub name: String,
+    pub schema: String,
+    pub version: String,
+}
+
+/// A schema-qualified collation, given only where it is not the type's default.
+pub(crate) type Collation = Option<(String, String)>;
+
+/// A collation created with CREATE COLLATION.
+#[derive(Debug)]
+pub(crate) struct CollationDef {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    /// collprovider: `i` ICU, `c` libc.
+    pub provider: String,
+    pub deterministic: bool,
+    pub lc_collate: Option<String>,
+    pub lc_ctype: Option<String>,
+    /// The ICU locale.
+    pub locale: Option<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct TypeDef {
+    pub oid: u32,
+    pub array_oid: u32,
+    pub schema: String,
+    pub name: String,
+    pub kind: TypeKind,
+}
+
+#[derive(Debug)]
+pub(crate) enum TypeKind {
+    Enum {
+        labels: Vec<String>,
+    },
+    Domain {
+        base_type: String,
+        collation: Collation,
+        not_null: bool,
+        default: Option<String>,
+        /// Check constraints, attached after reading constraints.sql.
+        constraints: Vec<Constraint>,
+    },
+    Composite {
+        class_oid: u32,
+        /// Attributes, attached after reading columns.sql.
+        attributes: Vec<Column>,
+    },
+    Range(Range),
+}
+
+/// A range type; opclass and collation only where they are not the subtype's defaults.
+#[derive(Debug)]
+pub(crate) struct Range {
+    pub subtype: String,
+    pub opclass: Option<(String, String)>,
+    pub collation: Collation,
+    pub canonical: Option<String>,
+    pub subdiff: Option<String>,
+    /// The multirange type created with it: oid, array oid, schema, name.
+    pub multirange: Option<(u32, u32, String, String)>,
+}
+
+/// START, INCREMENT, MINVALUE, MAXVALUE, CACHE and CYCLE of a sequence or identity column.
+#[derive(Debug, PartialEq)]
+pub(crate) struct SequenceOptions {
+    pub start: i64,
+    pub increment: i64,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub cache: i64,
+    pub cycle: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Sequence {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    pub unlogged: bool,
+    pub data_type: String,
+    pub options: SequenceOptions,
+    /// The column that owns it (OWNED BY): table oid, schema, table, column.
+    pub owner: Option<(u32, String, String, String)>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Identity {
+    pub always: bool,
+    pub sequence_schema: String,
+    pub sequence_name: String,
+    pub options: SequenceOptions,
+}
+
+#[derive(Debug)]
+pub(crate) struct Column {
+    /// attnum: orders columns; never printed (dropped columns leave gaps).
+    pub position: i16,
+    pub name: String,
+    pub data_type: String,
+    pub collation: Collation,
+    pub not_null: bool,
+    pub default: Option<String>,
+    pub default_oid: Option<u32>,
+    /// The default is a stored generation expression (GENERATED ALWAYS AS ... STORED).
+    pub generated: bool,
+    pub identity: Option<Identity>,
+    pub storage: Option<String>,
+    pub compression: Option<String>,
+    /// SET STATISTICS target; -1 is the default.
+    pub statistics: i32,
+    /// Attribute options (`n_distinct=...`).
+    pub options: Vec<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Partition {
+    pub parent_oid: u32,
+    pub parent_schema: String,
+    pub parent_name: String,
+    pub bound: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Table {
+    pub oid: u32,
+    pub type_oid: u32,
+    pub array_oid: u32,
+    pub schema: String,
+    pub name: String,
+    pub unlogged: bool,
+    pub partition_key: Option<String>,
+    pub partition_of: Option<Partition>,
+    pub options: Vec<String>,
+    pub toast_options: Vec<String>,
+    pub access_method: Option<String>,
+    pub row_security: bool,
+    pub force_row_security: bool,
+    /// relreplident: `d` default, `f` full, `n` nothing, `i` index (rendered with the index).
+    pub replica_identity: String,
+    pub columns: Vec<Column>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Constraint {
+    pub oid: u32,
+    pub name: String,
+    /// contype: `c`, `f`, `p`, `u` or `x`.
+    pub kind: String,
+    pub relation_oid: u32,
+    pub domain_oid: u32,
+    pub definition: String,
+    /// The index behind a primary-key, unique or exclusion constraint.
+    pub index: Option<ConstraintIndex>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ConstraintIndex {
+    pub oid: u32,
+    pub name: String,
+    pub options: Vec<String>,
+    pub clustered: bool,
+    pub replica_identity: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Index {
+    pub oid: u32,
+    pub relation_oid: u32,
+    pub schema: String,
+    pub name: String,
+    pub definition: String,
+    pub on_partitioned: bool,
+    pub clustered: bool,
+    pub replica_identity: bool,
+    pub table_schema: String,
+    pub table_name: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Function {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    pub is_procedure: bool,
+    /// Input argument types, as `oidvectortypes` gives them: `integer, text`.
+    pub arguments: String,
+    pub definition: String,
+}
+
+/// An aggregate: what CREATE AGGREGATE says, functions and types as the server prints them.
+#[derive(Debug, Default)]
+pub(crate) struct Aggregate {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+    /// Input argument types, as for functions.
+    pub arguments: String,
+    /// The argument list of CREATE AGGREGATE (`double precision ORDER BY double precision`).
+    pub signature: String,
+    /// The identity COMMENT ON AGGREGATE takes.
+    pub identity: String,
+    /// aggkind: `n` normal, `o` ordered-set, `h` hypothetical-set.
+    pub kind: String,
+    pub sfunc: String,
+    pub stype: String,
+    pub sspace: i32,
+    pub finalfunc: Option<String>,
+    pub finalfunc_extra: bool,
+    pub finalfunc_modify: String,
+    pub combinefunc: Option<String>,
+    pub serialfunc: Option<String>,
+    pub deserialfunc: Option<String>,
+    pub initcond: Option<String>,
+    pub msfunc: Option<String>,
+    pub minvfunc: Option<String>,
+    pub mstype: Option<String>,
+    pub msspace: i32,
+    pub mfinalfunc: Option<String>,
+    pub mfinalfunc_extra: bool,
+    pub mfinalfunc_modify: String,
+    pub minitcond: Option<String>,
+    pub sortop: Option<String>,
+    /// proparallel: `s` safe, `r` restricted, `u` unsafe.
+    pub parallel: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct View {
+    pub oid: u32,
+    pub type_oid: u32,
+    pub array_oid: u32,
+    pub rule_oid: Option<u32>,
+    pub schema: String,
+    pub name: String,
+    pub materialized: bool,
+    pub definition: String,
+    pub options: Vec<String>,
+    pub access_method: Option<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Trigger {
+    pub oid: u32,
+    pub relation_oid: u32,
+    pub schema: String,
+    pub table_name: String,
+    pub name: String,
+    pub definition: String,
+    /// tgenabled: `O` enabled, `D` disabled, `R` replica, `A` always.
+    pub enabled: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Policy {
+    pub oid: u32,
+    pub relation_oid: u32,
+    pub schema: String,
+    pub table_name: String,
+    pub name: String,
+    /// polcmd: `r` SELECT, `a` INSERT, `w` UPDATE, `d` DELETE, `*` ALL.
+    pub command: String,
+    pub permissive: bool,
+    /// Role names; `""` is PUBLIC.
+    pub roles: Vec<String>,
+    pub using_expr: Option<String>,
+    pub check_expr: Option<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Comment {
+    pub object: Key,
+    /// 0 for the object itself, the attnum for a column.
+    pub position: i32,
+    pub column: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Privilege {
+    pub object: Key,
+    pub position: i32,
+    pub column: Option<String>,
+    /// GRANT (beyond the defaults) or REVOKE (of a default).
+    pub grant: bool,
+    /// Role name; `""` is PUBLIC.
+    pub grantee: String,
+    pub privilege: String,
+    pub grantable: bool,
+}

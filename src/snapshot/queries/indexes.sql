@@ -1,0 +1,17 @@
+-- Indexes in the kept schemas ($1) that no constraint implements (the constraint renders
+-- those) and that are not partitions of a partitioned index (the parent index creates them).
+SELECT i.indexrelid AS oid, i.indrelid AS relation_oid, n.nspname AS schema,
+    ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
+    t.relkind = 'p' AS on_partitioned, i.indisclustered AS clustered,
+    i.indisreplident AS replica_identity, tn.nspname AS table_schema, t.relname AS table_name
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = ic.relnamespace
+JOIN pg_class t ON t.oid = i.indrelid
+JOIN pg_namespace tn ON tn.oid = t.relnamespace
+WHERE ic.relnamespace = ANY($1) AND NOT ic.relispartition
+    AND NOT EXISTS (
+        SELECT FROM pg_constraint co
+        WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid
+            AND co.contype IN ('p', 'u', 'x')
+    )

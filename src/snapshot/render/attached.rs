@@ -1,0 +1,218 @@
+//! Blocks for what hangs off a table or view: constraints, indexes, triggers and policies.
+//! Each is written only when its table or view is in the snapshot.
+
+use std::collections::HashMap;
+
+use super::{Blocks, Kind};
+use crate::db::quote_ident;
+use crate::snapshot::model::{Catalog, Model, Table};
+use crate::snapshot::sql::{display, display_qualified, options, qualified};
+
+/// `ALTER TABLE` target for a table: ONLY, except on a partitioned table, where the server
+/// refuses ONLY for keys once partitions exist and the constraint must reach them anyway.
+fn alter_table(table: &Table) -> String {
+    let name = qualified(&table.schema, &table.name);
+    if table.partition_key.is_some() {
+        name
+    } else {
+        format!("ONLY {name}")
+    }
+}
+
+pub(super) fn constraints(model: &Model, blocks: &mut Blocks) {
+    let tables: HashMap<u32, &Table> = model.tables.iter().map(|t| (t.oid, t)).collect();
+    for constraint in &model.constraints {
+        let Some(table) = tables.get(&constraint.relation_oid) else {
+            continue;
+        };
+        let target = alter_table(table);
+        let mut body = format!(
+            "ALTER TABLE {target} ADD CONSTRAINT {} {};\n",
+            quote_ident(&constraint.name),
+            constraint.definition
+        );
+        if let Some(index) = &constraint.index {
+            // pg_get_constraintdef leaves out the index's storage parameters.
+            let options = options(&index.options, "");
+            if !options.is_empty() {
+                let index_name = qualified(&table.schema, &index.name);
+                body.push_str(&format!(
+                    "ALTER INDEX {index_name} SET ({});\n",
+                    options.join(", ")
+                ));
+            }
+            body.push_str(&index_settings(
+                &target,
+                &index.name,
+                index.clustered,
+                index.replica_identity,
+            ));
+        }
+        let kind = if constraint.kind == "f" {
+            Kind::ForeignKey
+        } else {
+            Kind::Constraint
+        };
+        let label = format!(
+            "constraint {} {}",
+            display_qualified(&table.schema, &table.name),
+            display(&constraint.name)
+        );
+        let sort = [&*table.schema, &table.name, &constraint.name];
+        let block = blocks.add(kind, sort, label, body);
+        let comment_on = format!(
+            "CONSTRAINT {} ON {}",
+            quote_ident(&constraint.name),
+            qualified(&table.schema, &table.name)
+        );
+        let key = (Catalog::Constraint, constraint.oid);
+        blocks.own(block, key, Some(comment_on), None, None);
+        if let Some(index) = &constraint.index {
+            blocks.own_quietly(block, (Catalog::Class, index.oid));
+        }
+    }
+}
+
+/// CLUSTER ON and REPLICA IDENTITY USING INDEX, which live on the table but name the index.
+fn index_settings(target: &str, index: &str, clustered: bool, replica_identity: bool) -> String {
+    let mut out = String::new();
+    if clustered {
+        out.push_str(&format!(
+            "ALTER TABLE {target} CLUSTER ON {};\n",
+            quote_ident(index)
+        ));
+    }
+    if replica_identity {
+        out.push_str(&format!(
+            "ALTER TABLE {target} REPLICA IDENTITY USING INDEX {};\n",
+            quote_ident(index)
+        ));
+    }
+    out
+}
+
+pub(super) fn indexes(model: &Model, blocks: &mut Blocks) {
+    for index in &model.indexes {
+        if !blocks.has((Catalog::Class, index.relation_oid)) {
+            continue;
+        }
+        // On a partitioned table the server says ON ONLY, which creates an invalid index
+        // with none on the partitions; without ONLY the partitions get theirs.
+        let definition = if index.on_partitioned {
+            index.definition.replacen(" ON ONLY ", " ON ", 1)
+        } else {
+            index.definition.clone()
+        };
+        let target = format!("ONLY {}", qualified(&index.table_schema, &index.table_name));
+        let mut body = format!("{definition};\n");
+        body.push_str(&index_settings(
+            &target,
+            &index.name,
+            index.clustered,
+            index.replica_identity,
+        ));
+        let label = format!("index {}", display_qualified(&index.schema, &index.name));
+        let block = blocks.add(Kind::Index, [&index.schema, &index.name, ""], label, body);
+        let comment_on = format!("INDEX {}", qualified(&index.schema, &index.name));
+        blocks.own(
+            block,
+            (Catalog::Class, index.oid),
+            Some(comment_on),
+            None,
+            None,
+        );
+    }
+}
+
+pub(super) fn triggers_and_policies(model: &Model, blocks: &mut Blocks) {
+    for trigger in &model.triggers {
+        if !blocks.has((Catalog::Class, trigger.relation_oid)) {
+            continue;
+        }
+        let relation = qualified(&trigger.schema, &trigger.table_name);
+        let name = quote_ident(&trigger.name);
+        let mut body = format!("{};\n", trigger.definition);
+        let state = match trigger.enabled.as_str() {
+            "D" => "DISABLE TRIGGER",
+            "R" => "ENABLE REPLICA TRIGGER",
+            "A" => "ENABLE ALWAYS TRIGGER",
+            _ => "",
+        };
+        if !state.is_empty() {
+            body.push_str(&format!("ALTER TABLE {relation} {state} {name};\n"));
+        }
+        let label = format!(
+            "trigger {} {}",
+            display_qualified(&trigger.schema, &trigger.table_name),
+            display(&trigger.name)
+        );
+        let sort = [&*trigger.schema, &trigger.table_name, &trigger.name];
+        let block = blocks.add(Kind::Trigger, sort, label, body);
+        let comment_on = format!("TRIGGER {name} ON {relation}");
+        blocks.own(
+            block,
+            (Catalog::Trigger, trigger.oid),
+            Some(comment_on),
+            None,
+            None,
+        );
+    }
+    policies(model, blocks);
+}
+
+fn policies(model: &Model, blocks: &mut Blocks) {
+    for policy in &model.policies {
+        if !blocks.has((Catalog::Class, policy.relation_oid)) {
+            continue;
+        }
+        let relation = qualified(&policy.schema, &policy.table_name);
+        let name = quote_ident(&policy.name);
+        let mut roles: Vec<String> = policy
+            .roles
+            .iter()
+            .map(|role| match role.as_str() {
+                "" => "PUBLIC".to_string(),
+                role => quote_ident(role),
+            })
+            .collect();
+        roles.sort();
+        let command = match policy.command.as_str() {
+            "r" => "SELECT",
+            "a" => "INSERT",
+            "w" => "UPDATE",
+            "d" => "DELETE",
+            _ => "ALL",
+        };
+        let mode = if policy.permissive {
+            "PERMISSIVE"
+        } else {
+            "RESTRICTIVE"
+        };
+        let mut body = format!(
+            "CREATE POLICY {name} ON {relation} AS {mode} FOR {command} TO {}",
+            roles.join(", ")
+        );
+        if let Some(using) = &policy.using_expr {
+            body.push_str(&format!(" USING ({using})"));
+        }
+        if let Some(check) = &policy.check_expr {
+            body.push_str(&format!(" WITH CHECK ({check})"));
+        }
+        body.push_str(";\n");
+        let label = format!(
+            "policy {} {}",
+            display_qualified(&policy.schema, &policy.table_name),
+            display(&policy.name)
+        );
+        let sort = [&*policy.schema, &policy.table_name, &policy.name];
+        let block = blocks.add(Kind::Policy, sort, label, body);
+        let comment_on = format!("POLICY {name} ON {relation}");
+        blocks.own(
+            block,
+            (Catalog::Policy, policy.oid),
+            Some(comment_on),
+            None,
+            None,
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! Table blocks: CREATE TABLE with its columns (or PARTITION OF with what differs from the
+//! parent), then the table-level settings that CREATE TABLE cannot say (per-column
+//! statistics, storage and compression, replica identity, row-level security).
+
+use std::collections::HashMap;
+
+use super::objects::{collate, list, sequence_options};
+use super::{Blocks, Kind};
+use crate::db::quote_ident;
+use crate::snapshot::model::{Catalog, Column, Model, Table};
+use crate::snapshot::sql::{display_qualified, options, qualified};
+
+pub(super) fn tables(model: &Model, blocks: &mut Blocks) {
+    let by_oid: HashMap<u32, &Table> = model.tables.iter().map(|t| (t.oid, t)).collect();
+    for table in &model.tables {
+        let name = qualified(&table.schema, &table.name);
+        let parent = table
+            .partition_of
+            .as_ref()
+            .and_then(|p| by_oid.get(&p.parent_oid).copied());
+        let columns = in_parent_order(table, parent);
+        let mut body = create_table(table, &columns, parent);
+        body.push_str(&settings(table, &columns, &name));
+        let label = format!("table {}", display_qualified(&table.schema, &table.name));
+        let block = blocks.add(Kind::Table, [&table.schema, &table.name, ""], label, body);
+        let target = format!("TABLE {name}");
+        let key = (Catalog::Class, table.oid);
+        blocks.own(block, key, Some(target.clone()), Some(target), Some(name));
+        blocks.own_quietly(block, (Catalog::Type, table.type_oid));
+        blocks.own_quietly(block, (Catalog::Type, table.array_oid));
+        for column in &table.columns {
+            if let Some(default) = column.default_oid {
+                blocks.own_quietly(block, (Catalog::AttrDef, default));
+            }
+        }
+    }
+}
+
+/// A partition's columns in its parent's order (PARTITION OF recreates them so, whatever
+/// order a partition attached later had); any other table's in its own.
+fn in_parent_order<'a>(table: &'a Table, parent: Option<&Table>) -> Vec<&'a Column> {
+    let mut columns: Vec<&Column> = table.columns.iter().collect();
+    if let Some(parent) = parent {
+        let rank: HashMap<&str, usize> = parent
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.as_str(), i))
+            .collect();
+        columns.sort_by_key(|c| (rank.get(c.name.as_str()).copied(), c.position));
+    }
+    columns
+}
+
+fn create_table(table: &Table, columns: &[&Column], parent: Option<&Table>) -> String {
+    let name = qualified(&table.schema, &table.name);
+    let unlogged = if table.unlogged { "UNLOGGED " } else { "" };
+    let mut out = format!("CREATE {unlogged}TABLE {name}");
+    let mut after = String::new();
+    match &table.partition_of {
+        Some(partition) => {
+            let (options, dropped) = partition_columns(columns, parent);
+            // The column list of PARTITION OF may not be empty: no parentheses then.
+            let options = match options.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", list(&options)),
+            };
+            out.push_str(&format!(
+                " PARTITION OF {}{options} {}",
+                qualified(&partition.parent_schema, &partition.parent_name),
+                partition.bound
+            ));
+            for column in dropped {
+                after.push_str(&format!(
+                    "ALTER TABLE ONLY {name} ALTER COLUMN {} DROP DEFAULT;\n",
+                    quote_ident(column)
+                ));
+            }
+        }
+        None => {
+            let columns: Vec<String> = columns.iter().map(|c| column(c)).collect();
+            out.push_str(&format!(" ({})", list(&columns)));
+        }
+    }
+    if let Some(key) = &table.partition_key {
+        out.push_str(&format!(" PARTITION BY {key}"));
+    }
+    if let Some(method) = &table.access_method {
+        out.push_str(&format!(" USING {}", quote_ident(method)));
+    }
+    let mut storage = options(&table.options, "");
+    storage.extend(options(&table.toast_options, "toast."));
+    if !storage.is_empty() {
+        out.push_str(&format!(" WITH ({})", storage.join(", ")));
+    }
+    out.push_str(";\n");
+    out.push_str(&after);
+    out
+}
+
+/// One column as CREATE TABLE spells it.
+fn column(column: &Column) -> String {
+    let mut out = format!(
+        "{} {}{}",
+        quote_ident(&column.name),
+        column.data_type,
+        collate(&column.collation)
+    );
+    match (&column.default, &column.identity) {
+        (Some(expression), _) if column.generated => {
+            out.push_str(&format!(" GENERATED ALWAYS AS ({expression}) STORED"));
+        }
+        (Some(expression), _) => out.push_str(&format!(" DEFAULT {expression}")),
+        (None, Some(identity)) => {
+            let kind = if identity.always {
+                "ALWAYS"
+            } else {
+                "BY DEFAULT"
+            };
+            let mut options = vec![format!(
+                "SEQUENCE NAME {}",
+                qualified(&identity.sequence_schema, &identity.sequence_name)
+            )];
+            options.extend(sequence_options(&identity.options));
+            out.push_str(&format!(
+                " GENERATED {kind} AS IDENTITY ({})",
+                options.join(" ")
+            ));
+        }
+        (None, None) => {}
+    }
+    if column.not_null {
+        out.push_str(" NOT NULL");
+    }
+    out
+}
+
+/// What a partition's columns say beyond what PARTITION OF copies from the parent (its
+/// defaults and NOT NULL): `col WITH OPTIONS ...` items, and the columns whose inherited
+/// default the partition dropped.
+fn partition_columns<'a>(
+    columns: &[&'a Column],
+    parent: Option<&Table>,
+) -> (Vec<String>, Vec<&'a str>) {
+    let inherited: HashMap<&str, &Column> = parent
+        .map(|p| p.columns.iter().map(|c| (c.name.as_str(), c)).collect())
+        .unwrap_or_default();
+    let mut options = Vec::new();
+    let mut dropped = Vec::new();
+    for column in columns {
+        let from_parent = inherited.get(column.name.as_str());
+        let parent_default = from_parent.and_then(|c| c.default.as_ref());
+        let parent_not_null = from_parent.is_some_and(|c| c.not_null);
+        let mut extra = String::new();
+        if !column.generated && column.default.as_ref() != parent_default {
+            match &column.default {
+                Some(expression) => extra.push_str(&format!(" DEFAULT {expression}")),
+                None => dropped.push(column.name.as_str()),
+            }
+        }
+        if column.not_null && !parent_not_null {
+            extra.push_str(" NOT NULL");
+        }
+        if !extra.is_empty() {
+            options.push(format!("{} WITH OPTIONS{extra}", quote_ident(&column.name)));
+        }
+    }
+    (options, dropped)
+}
+
+/// Settings that need their own statements after CREATE TABLE.
+fn settings(table: &Table, columns: &[&Column], name: &str) -> String {
+    let mut out = String::new();
+    for column in columns {
+        let alter = format!(
+            "ALTER TABLE ONLY {name} ALTER COLUMN {}",
+            quote_ident(&column.name)
+        );
+        if column.statistics >= 0 {
+            out.push_str(&format!("{alter} SET STATISTICS {};\n", column.statistics));
+        }
+        if let Some(storage) = &column.storage {
+            out.push_str(&format!("{alter} SET STORAGE {storage};\n"));
+        }
+        if let Some(compression) = &column.compression {
+            out.push_str(&format!("{alter} SET COMPRESSION {compression};\n"));
+        }
+        if !column.options.is_empty() {
+            let options = options(&column.options, "").join(", ");
+            out.push_str(&format!("{alter} SET ({options});\n"));
+        }
+    }
+    match table.replica_identity.as_str() {
+        "f" => out.push_str(&format!("ALTER TABLE ONLY {name} REPLICA IDENTITY FULL;\n")),
+        "n" => out.push_str(&format!(
+            "ALTER TABLE ONLY {name} REPLICA IDENTITY NOTHING;\n"
+        )),
+        _ => {}
+    }
+    if table.row_security {
+        out.push_str(&format!(
+            "ALTER TABLE ONLY {name} ENABLE ROW LEVEL SECURITY;\n"
+        ));
+    }
+    if table.force_row_security {
+        out.push_str(&format!(
+            "ALTER TABLE ONLY {name} FORCE ROW LEVEL SECURITY;\n"
+        ));
+    }
+    out
+}
