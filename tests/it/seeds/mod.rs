@@ -6,6 +6,7 @@
 
 mod album_sync;
 mod album_sync_stress;
+mod generated_images;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
