@@ -7,6 +7,7 @@
 mod album_sync;
 mod album_sync_stress;
 mod generated_images;
+mod image_metadata;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
