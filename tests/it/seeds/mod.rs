@@ -8,6 +8,7 @@ mod album_sync;
 mod album_sync_stress;
 mod generated_images;
 mod image_metadata;
+mod offering_images;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
