@@ -9,6 +9,7 @@ mod album_sync_stress;
 mod generated_images;
 mod image_metadata;
 mod offering_images;
+mod round_trip;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
