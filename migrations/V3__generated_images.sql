@@ -34,14 +34,16 @@ CREATE TRIGGER set_updated_at BEFORE UPDATE ON generated_images
 -- Refuse, naming the requests, what cannot move without losing or inventing data: two scenes
 -- with the same index (their rows could not be told apart), and imageUrls entries that are
 -- neither a string nor null (not URLs; null entries are dropped). The CASEs hand
--- jsonb_array_elements only arrays: it raises on anything else, whatever the plan.
+-- jsonb_array_elements only arrays: it raises on anything else, whatever the plan. Messages
+-- name the first ten requests and count the rest.
 DO $$
 DECLARE
     bad text;
+    total bigint;
 BEGIN
-    SELECT string_agg(DISTINCT d.id::text, ', ')
-    INTO bad
-    FROM (SELECT r.id
+    SELECT string_agg(d.id::text, ', ' ORDER BY d.id) FILTER (WHERE d.n <= 10), count(*)
+    INTO bad, total
+    FROM (SELECT DISTINCT r.id, dense_rank() OVER (ORDER BY r.id) AS n
           FROM content_creation_requests AS r
           CROSS JOIN LATERAL jsonb_array_elements(
               CASE WHEN jsonb_typeof(r.generated_output -> 'scenes') = 'array'
@@ -50,23 +52,26 @@ BEGIN
                    CASE WHEN jsonb_typeof(s.scene -> 'index') = 'number'
                         THEN (s.scene ->> 'index')::integer ELSE s.pos::integer END
           HAVING count(*) > 1) AS d;
-    IF bad IS NOT NULL THEN
-        RAISE EXCEPTION 'content creation requests % have two scenes with the same index', bad
+    IF total > 0 THEN
+        RAISE EXCEPTION 'content creation requests % have two scenes with the same index',
+            bad || CASE WHEN total > 10 THEN format(' (and %s more)', total - 10) ELSE '' END
             USING HINT = 'give each scene a distinct "index", then migrate again';
     END IF;
 
-    SELECT string_agg(DISTINCT r.id::text, ', ')
-    INTO bad
-    FROM content_creation_requests AS r
-    CROSS JOIN LATERAL jsonb_array_elements(
-        CASE WHEN jsonb_typeof(r.generated_output -> 'scenes') = 'array'
-             THEN r.generated_output -> 'scenes' END) AS s(scene)
-    CROSS JOIN LATERAL jsonb_array_elements(
-        CASE WHEN jsonb_typeof(s.scene -> 'imageUrls') = 'array'
-             THEN s.scene -> 'imageUrls' END) AS u(url)
-    WHERE jsonb_typeof(u.url) NOT IN ('string', 'null');
-    IF bad IS NOT NULL THEN
-        RAISE EXCEPTION 'content creation requests % have imageUrls entries that are not strings', bad
+    SELECT string_agg(d.id::text, ', ' ORDER BY d.id) FILTER (WHERE d.n <= 10), count(*)
+    INTO bad, total
+    FROM (SELECT DISTINCT r.id, dense_rank() OVER (ORDER BY r.id) AS n
+          FROM content_creation_requests AS r
+          CROSS JOIN LATERAL jsonb_array_elements(
+              CASE WHEN jsonb_typeof(r.generated_output -> 'scenes') = 'array'
+                   THEN r.generated_output -> 'scenes' END) AS s(scene)
+          CROSS JOIN LATERAL jsonb_array_elements(
+              CASE WHEN jsonb_typeof(s.scene -> 'imageUrls') = 'array'
+                   THEN s.scene -> 'imageUrls' END) AS u(url)
+          WHERE jsonb_typeof(u.url) NOT IN ('string', 'null')) AS d;
+    IF total > 0 THEN
+        RAISE EXCEPTION 'content creation requests % have imageUrls entries that are not strings',
+            bad || CASE WHEN total > 10 THEN format(' (and %s more)', total - 10) ELSE '' END
             USING HINT = 'fix or remove those entries, then migrate again';
     END IF;
 END;

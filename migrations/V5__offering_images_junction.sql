@@ -23,11 +23,15 @@ $$;
 DO $$
 DECLARE
     linked text;
+    total bigint;
 BEGIN
-    SELECT string_agg(id::text, ', ' ORDER BY id) INTO linked
-    FROM images WHERE product_def_id IS NOT NULL;
-    IF linked IS NOT NULL THEN
-        RAISE EXCEPTION 'images % still link to product definitions (images.product_def_id), which V5 drops', linked
+    SELECT string_agg(id::text, ', ' ORDER BY id) FILTER (WHERE n <= 10), count(*)
+    INTO linked, total
+    FROM (SELECT id, row_number() OVER (ORDER BY id) AS n
+          FROM images WHERE product_def_id IS NOT NULL) AS linked_images;
+    IF total > 0 THEN
+        RAISE EXCEPTION 'images % still link to product definitions (images.product_def_id), which V5 drops',
+            linked || CASE WHEN total > 10 THEN format(' (and %s more)', total - 10) ELSE '' END
             USING HINT = 'record those links elsewhere and set product_def_id to NULL, then migrate again';
     END IF;
 END;

@@ -3,20 +3,26 @@
 -- per image, so when an image is linked to several offerings the rollback would lose links: it
 -- refuses and names them. What the old schema cannot hold is dropped: is_primary, sort_order,
 -- and which images were explicit. offering_id and product_def_id come back as the last
--- columns, where V1 put them, with their constraint, index and comments.
+-- columns, where V1 put them, with their constraint, index and comments. (Refusals name the
+-- first ten offenders and count the rest, so the message stays readable.)
 DO $$
 DECLARE
     shared text;
+    total bigint;
 BEGIN
     SELECT string_agg(format('image %s is linked to offerings %s', image_id, offerings), '; '
-                      ORDER BY image_id)
-    INTO shared
-    FROM (SELECT image_id, string_agg(offering_id::text, ', ' ORDER BY offering_id) AS offerings
+                      ORDER BY image_id) FILTER (WHERE n <= 10),
+           count(*)
+    INTO shared, total
+    FROM (SELECT image_id,
+                 string_agg(offering_id::text, ', ' ORDER BY offering_id) AS offerings,
+                 row_number() OVER (ORDER BY image_id) AS n
           FROM offering_images
           GROUP BY image_id
           HAVING count(*) > 1) AS s;
-    IF shared IS NOT NULL THEN
-        RAISE EXCEPTION 'cannot roll back V5: images.offering_id holds one offering per image, and %', shared
+    IF total > 0 THEN
+        RAISE EXCEPTION 'cannot roll back V5: images.offering_id holds one offering per image, and %',
+            shared || CASE WHEN total > 10 THEN format(' (and %s more images)', total - 10) ELSE '' END
             USING HINT = 'link each of these images to one offering only (copy the image for the others), then roll back again';
     END IF;
 END;
