@@ -322,3 +322,50 @@ fn opposite_edits_deadlock_and_the_retried_one_wins_everywhere() {
     assert_eq!(image_details(&mut client, I1), expected);
     assert_eq!(album_details(&mut client, I1), [expected; 3]);
 }
+
+/// V2 documents that the insert-first race needs READ COMMITTED for the image update, or
+/// SERIALIZABLE for every writer: then the update, whose snapshot cannot see the new row,
+/// fails with a serialization failure instead of leaving that row stale.
+#[test]
+fn under_serializable_the_insert_first_race_fails_retryably_instead_of_diverging() {
+    let (db, mut inserter) = photos_at_v2();
+    let mut updater = db.connect();
+    let updater_pid = backend_pid(&mut updater);
+    let mut insert = inserter
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::Serializable)
+        .start()
+        .unwrap();
+    insert
+        .execute(
+            &format!("INSERT INTO album_images (album_id, image_id) VALUES ('{A2}', '{I2}')"),
+            &[],
+        )
+        .unwrap();
+    let update = thread::spawn(move || {
+        let mut tx = updater
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::Serializable)
+            .start()
+            .unwrap();
+        tx.execute(
+            &format!("UPDATE images SET alt_text = 'too late' WHERE id = '{I2}'"),
+            &[],
+        )
+        .and_then(|_| tx.commit())
+    });
+    wait_until_blocked(&mut db.connect(), updater_pid);
+    insert.commit().unwrap();
+    let err = update
+        .join()
+        .unwrap()
+        .expect_err("the update cannot see the new row, so it must not commit");
+    assert_eq!(
+        err.code(),
+        Some(&SqlState::T_R_SERIALIZATION_FAILURE),
+        "{err}"
+    );
+    let mut client = db.connect();
+    assert_eq!(album_details(&mut client, I2), ["a wren|tiny"; 2]);
+    assert_eq!(count(&mut client, DIVERGENT), 0);
+}

@@ -171,20 +171,27 @@ fn eight_writers_on_both_tables_never_leave_an_album_row_divergent() {
     let retries = deadlocks + serialization_failures;
     let divergent = count(&mut client, DIVERGENT);
     let album_rows = count(&mut client, "SELECT count(*) FROM album_images");
-    eprintln!(
+    // Printed, and part of every failure message: how hard the writers collided.
+    let summary = format!(
         "album sync stress: {committed} operations committed by {WRITERS} writers in {:.1?}, \
          {retries} retried ({deadlocks} deadlocks, {serialization_failures} serialization \
-         failures); {checks} snapshots \
-         checked while running (worst: {worst} divergent); at the end {album_rows} album rows, \
-         {divergent} divergent",
+         failures); {checks} snapshots checked while running (worst: {worst} divergent); at \
+         the end {album_rows} album rows, {divergent} divergent",
         began.elapsed()
     );
-    assert_eq!(committed, WRITERS * OPERATIONS, "every operation commits");
-    assert!(checks > 0, "the observer checked while the writers ran");
-    assert_eq!(worst, 0, "a committed snapshot had divergent album rows");
-    assert_eq!(
-        divergent, 0,
-        "album rows differing from their image after {retries} retries"
+    eprintln!("{summary}");
+    assert_eq!(committed, WRITERS * OPERATIONS, "{summary}");
+    assert!(
+        checks > 0,
+        "the observer checked while the writers ran: {summary}"
     );
-    assert!(album_rows > 0, "the writers left album rows to compare");
+    assert_eq!(
+        worst, 0,
+        "a committed snapshot had divergent rows: {summary}"
+    );
+    assert_eq!(divergent, 0, "{summary}");
+    assert!(
+        album_rows > 0,
+        "the writers left album rows to compare: {summary}"
+    );
 }
