@@ -1,1 +1,0 @@
-//! The repository's own migrations solve the seed documents' problems (see ../shared/seeds).
