@@ -145,3 +145,19 @@ fn check_reports_a_failing_migration_as_a_finding_and_invalid_files_as_errors() 
         "{err}"
     );
 }
+
+/// The repository's own migrations: every snapshot current, every rollback exact.
+#[test]
+fn check_passes_on_the_repository() {
+    let (code, out, err) = run(pgstrata()
+        .arg("--dir")
+        .arg(crate::harness::repository())
+        .arg("check"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "check passed: 5 migrations checked, every snapshot current, every rollback exact"
+        ),
+        "{out}"
+    );
+}

@@ -13,7 +13,11 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use std::time::Duration;
+
 use pgstrata::db::quote_ident;
+use pgstrata::plan::DownTarget;
+use pgstrata::runner::{Event, Options, Runner};
 use pgstrata::scratch::ScratchServer;
 use postgres::Client;
 
@@ -188,96 +192,31 @@ pub fn query_text(client: &mut Client, sql: &str) -> String {
         .get(0)
 }
 
-/// Applies the migrations of the project at `dir` with version <= `to` (all when `None`),
-/// then creates its views. Panics on failure.
-///
-/// Placeholder until the runner lands: runs the files in version order with no history.
-/// The signature stays when it switches to `pgstrata`'s runner.
+/// Applies the migrations of the project at `dir` with version <= `to` (all when `None`)
+/// with pgstrata's runner, then rebuilds its views. Panics on failure.
 pub fn up(db: &TestDb, dir: &Path, to: Option<i64>) {
-    let mut client = db.connect();
-    for (version, file) in versioned_files(&dir.join("migrations")) {
-        if to.is_some_and(|to| version > to) {
-            break;
-        }
-        let sql = fs::read_to_string(&file).unwrap();
-        client
-            .batch_execute(&sql)
-            .unwrap_or_else(|e| panic!("{}: {e:?}", file.display()));
-    }
-    let applied_up_to = to.unwrap_or(i64::MAX);
-    for view in view_files(dir) {
-        if view_requires(&view).iter().any(|v| *v > applied_up_to) {
-            continue;
-        }
-        let sql = fs::read_to_string(&view).unwrap();
-        client
-            .batch_execute(&sql)
-            .unwrap_or_else(|e| panic!("{}: {e:?}", view.display()));
-    }
+    with_runner(db, dir, |runner| runner.up(to));
 }
 
-/// Rolls back, newest first, every applied migration with version > `to`. Panics on failure.
-///
-/// Placeholder until the runner lands (it assumes `up` applied everything before).
+/// Rolls back, newest first, every applied migration with version > `to` with pgstrata's
+/// runner, then rebuilds views. Panics on failure.
 pub fn down(db: &TestDb, dir: &Path, to: i64) {
+    with_runner(db, dir, |runner| runner.down(DownTarget::To(to)));
+}
+
+fn with_runner(db: &TestDb, dir: &Path, action: impl FnOnce(&mut Runner) -> anyhow::Result<()>) {
+    let project = pgstrata::project::load(dir).expect("loading the project");
     let mut client = db.connect();
-    for view in view_files(dir).iter().rev() {
-        if view_requires(view).iter().any(|v| *v > to) {
-            let name = view.file_stem().unwrap().to_str().unwrap();
-            client
-                .batch_execute(&format!("DROP VIEW IF EXISTS {}", quote_ident(name)))
-                .unwrap();
-        }
+    let options = Options {
+        history_schema: "pgstrata".into(),
+        lock_wait: Duration::from_secs(60),
+        dry_run: false,
+    };
+    let mut quiet = |_: Event| {};
+    let mut runner = Runner::new(&mut client, &project, options, &mut quiet);
+    if let Err(err) = action(&mut runner) {
+        panic!("{err:#}");
     }
-    let mut files = versioned_files(&dir.join("rollbacks"));
-    files.reverse();
-    for (version, file) in files {
-        if version <= to {
-            break;
-        }
-        let sql = fs::read_to_string(&file).unwrap();
-        client
-            .batch_execute(&sql)
-            .unwrap_or_else(|e| panic!("{}: {e:?}", file.display()));
-    }
-}
-
-fn versioned_files(dir: &Path) -> Vec<(i64, PathBuf)> {
-    let mut files: Vec<(i64, PathBuf)> = fs::read_dir(dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|path| {
-            let name = path.file_name()?.to_str()?;
-            let version = name.strip_prefix('V')?.split("__").next()?.parse().ok()?;
-            Some((version, path))
-        })
-        .collect();
-    files.sort();
-    files
-}
-
-fn view_files(dir: &Path) -> Vec<PathBuf> {
-    let mut views: Vec<PathBuf> = fs::read_dir(dir.join("views"))
-        .map(|entries| entries.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    views.sort();
-    views
-}
-
-/// Versions named by `-- pgstrata:requires V<n>` lines.
-fn view_requires(file: &Path) -> Vec<i64> {
-    fs::read_to_string(file)
-        .unwrap()
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("-- pgstrata:requires"))
-        .flat_map(|rest| {
-            rest.split_whitespace()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .filter_map(|v| v.trim_start_matches('V').parse().ok())
-        .collect()
 }
 
 /// The `pgstrata` binary pointed at a test database and a project folder.

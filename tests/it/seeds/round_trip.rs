@@ -1,6 +1,6 @@
 //! Every version's rollback is exact (the schema after it equals the schema before the
-//! version, compared as catalog text until pgstrata's snapshot lands), and the whole history
-//! goes down and up again on a database holding data of every kind.
+//! version, compared as pgstrata snapshots), and the whole history goes down and up again on
+//! a database holding data of every kind.
 
 use postgres::Client;
 
@@ -9,8 +9,21 @@ use crate::harness::{self, TestDb};
 
 const NEWEST: i64 = 5;
 
+/// The schema as pgstrata's snapshot renders it, without the header.
 fn outline(db: &TestDb) -> String {
-    texts(&mut db.connect(), include_str!("schema_outline.sql")).remove(0)
+    let options = pgstrata::snapshot::SnapshotOptions {
+        exclude_schemas: vec!["pgstrata".into()],
+        include_schemas: None,
+    };
+    let text = pgstrata::snapshot::take(&mut db.connect(), &options)
+        .expect("taking a snapshot")
+        .render();
+    pgstrata::snapshot::split_blocks(&text)
+        .blocks
+        .iter()
+        .filter(|b| b.object != "schema public")
+        .map(|b| b.text)
+        .collect()
 }
 
 /// Rolling back to `k` from the newest version must give the schema that migrating a fresh
