@@ -84,7 +84,7 @@ fn child(conninfo: &str) -> Result<()> {
         include_schemas: None,
     };
     let snapshot = match std::env::var(CONNECTIONS_ENV).as_deref() {
-        Ok("2") => take_parallel(conninfo, &options)?,
+        Ok("2") => take_parallel(&pgstrata::conninfo::ConnInfo::parse(conninfo)?, &options)?,
         _ => take(&mut client, &options)?,
     };
     let taken = start.elapsed();

@@ -5,9 +5,10 @@ mod check;
 mod migrate;
 mod new;
 mod output;
+mod snapshot;
 mod status;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use postgres::Client;
 
 use crate::cli::{Cli, Command, Format};
@@ -53,13 +54,16 @@ pub fn run(cli: Cli) -> Result<u8> {
             from,
             write_snapshots,
         } => check::run(&settings, format, from, write_snapshots),
-        Command::Snapshot { .. } | Command::Drift => Err(anyhow!("not available yet")),
+        Command::Snapshot { write } => snapshot::snapshot(&settings, format, write),
+        Command::Drift => snapshot::drift(&settings, format),
     }
 }
 
 /// An open connection to the database a command works on, with what keeps it alive.
 pub(crate) struct Target {
     pub client: Client,
+    /// How to open more connections to the same database (`None` on a scratch server).
+    pub info: Option<ConnInfo>,
     _cancel: CancelGuard,
     // Dropped last: the server outlives the connection.
     _scratch: Option<ScratchServer>,
@@ -67,17 +71,19 @@ pub(crate) struct Target {
 
 /// Connects to the configured database, or starts a scratch server when asked to.
 pub(crate) fn connect(settings: &Settings) -> Result<Target> {
-    let (client, scratch) = if settings.scratch {
+    let (client, info, scratch) = if settings.scratch {
         let server = ScratchServer::start().context("starting a scratch server")?;
-        (server.connect("postgres")?, Some(server))
+        (server.connect("postgres")?, None, Some(server))
     } else {
-        (open_target(settings)?.connect()?, None)
+        let info = open_target(settings)?;
+        (info.connect()?, Some(info), None)
     };
     let mut client = client;
     notice_dead_client(&mut client)?;
     let cancel = interrupt::register_cancel(client.cancel_token());
     Ok(Target {
         client,
+        info,
         _cancel: cancel,
         _scratch: scratch,
     })

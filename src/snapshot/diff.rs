@@ -197,7 +197,9 @@ fn keyed<'a>(blocks: &[Block<'a>]) -> Vec<((&'a str, usize), &'a str)> {
         .map(|block| {
             let count = seen.entry(block.object).or_insert(0);
             *count += 1;
-            ((block.object, *count), block.text)
+            // The blank line that separates a block from the next one is not part of the
+            // object: removing the last block of a text must not change the one before it.
+            ((block.object, *count), block.text.trim_end())
         })
         .collect()
 }

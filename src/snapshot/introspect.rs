@@ -12,6 +12,7 @@ mod rows;
 
 use std::collections::HashMap;
 
+use crate::conninfo::ConnInfo;
 use anyhow::{Context, Result, anyhow, bail};
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, Row, Transaction};
@@ -68,8 +69,8 @@ pub(crate) fn read(client: &mut Client, options: &SnapshotOptions) -> Result<Mod
 
 /// Reads the schema over two connections to `conninfo`, the second importing the first's
 /// snapshot (`pg_export_snapshot`), so that the server works on both halves at once.
-pub(crate) fn read_parallel(conninfo: &str, options: &SnapshotOptions) -> Result<Model> {
-    let mut client = crate::db::connect(conninfo)?;
+pub(crate) fn read_parallel(conninfo: &ConnInfo, options: &SnapshotOptions) -> Result<Model> {
+    let mut client = conninfo.connect()?;
     let mut tx = begin(&mut client, None)?;
     let snapshot: String = tx
         .query_one("SELECT pg_export_snapshot()", &[])
@@ -90,8 +91,8 @@ pub(crate) fn read_parallel(conninfo: &str, options: &SnapshotOptions) -> Result
     Ok(combine(schemas, relations, rest))
 }
 
-fn read_the_rest_elsewhere(conninfo: &str, snapshot: &str, kept: &[u32]) -> Result<Model> {
-    let mut client = crate::db::connect(conninfo).context("opening a second connection")?;
+fn read_the_rest_elsewhere(conninfo: &ConnInfo, snapshot: &str, kept: &[u32]) -> Result<Model> {
+    let mut client = conninfo.connect().context("opening a second connection")?;
     let mut tx = begin(&mut client, Some(snapshot))?;
     let rest = read_the_rest(&mut tx, kept)?;
     tx.commit()

@@ -138,7 +138,10 @@ pub fn take(client: &mut Client, options: &SnapshotOptions) -> Result<Snapshot> 
 /// (`pg_export_snapshot`), so that the server reads the catalog on two cores at once: on a
 /// large schema, most of a snapshot's time is the server printing definitions. The text is
 /// the same as [`take`]'s.
-pub fn take_parallel(conninfo: &str, options: &SnapshotOptions) -> Result<Snapshot> {
+pub fn take_parallel(
+    conninfo: &crate::conninfo::ConnInfo,
+    options: &SnapshotOptions,
+) -> Result<Snapshot> {
     let model = introspect::read_parallel(conninfo, options)?;
     Ok(Snapshot { model })
 }

@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod concurrency;
 mod conninfo;
+mod drift;
 mod harness;
 mod runner;
 mod scratch;

@@ -216,3 +216,18 @@ fn colorize_colours_by_line_role() {
     assert_eq!(stripped, unified);
     assert_eq!(colorize(""), "");
 }
+
+/// Regression: the last block lost its trailing blank line when the block after it was
+/// removed, and was reported as changed.
+#[test]
+fn removing_the_last_block_changes_nothing_else() {
+    let before = snapshot(&[
+        ("trigger app.a t1", "CREATE TRIGGER t1 ON app.a;\n"),
+        ("trigger app.b t2", "CREATE TRIGGER t2 ON app.b;\n"),
+    ]);
+    let after = snapshot(&[("trigger app.a t1", "CREATE TRIGGER t1 ON app.a;\n")]);
+    assert_eq!(
+        summary(&compare(&before, &after, "a", "b")),
+        ["- trigger app.b t2"]
+    );
+}

@@ -65,9 +65,12 @@ fn unusual_definitions_survive_load_and_snapshot() {
 fn two_connections_give_the_same_text_as_one() {
     let db = TestDb::new();
     run_sql(&db, &every_kind_sql(&db));
-    let parallel = take_parallel(&db.conninfo, &options())
-        .expect("taking a snapshot over two connections")
-        .render();
+    let parallel = take_parallel(
+        &pgstrata::conninfo::ConnInfo::parse(&db.conninfo).unwrap(),
+        &options(),
+    )
+    .expect("taking a snapshot over two connections")
+    .render();
     let comparison = compare(
         &snapshot(&db),
         &parallel,
@@ -103,7 +106,12 @@ fn two_connections_see_one_snapshot_while_the_schema_changes() {
             }
         });
         for _ in 0..20 {
-            let text = take_parallel(&db.conninfo, &options()).unwrap().render();
+            let text = take_parallel(
+                &pgstrata::conninfo::ConnInfo::parse(&db.conninfo).unwrap(),
+                &options(),
+            )
+            .unwrap()
+            .render();
             let column = text.contains("\"churn\" integer");
             let comment = text.contains("COMMENT ON TABLE \"app\".\"cache\" IS 'B';");
             assert_eq!(
