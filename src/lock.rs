@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use postgres::Client;
+use postgres::types::Type;
 use sha2::{Digest, Sha256};
 
 use crate::error::Refusal;
@@ -54,7 +55,10 @@ pub fn acquire(
     let mut told = false;
     loop {
         let locked: bool = client
-            .query_one("SELECT pg_catalog.pg_try_advisory_lock($1)", &[&key])
+            .query_typed_one(
+                "SELECT pg_catalog.pg_try_advisory_lock($1)",
+                &[(&key, Type::INT8)],
+            )
             .context("taking the migration lock")?
             .get(0);
         if locked {
@@ -81,9 +85,9 @@ pub fn acquire(
 /// Releases the lock before the connection closes.
 pub fn release(client: &mut Client, history_schema: &str) -> Result<()> {
     client
-        .query_one(
+        .query_typed_one(
             "SELECT pg_catalog.pg_advisory_unlock($1)",
-            &[&key(history_schema)],
+            &[(&key(history_schema), Type::INT8)],
         )
         .context("releasing the migration lock")?;
     Ok(())
@@ -94,7 +98,10 @@ pub fn holder(client: &mut Client, key: i64) -> Result<Option<Holder>> {
     let high = key >> 32 & 0xffff_ffff;
     let low = key & 0xffff_ffff;
     let row = client
-        .query_opt(include_str!("sql/lock_holder.sql"), &[&high, &low])
+        .query_typed_opt(
+            include_str!("sql/lock_holder.sql"),
+            &[(&high, Type::INT8), (&low, Type::INT8)],
+        )
         .context("looking up the migration lock's holder")?;
     Ok(row.map(|row| Holder {
         pid: row.get(0),

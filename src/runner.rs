@@ -14,7 +14,7 @@ use postgres::Client;
 use serde::Serialize;
 
 use crate::error::Refusal;
-use crate::execute::{run_batch, run_statements};
+use crate::execute::{run_batch, run_in_one_trip, run_statements};
 use crate::history::{History, HistoryRow, RunState};
 use crate::lock::{self, Holder};
 use crate::plan::{self, DownTarget};
@@ -197,7 +197,7 @@ impl<'a> Runner<'a> {
                 if migration.up.no_transaction {
                     self.apply_outside_transaction(migration)?;
                 } else {
-                    self.apply_in_transaction(migration, started)?;
+                    self.apply_in_transaction(migration)?;
                 }
             }
             self.record_step(migration, Direction::Up, started);
@@ -205,16 +205,10 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    fn apply_in_transaction(&mut self, migration: &Migration, started: Instant) -> Result<()> {
-        let mut tx = self
-            .client
-            .transaction()
-            .context("starting a transaction")?;
-        run_batch(&mut tx, &migration.up)?;
-        self.history
-            .insert(&mut tx, migration, elapsed_ms(started), RunState::Applied)?;
-        tx.commit()
-            .with_context(|| format!("committing {}", migration.up.path))
+    /// The migration and its history row in one transaction and one round trip.
+    fn apply_in_transaction(&mut self, migration: &Migration) -> Result<()> {
+        let record = self.history.record_statement(migration)?;
+        run_in_one_trip(self.client, &migration.up, &record)
     }
 
     fn apply_outside_transaction(&mut self, migration: &Migration) -> Result<()> {

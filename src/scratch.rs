@@ -1,6 +1,6 @@
 //! The throwaway PostgreSQL server behind `check`, `--scratch` and the test suite.
 //!
-//! A server lives in a private temporary directory: its data directory, its Unix socket (no
+//! A server lives in a private directory (in /dev/shm when it has room): its data directory, its Unix socket (no
 //! TCP listener) and its log. It runs with fsync off and is stopped and deleted when dropped,
 //! on Ctrl-C and at process exit. As root it runs as the `postgres` account, because `initdb`
 //! and `postgres` refuse to run as root. A freshly initialised data directory is kept per
@@ -33,6 +33,8 @@ const INITDB_ARGS: &[&str] = &[
     "--locale=C",
     "--no-sync",
     "--no-instructions",
+    // 1 MB instead of 16 MB of zero-filled WAL to copy at every start.
+    "--wal-segsize=1",
 ];
 
 /// How long a server may take to accept connections before we give up.
@@ -482,7 +484,7 @@ fn run_as(command: &mut Command, owner: Option<(u32, u32)>) {
 
 /// Creates `$TMPDIR/pgstrata-scratch-<pid>-<n>` (mode 0700) owned by the server's account.
 fn make_private_dir(owner: Option<(u32, u32)>) -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
+    let dir = scratch_parent().join(format!(
         "{DIR_PREFIX}{}-{}",
         std::process::id(),
         next_serial()
@@ -495,6 +497,36 @@ fn make_private_dir(owner: Option<(u32, u32)>) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// Where scratch servers live: `PGSTRATA_SCRATCH_DIR`, else `/dev/shm` when it is a memory
+/// file system with room to spare (copying the cluster there takes ~50 ms instead of
+/// 100-500 ms on disk, and a throwaway server needs no disk), else the temporary directory.
+fn scratch_parent() -> PathBuf {
+    if let Some(dir) = std::env::var_os("PGSTRATA_SCRATCH_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let shm = Path::new("/dev/shm");
+    if free_bytes(shm).is_some_and(|free| free >= 2 << 30) {
+        return shm.to_path_buf();
+    }
+    std::env::temp_dir()
+}
+
+/// Bytes free to unprivileged users on the file system holding `dir`, if it is writable.
+fn free_bytes(dir: &Path) -> Option<u64> {
+    let path = CString::new(dir.as_os_str().as_encoded_bytes()).ok()?;
+    // SAFETY: an all-zero statvfs is valid; statvfs and access only read the path.
+    unsafe {
+        if libc::access(path.as_ptr(), libc::W_OK | libc::X_OK) != 0 {
+            return None;
+        }
+        let mut stats: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(path.as_ptr(), &mut stats) != 0 {
+            return None;
+        }
+        Some(stats.f_bavail as u64 * stats.f_frsize as u64)
+    }
+}
+
 fn next_serial() -> u32 {
     static SERIAL: AtomicU32 = AtomicU32::new(0);
     SERIAL.fetch_add(1, Ordering::Relaxed)
@@ -503,7 +535,7 @@ fn next_serial() -> u32 {
 /// Deletes scratch directories whose pgstrata process is gone (killed before it could clean
 /// up), stopping a server still running in one.
 fn remove_stale_directories() {
-    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
+    let Ok(entries) = fs::read_dir(scratch_parent()) else {
         return;
     };
     for entry in entries.flatten() {

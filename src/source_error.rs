@@ -28,21 +28,54 @@ pub struct SourceError {
     pub excerpt: Option<(String, usize)>,
 }
 
+/// Where a file's text sits in what was sent to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// Bytes sent before the file's text (pgstrata's own `BEGIN;`).
+    pub prefix: usize,
+    /// How many bytes of the file's text were sent.
+    pub len: usize,
+    /// Where in the file the sent part starts.
+    pub offset: usize,
+    /// True when one statement was sent on its own: its start is a location even when the
+    /// server gives no position.
+    pub single_statement: bool,
+}
+
+impl Placement {
+    /// The whole file, sent as it is.
+    pub fn whole(file_text: &str) -> Placement {
+        Placement {
+            prefix: 0,
+            len: file_text.len(),
+            offset: 0,
+            single_statement: false,
+        }
+    }
+
+    /// The file byte of a byte of the sent text, if it is file text.
+    fn to_file(self, sent_byte: usize) -> Option<usize> {
+        let relative = sent_byte.checked_sub(self.prefix)?;
+        (relative <= self.len).then_some(relative + self.offset)
+    }
+}
+
 impl SourceError {
-    /// Locates `err`, raised by running `sent` (which starts at byte `offset` of `file_text`).
-    /// Returns `None` when `err` did not come from the server (e.g. a broken connection).
+    /// Locates `err`, raised by running `sent`, which holds part of `file_text` as `placement`
+    /// says. Returns `None` when `err` did not come from the server (e.g. a broken connection).
     pub fn locate(
         err: &postgres::Error,
         file: &str,
         file_text: &str,
         sent: &str,
-        offset: usize,
+        placement: Placement,
     ) -> Option<SourceError> {
         let db = err.as_db_error()?;
         let mut context = db.where_().map(str::to_string);
         let byte = match db.position() {
             Some(ErrorPosition::Original(position)) => {
-                sqltext::char_position_to_byte(sent, *position as usize).map(|b| b + offset)
+                sqltext::char_position_to_byte(sent, *position as usize)
+                    .and_then(|b| placement.to_file(b))
             }
             Some(ErrorPosition::Internal { position, query }) => {
                 let internal = format!("internal query at character {position}: {query}");
@@ -55,7 +88,7 @@ impl SourceError {
             None => None,
         };
         // Without a position, a statement sent on its own is still a location.
-        let byte = byte.or((sent.len() < file_text.len()).then_some(offset));
+        let byte = byte.or(placement.single_statement.then_some(placement.offset));
         let location = byte.map(|b| sqltext::line_col(file_text, b));
         let excerpt =
             location.map(|(line, col)| (sqltext::line_text(file_text, line).to_string(), col));

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result, bail};
 use postgres::error::SqlState;
+use postgres::types::Type;
 use postgres::{Client, GenericClient, Transaction};
 use serde::Serialize;
 
@@ -72,16 +73,16 @@ pub fn rebuild(
     if project.views.is_empty() && dry_run {
         return Ok(Vec::new());
     }
-    let current_schema = current_schema(client)?;
-    let recorded = read_recorded(client, history)?;
-    let steps = decide(project, applied, &recorded, &current_schema);
+    let state = read_state(client, history)?;
+    let recorded = &state.recorded;
+    let steps = decide(project, applied, recorded, state.current_schema()?);
     if steps.is_empty() {
         return Ok(Vec::new());
     }
     if dry_run {
         return Ok(steps
             .iter()
-            .map(|step| planned_change(step, &recorded))
+            .map(|step| planned_change(step, recorded))
             .collect());
     }
     let mut tx = client.transaction().context("starting the view rebuild")?;
@@ -305,9 +306,14 @@ fn finish(tx: &mut Transaction, history: &History, view: &View, schema: &str) ->
             view.name
         );
     }
-    tx.execute(
+    tx.execute_typed(
         &history.sql(include_str!("sql/views_record.sql")),
-        &[&file_key(view), &schema, &view.name, &view.file.checksum],
+        &[
+            (&file_key(view), Type::TEXT),
+            (&schema, Type::TEXT),
+            (&view.name, Type::TEXT),
+            (&view.file.checksum, Type::TEXT),
+        ],
     )
     .with_context(|| format!("recording {}", view.file.path))?;
     Ok(())
@@ -335,7 +341,10 @@ fn managed_dependents(
     name: &str,
 ) -> Result<Vec<(String, String, String)>> {
     let rows = client
-        .query(include_str!("sql/view_dependents.sql"), &[&schema, &name])
+        .query_typed(
+            include_str!("sql/view_dependents.sql"),
+            &[(&schema, Type::TEXT), (&name, Type::TEXT)],
+        )
         .with_context(|| format!("finding the views that depend on {schema}.{name}"))?;
     let mut managed = Vec::new();
     for row in rows {
@@ -378,9 +387,9 @@ fn forget(
     name: &str,
 ) -> Result<()> {
     client
-        .execute(
+        .execute_typed(
             &history.sql(include_str!("sql/views_forget.sql")),
-            &[&schema, &name],
+            &[(&schema, Type::TEXT), (&name, Type::TEXT)],
         )
         .with_context(|| format!("forgetting the view {schema}.{name}"))?;
     Ok(())
@@ -388,43 +397,66 @@ fn forget(
 
 fn present(client: &mut impl GenericClient, schema: &str, name: &str) -> Result<bool> {
     Ok(client
-        .query_one(include_str!("sql/view_present.sql"), &[&schema, &name])
+        .query_typed_one(
+            include_str!("sql/view_present.sql"),
+            &[(&schema, Type::TEXT), (&name, Type::TEXT)],
+        )
         .with_context(|| format!("looking up the view {schema}.{name}"))?
         .get(0))
 }
 
-fn current_schema(client: &mut impl GenericClient) -> Result<String> {
-    let schema: Option<String> = client
-        .query_one("SELECT current_schema()::text", &[])
-        .context("reading the current schema")?
-        .get(0);
-    schema.context(
-        "the search_path names no existing schema, so unqualified views have nowhere to go; \
-         fix search_path or name view files views/{schema}.{view}.sql",
-    )
+/// The session's current schema and the recorded views, in one query.
+struct State {
+    current_schema: Option<String>,
+    recorded: Vec<Recorded>,
 }
 
-fn read_recorded(client: &mut impl GenericClient, history: &History) -> Result<Vec<Recorded>> {
-    let rows = match client.query(&history.sql(include_str!("sql/views_state.sql")), &[]) {
+impl State {
+    fn current_schema(&self) -> Result<&str> {
+        self.current_schema.as_deref().context(
+            "the search_path names no existing schema, so unqualified views have nowhere to go; \
+             fix search_path or name view files views/{schema}.{view}.sql",
+        )
+    }
+}
+
+fn read_state(client: &mut impl GenericClient, history: &History) -> Result<State> {
+    let rows = match client.query_typed(&history.sql(include_str!("sql/views_state.sql")), &[]) {
         Ok(rows) => rows,
         Err(err)
             if err.code() == Some(&SqlState::UNDEFINED_TABLE)
                 || err.code() == Some(&SqlState::INVALID_SCHEMA_NAME) =>
         {
-            return Ok(Vec::new());
+            // No history yet (a dry run on a fresh database): nothing recorded.
+            let current_schema = client
+                .query_typed_one("SELECT current_schema()::text", &[])
+                .context("reading the current schema")?
+                .get(0);
+            return Ok(State {
+                current_schema,
+                recorded: Vec::new(),
+            });
         }
         Err(err) => return Err(err).context("reading the managed views"),
     };
-    Ok(rows
-        .iter()
-        .map(|row| Recorded {
-            file: row.get(0),
-            schema: row.get(1),
-            name: row.get(2),
-            checksum: row.get(3),
-            present: row.get(4),
-        })
-        .collect())
+    Ok(State {
+        current_schema: rows.first().and_then(|row| row.get(0)),
+        recorded: rows
+            .iter()
+            .filter(|row| row.get::<_, Option<String>>(1).is_some())
+            .map(|row| Recorded {
+                file: row.get(1),
+                schema: row.get(2),
+                name: row.get(3),
+                checksum: row.get(4),
+                present: row.get(5),
+            })
+            .collect(),
+    })
+}
+
+fn read_recorded(client: &mut impl GenericClient, history: &History) -> Result<Vec<Recorded>> {
+    Ok(read_state(client, history)?.recorded)
 }
 
 /// The key a view is recorded under: its file name within views/.

@@ -7,16 +7,15 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::output::{count, duration_ms, stdout_is_terminal};
-use super::{OK, Target, connect, json, print_json};
+use super::{OK, Target, connect, json, load_and_connect, print_json};
 use crate::cli::Format;
 use crate::config::Settings;
 use crate::plan::DownTarget;
-use crate::project::{self, Project};
+use crate::project::Project;
 use crate::runner::{self, Direction, Event, Options, Repair, RunReport, Runner};
 
 pub fn up(settings: &Settings, format: Format, to: Option<i64>, dry_run: bool) -> Result<u8> {
-    let project = project::load(&settings.dir)?;
-    let mut target = connect(settings)?;
+    let (project, mut target) = load_and_connect(settings)?;
     run(
         settings,
         format,
@@ -39,8 +38,7 @@ pub fn down(
         Some(to) => DownTarget::To(to),
         None => DownTarget::Steps(steps.unwrap_or(1)),
     };
-    let project = project::load(&settings.dir)?;
-    let mut target = connect(settings)?;
+    let (project, mut target) = load_and_connect(settings)?;
     run(
         settings,
         format,
@@ -53,8 +51,7 @@ pub fn down(
 }
 
 pub fn redo(settings: &Settings, format: Format) -> Result<u8> {
-    let project = project::load(&settings.dir)?;
-    let mut target = connect(settings)?;
+    let (project, mut target) = load_and_connect(settings)?;
     run(
         settings,
         format,

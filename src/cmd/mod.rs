@@ -15,6 +15,7 @@ use crate::cli::{Cli, Command, Format};
 use crate::config::{self, Overrides, Settings};
 use crate::conninfo::ConnInfo;
 use crate::interrupt::{self, CancelGuard};
+use crate::project::{self, Project};
 use crate::scratch::ScratchServer;
 
 /// Exit code: success.
@@ -86,6 +87,21 @@ pub(crate) fn connect(settings: &Settings) -> Result<Target> {
         info,
         _cancel: cancel,
         _scratch: scratch,
+    })
+}
+
+/// Loads the project while the connection is being opened: both take a few milliseconds
+/// (reading hundreds of files, a server starting a backend), and a no-op `up` is mostly
+/// these two. A project error is reported before a connection error; an invalid project
+/// still changes nothing, since connecting changes nothing.
+pub(crate) fn load_and_connect(settings: &Settings) -> Result<(Project, Target)> {
+    std::thread::scope(|scope| {
+        let connecting = scope.spawn(|| connect(settings));
+        let project = project::load(&settings.dir);
+        let target = connecting
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok((project?, target?))
     })
 }
 

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use serde_json::json;
 
 use super::output::{paint_diff, summary_line};
-use super::{FOUND, OK, Target, connect, json, print_json};
+use super::{FOUND, OK, Target, connect, json, load_and_connect, print_json};
 use crate::check::snapshot_path;
 use crate::cli::Format;
 use crate::config::Settings;
@@ -52,8 +52,7 @@ pub fn snapshot(settings: &Settings, format: Format, write: bool) -> Result<u8> 
 }
 
 pub fn drift(settings: &Settings, format: Format) -> Result<u8> {
-    let project = project::load(&settings.dir)?;
-    let mut target = connect(settings)?;
+    let (project, mut target) = load_and_connect(settings)?;
     let migration = applied_migration(settings, &project, &mut target)?;
     let relative = snapshot_path(migration);
     let committed = match fs::read_to_string(project.root.join(&relative)) {

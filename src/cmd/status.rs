@@ -3,16 +3,14 @@
 use anyhow::Result;
 use serde_json::json;
 
-use super::{FOUND, OK, connect, json, print_json};
+use super::{FOUND, OK, json, load_and_connect, print_json};
 use crate::cli::Format;
 use crate::config::Settings;
 use crate::history::History;
 use crate::plan::{self, VersionState};
-use crate::project;
 
 pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
-    let project = project::load(&settings.dir)?;
-    let mut target = connect(settings)?;
+    let (project, mut target) = load_and_connect(settings)?;
     let rows = History::new(&settings.history_schema)
         .read(&mut target.client)?
         .unwrap_or_default();

@@ -164,12 +164,31 @@ pub fn compare(
     }
     let old_blocks = keyed(&old.blocks);
     let new_blocks = keyed(&new.blocks);
+    // The blank line that separates a block from the next is not part of the object:
+    // removing the last block must not mark the one before it changed. Only when that leaves
+    // a difference unexplained (whitespace between blocks) do the exact texts decide.
+    let mut block_changes = changed_blocks(&old_blocks, &new_blocks, str::trim_end);
+    if block_changes.is_empty() && changes.is_empty() && !unified.is_empty() {
+        block_changes = changed_blocks(&old_blocks, &new_blocks, |text| text);
+    }
+    changes.extend(block_changes);
+    Comparison { unified, changes }
+}
+
+/// Removed and changed blocks in the old order, then added ones in the new order; block
+/// texts compared after `view`.
+fn changed_blocks(
+    old_blocks: &[((&str, usize), &str)],
+    new_blocks: &[((&str, usize), &str)],
+    view: fn(&str) -> &str,
+) -> Vec<Change> {
     let new_by_key: HashMap<_, _> = new_blocks.iter().map(|(k, t)| (*k, *t)).collect();
     let old_by_key: HashMap<_, _> = old_blocks.iter().map(|(k, t)| (*k, *t)).collect();
-    for (key, text) in &old_blocks {
+    let mut changes = Vec::new();
+    for (key, text) in old_blocks {
         let change = match new_by_key.get(key) {
             None => ChangeKind::Removed,
-            Some(new_text) if new_text != text => ChangeKind::Changed,
+            Some(new_text) if view(new_text) != view(text) => ChangeKind::Changed,
             Some(_) => continue,
         };
         changes.push(Change {
@@ -177,7 +196,7 @@ pub fn compare(
             object: key.0.to_string(),
         });
     }
-    for (key, _) in &new_blocks {
+    for (key, _) in new_blocks {
         if !old_by_key.contains_key(key) {
             changes.push(Change {
                 change: ChangeKind::Added,
@@ -185,7 +204,7 @@ pub fn compare(
             });
         }
     }
-    Comparison { unified, changes }
+    changes
 }
 
 /// Blocks keyed by (object, occurrence), so that a hand-edited text with a repeated header
@@ -197,9 +216,7 @@ fn keyed<'a>(blocks: &[Block<'a>]) -> Vec<((&'a str, usize), &'a str)> {
         .map(|block| {
             let count = seen.entry(block.object).or_insert(0);
             *count += 1;
-            // The blank line that separates a block from the next one is not part of the
-            // object: removing the last block of a text must not change the one before it.
-            ((block.object, *count), block.text.trim_end())
+            ((block.object, *count), block.text)
         })
         .collect()
 }

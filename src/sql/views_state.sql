@@ -1,15 +1,12 @@
--- The managed views pgstrata recorded, and whether each still exists.
-SELECT v.file,
+-- The current schema (where unqualified views go), then the managed views pgstrata recorded
+-- and whether each still exists. Always one row at least: `file` is NULL when none are
+-- recorded. to_regclass keeps a fresh session's first query cheap (no pg_class join to plan).
+SELECT current_schema()::text AS current_schema,
+       v.file,
        v.schema_name,
        v.view_name,
        v.checksum,
-       EXISTS (
-           SELECT 1
-           FROM pg_catalog.pg_class c
-           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-           WHERE n.nspname = v.schema_name
-             AND c.relname = v.view_name
-             AND c.relkind IN ('v', 'm')
-       ) AS present
-FROM {schema}.views v
+       to_regclass(quote_ident(v.schema_name) || '.' || quote_ident(v.view_name)) IS NOT NULL AS present
+FROM (VALUES (1)) AS one
+LEFT JOIN {schema}.views v ON true
 ORDER BY v.file

@@ -395,3 +395,46 @@ fn every_invalid_project_is_refused_naming_the_file_with_nothing_changed() {
     assert!(!relation_exists(&mut client, "t1"), "nothing ran");
     assert!(history(&mut client).is_empty());
 }
+
+#[test]
+fn file_ending_in_a_comment_without_newline_is_applied_and_recorded() {
+    let db = TestDb::new();
+    let project = TempDir::with_files(&[
+        (
+            "migrations/V1__t.sql",
+            "CREATE TABLE t (id int) -- no semicolon, no newline",
+        ),
+        ("rollbacks/V1__t.sql", "DROP TABLE t"),
+    ]);
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).arg("up"));
+    assert_eq!(code, 0, "{err}");
+    let mut client = db.connect();
+    assert!(relation_exists(&mut client, "t"));
+    assert_eq!(history(&mut client), vec![(1, "applied".into())]);
+}
+
+#[test]
+fn deferred_constraint_failing_at_commit_records_nothing() {
+    let db = TestDb::new();
+    // The violation is only detected at COMMIT, after the history row was written.
+    let project = TempDir::with_files(&[
+        (
+            "migrations/V1__t.sql",
+            "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p_id int REFERENCES p DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO c VALUES (42);\n",
+        ),
+        ("rollbacks/V1__t.sql", "DROP TABLE c;\nDROP TABLE p;\n"),
+    ]);
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).arg("up"));
+    assert_eq!(code, 2);
+    assert!(err.contains("ERROR 23503"), "{err}");
+    let mut client = db.connect();
+    assert!(!relation_exists(&mut client, "p"));
+    assert!(history(&mut client).is_empty());
+    // The session was left clean: a second run on a fixed file works.
+    project.write(
+        "migrations/V1__t.sql",
+        "CREATE TABLE p (id int PRIMARY KEY);\n",
+    );
+    project.write("rollbacks/V1__t.sql", "DROP TABLE p;\n");
+    assert_eq!(run(pgstrata_for(&db, &project.path).arg("up")).0, 0);
+}
