@@ -1,6 +1,8 @@
 //! Benchmark: `pgstrata up` of 200 generated migrations against the floor, `psql -1 -f` of
-//! the same SQL concatenated, on the same scratch server in the same run, interleaved; a
-//! no-op `up` with the 200 applied; and a scratch server from nothing to a ready connection.
+//! the same SQL concatenated, and against `psql -f` of the same SQL with BEGIN/COMMIT around
+//! each migration (what one transaction per migration costs the server), on the same scratch
+//! server in the same run, interleaved; a no-op `up` with the 200 applied against a psql that
+//! connects and runs one query; and a scratch server from nothing to a ready connection.
 //!
 //! Run: `cargo bench --bench up` (add `-- --rounds N` for more rounds). Prints medians and
 //! ratios. Not a test: it asserts nothing, the targets are read off its output.
@@ -19,48 +21,65 @@ fn main() {
     let rounds = rounds_from_args().unwrap_or(7);
     let work = std::env::temp_dir().join(format!("pgstrata-bench-up-{}", std::process::id()));
     let _ = fs::remove_dir_all(&work);
-    let all_sql = generate_project(&work);
+    let (all_sql, per_transaction_sql) = generate_project(&work);
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_pgstrata"));
     let server = ScratchServer::start().expect("starting the scratch server");
     println!("server: {}", server.version());
     println!("project: {MIGRATIONS} migrations in {}", work.display());
 
+    let psql = server.bindir().join("psql");
+    // The real psql next to the server, not Debian's Perl wrapper on PATH (which adds ~40 ms
+    // per call and would flatter the ratios).
+    let psql_file = |file: &Path, single: bool, db: &str| {
+        let mut command = Command::new(&psql);
+        command.args(["-X", "-q", "-v", "ON_ERROR_STOP=1"]);
+        if single {
+            command.arg("-1");
+        }
+        command.arg("-f").arg(file).arg(server.conninfo(db));
+        command
+    };
     let mut up = Vec::new();
     let mut floor = Vec::new();
+    let mut per_transaction = Vec::new();
     for round in 0..rounds {
-        // Alternate which goes first, so neither always meets a warmer server.
-        for turn in 0..2 {
-            let ours = (round + turn) % 2 == 0;
-            let db = format!("bench_{round}_{}", if ours { "up" } else { "psql" });
+        // Rotate who goes first, so that none always meets a warmer server.
+        for turn in 0..3 {
+            let contender = (round + turn) % 3;
+            let db = format!("bench_{round}_{contender}");
             create_database(&server, &db);
             let started = Instant::now();
-            if ours {
-                run(Command::new(&binary)
+            match contender {
+                0 => run(Command::new(&binary)
                     .arg("--dir")
                     .arg(&work)
                     .arg("--database-url")
                     .arg(server.conninfo(&db))
-                    .arg("up"));
-                up.push(started.elapsed());
-            } else {
-                run(Command::new("psql")
-                    .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f"])
-                    .arg(&all_sql)
-                    .arg(server.conninfo(&db)));
-                floor.push(started.elapsed());
+                    .arg("up")),
+                1 => run(&mut psql_file(&all_sql, true, &db)),
+                _ => run(&mut psql_file(&per_transaction_sql, false, &db)),
             }
+            let elapsed = started.elapsed();
+            [&mut up, &mut floor, &mut per_transaction][contender].push(elapsed);
         }
     }
     let up_median = median(&mut up);
     let floor_median = median(&mut floor);
+    let per_median = median(&mut per_transaction);
     println!(
         "up of {MIGRATIONS} migrations: median {} ms; psql -1 -f floor: median {} ms; ratio {:.3} (target <= 1.08)",
         ms(up_median),
         ms(floor_median),
         up_median.as_secs_f64() / floor_median.as_secs_f64()
     );
+    println!(
+        "psql -f with one transaction per migration: median {} ms ({:.3} x the floor); up / that: {:.3}",
+        ms(per_median),
+        per_median.as_secs_f64() / floor_median.as_secs_f64(),
+        up_median.as_secs_f64() / per_median.as_secs_f64()
+    );
 
-    let applied = format!("bench_{}_up", rounds - 1);
+    let applied = format!("bench_{}_0", rounds - 1);
     let mut noop: Vec<Duration> = (0..21)
         .map(|_| {
             let started = Instant::now();
@@ -73,9 +92,24 @@ fn main() {
             started.elapsed()
         })
         .collect();
+    // The floor of any run: a process that connects and runs one query.
+    let mut select_one: Vec<Duration> = (0..21)
+        .map(|_| {
+            let started = Instant::now();
+            run(Command::new(&psql)
+                .args(["-X", "-q", "-c", "SELECT 1"])
+                .arg(server.conninfo(&applied)));
+            started.elapsed()
+        })
+        .collect();
+    let noop_median = median(&mut noop);
+    let select_one_median = median(&mut select_one);
     println!(
-        "no-op up with {MIGRATIONS} applied (whole process): median {:.1} ms (target <= 10 ms)",
-        noop_ms(median(&mut noop))
+        "no-op up with {MIGRATIONS} applied (whole process): median {:.1} ms (target <= 10 ms); \
+         psql -c 'SELECT 1' (connect and one query): median {:.1} ms; ratio {:.2}",
+        noop_ms(noop_median),
+        noop_ms(select_one_median),
+        noop_median.as_secs_f64() / select_one_median.as_secs_f64()
     );
     drop(server);
 
@@ -93,7 +127,11 @@ fn main() {
         "scratch server to a ready connection (cached cluster): median {} ms (target <= 500 ms)",
         ms(median(&mut starts))
     );
-    let _ = fs::remove_dir_all(&work);
+    if std::env::var_os("PGSTRATA_BENCH_KEEP").is_some() {
+        println!("kept {}", work.display());
+    } else {
+        let _ = fs::remove_dir_all(&work);
+    }
 }
 
 fn rounds_from_args() -> Option<usize> {
@@ -137,11 +175,13 @@ fn noop_ms(d: Duration) -> f64 {
 
 /// Writes 200 migrations (and rollbacks) cycling through tables with foreign keys and unique
 /// constraints, added columns, indexes with a partial unique one, a plpgsql trigger and a
-/// view; returns the path of all migrations concatenated, for psql.
-fn generate_project(dir: &Path) -> PathBuf {
+/// view; returns the paths of all migrations concatenated, plain and with BEGIN/COMMIT
+/// around each, for psql.
+fn generate_project(dir: &Path) -> (PathBuf, PathBuf) {
     fs::create_dir_all(dir.join("migrations")).unwrap();
     fs::create_dir_all(dir.join("rollbacks")).unwrap();
     let mut all = String::new();
+    let mut per_transaction = String::new();
     let mut table = 0;
     for i in 1..=MIGRATIONS {
         let (up, down) = match i % 5 {
@@ -198,8 +238,11 @@ fn generate_project(dir: &Path) -> PathBuf {
         fs::write(dir.join("migrations").join(&name), &up).unwrap();
         fs::write(dir.join("rollbacks").join(&name), &down).unwrap();
         all.push_str(&up);
+        per_transaction.push_str(&format!("BEGIN;\n{up}COMMIT;\n"));
     }
     let path = dir.join("all.sql");
     fs::write(&path, all).unwrap();
-    path
+    let per_path = dir.join("per_transaction.sql");
+    fs::write(&per_path, per_transaction).unwrap();
+    (path, per_path)
 }

@@ -48,6 +48,7 @@ pub struct ScratchServer {
     pid: u32,
     port: u16,
     version: String,
+    bindir: PathBuf,
     stop: Option<mpsc::Sender<()>>,
     keeper: Option<thread::JoinHandle<()>>,
 }
@@ -86,6 +87,7 @@ impl ScratchServer {
                 pid,
                 port,
                 version: install.version,
+                bindir: install.bindir,
                 stop: Some(stop),
                 keeper: Some(keeper),
             }),
@@ -113,6 +115,12 @@ impl ScratchServer {
     /// The server's version line, e.g. `postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)`.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// The directory of the PostgreSQL binaries this server runs (psql and pg_dump of the
+    /// same build are there too).
+    pub fn bindir(&self) -> &Path {
+        &self.bindir
     }
 
     /// The server's private directory (holds the socket, the data directory and `server.log`).
