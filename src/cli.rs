@@ -141,6 +141,14 @@ pub enum Command {
         /// Name for the files: letters, digits and _ (V<n>__NAME.sql)
         name: String,
     },
+    /// Take over a database that refinery migrated: check every row of refinery's history
+    /// against migrations/ (version, name and refinery's own checksum of the file), then
+    /// record them as applied in pgstrata's history
+    AdoptRefinery {
+        /// refinery's history table
+        #[arg(long, value_name = "NAME", default_value = "refinery_schema_history")]
+        table: String,
+    },
     /// Record the outcome of an interrupted no-transaction migration or rollback
     Repair {
         /// The interrupted version

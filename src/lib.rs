@@ -10,6 +10,7 @@
 //! - `history`, `lock`, `execute`, `source_error`: the pieces the runner uses
 //! - `snapshot`: the schema as deterministic SQL text; `scratch`: a throwaway server
 
+pub mod adopt;
 pub mod check;
 pub mod checksum;
 pub mod cli;

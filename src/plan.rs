@@ -188,10 +188,11 @@ pub fn down<'p>(
     target: DownTarget,
 ) -> Result<Vec<&'p Migration>, Refusal> {
     refuse_dirty(history)?;
-    if let DownTarget::To(to) = target {
-        if to != 0 && project.migration(to).is_none() {
-            return Err(Refusal::UnknownVersion(to));
-        }
+    if let DownTarget::To(to) = target
+        && to != 0
+        && project.migration(to).is_none()
+    {
+        return Err(Refusal::UnknownVersion(to));
     }
     let mut applied: Vec<&HistoryRow> = history.iter().collect();
     applied.sort_by_key(|r| std::cmp::Reverse(r.version));

@@ -199,12 +199,13 @@ impl Lexer<'_> {
                 return Token::Quoted;
             }
         }
-        if matches!(word, b"u" | b"U") && self.peek(0) == Some(b'&') {
-            if let Some(quote @ (b'\'' | b'"')) = self.peek(1) {
-                self.pos += 2;
-                self.quoted(quote, false);
-                return Token::Quoted;
-            }
+        if matches!(word, b"u" | b"U")
+            && self.peek(0) == Some(b'&')
+            && let Some(quote @ (b'\'' | b'"')) = self.peek(1)
+        {
+            self.pos += 2;
+            self.quoted(quote, false);
+            return Token::Quoted;
         }
         Token::Word
     }

@@ -90,6 +90,34 @@ pub fn repair(settings: &Settings, format: Format, version: i64, mark_applied: b
     Ok(OK)
 }
 
+pub fn adopt_refinery(settings: &Settings, format: Format, table: &str) -> Result<u8> {
+    let (project, mut target) = load_and_connect(settings)?;
+    let adopted = crate::adopt::refinery(
+        &mut target.client,
+        &project,
+        &settings.history_schema,
+        table,
+        settings.lock_wait,
+    )?;
+    if json(format) {
+        print_json(&json!({"command": "adopt-refinery", "ok": true, "adopted": adopted}));
+    } else {
+        for a in &adopted {
+            println!(
+                "adopted V{:<5} {:<40} (applied by refinery {})",
+                a.version,
+                a.name,
+                a.applied_on.as_deref().unwrap_or("at an unknown time")
+            );
+        }
+        println!(
+            "adopted {} from {table}; it is no longer used and can be dropped",
+            count(adopted.len(), "migration")
+        );
+    }
+    Ok(OK)
+}
+
 fn options(settings: &Settings, dry_run: bool) -> Options {
     Options {
         history_schema: settings.history_schema.clone(),

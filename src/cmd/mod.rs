@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             mark_applied,
             forget: _,
         } => migrate::repair(&settings, format, version, mark_applied),
+        Command::AdoptRefinery { table } => migrate::adopt_refinery(&settings, format, &table),
         Command::Status { exit_code } => status::run(&settings, format, exit_code),
         Command::New { name } => new::run(&settings, format, &name),
         Command::Check {

@@ -89,10 +89,11 @@ pub fn split_blocks(text: &str) -> Blocks<'_> {
         let before_statement = lines
             .get(i + 1)
             .is_some_and(|(_, next)| next.starts_with("CREATE ") || next.starts_with("ALTER "));
-        if let Some(object) = header_object(line) {
-            if after_blank && before_statement {
-                starts.push((offset, object));
-            }
+        if let Some(object) = header_object(line)
+            && after_blank
+            && before_statement
+        {
+            starts.push((offset, object));
         }
     }
     let preamble_end = starts.first().map_or(text.len(), |(offset, _)| *offset);

@@ -157,14 +157,21 @@ pub fn repository() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The `pgstrata` binary with a clean environment: no DATABASE_URL, no PG* variables.
+/// The `pgstrata` binary with a clean environment: no DATABASE_URL, no libpq PG* variables,
+/// no settings from PGSTRATA_* variables (those locating binaries and caches stay).
 pub fn pgstrata() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pgstrata"));
+    let keep = [
+        "PGSTRATA_PG_BIN",
+        "PGSTRATA_CACHE_DIR",
+        "PGSTRATA_SCRATCH_DIR",
+    ];
     for (key, _) in std::env::vars_os() {
-        if let Some(key) = key.to_str() {
-            if key == "DATABASE_URL" || key.starts_with("PG") || key == "NO_COLOR" {
-                command.env_remove(key);
-            }
+        if let Some(key) = key.to_str()
+            && (key == "DATABASE_URL" || key == "NO_COLOR" || key.starts_with("PG"))
+            && !keep.contains(&key)
+        {
+            command.env_remove(key);
         }
     }
     command

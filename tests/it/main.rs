@@ -1,6 +1,7 @@
 //! The integration suite: one binary, one scratch PostgreSQL server per run, one fresh
 //! database per test (see `harness`).
 
+mod adopt;
 mod check;
 mod cli;
 mod concurrency;
