@@ -4,12 +4,13 @@
 //! Starts a scratch server, generates 1,000 tables (each with a primary key, a foreign key,
 //! two indexes, a check constraint and a comment), 200 functions, 100 triggers and 100 views,
 //! then times, interleaved, pgstrata's snapshot (connect + take + render, in a child process:
-//! this binary run again), over one connection (`take`) and over two (`take_parallel`), and
-//! pg_dump from the server's own bindir, all over the server's socket. Reports medians,
+//! this binary run again), over one connection (`take`) and over two (`take_parallel`), the
+//! `pgstrata snapshot` command itself (which takes it over two connections and prints it),
+//! and pg_dump from the server's own bindir, all over the server's socket. Reports medians,
 //! ratios and the peak RSS of each child (wait4's rusage).
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -42,7 +43,7 @@ fn main() -> Result<()> {
         "schema generated in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let pg_dump = bindir(&server)?.join("pg_dump");
+    let pg_dump = server.bindir().join("pg_dump");
     let conninfo = server.conninfo(DATABASE);
     let socket_dir = server.dir().to_path_buf();
 
@@ -52,18 +53,21 @@ fn main() -> Result<()> {
     run_pg_dump(&pg_dump, &socket_dir)?;
     println!("snapshot: {blocks} blocks");
 
-    let (mut one, mut two, mut dump) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut one, mut two, mut command, mut dump) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 1..=ROUNDS {
         let (time, rss, _) = run_pgstrata(&conninfo, 1, false)?;
         one.push((time, rss));
         let (time, rss, _) = run_pgstrata(&conninfo, 2, false)?;
         two.push((time, rss));
+        command.push(run_command(&conninfo)?);
         let (time, rss) = run_pg_dump(&pg_dump, &socket_dir)?;
         dump.push((time, rss));
         println!(
-            "round {round}: take {:>6.1} ms | take_parallel {:>6.1} ms | pg_dump {:>6.1} ms",
+            "round {round}: take {:>6.1} ms | take_parallel {:>6.1} ms | pgstrata snapshot {:>6.1} ms | pg_dump {:>6.1} ms",
             ms(one[round - 1].0),
             ms(two[round - 1].0),
+            ms(command[round - 1].0),
             ms(time)
         );
     }
@@ -71,6 +75,7 @@ fn main() -> Result<()> {
     let dump_median = summary("pg_dump --schema-only", &dump, None);
     summary("pgstrata take", &one, Some(dump_median));
     summary("pgstrata take_parallel", &two, Some(dump_median));
+    summary("pgstrata snapshot", &command, Some(dump_median));
     Ok(())
 }
 
@@ -125,6 +130,20 @@ fn run_pgstrata(conninfo: &str, connections: u8, split: bool) -> Result<(Duratio
     Ok((time, rss, blocks))
 }
 
+/// The `pgstrata snapshot` command, its text read from stdout.
+fn run_command(conninfo: &str) -> Result<(Duration, i64)> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pgstrata"));
+    command
+        .args(["--database-url", conninfo, "snapshot"])
+        .stdout(Stdio::piped());
+    let (time, rss, stdout) = timed(command)?;
+    let blocks = split_blocks(&stdout).blocks.len();
+    if blocks < TABLES * 6 + FUNCTIONS + TRIGGERS + VIEWS {
+        bail!("pgstrata snapshot printed only {blocks} blocks");
+    }
+    Ok((time, rss))
+}
+
 fn run_pg_dump(pg_dump: &Path, socket_dir: &Path) -> Result<(Duration, i64)> {
     let mut command = Command::new(pg_dump);
     command
@@ -160,20 +179,6 @@ fn timed(mut command: Command) -> Result<(Duration, i64, String)> {
         bail!("{command:?} failed with status {status}");
     }
     Ok((elapsed, usage.ru_maxrss, stdout))
-}
-
-/// The directory of the running server's binary (`/proc/<postmaster pid>/exe`), so that
-/// pg_dump comes from the same installation.
-fn bindir(server: &ScratchServer) -> Result<PathBuf> {
-    let pid_file = server.dir().join("data").join("postmaster.pid");
-    let text = std::fs::read_to_string(&pid_file).context("reading postmaster.pid")?;
-    let pid = text.lines().next().unwrap_or_default().trim();
-    let exe =
-        std::fs::read_link(format!("/proc/{pid}/exe")).context("finding the server binary")?;
-    Ok(exe
-        .parent()
-        .context("the server binary has a directory")?
-        .to_path_buf())
 }
 
 fn generate(server: &ScratchServer) -> Result<()> {
