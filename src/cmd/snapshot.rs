@@ -82,9 +82,11 @@ pub fn drift(settings: &Settings, format: Format) -> Result<u8> {
         for change in &comparison.changes {
             println!("{}", summary_line(change));
         }
+        let n = comparison.changes.len();
+        let verb = if n == 1 { "differs" } else { "differ" };
         println!(
-            "drift: {} differ from {relative} (the database is at V{})",
-            super::output::count(comparison.changes.len(), "object"),
+            "drift: {} {verb} from {relative} (the database is at V{})",
+            super::output::count(n, "object"),
             migration.version
         );
     } else {
