@@ -27,7 +27,7 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
     let mut client = place.connect()?;
     let text = !json(format);
     if text {
-        println!(
+        outln!(
             "checking {} {}",
             count(project.migrations.len(), "migration"),
             place.describe()
@@ -62,13 +62,13 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
             } else {
                 "every snapshot current".to_string()
             };
-            println!(
+            outln!(
                 "check passed: {} checked, {what}, every rollback exact ({})",
                 count(report.checked.len(), "migration"),
                 duration_ms(ms)
             );
         } else {
-            println!(
+            outln!(
                 "check found {} ({})",
                 count(report.findings.len(), "problem"),
                 duration_ms(ms)
@@ -195,21 +195,21 @@ fn print_event(event: &CheckEvent) {
             snapshot,
             rollback,
             ms,
-        }) => println!(
+        }) => outln!(
             "V{version:<5} {name:<40} snapshot {snapshot:<9} rollback {rollback:<12} {}",
             duration_ms(*ms)
         ),
         CheckEvent::Finding(finding) => print_finding(finding),
-        CheckEvent::RoundTrip => println!("rolling everything back and applying it again"),
+        CheckEvent::RoundTrip => outln!("rolling everything back and applying it again"),
     }
 }
 
 fn print_finding(finding: &Finding) {
-    println!("finding: {}", finding.message);
+    outln!("finding: {}", finding.message);
     for change in &finding.changes {
-        println!("  {}", summary_line(change));
+        outln!("  {}", summary_line(change));
     }
     if !finding.diff.is_empty() {
-        print!("{}", paint_diff(&finding.diff));
+        out!("{}", paint_diff(&finding.diff));
     }
 }

@@ -85,7 +85,7 @@ pub fn repair(settings: &Settings, format: Format, version: i64, mark_applied: b
             &json!({"command": "repair", "ok": true, "version": version, "outcome": outcome}),
         );
     } else {
-        println!("migration {version} {outcome}");
+        outln!("migration {version} {outcome}");
     }
     Ok(OK)
 }
@@ -103,14 +103,14 @@ pub fn adopt_refinery(settings: &Settings, format: Format, table: &str) -> Resul
         print_json(&json!({"command": "adopt-refinery", "ok": true, "adopted": adopted}));
     } else {
         for a in &adopted {
-            println!(
+            outln!(
                 "adopted V{:<5} {:<40} (applied by refinery {})",
                 a.version,
                 a.name,
                 a.applied_on.as_deref().unwrap_or("at an unknown time")
             );
         }
-        println!(
+        outln!(
             "adopted {} from {table}; it is no longer used and can be dropped",
             count(adopted.len(), "migration")
         );
@@ -152,7 +152,7 @@ fn run(
     let report = runner.into_report();
     if text {
         if result.is_ok() {
-            println!("{}", summary(&report, started.elapsed().as_millis() as u64));
+            outln!("{}", summary(&report, started.elapsed().as_millis() as u64));
         }
     } else {
         print_json(&json!({
@@ -177,7 +177,7 @@ fn print_event(event: &Event, text: bool, tty: bool, dry_run: bool) {
         Event::Note(note) => eprintln!("note: {note}"),
         _ if !text => {}
         Event::Starting(direction, migration) if tty => {
-            print!(
+            out!(
                 "{}",
                 step_head(*direction, migration.version, &migration.name)
             );
@@ -191,9 +191,9 @@ fn print_event(event: &Event, text: bool, tty: bool, dry_run: bool) {
                 duration_ms(step.ms)
             };
             if tty {
-                println!("{tail}");
+                outln!("{tail}");
             } else {
-                println!(
+                outln!(
                     "{}{tail}",
                     step_head(step.direction, step.version, &step.name)
                 );
@@ -201,7 +201,7 @@ fn print_event(event: &Event, text: bool, tty: bool, dry_run: bool) {
         }
         Event::View(change) => {
             let action = serde_json::to_value(change.action).expect("enum serialises");
-            println!(
+            outln!(
                 "view  {:<10} {} ({})",
                 action.as_str().unwrap_or_default(),
                 change.view,

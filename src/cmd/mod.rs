@@ -1,6 +1,24 @@
 //! Command handlers: settings in, one library call, a report out. The only place that
 //! prints (reports to stdout, progress and notes to stderr).
 
+/// `println!` for reports. A reader that goes away (`pgstrata status | head -1`) is not an
+/// error: the rest of the report is dropped and the command finishes its work and exits with
+/// its own code, where `println!` would panic in the middle of it.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` for reports, with `outln!`'s handling of a closed stdout.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod check;
 mod migrate;
 mod new;
@@ -139,7 +157,7 @@ fn notice_dead_client(client: &mut Client) -> Result<()> {
 
 /// Prints a value as pretty JSON on stdout.
 pub(crate) fn print_json(value: &serde_json::Value) {
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(value).expect("JSON values always serialise")
     );

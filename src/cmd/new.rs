@@ -38,8 +38,8 @@ pub fn run(settings: &Settings, format: Format, name: &str) -> Result<u8> {
             "rollback": format!("rollbacks/{file_name}"),
         }));
     } else {
-        println!("created migrations/{file_name}");
-        println!("created rollbacks/{file_name}");
+        outln!("created migrations/{file_name}");
+        outln!("created rollbacks/{file_name}");
     }
     Ok(OK)
 }

@@ -22,7 +22,7 @@ pub fn snapshot(settings: &Settings, format: Format, write: bool) -> Result<u8> 
         if json(format) {
             print_json(&json!({"command": "snapshot", "ok": true, "snapshot": text}));
         } else {
-            print!("{text}");
+            out!("{text}");
         }
         return Ok(OK);
     }
@@ -43,7 +43,7 @@ pub fn snapshot(settings: &Settings, format: Format, write: bool) -> Result<u8> 
             &json!({"command": "snapshot", "ok": true, "file": relative, "outcome": outcome}),
         );
     } else {
-        println!(
+        outln!(
             "{relative} {outcome} (the schema at V{})",
             migration.version
         );
@@ -78,19 +78,19 @@ pub fn drift(settings: &Settings, format: Format) -> Result<u8> {
             "diff": comparison.unified,
         }));
     } else if drifted {
-        print!("{}", paint_diff(&comparison.unified));
+        out!("{}", paint_diff(&comparison.unified));
         for change in &comparison.changes {
-            println!("{}", summary_line(change));
+            outln!("{}", summary_line(change));
         }
         let n = comparison.changes.len();
         let verb = if n == 1 { "differs" } else { "differ" };
-        println!(
+        outln!(
             "drift: {} {verb} from {relative} (the database is at V{})",
             super::output::count(n, "object"),
             migration.version
         );
     } else {
-        println!(
+        outln!(
             "no drift: the database matches {relative} (V{})",
             migration.version
         );

@@ -19,9 +19,13 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
     if json(format) {
         print_json(&json!({"command": "status", "clean": clean, "versions": statuses}));
     } else {
-        println!(
+        outln!(
             "{:<7} {:<16} {:<40} {:<21} {:>8}",
-            "version", "state", "name", "applied at", "ms"
+            "version",
+            "state",
+            "name",
+            "applied at",
+            "ms"
         );
         for s in &statuses {
             let state = serde_json::to_value(s.state).expect("enum serialises");
@@ -29,7 +33,7 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
             if s.out_of_order {
                 state.push_str(" (late)");
             }
-            println!(
+            outln!(
                 "V{:<6} {:<16} {:<40} {:<21} {:>8}",
                 s.version,
                 state,
@@ -48,7 +52,7 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
             .filter(|s| s.state == VersionState::Pending)
             .count();
         let applied = statuses.len() - pending;
-        println!(
+        outln!(
             "{applied} recorded, {pending} pending{}",
             if clean { "; clean" } else { "" }
         );
@@ -60,29 +64,30 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
 fn explain(s: &plan::VersionStatus) {
     let file = s.file.as_deref().unwrap_or("");
     match s.state {
-        VersionState::Modified => println!(
+        VersionState::Modified => outln!(
             "V{}: {file} changed since it was applied (applied sha256 {}, file {}); restore it, \
              or undo it with `pgstrata down` before editing",
             s.version,
             s.applied_checksum.as_deref().unwrap_or("?"),
             s.file_checksum.as_deref().unwrap_or("?")
         ),
-        VersionState::MissingOnDisk => println!(
+        VersionState::MissingOnDisk => outln!(
             "V{}: applied as {}, but its file is missing; restore it from version control",
-            s.version, s.name
+            s.version,
+            s.name
         ),
-        VersionState::Dirty => println!(
+        VersionState::Dirty => outln!(
             "V{}: interrupted outside a transaction; see `pgstrata repair --help`",
             s.version
         ),
-        VersionState::Pending if s.out_of_order => println!(
+        VersionState::Pending if s.out_of_order => outln!(
             "V{}: older than an applied migration; `up` will refuse it until it is renumbered",
             s.version
         ),
         _ => {}
     }
     if s.rollback_modified {
-        println!(
+        outln!(
             "V{}: its rollback file changed since it was applied",
             s.version
         );

@@ -270,3 +270,30 @@ fn a_password_never_appears_in_any_output() {
         }
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_stops_the_report_not_the_work() {
+    // `pgstrata up | head -1`: stdout is a pipe whose reader is gone before the first line.
+    let db = TestDb::new();
+    let project = TempDir::with_files(&[
+        ("migrations/V1__a.sql", "CREATE TABLE a (id int);\n"),
+        ("rollbacks/V1__a.sql", "DROP TABLE a;\n"),
+        ("migrations/V2__b.sql", "CREATE TABLE b (id int);\n"),
+        ("rollbacks/V2__b.sql", "DROP TABLE b;\n"),
+    ]);
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let output = pgstrata_for(&db, &project.path)
+        .arg("up")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("running pgstrata");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        history(&mut db.connect()),
+        [(1, "applied".to_string()), (2, "applied".to_string())]
+    );
+}
