@@ -27,11 +27,22 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
     let mut client = place.connect()?;
     let text = !json(format);
     if text {
-        outln!(
-            "checking {} {}",
-            count(project.migrations.len(), "migration"),
-            place.describe()
-        );
+        let total = project.migrations.len();
+        let what = match from {
+            Some(from) => {
+                let checked = project
+                    .migrations
+                    .iter()
+                    .filter(|m| m.version >= from)
+                    .count();
+                format!(
+                    "{checked} of {} (V{from} on; the earlier ones are applied unchecked)",
+                    count(total, "migration")
+                )
+            }
+            None => count(total, "migration"),
+        };
+        outln!("checking {what} {}", place.describe());
     }
     let options = CheckOptions {
         history_schema: settings.history_schema.clone(),

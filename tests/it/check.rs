@@ -108,6 +108,12 @@ fn check_from_checks_only_later_migrations() {
     let (code, out, _) = check(&p, &["--from", "V2"]);
     assert_eq!(code, 0, "V1's broken rollback is not checked: {out}");
     assert!(!out.contains("V1     a"), "{out}");
+    assert!(
+        out.starts_with(
+            "checking 1 of 2 migrations (V2 on; the earlier ones are applied unchecked)"
+        ),
+        "{out}"
+    );
     let (code, _, _) = check(&p, &[]);
     assert_eq!(code, 1);
 }
