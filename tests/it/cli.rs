@@ -6,7 +6,16 @@ use std::path::Path;
 use crate::harness::{TempDir, TestDb, history, pgstrata, pgstrata_for, run};
 
 const COMMANDS: &[&str] = &[
-    "up", "down", "redo", "status", "snapshot", "drift", "check", "new", "repair",
+    "up",
+    "down",
+    "redo",
+    "status",
+    "snapshot",
+    "drift",
+    "check",
+    "new",
+    "repair",
+    "adopt-refinery",
 ];
 
 /// Compares `--help` output with tests/fixtures/help/<name>.txt; PGSTRATA_BLESS=1 rewrites
