@@ -7,7 +7,7 @@
 //! this binary run again), over one connection (`take`) and over two (`take_parallel`), the
 //! `pgstrata snapshot` command itself (which takes it over two connections and prints it),
 //! and pg_dump from the server's own bindir, all over the server's socket. Reports medians,
-//! ratios and the peak RSS of each child (wait4's rusage).
+//! ratios and the peak RSS of each child (wait4's rusage, taken by a small measuring process).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -30,8 +30,15 @@ const CHILD_ENV: &str = "PGSTRATA_BENCH_SNAPSHOT_OF";
 const CONNECTIONS_ENV: &str = "PGSTRATA_BENCH_CONNECTIONS";
 /// Set in the child to have it print where its time went.
 const SPLIT_ENV: &str = "PGSTRATA_BENCH_SPLIT";
+/// Set in the measuring process that starts each timed child (see `timed`).
+const MEASURE_ENV: &str = "PGSTRATA_BENCH_MEASURE";
+/// How the measuring process reports, on stderr.
+const MEASURED_PREFIX: &str = "pgstrata-bench-measured: ";
 
 fn main() -> Result<()> {
+    if std::env::var_os(MEASURE_ENV).is_some() {
+        return measure();
+    }
     if let Ok(conninfo) = std::env::var(CHILD_ENV) {
         return child(&conninfo);
     }
@@ -71,7 +78,9 @@ fn main() -> Result<()> {
             ms(time)
         );
     }
-    println!("\nmedians of {ROUNDS} rounds, each a child process (peak RSS of the largest):");
+    println!(
+        "\nmedians of {ROUNDS} rounds, each a child process (peak RSS: the largest of the rounds):"
+    );
     let dump_median = summary("pg_dump --schema-only", &dump, None);
     summary("pgstrata take", &one, Some(dump_median));
     summary("pgstrata take_parallel", &two, Some(dump_median));
@@ -116,8 +125,7 @@ fn run_pgstrata(conninfo: &str, connections: u8, split: bool) -> Result<(Duratio
     }
     command
         .env(CHILD_ENV, conninfo)
-        .env(CONNECTIONS_ENV, connections.to_string())
-        .stdout(Stdio::piped());
+        .env(CONNECTIONS_ENV, connections.to_string());
     let (time, rss, stdout) = timed(command)?;
     let blocks: usize = stdout
         .trim()
@@ -133,9 +141,7 @@ fn run_pgstrata(conninfo: &str, connections: u8, split: bool) -> Result<(Duratio
 /// The `pgstrata snapshot` command, its text read from stdout.
 fn run_command(conninfo: &str) -> Result<(Duration, i64)> {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pgstrata"));
-    command
-        .args(["--database-url", conninfo, "snapshot"])
-        .stdout(Stdio::piped());
+    command.args(["--database-url", conninfo, "snapshot"]);
     let (time, rss, stdout) = timed(command)?;
     let blocks = split_blocks(&stdout).blocks.len();
     if blocks < TABLES * 6 + FUNCTIONS + TRIGGERS + VIEWS {
@@ -150,25 +156,66 @@ fn run_pg_dump(pg_dump: &Path, socket_dir: &Path) -> Result<(Duration, i64)> {
         .arg("-h")
         .arg(socket_dir)
         .args(["-p", "5432", "-U", "postgres", "-d", DATABASE])
-        .args(["--schema-only", "-f", "/dev/null"])
-        .stdout(Stdio::null());
+        .args(["--schema-only", "-f", "/dev/null"]);
     let (time, rss, _) = timed(command)?;
     Ok((time, rss))
 }
 
-/// Runs a child to completion: wall time, peak RSS in KiB (from wait4), and its stdout.
-fn timed(mut command: Command) -> Result<(Duration, i64, String)> {
-    let start = Instant::now();
-    let mut child = command.spawn().context("starting a child process")?;
-    let mut stdout = String::new();
-    if let Some(mut out) = child.stdout.take() {
-        std::io::Read::read_to_string(&mut out, &mut stdout)?;
+/// Runs a child to completion: wall time, peak RSS in KiB, and its stdout.
+///
+/// The child is started by a fresh copy of this binary (see `measure`), not by this process:
+/// Linux reports as a child's peak RSS at least the RSS of the process it was spawned from (the
+/// exec'd-over memory counts), and this process holds megabytes of snapshot text, which made
+/// every contender look as large as the benchmark itself.
+fn timed(command: Command) -> Result<(Duration, i64, String)> {
+    let mut wrapper = Command::new(std::env::current_exe()?);
+    wrapper
+        .env(MEASURE_ENV, "1")
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapper.env(key, value),
+            None => wrapper.env_remove(key),
+        };
     }
+    let output = wrapper.output().context("starting the measuring process")?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut measured = None;
+    for line in stderr.lines() {
+        match line.strip_prefix(MEASURED_PREFIX) {
+            Some(rest) => measured = Some(rest.to_string()),
+            None => eprintln!("{line}"),
+        }
+    }
+    if !output.status.success() {
+        bail!("{command:?} failed: {}", output.status);
+    }
+    let measured = measured.context("the measuring process reported nothing")?;
+    let (micros, rss) = measured
+        .split_once(' ')
+        .and_then(|(micros, rss)| Some((micros.parse().ok()?, rss.parse().ok()?)))
+        .with_context(|| format!("unreadable measurement `{measured}`"))?;
+    let stdout = String::from_utf8(output.stdout).context("the child's output is not UTF-8")?;
+    Ok((Duration::from_micros(micros), rss, stdout))
+}
+
+/// The measuring process: runs its arguments as a command with this process's stdin, stdout
+/// and stderr, and prints `MEASURED_PREFIX<wall µs> <peak RSS KiB>` (from wait4) on stderr.
+fn measure() -> Result<()> {
+    let mut args = std::env::args_os().skip(1);
+    let program = args.next().context("nothing to measure")?;
+    let mut command = Command::new(program);
+    command.args(args).env_remove(MEASURE_ENV);
+    let start = Instant::now();
+    let child = command.spawn().context("starting the measured process")?;
+    let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child, which std has
     // not reaped (we never call child.wait()).
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = child.id() as libc::pid_t;
     // SAFETY: plain syscall on our own child's pid with valid pointers.
     let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let elapsed = start.elapsed();
@@ -178,7 +225,12 @@ fn timed(mut command: Command) -> Result<(Duration, i64, String)> {
     if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
         bail!("{command:?} failed with status {status}");
     }
-    Ok((elapsed, usage.ru_maxrss, stdout))
+    eprintln!(
+        "{MEASURED_PREFIX}{} {}",
+        elapsed.as_micros(),
+        usage.ru_maxrss
+    );
+    Ok(())
 }
 
 fn generate(server: &ScratchServer) -> Result<()> {
