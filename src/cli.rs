@@ -102,7 +102,7 @@ pub enum Command {
         #[arg(long, value_name = "VERSION", value_parser = parse_version_arg, conflicts_with = "steps")]
         to: Option<i64>,
         /// Roll back this many migrations [default: 1]
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = parse_steps)]
         steps: Option<usize>,
         /// Show what would run; change nothing, take no lock
         #[arg(long)]
@@ -161,4 +161,12 @@ pub enum Command {
         #[arg(long)]
         forget: bool,
     },
+}
+
+/// `--steps N`: a positive count (0 would silently do nothing).
+fn parse_steps(arg: &str) -> Result<usize, String> {
+    arg.parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{arg}` is not a number of migrations; give 1 or more"))
 }

@@ -152,7 +152,10 @@ fn run(
     let report = runner.into_report();
     if text {
         if result.is_ok() {
-            outln!("{}", summary(&report, started.elapsed().as_millis() as u64));
+            outln!(
+                "{}",
+                summary(command, &report, started.elapsed().as_millis() as u64)
+            );
         }
     } else {
         print_json(&json!({
@@ -219,7 +222,7 @@ fn step_head(direction: Direction, version: i64, name: &str) -> String {
     format!("{arrow:<5} V{version:<5} {name:<40} ")
 }
 
-fn summary(report: &RunReport, total_ms: u64) -> String {
+fn summary(command: &str, report: &RunReport, total_ms: u64) -> String {
     let ups = report
         .steps
         .iter()
@@ -250,7 +253,10 @@ fn summary(report: &RunReport, total_ms: u64) -> String {
         ));
     }
     if parts.is_empty() {
-        return "nothing to do: the database is up to date".to_string();
+        return match command {
+            "down" => "nothing to roll back".to_string(),
+            _ => "nothing to do: the database is up to date".to_string(),
+        };
     }
     if report.dry_run {
         parts.join(", ")

@@ -115,6 +115,11 @@ fn exit_codes_are_0_success_1_found_2_error() {
         2,
         "conflicting flags"
     );
+    assert_eq!(
+        run(pgstrata().args(["down", "--steps", "0"])).0,
+        2,
+        "rolling back zero migrations is a usage error, not a silent no-op"
+    );
     let missing = TempDir::new();
     let (code, _, err) = run(pgstrata_for(&db, &missing.path).arg("up"));
     assert_eq!(code, 2);

@@ -100,6 +100,10 @@ fn down_one_down_to_and_redo() {
     assert_eq!(code, 0, "{err}");
     assert!(history(&mut client).is_empty());
     assert!(!relation_exists(&mut client, "authors"));
+
+    let (code, out, err) = run(pgstrata_for(&db, &project.path).arg("down"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "nothing to roll back");
 }
 
 #[test]
