@@ -92,20 +92,21 @@ impl History {
                     .with_context(|| format!("reading the history table {}.history", self.schema));
             }
         };
-        Ok(Some(
-            rows.iter()
-                .map(|row| HistoryRow {
-                    version: row.get(0),
-                    name: row.get(1),
-                    checksum: row.get(2),
-                    rollback_checksum: row.get(3),
-                    applied_at: row.get(4),
-                    applied_by: row.get(5),
-                    execution_ms: row.get(6),
-                    state: RunState::parse(row.get(7)),
-                })
-                .collect(),
-        ))
+        let mut rows: Vec<HistoryRow> = rows
+            .iter()
+            .map(|row| HistoryRow {
+                version: row.get(0),
+                name: row.get(1),
+                checksum: row.get(2),
+                rollback_checksum: row.get(3),
+                applied_at: row.get(4),
+                applied_by: row.get(5),
+                execution_ms: row.get(6),
+                state: RunState::parse(row.get(7)),
+            })
+            .collect();
+        rows.sort_by_key(|row| row.version);
+        Ok(Some(rows))
     }
 
     /// The INSERT that records `migration` as applied, to send in the same round trip as the

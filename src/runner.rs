@@ -69,6 +69,36 @@ pub enum Event<'a> {
     Note(&'a str),
 }
 
+/// The history and the managed views as read without the lock, while the project is still
+/// loading (see `cmd::load_and_connect_with`). Enough to see that `up` has nothing to do, a
+/// deploy's most common case, without waiting for the lock's round trips; anything else goes
+/// the locked way, which reads both again. Reading without the lock is safe for that answer:
+/// a run committing in between is ordered after this one, as it would be had we locked first.
+pub struct Observed {
+    rows: Vec<HistoryRow>,
+    views: views::State,
+}
+
+impl Observed {
+    /// `None` when either cannot be read (no history yet, no permission, a broken session):
+    /// the locked path then reports whatever is wrong.
+    pub fn read(client: &mut Client, history_schema: &str) -> Option<Observed> {
+        let history = History::new(history_schema);
+        let rows = history.read(client).ok()??;
+        let views = views::read_state(client, &history).ok()?;
+        Some(Observed { rows, views })
+    }
+
+    /// True when `up --to to` would apply nothing, refuse nothing and change no view.
+    fn nothing_to_do(&self, project: &Project, to: Option<i64>) -> bool {
+        let Ok(pending) = plan::up(project, &self.rows, to) else {
+            return false;
+        };
+        let applied: BTreeSet<i64> = self.rows.iter().map(|r| r.version).collect();
+        pending.is_empty() && views::is_current(project, &applied, &self.views)
+    }
+}
+
 /// Runs migrations on one connection, accumulating a report.
 pub struct Runner<'a> {
     client: &'a mut Client,
@@ -110,6 +140,19 @@ impl<'a> Runner<'a> {
         let pending = plan::up(self.project, &rows, to)?;
         self.apply_all(&pending)?;
         self.finish(&rows, &pending, &[])
+    }
+
+    /// `up`, except that it returns at once, taking no lock, when `observed` shows there is
+    /// nothing to do.
+    pub fn up_unless_current(
+        &mut self,
+        to: Option<i64>,
+        observed: Option<&Observed>,
+    ) -> Result<()> {
+        if observed.is_some_and(|o| o.nothing_to_do(self.project, to)) {
+            return Ok(());
+        }
+        self.up(to)
     }
 
     /// Rolls back newest first, then rebuilds views.

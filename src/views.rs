@@ -406,7 +406,7 @@ fn present(client: &mut impl GenericClient, schema: &str, name: &str) -> Result<
 }
 
 /// The session's current schema and the recorded views, in one query.
-struct State {
+pub struct State {
     current_schema: Option<String>,
     recorded: Vec<Recorded>,
 }
@@ -420,7 +420,15 @@ impl State {
     }
 }
 
-fn read_state(client: &mut impl GenericClient, history: &History) -> Result<State> {
+/// Whether a rebuild for the `applied` versions would do nothing, judged from a `State`
+/// read earlier (without the lock: see `runner::Observed`).
+pub fn is_current(project: &Project, applied: &BTreeSet<i64>, state: &State) -> bool {
+    state
+        .current_schema()
+        .is_ok_and(|schema| decide(project, applied, &state.recorded, schema).is_empty())
+}
+
+pub fn read_state(client: &mut impl GenericClient, history: &History) -> Result<State> {
     let rows = match client.query_typed(&history.sql(include_str!("sql/views_state.sql")), &[]) {
         Ok(rows) => rows,
         Err(err)
@@ -439,19 +447,21 @@ fn read_state(client: &mut impl GenericClient, history: &History) -> Result<Stat
         }
         Err(err) => return Err(err).context("reading the managed views"),
     };
+    let mut recorded: Vec<Recorded> = rows
+        .iter()
+        .filter(|row| row.get::<_, Option<String>>(1).is_some())
+        .map(|row| Recorded {
+            file: row.get(1),
+            schema: row.get(2),
+            name: row.get(3),
+            checksum: row.get(4),
+            present: row.get(5),
+        })
+        .collect();
+    recorded.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(State {
         current_schema: rows.first().and_then(|row| row.get(0)),
-        recorded: rows
-            .iter()
-            .filter(|row| row.get::<_, Option<String>>(1).is_some())
-            .map(|row| Recorded {
-                file: row.get(1),
-                schema: row.get(2),
-                name: row.get(3),
-                checksum: row.get(4),
-                present: row.get(5),
-            })
-            .collect(),
+        recorded,
     })
 }
 

@@ -7,15 +7,17 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::output::{count, duration_ms, stdout_is_terminal};
-use super::{OK, Target, connect, json, load_and_connect, print_json};
+use super::{OK, Target, connect, json, load_and_connect, load_and_connect_with, print_json};
 use crate::cli::Format;
 use crate::config::Settings;
 use crate::plan::DownTarget;
 use crate::project::Project;
-use crate::runner::{self, Direction, Event, Options, Repair, RunReport, Runner};
+use crate::runner::{self, Direction, Event, Observed, Options, Repair, RunReport, Runner};
 
 pub fn up(settings: &Settings, format: Format, to: Option<i64>, dry_run: bool) -> Result<u8> {
-    let (project, mut target) = load_and_connect(settings)?;
+    let (project, mut target, observed) = load_and_connect_with(settings, |client| {
+        Observed::read(client, &settings.history_schema)
+    })?;
     run(
         settings,
         format,
@@ -23,7 +25,7 @@ pub fn up(settings: &Settings, format: Format, to: Option<i64>, dry_run: bool) -
         &mut target,
         "up",
         dry_run,
-        |r| r.up(to),
+        |r| r.up_unless_current(to, observed.as_ref()),
     )
 }
 

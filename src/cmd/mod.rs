@@ -114,13 +114,30 @@ pub(crate) fn connect(settings: &Settings) -> Result<Target> {
 /// these two. A project error is reported before a connection error; an invalid project
 /// still changes nothing, since connecting changes nothing.
 pub(crate) fn load_and_connect(settings: &Settings) -> Result<(Project, Target)> {
+    let (project, target, ()) = load_and_connect_with(settings, |_| ())?;
+    Ok((project, target))
+}
+
+/// `load_and_connect`, also running `first` on the new connection while the project is
+/// still loading (e.g. reading the history).
+pub(crate) fn load_and_connect_with<T: Send>(
+    settings: &Settings,
+    first: impl FnOnce(&mut Client) -> T + Send,
+) -> Result<(Project, Target, T)> {
     std::thread::scope(|scope| {
-        let connecting = scope.spawn(|| connect(settings));
+        let connecting = scope.spawn(|| {
+            connect(settings).map(|mut target| {
+                let value = first(&mut target.client);
+                (target, value)
+            })
+        });
         let project = project::load(&settings.dir);
-        let target = connecting
+        let connected = connecting
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Ok((project?, target?))
+        let project = project?;
+        let (target, value) = connected?;
+        Ok((project, target, value))
     })
 }
 

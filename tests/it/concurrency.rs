@@ -184,3 +184,30 @@ fn lock_time_out_names_the_holder() {
         run(pgstrata_for(&db, &project.path).args(["up", "--history-schema", "other_history"]));
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn up_with_nothing_to_do_answers_without_waiting_for_the_lock() {
+    let db = TestDb::new();
+    let project = slow_project(0);
+    assert_eq!(run(pgstrata_for(&db, &project.path).arg("up")).0, 0);
+    let mut holder = db.connect();
+    holder
+        .query_one(
+            "SELECT pg_advisory_lock($1)",
+            &[&pgstrata::lock::key("pgstrata")],
+        )
+        .unwrap();
+    // Up to date: answered from the history read without the lock.
+    let (code, out, err) = run(pgstrata_for(&db, &project.path).args(["up", "--lock-wait", "1"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("nothing to do"), "{out}");
+    // Anything else (here a changed view file) still needs the lock, and waits for it.
+    project.write(
+        "views/v.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n",
+    );
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).args(["up", "--lock-wait", "1"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("gave up after 1 s"), "{err}");
+    assert!(!relation_exists(&mut db.connect(), "v"));
+}
