@@ -3,8 +3,9 @@
 //! A migration and its history row commit in ONE transaction; a rollback, the deletion of its
 //! row and the dropping of the views that require it likewise. A no-transaction file runs
 //! statement by statement between a `running`/`reverting` row and its final state, so a crash
-//! leaves a row that later runs refuse. Everything runs under the migration lock. Progress is
-//! reported through an event callback; the runner never prints.
+//! leaves a row that later runs refuse. Every change runs under the migration lock (a no-op
+//! `up` may answer from an unlocked read: see `Observed`). Progress is reported through an
+//! event callback; the runner never prints.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
