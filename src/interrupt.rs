@@ -1,10 +1,12 @@
-//! Clean-up on Ctrl-C and at process exit: cancel the statement in flight, stop scratch
-//! servers and delete their directories.
+//! Clean-up on Ctrl-C and at process exit: cancel the statement in flight, undo what was
+//! registered (e.g. drop `check`'s temporary database), stop scratch servers and delete their
+//! directories.
 //!
 //! Other modules register what must be undone; this module owns the signal handler and the
 //! `atexit` hook and must not do anything else.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
 use postgres::CancelToken;
@@ -14,29 +16,53 @@ struct Registry {
     servers: Vec<(u32, PathBuf)>,
     /// Connections whose running statement should be cancelled on Ctrl-C.
     cancels: Vec<(u64, CancelToken)>,
-    next_cancel_id: u64,
+    /// Work to undo on Ctrl-C, after the statements are cancelled.
+    cleanups: Vec<(u64, Cleanup)>,
+    next_id: u64,
 }
+
+type Cleanup = Box<dyn FnOnce() + Send>;
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     servers: Vec::new(),
     cancels: Vec::new(),
-    next_cancel_id: 0,
+    cleanups: Vec::new(),
+    next_id: 0,
 });
 static INSTALL: Once = Once::new();
+/// Set first thing on Ctrl-C.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Installs the Ctrl-C handler (once). On Ctrl-C every registered statement is cancelled,
-/// every scratch server stopped and deleted, and the process exits with 130.
+/// every registered clean-up run, every scratch server stopped and deleted, and the process
+/// exits with 130.
 pub fn install_ctrl_c_handler() {
     static HANDLER: Once = Once::new();
     HANDLER.call_once(|| {
         // An error here only means another handler exists; clean-up at exit still runs.
         let _ = ctrlc::set_handler(|| {
+            INTERRUPTED.store(true, Ordering::SeqCst);
             cancel_statements();
+            run_cleanups();
             stop_servers();
             eprintln!("interrupted");
             std::process::exit(130);
         });
     });
+}
+
+/// True once Ctrl-C was pressed: the handler is cleaning up and will exit with 130. The
+/// command, whose statement was just cancelled, must then neither report nor exit itself
+/// (exiting would cut the clean-up short): see `wait_for_handler`.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Blocks until the Ctrl-C handler has cleaned up and ended the process.
+pub fn wait_for_handler() -> ! {
+    loop {
+        std::thread::park();
+    }
 }
 
 /// Remembers a scratch server so that it is stopped and deleted even if its owner is never
@@ -59,10 +85,31 @@ pub fn unregister_server(pid: u32) {
 /// Registers a connection's cancel token; the returned guard unregisters it when dropped.
 pub fn register_cancel(token: CancelToken) -> CancelGuard {
     let mut registry = lock();
-    let id = registry.next_cancel_id;
-    registry.next_cancel_id += 1;
+    let id = registry.next_id;
+    registry.next_id += 1;
     registry.cancels.push((id, token));
     CancelGuard { id }
+}
+
+/// Registers work to do if the user presses Ctrl-C while the returned guard lives (best
+/// effort: it must not panic and should not take long).
+pub fn register_cleanup(cleanup: impl FnOnce() + Send + 'static) -> CleanupGuard {
+    let mut registry = lock();
+    let id = registry.next_id;
+    registry.next_id += 1;
+    registry.cleanups.push((id, Box::new(cleanup)));
+    CleanupGuard { id }
+}
+
+/// Unregisters a clean-up when what it would undo is gone or kept on purpose.
+pub struct CleanupGuard {
+    id: u64,
+}
+
+impl Drop for CleanupGuard {
+    fn drop(&mut self) {
+        lock().cleanups.retain(|(id, _)| *id != self.id);
+    }
 }
 
 /// Unregisters a cancel token when the connection it belongs to is done.
@@ -88,6 +135,13 @@ fn cancel_statements() {
         // Best effort: the connection may be plain or TLS; the cancel request is sent plain,
         // which every server accepts on the same address.
         let _ = token.cancel_query(postgres::NoTls);
+    }
+}
+
+fn run_cleanups() {
+    let cleanups = std::mem::take(&mut lock().cleanups);
+    for (_, cleanup) in cleanups {
+        cleanup();
     }
 }
 

@@ -7,7 +7,12 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = pgstrata::cli::Cli::parse();
-    match pgstrata::cmd::run(cli) {
+    let outcome = pgstrata::cmd::run(cli);
+    if pgstrata::interrupt::interrupted() {
+        // Ctrl-C: what failed was cancelled on purpose; the handler reports and exits 130.
+        pgstrata::interrupt::wait_for_handler();
+    }
+    match outcome {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -422,7 +422,18 @@ fn find_installation() -> Result<Installation> {
         candidates.extend(std::env::split_paths(&path));
     }
     candidates.extend(debian_bindirs());
-    let bindir = candidates
+    let bindir = first_with_server_binaries(candidates)?;
+    let output = Command::new(bindir.join("postgres"))
+        .arg("--version")
+        .output()
+        .with_context(|| format!("running {} --version", bindir.join("postgres").display()))?;
+    let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    Ok(Installation { bindir, version })
+}
+
+/// The first directory holding `initdb` and `postgres`, or an error saying how to install them.
+fn first_with_server_binaries(candidates: Vec<PathBuf>) -> Result<PathBuf> {
+    candidates
         .into_iter()
         .find(|dir| has_server_binaries(dir))
         .ok_or_else(|| {
@@ -432,13 +443,7 @@ fn find_installation() -> Result<Installation> {
                  install them (Debian/Ubuntu: `apt-get install -y postgresql`) or set \
                  PGSTRATA_PG_BIN to their directory"
             )
-        })?;
-    let output = Command::new(bindir.join("postgres"))
-        .arg("--version")
-        .output()
-        .with_context(|| format!("running {} --version", bindir.join("postgres").display()))?;
-    let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    Ok(Installation { bindir, version })
+        })
 }
 
 fn has_server_binaries(dir: &Path) -> bool {
@@ -596,5 +601,34 @@ fn tail(path: &Path) -> String {
         "(the log is empty)".to_string()
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_server_binaries_is_an_error_saying_how_to_install_them() {
+        let empty = std::env::temp_dir();
+        let err = first_with_server_binaries(vec![empty.clone(), empty.join("nowhere")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("apt-get install -y postgresql"), "{err}");
+        assert!(err.contains("PGSTRATA_PG_BIN"), "{err}");
+    }
+
+    #[test]
+    fn the_first_directory_with_both_binaries_wins() {
+        let root = std::env::temp_dir().join(format!("pgstrata-bindirs-{}", std::process::id()));
+        let (half, whole) = (root.join("half"), root.join("whole"));
+        fs::create_dir_all(&half).unwrap();
+        fs::create_dir_all(&whole).unwrap();
+        fs::write(half.join("postgres"), "").unwrap();
+        fs::write(whole.join("postgres"), "").unwrap();
+        fs::write(whole.join("initdb"), "").unwrap();
+        let found = first_with_server_binaries(vec![half, whole.clone()]);
+        let _ = fs::remove_dir_all(&root);
+        assert_eq!(found.unwrap(), whole);
     }
 }

@@ -13,6 +13,7 @@ use crate::cli::Format;
 use crate::config::Settings;
 use crate::conninfo::ConnInfo;
 use crate::db::quote_ident;
+use crate::interrupt::{self, CleanupGuard};
 use crate::project;
 use crate::scratch::ScratchServer;
 use crate::snapshot::SnapshotOptions;
@@ -112,6 +113,8 @@ enum CheckDatabase {
         server: ConnInfo,
         name: String,
         dropped: bool,
+        /// Drops the database on Ctrl-C.
+        _on_interrupt: CleanupGuard,
     },
 }
 
@@ -145,10 +148,17 @@ impl CheckDatabase {
                     server.describe()
                 )
             })?;
+        let on_interrupt = {
+            let (server, name) = (server.clone(), name.clone());
+            interrupt::register_cleanup(move || {
+                let _ = drop_database(&server, &name);
+            })
+        };
         Ok(CheckDatabase::Temporary {
             server,
             name,
             dropped: false,
+            _on_interrupt: on_interrupt,
         })
     }
 
@@ -174,13 +184,10 @@ impl CheckDatabase {
             server,
             name,
             dropped,
+            ..
         } = self
         {
-            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
-            match server
-                .connect()
-                .and_then(|mut c| Ok(c.batch_execute(&sql)?))
-            {
+            match drop_database(server, name) {
                 Ok(()) => *dropped = true,
                 Err(err) => {
                     eprintln!("note: could not drop the temporary database {name}: {err:#}")
@@ -223,4 +230,11 @@ fn print_finding(finding: &Finding) {
     if !finding.diff.is_empty() {
         out!("{}", paint_diff(&finding.diff));
     }
+}
+
+/// Drops `check`'s temporary database, whoever is still connected to it.
+fn drop_database(server: &ConnInfo, name: &str) -> Result<()> {
+    let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
+    server.connect()?.batch_execute(&sql)?;
+    Ok(())
 }

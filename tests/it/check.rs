@@ -1,9 +1,12 @@
 //! `check` on a scratch server: clean projects pass, inexact rollbacks and stale or missing
-//! snapshots are findings (exit 1), broken files are errors (exit 2).
+//! snapshots are findings (exit 1), broken files are errors (exit 2). On a named server it
+//! works in a temporary database; Ctrl-C leaves neither that database nor a scratch server.
 
 use std::fs;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
-use crate::harness::{TempDir, pgstrata, run};
+use crate::harness::{TempDir, TestDb, history, interrupt, pgstrata, pgstrata_for, run};
 
 fn project() -> TempDir {
     TempDir::with_files(&[
@@ -165,5 +168,139 @@ fn check_passes_on_the_repository() {
             "check passed: 5 migrations checked, every snapshot current, every rollback exact"
         ),
         "{out}"
+    );
+}
+
+/// A project whose only migration sleeps long enough to be interrupted.
+fn sleeping_project() -> TempDir {
+    TempDir::with_files(&[
+        (
+            "migrations/V1__sleeps.sql",
+            "CREATE TABLE s (id int);\nSELECT pg_sleep(60);\n",
+        ),
+        ("rollbacks/V1__sleeps.sql", "DROP TABLE s;\n"),
+    ])
+}
+
+/// Polls `ready` until it holds (panics after 30 s).
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn databases_named_like(client: &mut postgres::Client, pattern: &str) -> Vec<String> {
+    client
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1",
+            &[&pattern],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[test]
+fn check_on_a_named_server_works_in_a_temporary_database_and_drops_it() {
+    let db = TestDb::new();
+    let p = project();
+    assert_eq!(check(&p, &["--write-snapshots"]).0, 0);
+    let (code, out, err) = run(pgstrata_for(&db, &p.path).arg("check"));
+    assert_eq!(code, 0, "{out}{err}");
+    let name = out
+        .split_whitespace()
+        .find(|word| word.starts_with("pgstrata_check_"))
+        .unwrap_or_else(|| panic!("no temporary database named in {out}"))
+        .to_string();
+    assert!(databases_named_like(&mut db.connect(), &name).is_empty());
+    assert!(
+        history(&mut db.connect()).is_empty(),
+        "the named database itself is untouched"
+    );
+}
+
+#[test]
+fn ctrl_c_during_check_drops_its_temporary_database() {
+    let db = TestDb::new();
+    let p = sleeping_project();
+    let mut child = pgstrata_for(&db, &p.path)
+        .arg("check")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ours = format!("pgstrata_check_{}_%", child.id());
+    let mut client = db.connect();
+    wait_until("the migration to sleep in the temporary database", || {
+        client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE $1 AND query LIKE '%pg_sleep%'",
+                &[&ours],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+            == 1
+    });
+    assert_eq!(interrupt(&mut child), 130);
+    assert_eq!(
+        databases_named_like(&mut client, &ours),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn ctrl_c_during_check_on_a_scratch_server_stops_and_deletes_it() {
+    let parent = TempDir::new();
+    let p = sleeping_project();
+    let mut child = pgstrata()
+        .env("PGSTRATA_SCRATCH_DIR", &parent.path)
+        .arg("--dir")
+        .arg(&p.path)
+        .arg("check")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut server_dir = None;
+    wait_until("the migration to sleep on the scratch server", || {
+        let Some(dir) = fs::read_dir(&parent.path)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|dir| dir.join(".s.PGSQL.5432").exists())
+        else {
+            return false;
+        };
+        server_dir = Some(dir.clone());
+        let conninfo = format!("host={} user=postgres dbname=postgres", dir.display());
+        postgres::Client::connect(&conninfo, postgres::NoTls)
+            .and_then(|mut c| {
+                c.query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+                    &[],
+                )
+            })
+            .is_ok_and(|row| row.get::<_, i64>(0) == 1)
+    });
+    let code = interrupt(&mut child);
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(code, 130, "{err}");
+    let server_dir = server_dir.unwrap();
+    assert!(!server_dir.exists(), "{} is left", server_dir.display());
+    assert_eq!(fs::read_dir(&parent.path).unwrap().count(), 0);
+    // No server process still runs on that directory.
+    let still_running = fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| fs::read(entry.path().join("cmdline")).ok())
+        .any(|cmdline| String::from_utf8_lossy(&cmdline).contains(&*server_dir.to_string_lossy()));
+    assert!(
+        !still_running,
+        "a postgres process still uses {}",
+        server_dir.display()
     );
 }

@@ -3,7 +3,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::harness::{TempDir, TestDb, history, pgstrata_for, relation_exists, run};
+use crate::harness::{TempDir, TestDb, history, interrupt, pgstrata_for, relation_exists, run};
 
 /// V2 sleeps while the table `slow_marker` exists, so a test controls how long it runs.
 fn slow_project(seconds: u32) -> TempDir {
@@ -210,4 +210,34 @@ fn up_with_nothing_to_do_answers_without_waiting_for_the_lock() {
     assert_eq!(code, 2);
     assert!(err.contains("gave up after 1 s"), "{err}");
     assert!(!relation_exists(&mut db.connect(), "v"));
+}
+
+#[test]
+fn ctrl_c_cancels_the_migration_in_flight_and_leaves_nothing_of_it() {
+    let db = TestDb::new();
+    let project = slow_project(60);
+    db.connect()
+        .batch_execute("CREATE TABLE slow_marker ()")
+        .unwrap();
+    let mut child = pgstrata_for(&db, &project.path)
+        .arg("up")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_statement(&db, "pg_sleep");
+    let started = Instant::now();
+    assert_eq!(interrupt(&mut child), 130);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the statement was cancelled, not waited for"
+    );
+    let mut client = db.connect();
+    assert_eq!(history(&mut client), vec![(1, "applied".to_string())]);
+    assert!(!relation_exists(&mut client, "big"), "V2 left nothing");
+    // The lock went with the session: the next run is not kept waiting.
+    client.batch_execute("DROP TABLE slow_marker").unwrap();
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).args(["up", "--lock-wait", "5"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(history(&mut client).len(), 2);
 }

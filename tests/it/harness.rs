@@ -9,11 +9,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pgstrata::db::quote_ident;
 use pgstrata::plan::DownTarget;
@@ -254,4 +254,19 @@ pub fn relation_exists(client: &mut Client, name: &str) -> bool {
         .query_one("SELECT to_regclass(quote_ident($1)) IS NOT NULL", &[&name])
         .unwrap()
         .get(0)
+}
+
+/// Sends SIGINT (what Ctrl-C sends) to a running pgstrata and returns its exit code, waiting
+/// at most 30 s for it to stop.
+pub fn interrupt(child: &mut Child) -> i32 {
+    // SAFETY: kill on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for pgstrata") {
+            return status.code().unwrap_or(-1);
+        }
+        assert!(Instant::now() < deadline, "pgstrata did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
