@@ -35,7 +35,9 @@ const INDEXES: &str = include_str!("queries/indexes.sql");
 const POLICIES: &str = include_str!("queries/policies.sql");
 const PRIVILEGES: &str = include_str!("queries/privileges.sql");
 const SCHEMAS: &str = include_str!("queries/schemas.sql");
+const RULES: &str = include_str!("queries/rules.sql");
 const SEQUENCES: &str = include_str!("queries/sequences.sql");
+const STATISTICS: &str = include_str!("queries/statistics.sql");
 const TABLES: &str = include_str!("queries/tables.sql");
 const TRIGGERS: &str = include_str!("queries/triggers.sql");
 const TYPES: &str = include_str!("queries/types.sql");
@@ -198,15 +200,17 @@ fn read_relations(tx: &mut Transaction, kept: &[u32]) -> Result<Model> {
     Ok(model)
 }
 
-/// Indexes, routines and aggregates, views, triggers, policies, comments, privileges and dependencies:
-/// the other half.
+/// Indexes, extended statistics, routines and aggregates, views, triggers, rules, policies,
+/// comments, privileges and dependencies: the other half.
 fn read_the_rest(tx: &mut Transaction, kept: &[u32]) -> Result<Model> {
     Ok(Model {
         indexes: each(tx, kept, "indexes", INDEXES, index)?,
+        statistics: each(tx, kept, "extended statistics", STATISTICS, statistics)?,
         functions: each(tx, kept, "functions", FUNCTIONS, function)?,
         aggregates: each(tx, kept, "aggregates", AGGREGATES, aggregate)?,
         views: each(tx, kept, "views", VIEWS, view)?,
         triggers: each(tx, kept, "triggers", TRIGGERS, trigger)?,
+        rules: each(tx, kept, "rules", RULES, rule)?,
         policies: each(tx, kept, "policies", POLICIES, policy)?,
         privileges: each(tx, kept, "privileges", PRIVILEGES, privilege)?,
         comments: read_all(tx, "comments", COMMENTS, comment)?,
@@ -221,10 +225,12 @@ fn combine(schemas: Vec<Schema>, relations: Model, rest: Model) -> Model {
     Model {
         schemas,
         indexes: rest.indexes,
+        statistics: rest.statistics,
         functions: rest.functions,
         aggregates: rest.aggregates,
         views: rest.views,
         triggers: rest.triggers,
+        rules: rest.rules,
         policies: rest.policies,
         privileges: rest.privileges,
         comments: rest.comments,

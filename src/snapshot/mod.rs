@@ -29,8 +29,10 @@
 //! | `-- sequence ownership app.s` | `ALTER SEQUENCE ... OWNED BY`, after its table |
 //! | `-- constraint app.images images_pkey` | table constraint (foreign keys last) |
 //! | `-- index app.images_url_idx` | index not behind a constraint |
+//! | `-- statistics app.images_stats` | extended statistics object and its target |
 //! | `-- view app.v` / `-- materialized view app.m` | views (`WITH NO DATA`) |
 //! | `-- trigger app.images trg` | trigger and whether it is enabled |
+//! | `-- rule app.images r` | rewrite rule and whether it is enabled |
 //! | `-- policy app.images p_read` | row-level security policy |
 //!
 //! A name in a header is bare when it is a plain lower-case identifier and double-quoted
@@ -50,8 +52,8 @@
 //! # Not covered
 //!
 //! Table inheritance (`INHERITS`: a child shows as a plain table), foreign tables and
-//! servers, rules, event triggers, publications, operators and operator classes, casts,
-//! text-search objects, extended statistics and default privileges. Tablespaces and owners
+//! servers, event triggers, publications, operators and operator classes, casts,
+//! text-search objects and default privileges. Tablespaces and owners
 //! are left out on purpose: they differ between a CI server and production.
 
 mod diff;
@@ -82,9 +84,11 @@ pub const HEADER_KINDS: &[&str] = &[
     "table",
     "constraint",
     "index",
+    "statistics",
     "view",
     "materialized view",
     "trigger",
+    "rule",
     "policy",
 ];
 

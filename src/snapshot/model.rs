@@ -19,6 +19,7 @@ pub(crate) enum Catalog {
     Rewrite,
     Trigger,
     Policy,
+    StatisticExt,
     Other,
 }
 
@@ -37,6 +38,7 @@ impl Catalog {
             "pg_rewrite" => Catalog::Rewrite,
             "pg_trigger" => Catalog::Trigger,
             "pg_policy" => Catalog::Policy,
+            "pg_statistic_ext" => Catalog::StatisticExt,
             _ => Catalog::Other,
         }
     }
@@ -60,7 +62,9 @@ pub(crate) struct Model {
     pub aggregates: Vec<Aggregate>,
     pub views: Vec<View>,
     pub triggers: Vec<Trigger>,
+    pub rules: Vec<Rule>,
     pub policies: Vec<Policy>,
+    pub statistics: Vec<Statistics>,
     pub comments: Vec<Comment>,
     pub privileges: Vec<Privilege>,
     pub dependencies: Vec<(Key, Key)>,
@@ -328,6 +332,32 @@ pub(crate) struct Trigger {
     pub definition: String,
     /// tgenabled: `O` enabled, `D` disabled, `R` replica, `A` always.
     pub enabled: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub oid: u32,
+    pub relation_oid: u32,
+    pub schema: String,
+    pub table_name: String,
+    pub name: String,
+    /// `pg_get_ruledef`: the whole `CREATE RULE ...;`.
+    pub definition: String,
+    /// ev_enabled: `O` enabled, `D` disabled, `R` replica, `A` always.
+    pub enabled: String,
+}
+
+/// An extended statistics object (`CREATE STATISTICS`).
+#[derive(Debug)]
+pub(crate) struct Statistics {
+    pub oid: u32,
+    pub relation_oid: u32,
+    pub schema: String,
+    pub name: String,
+    /// `pg_get_statisticsobjdef`: `CREATE STATISTICS ... FROM ...`, without a semicolon.
+    pub definition: String,
+    /// The statistics target; -1 is the default.
+    pub target: i32,
 }
 
 #[derive(Debug)]

@@ -39,11 +39,13 @@ pub(crate) enum Kind {
     SequenceOwnership,
     Constraint,
     Index,
+    Statistics,
     /// Foreign keys come after every table and every key they may reference.
     ForeignKey,
     View,
     MaterializedView,
     Trigger,
+    Rule,
     Policy,
 }
 
@@ -146,7 +148,8 @@ pub(crate) fn render(model: &Model) -> String {
     objects::views(model, &mut blocks);
     attached::constraints(model, &mut blocks);
     attached::indexes(model, &mut blocks);
-    attached::triggers_and_policies(model, &mut blocks);
+    attached::statistics(model, &mut blocks);
+    attached::triggers_rules_and_policies(model, &mut blocks);
     attach_comments(model, &mut blocks);
     attach_privileges(model, &mut blocks);
     let edges = edges(model, &blocks);

@@ -211,6 +211,29 @@ pub(super) fn trigger(r: &Row) -> Result<Trigger, Error> {
     })
 }
 
+pub(super) fn rule(r: &Row) -> Result<Rule, Error> {
+    Ok(Rule {
+        oid: r.try_get("oid")?,
+        relation_oid: r.try_get("relation_oid")?,
+        schema: r.try_get("schema")?,
+        table_name: r.try_get("table_name")?,
+        name: r.try_get("name")?,
+        definition: r.try_get("definition")?,
+        enabled: r.try_get("enabled")?,
+    })
+}
+
+pub(super) fn statistics(r: &Row) -> Result<Statistics, Error> {
+    Ok(Statistics {
+        oid: r.try_get("oid")?,
+        relation_oid: r.try_get("relation_oid")?,
+        schema: r.try_get("schema")?,
+        name: r.try_get("name")?,
+        definition: r.try_get("definition")?,
+        target: r.try_get("target")?,
+    })
+}
+
 pub(super) fn policy(r: &Row) -> Result<Policy, Error> {
     Ok(Policy {
         oid: r.try_get("oid")?,

@@ -1,4 +1,5 @@
-//! Blocks for what hangs off a table or view: constraints, indexes, triggers and policies.
+//! Blocks for what hangs off a table or view: constraints, indexes, extended statistics,
+//! triggers, rules and policies.
 //! Each is written only when its table or view is in the snapshot.
 
 use std::collections::HashMap;
@@ -124,7 +125,40 @@ pub(super) fn indexes(model: &Model, blocks: &mut Blocks) {
     }
 }
 
-pub(super) fn triggers_and_policies(model: &Model, blocks: &mut Blocks) {
+pub(super) fn statistics(model: &Model, blocks: &mut Blocks) {
+    for stats in &model.statistics {
+        if !blocks.has((Catalog::Class, stats.relation_oid)) {
+            continue;
+        }
+        let name = qualified(&stats.schema, &stats.name);
+        let mut body = format!("{};\n", stats.definition);
+        if stats.target >= 0 {
+            body.push_str(&format!(
+                "ALTER STATISTICS {name} SET STATISTICS {};\n",
+                stats.target
+            ));
+        }
+        let label = format!(
+            "statistics {}",
+            display_qualified(&stats.schema, &stats.name)
+        );
+        let block = blocks.add(
+            Kind::Statistics,
+            [&stats.schema, &stats.name, ""],
+            label,
+            body,
+        );
+        blocks.own(
+            block,
+            (Catalog::StatisticExt, stats.oid),
+            Some(format!("STATISTICS {name}")),
+            None,
+            None,
+        );
+    }
+}
+
+pub(super) fn triggers_rules_and_policies(model: &Model, blocks: &mut Blocks) {
     for trigger in &model.triggers {
         if !blocks.has((Catalog::Class, trigger.relation_oid)) {
             continue;
@@ -157,7 +191,42 @@ pub(super) fn triggers_and_policies(model: &Model, blocks: &mut Blocks) {
             None,
         );
     }
+    rules(model, blocks);
     policies(model, blocks);
+}
+
+fn rules(model: &Model, blocks: &mut Blocks) {
+    for rule in &model.rules {
+        if !blocks.has((Catalog::Class, rule.relation_oid)) {
+            continue;
+        }
+        let relation = qualified(&rule.schema, &rule.table_name);
+        let name = quote_ident(&rule.name);
+        let mut body = format!("{}\n", rule.definition);
+        let state = match rule.enabled.as_str() {
+            "D" => "DISABLE RULE",
+            "R" => "ENABLE REPLICA RULE",
+            "A" => "ENABLE ALWAYS RULE",
+            _ => "",
+        };
+        if !state.is_empty() {
+            body.push_str(&format!("ALTER TABLE {relation} {state} {name};\n"));
+        }
+        let label = format!(
+            "rule {} {}",
+            display_qualified(&rule.schema, &rule.table_name),
+            display(&rule.name)
+        );
+        let sort = [&*rule.schema, &rule.table_name, &rule.name];
+        let block = blocks.add(Kind::Rule, sort, label, body);
+        blocks.own(
+            block,
+            (Catalog::Rewrite, rule.oid),
+            Some(format!("RULE {name} ON {relation}")),
+            None,
+            None,
+        );
+    }
 }
 
 fn policies(model: &Model, blocks: &mut Blocks) {

@@ -246,6 +246,24 @@ changes! {
     column_grant_revoked: "REVOKE SELECT (code) ON app.offerings FROM __ROLE__" => ["~ table app.offerings"];
 }
 
+// Extended statistics and rewrite rules.
+changes! {
+    statistics_kinds: "DROP STATISTICS app.images_offering_mood; CREATE STATISTICS app.images_offering_mood (ndistinct) ON offering_id, mood FROM app.images; ALTER STATISTICS app.images_offering_mood SET STATISTICS 300; COMMENT ON STATISTICS app.images_offering_mood IS 'offering and mood go together'" => ["~ statistics app.images_offering_mood"];
+    statistics_columns: "DROP STATISTICS app.images_offering_mood; CREATE STATISTICS app.images_offering_mood (dependencies, mcv) ON offering_id, rating FROM app.images; ALTER STATISTICS app.images_offering_mood SET STATISTICS 300; COMMENT ON STATISTICS app.images_offering_mood IS 'offering and mood go together'" => ["~ statistics app.images_offering_mood"];
+    statistics_target: "ALTER STATISTICS app.images_offering_mood SET STATISTICS 100" => ["~ statistics app.images_offering_mood"];
+    statistics_target_default: "ALTER STATISTICS app.images_offering_mood SET STATISTICS -1" => ["~ statistics app.images_offering_mood"];
+    statistics_added: "CREATE STATISTICS app.cache_key_value ON key, value FROM app.cache" => ["+ statistics app.cache_key_value"];
+    statistics_dropped: "DROP STATISTICS app.images_offering_mood" => ["- statistics app.images_offering_mood"];
+    comment_on_statistics: "COMMENT ON STATISTICS app.images_offering_mood IS 'other'" => ["~ statistics app.images_offering_mood"];
+    rule_condition: "CREATE OR REPLACE RULE cache_no_delete AS ON DELETE TO app.cache WHERE OLD.key <> '' DO INSTEAD NOTHING" => ["~ rule app.cache cache_no_delete"];
+    rule_action: "CREATE OR REPLACE RULE visible_images_insert AS ON INSERT TO app.visible_images DO INSTEAD INSERT INTO app.images (url) VALUES (NEW.url)" => ["~ rule app.visible_images visible_images_insert"];
+    rule_disabled: "ALTER TABLE app.cache DISABLE RULE cache_no_delete" => ["~ rule app.cache cache_no_delete"];
+    rule_always: "ALTER TABLE app.cache ENABLE ALWAYS RULE cache_no_delete" => ["~ rule app.cache cache_no_delete"];
+    rule_added: "CREATE RULE bookings_no_update AS ON UPDATE TO app.bookings DO INSTEAD NOTHING" => ["+ rule app.bookings bookings_no_update"];
+    rule_dropped: "DROP RULE visible_images_insert ON app.visible_images" => ["- rule app.visible_images visible_images_insert"];
+    comment_on_rule: "COMMENT ON RULE cache_no_delete ON app.cache IS 'other'" => ["~ rule app.cache cache_no_delete"];
+}
+
 unchanged! {
     sequences_advanced: "SELECT nextval('app.ticket_seq'); SELECT setval('app.images_id_seq', 500); ALTER SEQUENCE app.album_seq RESTART WITH 42";
     rows_and_statistics: "INSERT INTO app.offerings (name, code) VALUES ('a', 'A'); INSERT INTO app.images (url, offering_id, rating) SELECT 'u' || g, 10, 5 FROM generate_series(1, 50) g; ANALYZE";
@@ -265,5 +283,8 @@ unchanged! {
     owner_changed: "ALTER TABLE app.cache OWNER TO __ROLE__; ALTER FUNCTION app.normalize(text) OWNER TO __ROLE__";
     comment_set_again: "COMMENT ON TABLE app.images IS 'one row per image'";
     partition_detached_and_attached_again: "ALTER TABLE app.events DETACH PARTITION app.events_2024; ALTER TABLE app.events ATTACH PARTITION app.events_2024 FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2025-01-01 00:00:00+00')";
+    statistics_rebuilt: "DROP STATISTICS app.images_offering_mood; CREATE STATISTICS app.images_offering_mood (mcv, dependencies) ON mood, offering_id FROM app.images; ALTER STATISTICS app.images_offering_mood SET STATISTICS 300; COMMENT ON STATISTICS app.images_offering_mood IS 'offering and mood go together'";
+    rule_rebuilt: "DROP RULE cache_no_delete ON app.cache; CREATE RULE cache_no_delete AS ON DELETE TO app.cache DO INSTEAD NOTHING; COMMENT ON RULE cache_no_delete ON app.cache IS 'cache rows expire, never deleted'";
+    rule_toggled: "ALTER TABLE app.cache DISABLE RULE cache_no_delete; ALTER TABLE app.cache ENABLE RULE cache_no_delete";
     session_settings_of_the_builder: "SET TimeZone = 'Asia/Tokyo'; SET DateStyle = 'SQL, DMY'; ALTER TABLE app.images ALTER COLUMN created_at SET DEFAULT '2024-01-01 09:00:00+09'";
 }
