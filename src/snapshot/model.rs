@@ -61,8 +61,8 @@ pub(crate) struct Model {
     pub functions: Vec<Function>,
     pub aggregates: Vec<Aggregate>,
     pub views: Vec<View>,
-    pub triggers: Vec<Trigger>,
-    pub rules: Vec<Rule>,
+    pub triggers: Vec<Switchable>,
+    pub rules: Vec<Switchable>,
     pub policies: Vec<Policy>,
     pub statistics: Vec<Statistics>,
     pub comments: Vec<Comment>,
@@ -322,28 +322,18 @@ pub(crate) struct View {
     pub access_method: Option<String>,
 }
 
+/// A trigger or a rewrite rule: defined on one table or view, and switched on or off with
+/// `ALTER TABLE ... ENABLE/DISABLE TRIGGER|RULE`.
 #[derive(Debug)]
-pub(crate) struct Trigger {
+pub(crate) struct Switchable {
     pub oid: u32,
     pub relation_oid: u32,
     pub schema: String,
     pub table_name: String,
     pub name: String,
+    /// `pg_get_triggerdef` (no semicolon) or `pg_get_ruledef` (with one).
     pub definition: String,
-    /// tgenabled: `O` enabled, `D` disabled, `R` replica, `A` always.
-    pub enabled: String,
-}
-
-#[derive(Debug)]
-pub(crate) struct Rule {
-    pub oid: u32,
-    pub relation_oid: u32,
-    pub schema: String,
-    pub table_name: String,
-    pub name: String,
-    /// `pg_get_ruledef`: the whole `CREATE RULE ...;`.
-    pub definition: String,
-    /// ev_enabled: `O` enabled, `D` disabled, `R` replica, `A` always.
+    /// tgenabled / ev_enabled: `O` enabled, `D` disabled, `R` replica, `A` always.
     pub enabled: String,
 }
 

@@ -199,20 +199,9 @@ pub(super) fn view(r: &Row) -> Result<View, Error> {
     })
 }
 
-pub(super) fn trigger(r: &Row) -> Result<Trigger, Error> {
-    Ok(Trigger {
-        oid: r.try_get("oid")?,
-        relation_oid: r.try_get("relation_oid")?,
-        schema: r.try_get("schema")?,
-        table_name: r.try_get("table_name")?,
-        name: r.try_get("name")?,
-        definition: r.try_get("definition")?,
-        enabled: r.try_get("enabled")?,
-    })
-}
-
-pub(super) fn rule(r: &Row) -> Result<Rule, Error> {
-    Ok(Rule {
+/// A trigger or rule row (`triggers.sql`, `rules.sql` give the same columns).
+pub(super) fn switchable(r: &Row) -> Result<Switchable, Error> {
+    Ok(Switchable {
         oid: r.try_get("oid")?,
         relation_oid: r.try_get("relation_oid")?,
         schema: r.try_get("schema")?,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::{Blocks, Kind};
 use crate::db::quote_ident;
-use crate::snapshot::model::{Catalog, Model, Table};
+use crate::snapshot::model::{Catalog, Model, Switchable, Table};
 use crate::snapshot::sql::{display, display_qualified, options, qualified};
 
 /// `ALTER TABLE` target for a table: ONLY, except on a partitioned table, where the server
@@ -159,70 +159,48 @@ pub(super) fn statistics(model: &Model, blocks: &mut Blocks) {
 }
 
 pub(super) fn triggers_rules_and_policies(model: &Model, blocks: &mut Blocks) {
-    for trigger in &model.triggers {
-        if !blocks.has((Catalog::Class, trigger.relation_oid)) {
-            continue;
-        }
-        let relation = qualified(&trigger.schema, &trigger.table_name);
-        let name = quote_ident(&trigger.name);
-        let mut body = format!("{};\n", trigger.definition);
-        let state = match trigger.enabled.as_str() {
-            "D" => "DISABLE TRIGGER",
-            "R" => "ENABLE REPLICA TRIGGER",
-            "A" => "ENABLE ALWAYS TRIGGER",
-            _ => "",
-        };
-        if !state.is_empty() {
-            body.push_str(&format!("ALTER TABLE {relation} {state} {name};\n"));
-        }
-        let label = format!(
-            "trigger {} {}",
-            display_qualified(&trigger.schema, &trigger.table_name),
-            display(&trigger.name)
-        );
-        let sort = [&*trigger.schema, &trigger.table_name, &trigger.name];
-        let block = blocks.add(Kind::Trigger, sort, label, body);
-        let comment_on = format!("TRIGGER {name} ON {relation}");
-        blocks.own(
-            block,
-            (Catalog::Trigger, trigger.oid),
-            Some(comment_on),
-            None,
-            None,
-        );
-    }
-    rules(model, blocks);
+    switchables(&model.triggers, Kind::Trigger, Catalog::Trigger, blocks);
+    switchables(&model.rules, Kind::Rule, Catalog::Rewrite, blocks);
     policies(model, blocks);
 }
 
-fn rules(model: &Model, blocks: &mut Blocks) {
-    for rule in &model.rules {
-        if !blocks.has((Catalog::Class, rule.relation_oid)) {
+/// Triggers or rules: the definition, then the `ALTER TABLE` that sets a state other than
+/// enabled.
+fn switchables(items: &[Switchable], kind: Kind, catalog: Catalog, blocks: &mut Blocks) {
+    let (word, keyword) = match kind {
+        Kind::Rule => ("rule", "RULE"),
+        _ => ("trigger", "TRIGGER"),
+    };
+    for item in items {
+        if !blocks.has((Catalog::Class, item.relation_oid)) {
             continue;
         }
-        let relation = qualified(&rule.schema, &rule.table_name);
-        let name = quote_ident(&rule.name);
-        let mut body = format!("{}\n", rule.definition);
-        let state = match rule.enabled.as_str() {
-            "D" => "DISABLE RULE",
-            "R" => "ENABLE REPLICA RULE",
-            "A" => "ENABLE ALWAYS RULE",
+        let relation = qualified(&item.schema, &item.table_name);
+        let name = quote_ident(&item.name);
+        let definition = item.definition.trim_end_matches(';');
+        let mut body = format!("{definition};\n");
+        let state = match item.enabled.as_str() {
+            "D" => "DISABLE",
+            "R" => "ENABLE REPLICA",
+            "A" => "ENABLE ALWAYS",
             _ => "",
         };
         if !state.is_empty() {
-            body.push_str(&format!("ALTER TABLE {relation} {state} {name};\n"));
+            body.push_str(&format!(
+                "ALTER TABLE {relation} {state} {keyword} {name};\n"
+            ));
         }
         let label = format!(
-            "rule {} {}",
-            display_qualified(&rule.schema, &rule.table_name),
-            display(&rule.name)
+            "{word} {} {}",
+            display_qualified(&item.schema, &item.table_name),
+            display(&item.name)
         );
-        let sort = [&*rule.schema, &rule.table_name, &rule.name];
-        let block = blocks.add(Kind::Rule, sort, label, body);
+        let sort = [&*item.schema, &item.table_name, &item.name];
+        let block = blocks.add(kind, sort, label, body);
         blocks.own(
             block,
-            (Catalog::Rewrite, rule.oid),
-            Some(format!("RULE {name} ON {relation}")),
+            (catalog, item.oid),
+            Some(format!("{keyword} {name} ON {relation}")),
             None,
             None,
         );
