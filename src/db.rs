@@ -3,7 +3,7 @@
 //! `quote_ident` is the one way a name reaches SQL text; values always travel as `$n`
 //! parameters. Nothing here knows about migrations.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use postgres::Client;
 
 use crate::conninfo::ConnInfo;
@@ -30,18 +30,10 @@ pub fn quote_ident(name: &str) -> String {
     quoted
 }
 
-/// Fills a SQL template's `{schema}` placeholders with the quoted schema name. The only place
-/// where a name is put into SQL text, and always through [`quote_ident`].
+/// Fills a SQL template's `{schema}` placeholders with the history schema's name, through
+/// [`quote_ident`].
 pub fn with_schema(template: &str, schema: &str) -> String {
     template.replace("{schema}", &quote_ident(schema))
-}
-
-/// Runs `sql` and returns the single text column of its single row, for small lookups.
-pub fn query_text(client: &mut Client, sql: &str) -> Result<String> {
-    let row = client
-        .query_one(sql, &[])
-        .with_context(|| format!("running `{sql}`"))?;
-    Ok(row.get(0))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Clean-up on Ctrl-C and at process exit: cancel the statement in flight, undo what was
-//! registered (e.g. drop `check`'s temporary database), stop scratch servers and delete their
+//! Clean-up on Ctrl-C and at process exit: run what was registered (cancel the statement in
+//! flight, drop `check`'s temporary database), stop scratch servers and delete their
 //! directories.
 //!
 //! Other modules register what must be undone; this module owns the signal handler and the
@@ -14,9 +14,8 @@ use postgres::CancelToken;
 struct Registry {
     /// Scratch servers still running: postmaster pid and the directory to delete.
     servers: Vec<(u32, PathBuf)>,
-    /// Connections whose running statement should be cancelled on Ctrl-C.
-    cancels: Vec<(u64, CancelToken)>,
-    /// Work to undo on Ctrl-C, after the statements are cancelled.
+    /// Work to do on Ctrl-C, in the order it was registered: cancelling a connection's
+    /// statement, dropping `check`'s temporary database.
     cleanups: Vec<(u64, Cleanup)>,
     next_id: u64,
 }
@@ -25,7 +24,6 @@ type Cleanup = Box<dyn FnOnce() + Send>;
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     servers: Vec::new(),
-    cancels: Vec::new(),
     cleanups: Vec::new(),
     next_id: 0,
 });
@@ -33,16 +31,15 @@ static INSTALL: Once = Once::new();
 /// Set first thing on Ctrl-C.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Installs the Ctrl-C handler (once). On Ctrl-C every registered statement is cancelled,
-/// every registered clean-up run, every scratch server stopped and deleted, and the process
-/// exits with 130.
+/// Installs the Ctrl-C handler (once). On Ctrl-C every registered clean-up runs (cancelling
+/// statements first, as connections register before anything else), every scratch server is
+/// stopped and deleted, and the process exits with 130.
 pub fn install_ctrl_c_handler() {
     static HANDLER: Once = Once::new();
     HANDLER.call_once(|| {
         // An error here only means another handler exists; clean-up at exit still runs.
         let _ = ctrlc::set_handler(|| {
             INTERRUPTED.store(true, Ordering::SeqCst);
-            cancel_statements();
             run_cleanups();
             stop_servers();
             eprintln!("interrupted");
@@ -82,13 +79,14 @@ pub fn unregister_server(pid: u32) {
     lock().servers.retain(|(p, _)| *p != pid);
 }
 
-/// Registers a connection's cancel token; the returned guard unregisters it when dropped.
-pub fn register_cancel(token: CancelToken) -> CancelGuard {
-    let mut registry = lock();
-    let id = registry.next_id;
-    registry.next_id += 1;
-    registry.cancels.push((id, token));
-    CancelGuard { id }
+/// Registers the cancelling of a connection's running statement; the returned guard
+/// unregisters it when dropped.
+pub fn register_cancel(token: CancelToken) -> CleanupGuard {
+    register_cleanup(move || {
+        // Best effort: the connection may be plain or TLS; the cancel request is sent plain,
+        // which every server accepts on the same address.
+        let _ = token.cancel_query(postgres::NoTls);
+    })
 }
 
 /// Registers work to do if the user presses Ctrl-C while the returned guard lives (best
@@ -112,30 +110,10 @@ impl Drop for CleanupGuard {
     }
 }
 
-/// Unregisters a cancel token when the connection it belongs to is done.
-pub struct CancelGuard {
-    id: u64,
-}
-
-impl Drop for CancelGuard {
-    fn drop(&mut self) {
-        lock().cancels.retain(|(id, _)| *id != self.id);
-    }
-}
-
 fn lock() -> std::sync::MutexGuard<'static, Registry> {
     REGISTRY
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn cancel_statements() {
-    let tokens: Vec<CancelToken> = lock().cancels.iter().map(|(_, t)| t.clone()).collect();
-    for token in tokens {
-        // Best effort: the connection may be plain or TLS; the cancel request is sent plain,
-        // which every server accepts on the same address.
-        let _ = token.cancel_query(postgres::NoTls);
-    }
 }
 
 fn run_cleanups() {

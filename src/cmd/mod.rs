@@ -32,7 +32,7 @@ use postgres::Client;
 use crate::cli::{Cli, Command, Format};
 use crate::config::{self, Overrides, Settings};
 use crate::conninfo::ConnInfo;
-use crate::interrupt::{self, CancelGuard};
+use crate::interrupt::{self, CleanupGuard};
 use crate::project::{self, Project};
 use crate::scratch::ScratchServer;
 
@@ -84,7 +84,7 @@ pub(crate) struct Target {
     pub client: Client,
     /// How to open more connections to the same database (`None` on a scratch server).
     pub info: Option<ConnInfo>,
-    _cancel: CancelGuard,
+    _cancel: CleanupGuard,
     // Dropped last: the server outlives the connection.
     _scratch: Option<ScratchServer>,
 }
