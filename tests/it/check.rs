@@ -4,9 +4,10 @@
 
 use std::fs;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
-use crate::harness::{TempDir, TestDb, history, interrupt, pgstrata, pgstrata_for, run};
+use crate::harness::{
+    TempDir, TestDb, history, interrupt, pgstrata, pgstrata_for, run, wait_until,
+};
 
 fn project() -> TempDir {
     TempDir::with_files(&[
@@ -180,15 +181,6 @@ fn sleeping_project() -> TempDir {
         ),
         ("rollbacks/V1__sleeps.sql", "DROP TABLE s;\n"),
     ])
-}
-
-/// Polls `ready` until it holds (panics after 30 s).
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn databases_named_like(client: &mut postgres::Client, pattern: &str) -> Vec<String> {

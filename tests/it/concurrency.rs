@@ -3,7 +3,9 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::harness::{TempDir, TestDb, history, interrupt, pgstrata_for, relation_exists, run};
+use crate::harness::{
+    TempDir, TestDb, history, interrupt, pgstrata_for, relation_exists, run, wait_until,
+};
 
 /// V2 sleeps while the table `slow_marker` exists, so a test controls how long it runs.
 fn slow_project(seconds: u32) -> TempDir {
@@ -30,22 +32,17 @@ fn slow_project(seconds: u32) -> TempDir {
 /// Waits until a statement containing `needle` is running in the database.
 fn wait_for_statement(db: &TestDb, needle: &str) {
     let mut client = db.connect();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let running: i64 = client
+    wait_until(needle, || {
+        client
             .query_one(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
                  AND state = 'active' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()",
                 &[&needle],
             )
             .unwrap()
-            .get(0);
-        if running > 0 {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{needle} never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+            .get::<_, i64>(0)
+            > 0
+    });
 }
 
 #[test]

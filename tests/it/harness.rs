@@ -256,6 +256,15 @@ pub fn relation_exists(client: &mut Client, name: &str) -> bool {
         .get(0)
 }
 
+/// Polls `ready` until it holds (panics after 30 s).
+pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Sends SIGINT (what Ctrl-C sends) to a running pgstrata and returns its exit code, waiting
 /// at most 30 s for it to stop.
 pub fn interrupt(child: &mut Child) -> i32 {
