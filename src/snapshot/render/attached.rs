@@ -159,17 +159,17 @@ pub(super) fn statistics(model: &Model, blocks: &mut Blocks) {
 }
 
 pub(super) fn triggers_rules_and_policies(model: &Model, blocks: &mut Blocks) {
-    switchables(&model.triggers, Kind::Trigger, Catalog::Trigger, blocks);
-    switchables(&model.rules, Kind::Rule, Catalog::Rewrite, blocks);
+    switchables(&model.triggers, Kind::Trigger, blocks);
+    switchables(&model.rules, Kind::Rule, blocks);
     policies(model, blocks);
 }
 
 /// Triggers or rules: the definition, then the `ALTER TABLE` that sets a state other than
 /// enabled.
-fn switchables(items: &[Switchable], kind: Kind, catalog: Catalog, blocks: &mut Blocks) {
-    let (word, keyword) = match kind {
-        Kind::Rule => ("rule", "RULE"),
-        _ => ("trigger", "TRIGGER"),
+fn switchables(items: &[Switchable], kind: Kind, blocks: &mut Blocks) {
+    let (word, keyword, catalog) = match kind {
+        Kind::Rule => ("rule", "RULE", Catalog::Rewrite),
+        _ => ("trigger", "TRIGGER", Catalog::Trigger),
     };
     for item in items {
         if !blocks.has((Catalog::Class, item.relation_oid)) {
