@@ -46,7 +46,21 @@ pub fn refinery(
     table: &str,
     lock_wait: Duration,
 ) -> Result<Vec<Adopted>> {
-    lock::acquire(client, history_schema, lock_wait, |_| {})?;
+    lock::with_lock(
+        client,
+        history_schema,
+        lock_wait,
+        |_| {},
+        |client| adopt_locked(client, project, history_schema, table),
+    )
+}
+
+fn adopt_locked(
+    client: &mut Client,
+    project: &Project,
+    history_schema: &str,
+    table: &str,
+) -> Result<Vec<Adopted>> {
     let history = History::new(history_schema);
     // Even an empty history means pgstrata has managed this database (perhaps rolled
     // everything back), and refinery's table is stale.
@@ -88,7 +102,6 @@ pub fn refinery(
         .with_context(|| format!("recording migration {}", row.version))?;
     }
     tx.commit().context("committing the adoption")?;
-    lock::release(client, history_schema)?;
     Ok(rows
         .into_iter()
         .map(|row| Adopted {

@@ -30,6 +30,8 @@ pub struct CheckOptions {
     /// Write schema-snapshots/ instead of comparing with it.
     pub write_snapshots: bool,
     pub snapshot: SnapshotOptions,
+    /// The time limits migrations run under (as `up` would run them).
+    pub limits: crate::config::Limits,
 }
 
 /// What is wrong, and where.
@@ -293,10 +295,15 @@ impl Checker<'_> {
             history_schema: self.options.history_schema.clone(),
             lock_wait: Duration::from_secs(10),
             dry_run: false,
+            limits: self.options.limits,
+            // A private database: nobody else can block it.
+            watch: None,
         };
         let mut quiet = |_: crate::runner::Event| {};
         let mut runner = Runner::new(self.client, self.project, options, &mut quiet);
-        match action(&mut runner) {
+        let result = action(&mut runner);
+        drop(runner);
+        match result {
             Ok(()) => Ok(true),
             Err(err) => {
                 let at = version.map(|v| format!("V{v}: ")).unwrap_or_default();

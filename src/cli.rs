@@ -2,6 +2,7 @@
 //! `--help` text, and every default is stated there.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -75,6 +76,43 @@ pub struct Global {
         value_name = "SECONDS"
     )]
     pub lock_wait: Option<u64>,
+
+    /// Longest a migration, rollback or view rebuild waits for a table lock before it is
+    /// rolled back and retried: while it waits, every later reader and writer of the table
+    /// waits behind it. PostgreSQL durations: 500ms, 2s, 1min; 0 for no limit. CONCURRENTLY
+    /// statements, whose waits block nobody, are exempt unless the file sets
+    /// `-- pgstrata:lock-timeout` [default: 1s]
+    #[arg(
+        long,
+        global = true,
+        env = "PGSTRATA_LOCK_TIMEOUT",
+        hide_env_values = true,
+        value_name = "DURATION",
+        value_parser = crate::config::parse_duration
+    )]
+    pub lock_timeout: Option<Duration>,
+
+    /// How many times a migration that timed out on a lock, deadlocked or hit a
+    /// serialization failure is retried, after a growing pause [default: 10]
+    #[arg(
+        long,
+        global = true,
+        env = "PGSTRATA_LOCK_RETRIES",
+        hide_env_values = true,
+        value_name = "N"
+    )]
+    pub lock_retries: Option<u32>,
+
+    /// Longest any one statement may run, e.g. 10min; 0 for no limit [default: 0]
+    #[arg(
+        long,
+        global = true,
+        env = "PGSTRATA_STATEMENT_TIMEOUT",
+        hide_env_values = true,
+        value_name = "DURATION",
+        value_parser = crate::config::parse_duration
+    )]
+    pub statement_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

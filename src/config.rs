@@ -30,6 +30,38 @@ pub struct Settings {
     pub lock_wait: Duration,
     /// Schemas a snapshot covers; `None`: every schema but the system ones and pgstrata's.
     pub schemas: Option<Vec<String>>,
+    /// Lock and statement time limits every migration, rollback and view rebuild runs under.
+    pub limits: Limits,
+}
+
+/// How long a file may wait for a lock and run, and how often it is retried after losing a
+/// lock race. A file's `-- pgstrata:lock-timeout` / `statement-timeout` override these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// PostgreSQL's `lock_timeout` (zero: none).
+    pub lock_timeout: Duration,
+    /// Retries after a lock timeout, a deadlock or a serialization failure.
+    pub lock_retries: u32,
+    /// PostgreSQL's `statement_timeout` (zero: none).
+    pub statement_timeout: Duration,
+}
+
+/// 1 s: while a migration waits for a lock, every later reader and writer of the table queues
+/// behind it, so the wait is an outage for them. A second is long enough to get a lock between
+/// the short transactions of a busy application, and short enough for a web request behind
+/// it to stay well inside a typical 3-5 s timeout; longer waits are retried instead.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(1);
+/// 10 retries with a backoff growing to 5 s: about 40 s of trying before giving up.
+pub const DEFAULT_LOCK_RETRIES: u32 = 10;
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            lock_retries: DEFAULT_LOCK_RETRIES,
+            statement_timeout: Duration::ZERO,
+        }
+    }
 }
 
 /// Values given as flags or environment variables (clap merges the two).
@@ -41,6 +73,9 @@ pub struct Overrides {
     pub scratch: bool,
     pub history_schema: Option<String>,
     pub lock_wait: Option<u64>,
+    pub lock_timeout: Option<Duration>,
+    pub lock_retries: Option<u32>,
+    pub statement_timeout: Option<Duration>,
 }
 
 /// `pgstrata.toml`. Every key is optional; unknown keys are refused.
@@ -53,6 +88,11 @@ pub struct FileSettings {
     /// Seconds.
     pub lock_wait: Option<u64>,
     pub schemas: Option<Vec<String>>,
+    /// A duration: `"2s"`.
+    pub lock_timeout: Option<String>,
+    pub lock_retries: Option<u32>,
+    /// A duration: `"10min"`.
+    pub statement_timeout: Option<String>,
 }
 
 pub const DEFAULT_HISTORY_SCHEMA: &str = "pgstrata";
@@ -77,6 +117,31 @@ pub fn resolve(overrides: Overrides) -> Result<Settings> {
         .lock_wait
         .or(file.lock_wait)
         .unwrap_or(DEFAULT_LOCK_WAIT_S);
+    let file_duration = |key: &str, value: &Option<String>| -> Result<Option<Duration>> {
+        value
+            .as_deref()
+            .map(parse_duration)
+            .transpose()
+            .map_err(|why| anyhow::anyhow!("{}: {key}: {why}", FILE_NAME))
+    };
+    let defaults = Limits::default();
+    let limits = Limits {
+        lock_timeout: match overrides.lock_timeout {
+            Some(flag) => flag,
+            None => {
+                file_duration("lock_timeout", &file.lock_timeout)?.unwrap_or(defaults.lock_timeout)
+            }
+        },
+        lock_retries: overrides
+            .lock_retries
+            .or(file.lock_retries)
+            .unwrap_or(defaults.lock_retries),
+        statement_timeout: match overrides.statement_timeout {
+            Some(flag) => flag,
+            None => file_duration("statement_timeout", &file.statement_timeout)?
+                .unwrap_or(defaults.statement_timeout),
+        },
+    };
     if let Some(bad) = file.schemas.iter().flatten().find(|s| !is_name(s)) {
         bail!("schemas: `{bad}` is not a schema name (letters, digits and _)");
     }
@@ -90,7 +155,51 @@ pub fn resolve(overrides: Overrides) -> Result<Settings> {
         history_schema,
         lock_wait: Duration::from_secs(lock_wait),
         schemas: file.schemas,
+        limits,
     })
+}
+
+/// Parses a duration the way PostgreSQL reads `lock_timeout` and `statement_timeout`: a number
+/// (fractions allowed) and a unit, `us`, `ms`, `s`, `min`, `h` or `d` (`500ms`, `2s`,
+/// `1.5 min`), or `0` for no limit. A bare number other than 0 is refused: PostgreSQL would
+/// read it as milliseconds, and `--lock-timeout 2` meaning 2 ms would surprise anyone.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = (&text[..split], text[split..].trim_start());
+    let bad = || {
+        format!(
+            "`{text}` is not a duration; give a number and a unit, like 500ms, 2s or 10min \
+             (units: us, ms, s, min, h, d), or 0 for no limit"
+        )
+    };
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let unit_ms = match unit {
+        "" if value == 0.0 => 0.0,
+        "us" => 0.001,
+        "ms" => 1.0,
+        "s" => 1_000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        _ => return Err(bad()),
+    };
+    let ms = value * unit_ms;
+    // PostgreSQL keeps these settings as an int of milliseconds.
+    if !ms.is_finite() || ms > f64::from(i32::MAX) {
+        return Err(format!(
+            "`{text}` is too long; PostgreSQL accepts at most {} ms (about 24 days)",
+            i32::MAX
+        ));
+    }
+    if ms > 0.0 && ms < 1.0 {
+        return Err(format!(
+            "`{text}` is shorter than PostgreSQL's 1 ms resolution"
+        ));
+    }
+    Ok(Duration::from_millis(ms.round() as u64))
 }
 
 fn read_file(path: &Path) -> Result<FileSettings> {
@@ -108,6 +217,39 @@ pub fn parse_file(text: &str) -> Result<FileSettings> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_like_postgresql() {
+        for (text, ms) in [
+            ("500ms", 500),
+            ("2s", 2_000),
+            ("10min", 600_000),
+            ("1.5 s", 1_500),
+            ("1h", 3_600_000),
+            ("0", 0),
+            ("0s", 0),
+            ("1000us", 1),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_millis(ms)),
+                "{text}"
+            );
+        }
+        for bad in [
+            "",
+            "2",
+            "-1s",
+            "2 seconds",
+            "s",
+            "1.2.3s",
+            "30d",
+            "10us",
+            "1e3ms",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn unknown_keys_are_refused() {

@@ -1,7 +1,8 @@
 //! Database plumbing shared by every command: opening a connection and quoting identifiers.
 //!
-//! `quote_ident` is the one way a name reaches SQL text; values always travel as `$n`
-//! parameters. Nothing here knows about migrations.
+//! `quote_ident` is the one way a name reaches SQL text; values travel as `$n` parameters,
+//! or through `quote_literal` in the few multi-statement batches that cannot carry them.
+//! Nothing here knows about migrations.
 
 use anyhow::Result;
 use postgres::Client;
@@ -28,6 +29,14 @@ pub fn quote_ident(name: &str) -> String {
     }
     quoted.push('"');
     quoted
+}
+
+/// Quotes a string literal: `it's` -> `'it''s'`. Backslashes stay as they are, which is
+/// right where `standard_conforming_strings` is on: pgstrata refuses sessions where it is not
+/// (see `session`). Values travel as `$n` parameters wherever the protocol allows; this is for
+/// the few statements sent in a multi-statement batch, which cannot carry parameters.
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// Fills a SQL template's `{schema}` placeholders with the history schema's name, through

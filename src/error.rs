@@ -42,6 +42,24 @@ pub enum Refusal {
     LockTimeout { waited_s: u64, holder: String },
     /// A version given on the command line does not exist in the project.
     UnknownVersion(i64),
+    /// Work lost every race for its locks; the last attempt was rolled back.
+    Blocked(Box<Blocked>),
+}
+
+/// Work that lost every race for its locks (lock timeout, deadlock, serialization failure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocked {
+    /// `migration 5 (add_x)`, `the rollback of migration 5 (add_x)`, `the view rebuild`.
+    pub what: String,
+    pub attempts: u32,
+    /// What each attempt ran into, in words.
+    pub cause: String,
+    pub lock_timeout_ms: u64,
+    /// The sessions that blocked the last attempt, described; empty when unknown.
+    pub blockers: String,
+    pub blocker_pids: Vec<i32>,
+    /// The server's error for the last attempt, located in its file.
+    pub error: String,
 }
 
 impl fmt::Display for Refusal {
@@ -114,6 +132,58 @@ impl fmt::Display for Refusal {
                 "another migration run holds the lock; gave up after {waited_s} s (holder: \
                  {holder}); wait for it to finish, or raise --lock-wait"
             ),
+            Refusal::Blocked(blocked) => {
+                let Blocked {
+                    what,
+                    attempts,
+                    cause,
+                    lock_timeout_ms,
+                    blockers,
+                    blocker_pids,
+                    error,
+                } = blocked.as_ref();
+                write!(
+                    f,
+                    "{what} was not done: {} it {cause}; the last attempt was rolled back",
+                    if *attempts == 1 {
+                        "its only attempt".to_string()
+                    } else {
+                        format!("in each of its {attempts} attempts")
+                    }
+                )?;
+                if blockers.is_empty() {
+                    write!(
+                        f,
+                        "\n  blocked by: unknown (no session was seen holding the lock)"
+                    )?;
+                } else {
+                    write!(f, "\n  blocked by: {blockers}")?;
+                }
+                let end = match blocker_pids.as_slice() {
+                    [] => String::new(),
+                    pids => format!(
+                        " (SELECT pg_terminate_backend(pid) FROM unnest('{{{}}}'::int[]) AS pid)",
+                        pids.iter()
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ),
+                };
+                write!(
+                    f,
+                    "\n  hint: wait for the blocking session to finish or end it{end}, then run \
+                     again; or allow longer waits: --lock-timeout (now {}), --lock-retries (now \
+                     {}), also PGSTRATA_LOCK_TIMEOUT, PGSTRATA_LOCK_RETRIES, lock_timeout and \
+                     lock_retries in pgstrata.toml, or `-- pgstrata:lock-timeout` in the file",
+                    if *lock_timeout_ms == 0 {
+                        "0, no limit".to_string()
+                    } else {
+                        format!("{lock_timeout_ms} ms")
+                    },
+                    attempts.saturating_sub(1)
+                )?;
+                write!(f, "\n  last error: {}", error.replace('\n', "\n    "))
+            }
             Refusal::UnknownVersion(version) => write!(
                 f,
                 "there is no migration {version} in migrations/; `pgstrata status` lists them"

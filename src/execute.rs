@@ -1,15 +1,72 @@
-//! Sending a file's SQL to the server, and turning a server error into a [`SourceError`]
-//! located in that file.
+//! Sending a file's SQL to the server under its time limits, and turning a server error into
+//! a [`SourceError`] located in that file.
 //!
 //! The file text is sent exactly as loaded (normalised), at most behind pgstrata's own
-//! `BEGIN;`, so the server's error positions map to positions in the file.
+//! `BEGIN;` and `SET LOCAL` lines, so the server's error positions map to positions in the
+//! file.
+
+use std::time::Duration;
 
 use anyhow::Result;
 use postgres::{Client, GenericClient};
 
+use crate::config::Limits;
 use crate::project::SqlFile;
 use crate::source_error::{Placement, SourceError};
-use crate::sqltext;
+use crate::sql::Statement;
+
+/// The time limits a file runs under: its own directives over the run's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileLimits {
+    pub lock_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub lock_retries: u32,
+    /// The file set its own `-- pgstrata:lock-timeout`, which then applies to every
+    /// statement, CONCURRENTLY ones included.
+    lock_timeout_from_file: bool,
+}
+
+impl FileLimits {
+    pub fn of(run: &Limits, file: &SqlFile) -> FileLimits {
+        FileLimits {
+            lock_timeout: file.lock_timeout.unwrap_or(run.lock_timeout),
+            statement_timeout: file.statement_timeout.unwrap_or(run.statement_timeout),
+            lock_retries: run.lock_retries,
+            lock_timeout_from_file: file.lock_timeout.is_some(),
+        }
+    }
+
+    /// The run's limits, for work that is not a file (the view rebuild).
+    pub fn of_run(run: &Limits) -> FileLimits {
+        FileLimits::of(run, &SqlFile::default())
+    }
+
+    /// The lock timeout for one statement of a no-transaction file: a CONCURRENTLY
+    /// statement waits for older transactions anywhere in the database without blocking any
+    /// reader or writer, and a lock timeout would only make it fail half done (an INVALID
+    /// index left behind); so the run's setting does not apply to it, the file's own does.
+    pub fn lock_timeout_for(&self, statement: &Statement) -> Duration {
+        if statement.class.concurrent && !self.lock_timeout_from_file {
+            Duration::ZERO
+        } else {
+            self.lock_timeout
+        }
+    }
+
+    /// `SET LOCAL` lines for a transaction (they end with it).
+    pub fn set_local(&self) -> String {
+        set_sql(self.lock_timeout, self.statement_timeout, "SET LOCAL")
+    }
+}
+
+/// `SET lock_timeout …; SET statement_timeout …;` with `verb` (`SET` or `SET LOCAL`).
+pub fn set_sql(lock_timeout: Duration, statement_timeout: Duration, verb: &str) -> String {
+    format!(
+        "{verb} lock_timeout = '{}ms';\n{verb} statement_timeout = '{}ms';\n",
+        lock_timeout.as_millis(),
+        statement_timeout.as_millis()
+    )
+}
 
 /// Runs the whole file as one batch in whatever transaction is open on `client`.
 pub fn run_batch(client: &mut impl GenericClient, file: &SqlFile) -> Result<()> {
@@ -18,43 +75,36 @@ pub fn run_batch(client: &mut impl GenericClient, file: &SqlFile) -> Result<()> 
         .map_err(|err| located(err, file))
 }
 
-/// Runs the file one statement at a time, each committing on its own (for
-/// `-- pgstrata:no-transaction` files: `CREATE INDEX CONCURRENTLY` must be sent alone).
-/// On failure, says how many statements had already completed.
-pub fn run_statements(client: &mut impl GenericClient, file: &SqlFile) -> Result<()> {
-    let statements = sqltext::split(&file.sql);
-    let total = statements.len();
-    for (done, statement) in statements.iter().enumerate() {
-        if let Err(err) = client.batch_execute(statement.text) {
-            let placement = Placement {
-                prefix: 0,
-                len: statement.text.len(),
-                offset: statement.offset,
-                single_statement: true,
-            };
-            let error =
-                match SourceError::locate(&err, &file.path, &file.sql, statement.text, placement) {
-                    Some(source) => anyhow::Error::new(source),
-                    None => anyhow::Error::new(err),
-                };
-            return Err(error.context(format!(
-                "{}: statement {} of {total} failed; the {done} before it were committed \
-                 (no-transaction file)",
-                file.path,
-                done + 1
-            )));
+/// Runs one statement of a file on its own (a no-transaction file: `CREATE INDEX
+/// CONCURRENTLY` must be sent alone, and commits on its own).
+pub fn run_statement(client: &mut Client, file: &SqlFile, statement: &Statement) -> Result<()> {
+    let text = statement.text(&file.sql);
+    client.batch_execute(text).map_err(|err| {
+        let placement = Placement {
+            prefix: 0,
+            len: text.len(),
+            offset: statement.start,
+            single_statement: true,
+        };
+        match SourceError::locate(&err, &file.path, &file.sql, text, placement) {
+            Some(source) => anyhow::Error::new(source),
+            None => anyhow::Error::new(err).context(format!("running {}", file.path)),
         }
-    }
-    Ok(())
+    })
 }
 
-/// Runs the file, then `epilogue` (SQL of pgstrata's own), as one transaction in ONE round
-/// trip: `BEGIN; <file>; <epilogue>; COMMIT`. On failure the transaction is rolled back and
-/// the error located in the file.
-pub fn run_in_one_trip(client: &mut Client, file: &SqlFile, epilogue: &str) -> Result<()> {
-    const BEGIN: &str = "BEGIN;\n";
+/// Runs the file under its limits, then `epilogue` (SQL of pgstrata's own), as one
+/// transaction in ONE round trip: `BEGIN; SET LOCAL …; <file>; <epilogue>; COMMIT`. On
+/// failure the transaction is rolled back and the error located in the file.
+pub fn run_in_one_trip(
+    client: &mut Client,
+    file: &SqlFile,
+    limits: &FileLimits,
+    epilogue: &str,
+) -> Result<()> {
+    let head = format!("BEGIN;\n{}", limits.set_local());
     // The newline ends a trailing `--` comment; the semicolon a last statement without one.
-    let batch = format!("{BEGIN}{}\n;\n{epilogue};\nCOMMIT;", file.sql);
+    let batch = format!("{head}{}\n;\n{epilogue}COMMIT;", file.sql);
     match client.batch_execute(&batch) {
         Ok(()) => Ok(()),
         Err(err) => {
@@ -62,7 +112,7 @@ pub fn run_in_one_trip(client: &mut Client, file: &SqlFile, epilogue: &str) -> R
             // transaction. (If COMMIT itself failed, this only draws a warning.)
             let _ = client.batch_execute("ROLLBACK");
             let placement = Placement {
-                prefix: BEGIN.len(),
+                prefix: head.len(),
                 ..Placement::whole(&file.sql)
             };
             Err(locate(err, file, &batch, placement))

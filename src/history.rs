@@ -202,7 +202,7 @@ mod tests {
             path: path.into(),
             sql: String::new(),
             checksum: checksum.into(),
-            no_transaction: false,
+            ..SqlFile::default()
         };
         Migration {
             version: 7,

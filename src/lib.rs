@@ -6,8 +6,10 @@
 //!
 //! - `project`: load and validate migrations/, rollbacks/, views/ (pure)
 //! - `plan`: compare the project with the history: status, what up/down run (pure)
+//! - `sql`: PostgreSQL's own parser on our files: statements and what they are (pure)
 //! - `runner`: apply and roll back under the lock, one transaction each; `views`: rebuild
-//! - `history`, `lock`, `execute`, `source_error`: the pieces the runner uses
+//! - `history`, `lock`, `execute`, `no_transaction`, `session`, `retry`, `watch`,
+//!   `source_error`: the pieces the runner uses
 //! - `snapshot`: the schema as deterministic SQL text; `scratch`: a throwaway server
 
 pub mod adopt;
@@ -23,11 +25,15 @@ pub mod execute;
 pub mod history;
 pub mod interrupt;
 pub mod lock;
+pub mod no_transaction;
 pub mod plan;
 pub mod project;
+pub mod retry;
 pub mod runner;
 pub mod scratch;
+pub mod session;
 pub mod snapshot;
 pub mod source_error;
-pub mod sqltext;
+pub mod sql;
 pub mod views;
+pub mod watch;

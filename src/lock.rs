@@ -3,7 +3,8 @@
 //! The lock is taken by polling `pg_try_advisory_lock`, never by blocking in
 //! `pg_advisory_lock`: a waiter blocked there while the holder runs
 //! `CREATE INDEX CONCURRENTLY` is seen as a deadlock and leaves an invalid index (Flyway
-//! #3497, golang-migrate #960). It is held until the connection closes or [`release`].
+//! #3497, golang-migrate #960). It is held until the connection closes or [`release`];
+//! [`with_lock`] releases it on every path.
 
 use std::time::{Duration, Instant};
 
@@ -79,6 +80,25 @@ pub fn acquire(
         }
         std::thread::sleep(pause.min(wait.saturating_sub(started.elapsed())));
         pause = (pause * 2).min(Duration::from_millis(250));
+    }
+}
+
+/// Runs `body` with the lock held and releases it whatever `body` returns: a failure must
+/// not keep the lock on a connection that lives on (a pool, a library caller, a fleet).
+pub fn with_lock<T>(
+    client: &mut Client,
+    history_schema: &str,
+    wait: Duration,
+    on_wait: impl FnMut(Option<&Holder>),
+    body: impl FnOnce(&mut Client) -> Result<T>,
+) -> Result<T> {
+    acquire(client, history_schema, wait, on_wait)?;
+    let result = body(client);
+    let released = release(client, history_schema);
+    match (result, released) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Err(err), _) => Err(err),
+        (Ok(_), Err(err)) => Err(err),
     }
 }
 

@@ -230,13 +230,14 @@ mod tests {
             path: path.into(),
             sql: sql.into(),
             checksum: crate::checksum::sha256_hex(sql),
-            no_transaction: false,
+            ..SqlFile::default()
         }
     }
 
     fn project(versions: &[i64]) -> Project {
         Project {
             root: ".".into(),
+            parsed: true,
             migrations: versions
                 .iter()
                 .map(|&v| Migration {

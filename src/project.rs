@@ -6,12 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
 use crate::checksum;
+use crate::config::parse_duration;
 use crate::error::Refusal;
-use crate::sqltext;
+use crate::sql::{self, Statement, TransactionControl};
 
 /// A project: migrations in version order, each with its rollback, and views in file order.
 #[derive(Debug, Clone)]
@@ -19,10 +21,13 @@ pub struct Project {
     pub root: PathBuf,
     pub migrations: Vec<Migration>,
     pub views: Vec<View>,
+    /// Every file was split and checked by PostgreSQL's parser (see [`load_unparsed`]).
+    pub(crate) parsed: bool,
 }
 
-/// One SQL file, normalised (no BOM, LF line ends) and hashed.
-#[derive(Debug, Clone)]
+/// One SQL file, normalised (no BOM, LF line ends), hashed, and split into statements by
+/// PostgreSQL's parser.
+#[derive(Debug, Clone, Default)]
 pub struct SqlFile {
     /// Path relative to the project root, for messages: `migrations/V3__x.sql`.
     pub path: String,
@@ -30,6 +35,12 @@ pub struct SqlFile {
     pub checksum: String,
     /// `-- pgstrata:no-transaction`: run statement by statement, outside a transaction.
     pub no_transaction: bool,
+    /// The statements of `sql`, in order.
+    pub statements: Vec<Statement>,
+    /// `-- pgstrata:lock-timeout 30s`: overrides the run's lock_timeout for this file.
+    pub lock_timeout: Option<Duration>,
+    /// `-- pgstrata:statement-timeout 10min`: overrides the run's statement_timeout.
+    pub statement_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +77,37 @@ impl Project {
     pub fn migration(&self, version: i64) -> Option<&Migration> {
         self.migrations.iter().find(|m| m.version == version)
     }
+
+    /// Whether every file has been parsed: only a parsed project may run.
+    pub fn is_parsed(&self) -> bool {
+        self.parsed
+    }
+
+    /// Parses every file of a project read by [`load_unparsed`]; what the parser refuses,
+    /// and statements that cannot run the way pgstrata runs their file, are problems.
+    pub fn parse(mut self) -> Result<Project> {
+        let mut problems = Vec::new();
+        self.parse_files(&mut problems);
+        finish(self, problems)
+    }
+
+    fn parse_files(&mut self, problems: &mut Vec<String>) {
+        let files = self
+            .migrations
+            .iter_mut()
+            .flat_map(|m| [&mut m.up, &mut m.down])
+            .chain(self.views.iter_mut().map(|v| &mut v.file));
+        for file in files {
+            match sql::parse(&file.sql) {
+                Ok(statements) => {
+                    file.statements = statements;
+                    refuse_unrunnable(file, problems);
+                }
+                Err(err) => problems.push(err.render(&file.path, &file.sql)),
+            }
+        }
+        self.parsed = true;
+    }
 }
 
 /// What kind of file a directive appears in; each kind allows different directives.
@@ -76,8 +118,30 @@ enum FileKind {
     View,
 }
 
-/// Loads and validates the project rooted at `root`.
+/// Loads and validates the project rooted at `root`, every file parsed. Every problem is
+/// reported at once.
 pub fn load(root: &Path) -> Result<Project> {
+    let (mut project, mut problems) = read(root)?;
+    project.parse_files(&mut problems);
+    finish(project, problems)
+}
+
+/// Loads the project without parsing its files: names, pairs, directives and checksums only,
+/// which is all a no-op `up` compares with the history (parsing hundreds of files would be
+/// most of its time). Anything that runs a file needs [`Project::parse`] first.
+pub fn load_unparsed(root: &Path) -> Result<Project> {
+    let (project, problems) = read(root)?;
+    finish(project, problems)
+}
+
+fn finish(project: Project, problems: Vec<String>) -> Result<Project> {
+    if !problems.is_empty() {
+        bail!(Refusal::InvalidProject(problems));
+    }
+    Ok(project)
+}
+
+fn read(root: &Path) -> Result<(Project, Vec<String>)> {
     let migrations_dir = root.join("migrations");
     if !migrations_dir.is_dir() {
         bail!(
@@ -92,14 +156,13 @@ pub fn load(root: &Path) -> Result<Project> {
     let migrations = pair(ups, downs, &mut problems);
     let versions: BTreeSet<i64> = migrations.iter().map(|m| m.version).collect();
     let views = read_views(root, &versions, &mut problems)?;
-    if !problems.is_empty() {
-        bail!(Refusal::InvalidProject(problems));
-    }
-    Ok(Project {
+    let project = Project {
         root: root.to_path_buf(),
         migrations,
         views,
-    })
+        parsed: false,
+    };
+    Ok((project, problems))
 }
 
 /// A parsed `migrations/` or `rollbacks/` file before pairing.
@@ -129,10 +192,7 @@ fn read_versioned(
         // partner is not also reported as lacking one.
         let text = read_text(&path, &relative, problems)?.unwrap_or_default();
         let directives = parse_directives(&text, &relative, kind, problems);
-        let file = sql_file(relative.clone(), &text, directives.no_transaction);
-        if kind == FileKind::Migration && !file.no_transaction {
-            refuse_transaction_control(&file, problems);
-        }
+        let file = sql_file(relative.clone(), &text, &directives);
         if let Some(existing) = found.get(&version) {
             problems.push(format!(
                 "{relative}: version {version} is also used by {}",
@@ -150,21 +210,80 @@ fn read_versioned(
     Ok(found)
 }
 
-/// Statements that would break the one-transaction-per-migration promise are refused before
-/// anything runs, pointing at their line.
-fn refuse_transaction_control(file: &SqlFile, problems: &mut Vec<String>) {
-    for statement in sqltext::split(&file.sql) {
-        if let Some(why) = sqltext::transaction_conflict(&statement) {
-            let (line, col) = sqltext::line_col(&file.sql, statement.offset);
-            let head = statement.words.iter().take(3).cloned().collect::<Vec<_>>();
-            problems.push(format!(
-                "{}:{line}:{col}: `{}` {why}; pgstrata runs each migration in one transaction \
-                 that it opens and commits. Remove it, or put `-- pgstrata:no-transaction` in \
-                 the file's leading comments to run the file statement by statement",
-                file.path,
-                head.join(" ")
+/// Refuses, before anything runs, statements that cannot run the way pgstrata runs `file`:
+/// in one transaction it opens and commits, or (no-transaction files) one statement at a
+/// time, each committing on its own.
+fn refuse_unrunnable(file: &SqlFile, problems: &mut Vec<String>) {
+    let folder = file.path.split('/').next().unwrap_or_default();
+    for statement in &file.statements {
+        let Some(why) = unrunnable(statement, file, folder) else {
+            continue;
+        };
+        let (line, col) = sql::text::line_col(&file.sql, statement.start);
+        problems.push(format!(
+            "{}:{line}:{col}: `{}` {why}\n{}",
+            file.path,
+            statement.head(&file.sql),
+            sql::text::excerpt(&file.sql, statement.start)
+        ));
+    }
+}
+
+/// Why `statement` cannot run in `file` as pgstrata runs it, if it cannot.
+fn unrunnable(statement: &Statement, file: &SqlFile, folder: &str) -> Option<String> {
+    let class = &statement.class;
+    let each = match folder {
+        "rollbacks" => "rollback",
+        "views" => "view rebuild",
+        _ => "migration",
+    };
+    let no_transaction_fix = if folder == "views" {
+        "; views are rebuilt in one transaction, so it does not belong in a view file".to_string()
+    } else {
+        "; put `-- pgstrata:no-transaction` in the file's leading comments to run the file \
+         statement by statement, each committing on its own"
+            .to_string()
+    };
+    if let Some(copy) = class.copy_with_client {
+        return Some(format!(
+            "({copy}) exchanges data with the client, which pgstrata does not do; load data \
+             with INSERT … VALUES, or COPY from or to a file on the server"
+        ));
+    }
+    if let Some(setting) = class.changes_reading {
+        return Some(format!(
+            "changes {setting}, after which the server reads (or encodes) the SQL pgstrata \
+             sends differently from how PostgreSQL's parser split it (pgstrata sends UTF-8 \
+             with standard conforming strings); remove it"
+        ));
+    }
+    match (class.transaction, file.no_transaction) {
+        (Some(TransactionControl::Block), false) => {
+            return Some(format!(
+                "controls the transaction, but pgstrata runs each {each} in one transaction \
+                 that it opens and commits together with its bookkeeping; remove it{}",
+                if folder == "views" {
+                    ""
+                } else {
+                    &no_transaction_fix
+                }
             ));
         }
+        (Some(_), true) => {
+            return Some(
+                "controls a transaction, but this no-transaction file runs each statement on \
+                 its own; move statements that belong together into a migration without \
+                 `-- pgstrata:no-transaction`, which runs in one transaction"
+                    .to_string(),
+            );
+        }
+        _ => {}
+    }
+    match (class.needs_autocommit, file.no_transaction) {
+        (Some(_), false) => Some(format!(
+            "cannot run inside a transaction block, and pgstrata runs each {each} in one{no_transaction_fix}"
+        )),
+        _ => None,
     }
 }
 
@@ -236,7 +355,7 @@ fn read_views(
         views.push(View {
             schema,
             name,
-            file: sql_file(relative, &text, false),
+            file: sql_file(relative, &text, &directives),
             requires: directives.requires,
         });
     }
@@ -290,14 +409,18 @@ fn read_text(path: &Path, relative: &str, problems: &mut Vec<String>) -> Result<
     }
 }
 
-fn sql_file(path: String, text: &str, no_transaction: bool) -> SqlFile {
+/// Normalises and hashes a file's text; parsing comes later (see [`Project::parse`]).
+fn sql_file(path: String, text: &str, directives: &Directives) -> SqlFile {
     let sql = checksum::normalize(text);
     let checksum = checksum::sha256_hex(&sql);
     SqlFile {
         path,
         sql,
         checksum,
-        no_transaction,
+        no_transaction: directives.no_transaction,
+        statements: Vec::new(),
+        lock_timeout: directives.lock_timeout,
+        statement_timeout: directives.statement_timeout,
     }
 }
 
@@ -332,6 +455,8 @@ struct Directives {
     no_transaction: bool,
     irreversible: Option<String>,
     requires: Vec<i64>,
+    lock_timeout: Option<Duration>,
+    statement_timeout: Option<Duration>,
 }
 
 const DIRECTIVE: &str = "pgstrata:";
@@ -370,6 +495,15 @@ fn parse_directives(
             ("no-transaction", FileKind::Migration | FileKind::Rollback) if rest.is_empty() => {
                 directives.no_transaction = true;
             }
+            ("lock-timeout" | "statement-timeout", FileKind::Migration | FileKind::Rollback) => {
+                match parse_duration(rest) {
+                    Ok(duration) if word == "lock-timeout" => {
+                        directives.lock_timeout = Some(duration)
+                    }
+                    Ok(duration) => directives.statement_timeout = Some(duration),
+                    Err(why) => problems.push(format!("{at}: `-- pgstrata:{word}`: {why}")),
+                }
+            }
             ("irreversible", FileKind::Rollback) if !rest.is_empty() => {
                 directives.irreversible = Some(rest.to_string());
             }
@@ -383,12 +517,15 @@ fn parse_directives(
                     "{at}: `-- pgstrata:requires` takes versions like `V5` or `V5 V7`"
                 )),
             },
-            ("no-transaction" | "irreversible" | "requires", _) => {
-                problems.push(format!("{at}: `-- pgstrata:{word}` {}", misplaced(word)))
-            }
+            (
+                "no-transaction" | "irreversible" | "requires" | "lock-timeout"
+                | "statement-timeout",
+                _,
+            ) => problems.push(format!("{at}: `-- pgstrata:{word}` {}", misplaced(word))),
             _ => problems.push(format!(
-                "{at}: unknown directive `-- pgstrata:{word}`; known: no-transaction \
-                 (migrations, rollbacks), irreversible <reason> (rollbacks), requires V<n> (views)"
+                "{at}: unknown directive `-- pgstrata:{word}`; known: no-transaction, \
+                 lock-timeout <duration>, statement-timeout <duration> (migrations, rollbacks), \
+                 irreversible <reason> (rollbacks), requires V<n> (views)"
             )),
         }
     }
@@ -398,6 +535,7 @@ fn parse_directives(
 fn misplaced(word: &str) -> &'static str {
     match word {
         "no-transaction" => "is for migrations and rollbacks and takes no argument",
+        "lock-timeout" | "statement-timeout" => "is for migrations and rollbacks",
         "irreversible" => "belongs in a rollback file",
         _ => "belongs in a view file",
     }

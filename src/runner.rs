@@ -3,24 +3,34 @@
 //! A migration and its history row commit in ONE transaction; a rollback, the deletion of its
 //! row and the dropping of the views that require it likewise. A no-transaction file runs
 //! statement by statement between a `running`/`reverting` row and its final state, so a crash
-//! leaves a row that later runs refuse. Every change runs under the migration lock (a no-op
-//! `up` may answer from an unlocked read: see `Observed`). Progress is reported through an
-//! event callback; the runner never prints.
+//! leaves a row that later runs refuse. Every change runs under the migration lock, released
+//! on every path (a no-op `up` may answer from an unlocked read: see `Observed`).
+//!
+//! Every file runs under its time limits (`lock_timeout`, `statement_timeout`), starts from
+//! the same session (see `session`), and is retried whole when it loses a lock race (see
+//! `retry`), watched meanwhile (see `watch`). Progress is reported through an event callback;
+//! the runner never prints.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use postgres::Client;
 use serde::Serialize;
 
+use crate::config::Limits;
+use crate::conninfo::ConnInfo;
 use crate::error::Refusal;
-use crate::execute::{run_batch, run_in_one_trip, run_statements};
+use crate::execute::{FileLimits, run_batch, run_in_one_trip};
 use crate::history::{History, HistoryRow, RunState};
 use crate::lock::{self, Holder};
+use crate::no_transaction::{self, Support};
 use crate::plan::{self, DownTarget};
 use crate::project::{Migration, Project};
+use crate::retry::{self, Attempts, Progress, Retry};
+use crate::session::Baseline;
 use crate::views::{self, ViewChange};
+use crate::watch::{Blocker, Watch};
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -29,6 +39,11 @@ pub struct Options {
     pub lock_wait: Duration,
     /// Plan only: report what would run, change nothing, take no lock.
     pub dry_run: bool,
+    /// The time limits files run under, unless they set their own.
+    pub limits: Limits,
+    /// How to open a second connection that names the sessions blocking a lock wait;
+    /// `None`: waits are reported without names.
+    pub watch: Option<ConnInfo>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,6 +63,8 @@ pub struct Step {
     pub file: String,
     pub ms: u64,
     pub no_transaction: bool,
+    /// How many times it ran: more than 1 after lost lock races.
+    pub attempts: u32,
 }
 
 /// What a run did (or, with `dry_run`, would do), in order.
@@ -65,6 +82,17 @@ pub enum Event<'a> {
     /// The lock is held by someone else; waiting.
     LockBusy(Option<&'a Holder>),
     Starting(Direction, &'a Migration),
+    /// Still running after another 10 s; `blockers` when it waits for a lock.
+    Running {
+        what: &'a str,
+        elapsed: Duration,
+        blockers: &'a [Blocker],
+    },
+    /// An attempt lost a lock race (or deadlocked) and will be retried after a pause.
+    Retrying {
+        what: &'a str,
+        retry: &'a Retry,
+    },
     Finished(&'a Step),
     View(&'a ViewChange),
     Note(&'a str),
@@ -91,7 +119,7 @@ impl Observed {
     }
 
     /// True when `up --to to` would apply nothing, refuse nothing and change no view.
-    fn nothing_to_do(&self, project: &Project, to: Option<i64>) -> bool {
+    pub fn nothing_to_do(&self, project: &Project, to: Option<i64>) -> bool {
         let Ok(pending) = plan::up(project, &self.rows, to) else {
             return false;
         };
@@ -108,6 +136,12 @@ pub struct Runner<'a> {
     options: Options,
     on_event: &'a mut dyn FnMut(Event),
     report: RunReport,
+    watch: Watch,
+    /// The session before the first file, captured once the lock is held.
+    baseline: Option<Baseline>,
+    holding_lock: bool,
+    /// Attempts of the step in progress.
+    attempts: u32,
 }
 
 impl<'a> Runner<'a> {
@@ -125,65 +159,74 @@ impl<'a> Runner<'a> {
                 dry_run: options.dry_run,
                 ..RunReport::default()
             },
+            watch: Watch::new(options.watch.clone()),
             options,
             on_event,
+            baseline: None,
+            holding_lock: false,
+            attempts: 0,
         }
     }
 
     /// What the run did so far; complete after success, partial after a failure.
-    pub fn into_report(self) -> RunReport {
-        self.report
+    pub fn into_report(mut self) -> RunReport {
+        std::mem::take(&mut self.report)
     }
 
     /// Applies pending migrations up to `to` (all when `None`), then rebuilds views.
     pub fn up(&mut self, to: Option<i64>) -> Result<()> {
-        let rows = self.begin()?;
-        let pending = plan::up(self.project, &rows, to)?;
-        self.apply_all(&pending)?;
-        self.finish(&rows, &pending, &[])
-    }
-
-    /// `up`, except that it returns at once, taking no lock, when `observed` shows there is
-    /// nothing to do.
-    pub fn up_unless_current(
-        &mut self,
-        to: Option<i64>,
-        observed: Option<&Observed>,
-    ) -> Result<()> {
-        if observed.is_some_and(|o| o.nothing_to_do(self.project, to)) {
-            return Ok(());
-        }
-        self.up(to)
+        self.locked(|runner, rows| {
+            let pending = plan::up(runner.project, &rows, to)?;
+            runner.apply_all(&pending)?;
+            runner.rebuild_views(&rows, &pending, &[])
+        })
     }
 
     /// Rolls back newest first, then rebuilds views.
     pub fn down(&mut self, target: DownTarget) -> Result<()> {
-        let rows = self.begin()?;
-        let doomed = plan::down(self.project, &rows, target)?;
-        self.roll_back_all(&doomed, &rows)?;
-        self.finish(&rows, &[], &doomed)
+        self.locked(|runner, rows| {
+            let doomed = plan::down(runner.project, &rows, target)?;
+            runner.roll_back_all(&doomed, &rows)?;
+            runner.rebuild_views(&rows, &[], &doomed)
+        })
     }
 
     /// Rolls back the newest applied migration and applies it again.
     pub fn redo(&mut self) -> Result<()> {
-        let rows = self.begin()?;
-        let Some(newest) = rows.iter().map(|r| r.version).max() else {
-            bail!("nothing to redo: no migration is applied");
-        };
-        let doomed = plan::down(self.project, &rows, DownTarget::Steps(1))?;
-        // Check the way back up before going down, so a refusal changes nothing.
-        let remaining: Vec<HistoryRow> = rows
-            .iter()
-            .filter(|r| r.version != newest)
-            .cloned()
-            .collect();
-        let again = plan::up(self.project, &remaining, Some(newest))?;
-        self.roll_back_all(&doomed, &rows)?;
-        self.apply_all(&again)?;
-        self.finish(&remaining, &again, &[])
+        self.locked(|runner, rows| {
+            let Some(newest) = rows.iter().map(|r| r.version).max() else {
+                bail!("nothing to redo: no migration is applied");
+            };
+            let doomed = plan::down(runner.project, &rows, DownTarget::Steps(1))?;
+            // Check the way back up before going down, so a refusal changes nothing.
+            let remaining: Vec<HistoryRow> = rows
+                .iter()
+                .filter(|r| r.version != newest)
+                .cloned()
+                .collect();
+            let again = plan::up(runner.project, &remaining, Some(newest))?;
+            runner.roll_back_all(&doomed, &rows)?;
+            runner.apply_all(&again)?;
+            runner.rebuild_views(&remaining, &again, &[])
+        })
     }
 
-    /// Takes the lock (unless dry-running) and reads the history.
+    /// Runs `body` with the lock held (unless dry-running) and the history read, and releases
+    /// the lock whatever `body` returns. (A panic releases it too: see `Drop`.)
+    fn locked(
+        &mut self,
+        body: impl FnOnce(&mut Self, Vec<HistoryRow>) -> Result<()>,
+    ) -> Result<()> {
+        ensure!(
+            self.project.is_parsed(),
+            "internal error: the project's files were not parsed before running them"
+        );
+        let result = self.begin().and_then(|rows| body(self, rows));
+        let released = self.release_lock();
+        result.and(released)
+    }
+
+    /// Takes the lock and records the session (unless dry-running), and reads the history.
     fn begin(&mut self) -> Result<Vec<HistoryRow>> {
         if !self.options.dry_run {
             let on_event = &mut self.on_event;
@@ -193,6 +236,8 @@ impl<'a> Runner<'a> {
                 self.options.lock_wait,
                 |holder| on_event(Event::LockBusy(holder)),
             )?;
+            self.holding_lock = true;
+            self.baseline = Some(Baseline::capture(self.client)?);
         }
         match self.history.read(self.client)? {
             Some(rows) => Ok(rows),
@@ -204,8 +249,15 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Rebuilds views for the final set of applied versions and releases the lock.
-    fn finish(
+    fn release_lock(&mut self) -> Result<()> {
+        if !std::mem::take(&mut self.holding_lock) {
+            return Ok(());
+        }
+        lock::release(self.client, &self.options.history_schema)
+    }
+
+    /// Rebuilds views for the final set of applied versions.
+    fn rebuild_views(
         &mut self,
         before: &[HistoryRow],
         applied: &[&Migration],
@@ -216,21 +268,102 @@ impl<'a> Runner<'a> {
         for m in rolled_back {
             versions.remove(&m.version);
         }
-        let changes = views::rebuild(
-            self.client,
-            &self.history,
-            self.project,
-            &versions,
-            self.options.dry_run,
-        )?;
+        let changes = if self.options.dry_run {
+            views::rebuild(self.client, &self.history, self.project, &versions, None)?
+        } else {
+            let limits = FileLimits::of_run(&self.options.limits);
+            let reset = self.reset_sql()?;
+            let (history, project) = (self.history.clone(), self.project);
+            self.attempt("the view rebuild", &limits, |client| {
+                let guard = views::Guard {
+                    limits: &limits,
+                    reset: &reset,
+                };
+                views::rebuild(client, &history, project, &versions, Some(&guard))
+            })?
+        };
         for change in changes {
             (self.on_event)(Event::View(&change));
             self.report.views.push(change);
         }
-        if !self.options.dry_run {
-            lock::release(self.client, &self.options.history_schema)?;
-        }
         Ok(())
+    }
+
+    /// The SQL returning the session to its baseline (captured by `begin`).
+    fn reset_sql(&self) -> Result<String> {
+        self.baseline
+            .as_ref()
+            .map(|b| b.reset_sql().to_string())
+            .context("internal error: no session baseline outside a dry run")
+    }
+
+    /// Runs `work` (a whole transaction) under the watcher, retrying it after lost lock
+    /// races; `what` names it in reports.
+    fn attempt<T: Send>(
+        &mut self,
+        what: &str,
+        limits: &FileLimits,
+        work: impl FnMut(&mut Client) -> Result<T> + Send,
+    ) -> Result<T> {
+        let pid = self.baseline.as_ref().map_or(0, |b| b.backend_pid);
+        let on_event = &mut self.on_event;
+        let attempts = &mut self.attempts;
+        *attempts = 1;
+        let mut on_progress = |progress: Progress| match progress {
+            Progress::Running(tick) => on_event(Event::Running {
+                what,
+                elapsed: tick.elapsed,
+                blockers: tick.blockers,
+            }),
+            Progress::Retrying(retry) => {
+                *attempts += 1;
+                on_event(Event::Retrying { what, retry });
+            }
+        };
+        retry::attempt(
+            self.client,
+            Attempts {
+                watch: &mut self.watch,
+                pid,
+                lock_timeout: limits.lock_timeout,
+                retries: limits.lock_retries,
+            },
+            what,
+            &mut on_progress,
+            work,
+        )
+    }
+
+    /// Runs a no-transaction file under the watcher, statement by statement.
+    fn run_outside(&mut self, what: &str, file: &crate::project::SqlFile) -> Result<()> {
+        let limits = FileLimits::of(&self.options.limits, file);
+        let reset = self.reset_sql()?;
+        let pid = self.baseline.as_ref().map_or(0, |b| b.backend_pid);
+        let on_event = &mut self.on_event;
+        let attempts = &mut self.attempts;
+        *attempts = 1;
+        let mut on_progress = |progress: Progress| match progress {
+            Progress::Running(tick) => on_event(Event::Running {
+                what,
+                elapsed: tick.elapsed,
+                blockers: tick.blockers,
+            }),
+            Progress::Retrying(retry) => {
+                *attempts += 1;
+                on_event(Event::Retrying { what, retry });
+            }
+        };
+        no_transaction::run(
+            self.client,
+            file,
+            &limits,
+            Support {
+                watch: &mut self.watch,
+                pid,
+                reset: &reset,
+                on_progress: &mut on_progress,
+            },
+        )
     }
 
     fn apply_all(&mut self, pending: &[&Migration]) -> Result<()> {
@@ -249,17 +382,25 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    /// The migration and its history row in one transaction and one round trip.
+    /// The migration and its history row in one transaction and one round trip; the session
+    /// returned to its baseline before the history row is written, so that the row is
+    /// written as pgstrata and nothing of the file's session state survives the commit.
     fn apply_in_transaction(&mut self, migration: &Migration) -> Result<()> {
         let record = self.history.record_statement(migration)?;
-        run_in_one_trip(self.client, &migration.up, &record)
+        let epilogue = format!("{}{record};\n", self.reset_sql()?);
+        let limits = FileLimits::of(&self.options.limits, &migration.up);
+        let what = format!("migration {} ({})", migration.version, migration.name);
+        self.attempt(&what, &limits, |client| {
+            run_in_one_trip(client, &migration.up, &limits, &epilogue)
+        })
     }
 
     fn apply_outside_transaction(&mut self, migration: &Migration) -> Result<()> {
         let started = Instant::now();
         self.history
             .insert(self.client, migration, 0, RunState::Running)?;
-        run_statements(self.client, &migration.up)
+        let what = format!("migration {} ({})", migration.version, migration.name);
+        self.run_outside(&what, &migration.up)
             .with_context(|| interrupted(migration, RunState::Running))?;
         self.history.set_state(
             self.client,
@@ -299,18 +440,29 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
+    /// The rollback, the deletion of its history row and the dropping of the views that
+    /// require it, in one transaction, retried whole after a lost lock race.
     fn roll_back_in_transaction(&mut self, migration: &Migration) -> Result<Vec<ViewChange>> {
-        let mut tx = self
-            .client
-            .transaction()
-            .context("starting a transaction")?;
-        let dropped =
-            views::drop_requiring(&mut tx, &self.history, self.project, migration.version)?;
-        run_batch(&mut tx, &migration.down)?;
-        self.history.delete(&mut tx, migration.version)?;
-        tx.commit()
-            .with_context(|| format!("committing {}", migration.down.path))?;
-        Ok(dropped)
+        let limits = FileLimits::of(&self.options.limits, &migration.down);
+        let reset = self.reset_sql()?;
+        let (history, project) = (self.history.clone(), self.project);
+        let what = format!(
+            "the rollback of migration {} ({})",
+            migration.version, migration.name
+        );
+        self.attempt(&what, &limits, |client| {
+            let mut tx = client.transaction().context("starting a transaction")?;
+            tx.batch_execute(&limits.set_local())
+                .context("setting lock_timeout and statement_timeout")?;
+            let dropped = views::drop_requiring(&mut tx, &history, project, migration.version)?;
+            run_batch(&mut tx, &migration.down)?;
+            tx.batch_execute(&reset)
+                .context("returning the session to its starting state")?;
+            history.delete(&mut tx, migration.version)?;
+            tx.commit()
+                .with_context(|| format!("committing {}", migration.down.path))?;
+            Ok(dropped)
+        })
     }
 
     fn roll_back_outside_transaction(&mut self, migration: &Migration) -> Result<Vec<ViewChange>> {
@@ -323,7 +475,11 @@ impl<'a> Runner<'a> {
         self.history
             .set_state(&mut tx, migration.version, RunState::Reverting, None)?;
         tx.commit().context("marking the rollback as started")?;
-        run_statements(self.client, &migration.down)
+        let what = format!(
+            "the rollback of migration {} ({})",
+            migration.version, migration.name
+        );
+        self.run_outside(&what, &migration.down)
             .with_context(|| interrupted(migration, RunState::Reverting))?;
         self.history.delete(self.client, migration.version)?;
         Ok(dropped)
@@ -345,6 +501,7 @@ impl<'a> Runner<'a> {
                 started.elapsed().as_millis() as u64
             },
             no_transaction: file.no_transaction,
+            attempts: self.attempts.max(1),
         };
         (self.on_event)(Event::Finished(&step));
         self.report.steps.push(step);
@@ -353,6 +510,13 @@ impl<'a> Runner<'a> {
     fn note(&mut self, note: String) {
         (self.on_event)(Event::Note(&note));
         self.report.notes.push(note);
+    }
+}
+
+impl Drop for Runner<'_> {
+    /// A panic (or a caller dropping a runner mid-run) must not keep the lock.
+    fn drop(&mut self) {
+        let _ = self.release_lock();
     }
 }
 
@@ -385,24 +549,35 @@ pub enum Repair {
 /// touch a version that is not dirty.
 pub fn repair(client: &mut Client, options: &Options, version: i64, action: Repair) -> Result<()> {
     let history = History::new(&options.history_schema);
-    lock::acquire(client, &options.history_schema, options.lock_wait, |_| {})?;
-    let rows = history.read(client)?.unwrap_or_default();
-    let Some(row) = rows.iter().find(|r| r.version == version) else {
-        bail!("migration {version} is not recorded in the history; there is nothing to repair");
-    };
-    if row.state == RunState::Applied {
-        bail!(
-            "migration {version} is applied and was not interrupted; repair only records the \
-             outcome of an interrupted no-transaction run (use `pgstrata down` to undo it)"
-        );
-    }
-    match action {
-        Repair::MarkApplied => {
-            history.set_state(client, version, RunState::Applied, None)?;
-        }
-        Repair::Forget => {
-            history.delete(client, version)?;
-        }
-    }
-    lock::release(client, &options.history_schema)
+    let (schema, wait) = (&options.history_schema, options.lock_wait);
+    lock::with_lock(
+        client,
+        schema,
+        wait,
+        |_| {},
+        |client| {
+            let rows = history.read(client)?.unwrap_or_default();
+            let Some(row) = rows.iter().find(|r| r.version == version) else {
+                bail!(
+                    "migration {version} is not recorded in the history; there is nothing to repair"
+                );
+            };
+            if row.state == RunState::Applied {
+                bail!(
+                    "migration {version} is applied and was not interrupted; repair only records \
+                 the outcome of an interrupted no-transaction run (use `pgstrata down` to undo \
+                 it)"
+                );
+            }
+            match action {
+                Repair::MarkApplied => {
+                    history.set_state(client, version, RunState::Applied, None)?;
+                }
+                Repair::Forget => {
+                    history.delete(client, version)?;
+                }
+            }
+            Ok(())
+        },
+    )
 }

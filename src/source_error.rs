@@ -9,7 +9,7 @@ use std::fmt;
 
 use postgres::error::ErrorPosition;
 
-use crate::sqltext;
+use crate::sql::text;
 
 /// A server error located in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +74,7 @@ impl SourceError {
         let mut context = db.where_().map(str::to_string);
         let byte = match db.position() {
             Some(ErrorPosition::Original(position)) => {
-                sqltext::char_position_to_byte(sent, *position as usize)
+                text::char_position_to_byte(sent, *position as usize)
                     .and_then(|b| placement.to_file(b))
             }
             Some(ErrorPosition::Internal { position, query }) => {
@@ -89,9 +89,9 @@ impl SourceError {
         };
         // Without a position, a statement sent on its own is still a location.
         let byte = byte.or(placement.single_statement.then_some(placement.offset));
-        let location = byte.map(|b| sqltext::line_col(file_text, b));
+        let location = byte.map(|b| text::line_col(file_text, b));
         let excerpt =
-            location.map(|(line, col)| (sqltext::line_text(file_text, line).to_string(), col));
+            location.map(|(line, col)| (text::line_text(file_text, line).to_string(), col));
         Some(SourceError {
             file: file.to_string(),
             location,
@@ -113,16 +113,8 @@ impl fmt::Display for SourceError {
             None => write!(f, "{}: ", self.file)?,
         }
         write!(f, "{} {}: {}", self.severity, self.code, self.message)?;
-        if let (Some((text, col)), Some((line, _))) = (&self.excerpt, self.location) {
-            let gutter = line.to_string();
-            let pad = " ".repeat(gutter.len());
-            // Tabs keep their width in the caret line so the caret lines up.
-            let lead: String = text
-                .chars()
-                .take(col.saturating_sub(1))
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            write!(f, "\n {gutter} | {text}\n {pad} | {lead}^")?;
+        if let (Some((source, col)), Some((line, _))) = (&self.excerpt, self.location) {
+            write!(f, "\n{}", text::caret_lines(line, source, *col))?;
         }
         for (label, value) in [
             ("detail", &self.detail),

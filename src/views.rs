@@ -17,7 +17,7 @@ use postgres::{Client, GenericClient, Transaction};
 use serde::Serialize;
 
 use crate::db::quote_ident;
-use crate::execute::run_batch;
+use crate::execute::{FileLimits, run_batch};
 use crate::history::History;
 use crate::project::{Project, View};
 
@@ -61,36 +61,50 @@ enum Step<'p> {
     },
 }
 
+/// How a rebuild's transaction runs: under the run's time limits, each view file starting
+/// from the session's baseline.
+pub struct Guard<'a> {
+    pub limits: &'a FileLimits,
+    /// SQL returning the session to its baseline (see `session`).
+    pub reset: &'a str,
+}
+
 /// Brings the managed views in line with the project and the applied versions, in one
-/// transaction. With `dry_run`, only reports what it would do.
+/// transaction. Without a `guard` (a dry run), only reports what it would do.
 pub fn rebuild(
     client: &mut Client,
     history: &History,
     project: &Project,
     applied: &BTreeSet<i64>,
-    dry_run: bool,
+    guard: Option<&Guard>,
 ) -> Result<Vec<ViewChange>> {
-    if project.views.is_empty() && dry_run {
-        return Ok(Vec::new());
-    }
+    let Some(guard) = guard else {
+        if project.views.is_empty() {
+            return Ok(Vec::new());
+        }
+        let state = read_state(client, history)?;
+        let steps = decide(project, applied, &state.recorded, state.current_schema()?);
+        return Ok(steps
+            .iter()
+            .map(|step| planned_change(step, &state.recorded))
+            .collect());
+    };
     let state = read_state(client, history)?;
     let recorded = &state.recorded;
     let steps = decide(project, applied, recorded, state.current_schema()?);
     if steps.is_empty() {
         return Ok(Vec::new());
     }
-    if dry_run {
-        return Ok(steps
-            .iter()
-            .map(|step| planned_change(step, recorded))
-            .collect());
-    }
     let mut tx = client.transaction().context("starting the view rebuild")?;
+    // Each view file starts from the session's baseline, under the run's limits.
+    let fresh = format!("{}{}", guard.reset, guard.limits.set_local());
+    tx.batch_execute(&guard.limits.set_local())
+        .context("setting lock_timeout and statement_timeout")?;
     let mut changes = Vec::new();
     for step in &steps {
         match step {
             Step::Apply(view, schema) => {
-                changes.extend(apply(&mut tx, history, project, view, schema)?);
+                changes.extend(apply(&mut tx, history, project, view, schema, &fresh)?);
             }
             Step::Drop { file, schema, name } => {
                 drop_views(&mut tx, &[(schema.clone(), name.clone())])?;
@@ -103,6 +117,8 @@ pub fn rebuild(
             }
         }
     }
+    tx.batch_execute(guard.reset)
+        .context("returning the session to its starting state")?;
     tx.commit().context("committing the view rebuild")?;
     Ok(changes)
 }
@@ -236,10 +252,13 @@ fn apply(
     project: &Project,
     view: &View,
     schema: &str,
+    fresh: &str,
 ) -> Result<Vec<ViewChange>> {
     let existed = present(tx, schema, &view.name)?;
     let mut savepoint = tx.transaction()?;
-    let first_try = savepoint.batch_execute(&view.file.sql);
+    let first_try = savepoint
+        .batch_execute(&view.file.sql)
+        .and_then(|()| savepoint.batch_execute(fresh));
     let action = match first_try {
         Ok(()) => {
             savepoint.commit()?;
@@ -251,7 +270,7 @@ fn apply(
         }
         Err(err) if existed && needs_recreate(&err) => {
             savepoint.rollback()?;
-            return recreate(tx, history, project, view, schema);
+            return recreate(tx, history, project, view, schema, fresh);
         }
         Err(err) => return Err(crate::execute::located(err, &view.file)),
     };
@@ -270,6 +289,7 @@ fn recreate(
     project: &Project,
     view: &View,
     schema: &str,
+    fresh: &str,
 ) -> Result<Vec<ViewChange>> {
     let recorded = read_recorded(tx, history)?;
     let dependents = managed_dependents(tx, project, &recorded, schema, &view.name)?;
@@ -286,6 +306,8 @@ fn recreate(
     let mut changes = Vec::new();
     for (v, v_schema) in again {
         run_batch(tx, &v.file)?;
+        tx.batch_execute(fresh)
+            .context("returning the session to its starting state")?;
         finish(tx, history, v, &v_schema)?;
         changes.push(ViewChange {
             view: format!("{v_schema}.{}", v.name),
@@ -491,7 +513,7 @@ mod tests {
                 path: format!("views/{name}.sql"),
                 sql: sql.into(),
                 checksum: crate::checksum::sha256_hex(sql),
-                no_transaction: false,
+                ..SqlFile::default()
             },
             requires: requires.to_vec(),
         }
@@ -526,6 +548,7 @@ mod tests {
         let blocked = view("blocked", &[3], "v5");
         let project = Project {
             root: ".".into(),
+            parsed: true,
             migrations: vec![],
             views: vec![
                 same.clone(),
@@ -569,6 +592,7 @@ mod tests {
         let v = view("v", &[1], "sql");
         let project = Project {
             root: ".".into(),
+            parsed: true,
             migrations: vec![],
             views: vec![v.clone()],
         };

@@ -53,6 +53,7 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
             exclude_schemas: vec![settings.history_schema.clone()],
             include_schemas: settings.schemas.clone(),
         },
+        limits: settings.limits,
     };
     let mut on_event = |event: CheckEvent| {
         if text {

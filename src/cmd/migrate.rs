@@ -1,9 +1,9 @@
 //! `up`, `down`, `redo` and `repair`: run the runner, print its progress and report.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use serde_json::json;
 
 use super::output::{count, duration_ms, stdout_is_terminal};
@@ -11,22 +11,37 @@ use super::{OK, Target, connect, json, load_and_connect, load_and_connect_with, 
 use crate::cli::Format;
 use crate::config::Settings;
 use crate::plan::DownTarget;
-use crate::project::Project;
+use crate::project::{self, Project};
 use crate::runner::{self, Direction, Event, Observed, Options, Repair, RunReport, Runner};
+use crate::watch;
 
 pub fn up(settings: &Settings, format: Format, to: Option<i64>, dry_run: bool) -> Result<u8> {
-    let (project, mut target, observed) = load_and_connect_with(settings, |client| {
-        Observed::read(client, &settings.history_schema)
-    })?;
-    run(
-        settings,
-        format,
-        &project,
-        &mut target,
-        "up",
-        dry_run,
-        |r| r.up_unless_current(to, observed.as_ref()),
-    )
+    if to == Some(0) {
+        bail!(
+            "--to 0 applies nothing; give the version to stop after (e.g. --to 5), or leave \
+             --to out to apply every pending migration"
+        );
+    }
+    // A deploy's most common case, nothing to do, is answered from names and checksums
+    // alone: no file is parsed, no lock taken. Anything else parses every file first.
+    let (project, mut target, observed) =
+        load_and_connect_with(settings, project::load_unparsed, |client| {
+            Observed::read(client, &settings.history_schema)
+        })?;
+    let project = if observed.is_some_and(|o| o.nothing_to_do(&project, to)) {
+        None
+    } else {
+        Some(project.parse()?)
+    };
+    match &project {
+        Some(project) => run(settings, format, project, &mut target, "up", dry_run, |r| {
+            r.up(to)
+        }),
+        None => {
+            report(format, "up", dry_run, &RunReport::default(), &Ok(()), 0);
+            Ok(OK)
+        }
+    }
 }
 
 pub fn down(
@@ -72,12 +87,8 @@ pub fn repair(settings: &Settings, format: Format, version: i64, mark_applied: b
     } else {
         Repair::Forget
     };
-    runner::repair(
-        &mut target.client,
-        &options(settings, false),
-        version,
-        action,
-    )?;
+    let options = options(settings, &target, false);
+    runner::repair(&mut target.client, &options, version, action)?;
     let outcome = match action {
         Repair::MarkApplied => "recorded as applied",
         Repair::Forget => "removed from the history",
@@ -120,11 +131,13 @@ pub fn adopt_refinery(settings: &Settings, format: Format, table: &str) -> Resul
     Ok(OK)
 }
 
-fn options(settings: &Settings, dry_run: bool) -> Options {
+fn options(settings: &Settings, target: &Target, dry_run: bool) -> Options {
     Options {
         history_schema: settings.history_schema.clone(),
         lock_wait: settings.lock_wait,
         dry_run,
+        limits: settings.limits,
+        watch: Some(target.info.clone()),
     }
 }
 
@@ -142,86 +155,154 @@ fn run(
 ) -> Result<u8> {
     let started = Instant::now();
     let text = !json(format);
-    let tty = text && stdout_is_terminal();
-    let mut on_event = |event: Event| print_event(&event, text, tty, dry_run);
-    let mut runner = Runner::new(
-        &mut target.client,
-        project,
-        options(settings, dry_run),
-        &mut on_event,
-    );
+    let printer = Printer {
+        text,
+        tty: text && stdout_is_terminal(),
+        // A CI log (stderr not a terminal) gets a line as each migration starts; a terminal
+        // sees the step on stdout as it runs.
+        log: !dry_run && !std::io::stderr().is_terminal(),
+        dry_run,
+    };
+    let mut on_event = |event: Event| printer.print(&event);
+    let options = options(settings, target, dry_run);
+    let mut runner = Runner::new(&mut target.client, project, options, &mut on_event);
     let result = action(&mut runner);
-    let report = runner.into_report();
-    if text {
-        if result.is_ok() {
-            outln!(
-                "{}",
-                summary(command, &report, started.elapsed().as_millis() as u64)
-            );
-        }
-    } else {
-        print_json(&json!({
-            "command": command,
-            "ok": result.is_ok(),
-            "dry_run": report.dry_run,
-            "steps": report.steps,
-            "views": report.views,
-            "notes": report.notes,
-            "error": result.as_ref().err().map(|e| format!("{e:#}")),
-        }));
-    }
+    let report_ = runner.into_report();
+    let ms = started.elapsed().as_millis() as u64;
+    report(format, command, dry_run, &report_, &result, ms);
     result.map(|()| OK)
 }
 
-fn print_event(event: &Event, text: bool, tty: bool, dry_run: bool) {
-    match event {
-        Event::LockBusy(holder) => match holder {
-            Some(holder) => eprintln!("waiting for the migration lock, held by {holder}"),
-            None => eprintln!("waiting for the migration lock"),
-        },
-        Event::Note(note) => eprintln!("note: {note}"),
-        _ if !text => {}
-        Event::Starting(direction, migration) if tty => {
-            out!(
-                "{}",
-                step_head(*direction, migration.version, &migration.name)
-            );
-            let _ = std::io::stdout().flush();
+/// Prints the outcome of a run: its summary line (text, after success), or the whole report
+/// (JSON, also after a failure, with the error).
+fn report(
+    format: Format,
+    command: &str,
+    dry_run: bool,
+    report: &RunReport,
+    result: &Result<()>,
+    ms: u64,
+) {
+    if !json(format) {
+        if result.is_ok() {
+            outln!("{}", summary(command, report, ms));
         }
-        Event::Starting(..) => {}
-        Event::Finished(step) => {
-            let tail = if dry_run {
-                "(dry run)".to_string()
-            } else {
-                duration_ms(step.ms)
-            };
-            if tty {
-                outln!("{tail}");
-            } else {
+        return;
+    }
+    print_json(&json!({
+        "command": command,
+        "ok": result.is_ok(),
+        "dry_run": dry_run,
+        "steps": report.steps,
+        "views": report.views,
+        "notes": report.notes,
+        "error": result.as_ref().err().map(|e| format!("{e:#}")),
+    }));
+}
+
+/// How a run's events are shown: steps on stdout (text reports), progress on stderr.
+struct Printer {
+    text: bool,
+    tty: bool,
+    log: bool,
+    dry_run: bool,
+}
+
+impl Printer {
+    fn print(&self, event: &Event) {
+        match event {
+            Event::LockBusy(holder) => match holder {
+                Some(holder) => eprintln!("waiting for the migration lock, held by {holder}"),
+                None => eprintln!("waiting for the migration lock"),
+            },
+            Event::Note(note) => eprintln!("note: {note}"),
+            Event::Running {
+                what,
+                elapsed,
+                blockers,
+            } => {
+                let secs = elapsed.as_secs();
+                match blockers {
+                    [] => eprintln!("… {what}: still running after {secs} s"),
+                    _ => eprintln!(
+                        "… {what}: waiting for a lock for {secs} s, blocked by {}",
+                        watch::describe(blockers)
+                    ),
+                }
+            }
+            Event::Retrying { what, retry } => {
+                let blocked = match retry.blockers.as_slice() {
+                    [] => String::new(),
+                    blockers => format!("; blocked by {}", watch::describe(blockers)),
+                };
+                eprintln!(
+                    "lock wait: {what}, attempt {} of {}, {} ({}){blocked}; rolled back, \
+                     retrying in {:.1} s",
+                    retry.attempt,
+                    retry.attempts,
+                    retry.cause,
+                    retry.code,
+                    retry.pause_ms as f64 / 1000.0
+                );
+            }
+            Event::Starting(direction, migration) => {
+                if self.log {
+                    eprintln!(
+                        "{} V{} {} …",
+                        arrow(*direction),
+                        migration.version,
+                        migration.name
+                    );
+                }
+                if self.text && self.tty {
+                    out!(
+                        "{}",
+                        step_head(*direction, migration.version, &migration.name)
+                    );
+                    let _ = std::io::stdout().flush();
+                }
+            }
+            _ if !self.text => {}
+            Event::Finished(step) => {
+                let mut tail = if self.dry_run {
+                    "(dry run)".to_string()
+                } else {
+                    duration_ms(step.ms)
+                };
+                if step.attempts > 1 {
+                    tail.push_str(&format!(" ({} attempts)", step.attempts));
+                }
+                if self.tty {
+                    outln!("{tail}");
+                } else {
+                    outln!(
+                        "{}{tail}",
+                        step_head(step.direction, step.version, &step.name)
+                    );
+                }
+            }
+            Event::View(change) => {
+                let action = serde_json::to_value(change.action).expect("enum serialises");
                 outln!(
-                    "{}{tail}",
-                    step_head(step.direction, step.version, &step.name)
+                    "view  {:<10} {} ({})",
+                    action.as_str().unwrap_or_default(),
+                    change.view,
+                    change.file
                 );
             }
         }
-        Event::View(change) => {
-            let action = serde_json::to_value(change.action).expect("enum serialises");
-            outln!(
-                "view  {:<10} {} ({})",
-                action.as_str().unwrap_or_default(),
-                change.view,
-                change.file
-            );
-        }
+    }
+}
+
+fn arrow(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Up => "up",
+        Direction::Down => "down",
     }
 }
 
 fn step_head(direction: Direction, version: i64, name: &str) -> String {
-    let arrow = match direction {
-        Direction::Up => "up",
-        Direction::Down => "down",
-    };
-    format!("{arrow:<5} V{version:<5} {name:<40} ")
+    format!("{:<5} V{version:<5} {name:<40} ", arrow(direction))
 }
 
 fn summary(command: &str, report: &RunReport, total_ms: u64) -> String {

@@ -54,6 +54,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         scratch: global.scratch,
         history_schema: global.history_schema,
         lock_wait: global.lock_wait,
+        lock_timeout: global.lock_timeout,
+        lock_retries: global.lock_retries,
+        statement_timeout: global.statement_timeout,
     })?;
     let format = global.format;
     match cli.command {
@@ -82,8 +85,8 @@ pub fn run(cli: Cli) -> Result<u8> {
 /// An open connection to the database a command works on, with what keeps it alive.
 pub(crate) struct Target {
     pub client: Client,
-    /// How to open more connections to the same database (`None` on a scratch server).
-    pub info: Option<ConnInfo>,
+    /// How to open more connections to the same database.
+    pub info: ConnInfo,
     _cancel: CleanupGuard,
     // Dropped last: the server outlives the connection.
     _scratch: Option<ScratchServer>,
@@ -93,13 +96,14 @@ pub(crate) struct Target {
 pub(crate) fn connect(settings: &Settings) -> Result<Target> {
     let (client, info, scratch) = if settings.scratch {
         let server = ScratchServer::start().context("starting a scratch server")?;
-        (server.connect("postgres")?, None, Some(server))
+        let info = ConnInfo::parse(&server.conninfo("postgres"))?;
+        (info.connect()?, info, Some(server))
     } else {
         let info = open_target(settings)?;
-        (info.connect()?, Some(info), None)
+        (info.connect()?, info, None)
     };
     let mut client = client;
-    notice_dead_client(&mut client)?;
+    crate::session::prepare(&mut client)?;
     let cancel = interrupt::register_cancel(client.cancel_token());
     Ok(Target {
         client,
@@ -114,14 +118,16 @@ pub(crate) fn connect(settings: &Settings) -> Result<Target> {
 /// these two. A project error is reported before a connection error; an invalid project
 /// still changes nothing, since connecting changes nothing.
 pub(crate) fn load_and_connect(settings: &Settings) -> Result<(Project, Target)> {
-    let (project, target, ()) = load_and_connect_with(settings, |_| ())?;
+    let (project, target, ()) = load_and_connect_with(settings, project::load, |_| ())?;
     Ok((project, target))
 }
 
-/// `load_and_connect`, also running `first` on the new connection while the project is
-/// still loading (e.g. reading the history).
+/// `load_and_connect` with the project read by `load` (`project::load`, or
+/// `project::load_unparsed` when the files may not need parsing), also running `first` on the
+/// new connection while the project is still loading (e.g. reading the history).
 pub(crate) fn load_and_connect_with<T: Send>(
     settings: &Settings,
+    load: fn(&std::path::Path) -> Result<Project>,
     first: impl FnOnce(&mut Client) -> T + Send,
 ) -> Result<(Project, Target, T)> {
     std::thread::scope(|scope| {
@@ -131,7 +137,7 @@ pub(crate) fn load_and_connect_with<T: Send>(
                 (target, value)
             })
         });
-        let project = project::load(&settings.dir);
+        let project = load(&settings.dir);
         let connected = connecting
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -158,18 +164,6 @@ pub(crate) fn open_target(settings: &Settings) -> Result<ConnInfo> {
         eprintln!("note: {note}");
     }
     Ok(info)
-}
-
-/// Asks the server to check every second that we are still there (PostgreSQL 14+, Linux):
-/// if pgstrata is killed mid-migration, the server aborts the migration and releases the
-/// lock within a second instead of finishing a long statement for nobody. Older servers do
-/// not know the setting; that is fine.
-fn notice_dead_client(client: &mut Client) -> Result<()> {
-    match client.batch_execute("SET client_connection_check_interval = 1000") {
-        Ok(()) => Ok(()),
-        Err(err) if err.code() == Some(&postgres::error::SqlState::UNDEFINED_OBJECT) => Ok(()),
-        Err(err) => Err(err).context("configuring the session"),
-    }
 }
 
 /// Prints a value as pretty JSON on stdout.

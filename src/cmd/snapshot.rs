@@ -105,11 +105,7 @@ fn take(settings: &Settings, target: &mut Target) -> Result<String> {
         exclude_schemas: vec![settings.history_schema.clone()],
         include_schemas: settings.schemas.clone(),
     };
-    let snapshot = match &target.info {
-        Some(info) => snapshot::take_parallel(info, &options)?,
-        None => snapshot::take(&mut target.client, &options)?,
-    };
-    Ok(snapshot.render())
+    Ok(snapshot::take_parallel(&target.info, &options)?.render())
 }
 
 /// The project's migration for the database's newest applied version.

@@ -11,7 +11,7 @@ pub(crate) fn qualified(schema: &str, name: &str) -> String {
 
 /// A string literal: `it's` -> `'it''s'`.
 pub(crate) fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+    crate::db::quote_literal(text)
 }
 
 /// A name as a header shows it: bare when it is a plain lower-case identifier, otherwise

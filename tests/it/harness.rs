@@ -218,6 +218,8 @@ fn with_runner(db: &TestDb, dir: &Path, action: impl FnOnce(&mut Runner) -> anyh
         history_schema: "pgstrata".into(),
         lock_wait: Duration::from_secs(60),
         dry_run: false,
+        limits: pgstrata::config::Limits::default(),
+        watch: None,
     };
     let mut quiet = |_: Event| {};
     let mut runner = Runner::new(&mut client, &project, options, &mut quiet);

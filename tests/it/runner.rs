@@ -265,7 +265,7 @@ fn interrupted_no_transaction_migration_is_refused_until_repaired() {
     assert_eq!(code, 2);
     assert!(err.contains("migrations/V4__indexes.sql:3:"), "{err}");
     assert!(
-        err.contains("statement 2 of 2 failed; the 1 before it were committed"),
+        err.contains("statement 2 of 2 (line 3) failed; the 1 before it were committed"),
         "{err}"
     );
     let mut client = db.connect();

@@ -1,0 +1,190 @@
+//! Running a `-- pgstrata:no-transaction` file: one statement at a time, each committing on
+//! its own, each under its time limits.
+//!
+//! A statement that loses a lock race is retried on its own: having failed, it committed
+//! nothing, and the statements before it are never repeated. `CREATE INDEX CONCURRENTLY` is
+//! the exception that commits part of its work: when it fails it leaves an INVALID index.
+//! pgstrata notes the table's indexes before running it and, after a failure, drops the
+//! invalid indexes it made (with `DROP INDEX CONCURRENTLY`), so that a retry starts clean and a
+//! final failure leaves nothing half built. Other CONCURRENTLY statements (`REINDEX`,
+//! `DETACH PARTITION`) are not retried: their leftovers need a decision; the error names the
+//! invalid indexes left in the database and how to drop them.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use postgres::Client;
+use postgres::types::Type;
+
+use crate::db::quote_ident;
+use crate::execute::{FileLimits, run_statement, set_sql};
+use crate::project::SqlFile;
+use crate::retry::{self, Attempts, Progress};
+use crate::sql::{IndexName, Statement, text};
+use crate::watch::Watch;
+
+/// What a no-transaction run needs from the runner.
+pub struct Support<'r> {
+    pub watch: &'r mut Watch,
+    pub pid: i32,
+    /// SQL returning the session to its baseline (see `session`).
+    pub reset: &'r str,
+    pub on_progress: &'r mut dyn FnMut(Progress),
+}
+
+/// Runs `file` statement by statement, then returns the session to its baseline (also after
+/// a failure). The error says how many statements committed before the failing one.
+pub fn run(client: &mut Client, file: &SqlFile, limits: &FileLimits, cx: Support) -> Result<()> {
+    let result = run_each(client, file, limits, cx.watch, cx.pid, cx.on_progress);
+    // The file's SET commands, and ours, must not reach what runs next.
+    let reset = client
+        .batch_execute(cx.reset)
+        .context("returning the session to its starting state after a no-transaction file");
+    result.and(reset)
+}
+
+fn run_each(
+    client: &mut Client,
+    file: &SqlFile,
+    limits: &FileLimits,
+    watch: &mut Watch,
+    pid: i32,
+    on_progress: &mut dyn FnMut(Progress),
+) -> Result<()> {
+    let total = file.statements.len();
+    let mut in_force: Option<Duration> = None;
+    for (done, statement) in file.statements.iter().enumerate() {
+        let lock_timeout = limits.lock_timeout_for(statement);
+        if in_force != Some(lock_timeout) {
+            client
+                .batch_execute(&set_sql(lock_timeout, limits.statement_timeout, "SET"))
+                .context("setting lock_timeout and statement_timeout")?;
+            in_force = Some(lock_timeout);
+        }
+        let (line, _) = text::line_col(&file.sql, statement.start);
+        let what = format!("statement {} of {} ({}:{line})", done + 1, total, file.path);
+        // Only statements whose failure leaves nothing behind (or whose leftovers pgstrata
+        // removes) are attempted more than once.
+        let retries = if retryable(statement) {
+            limits.lock_retries
+        } else {
+            0
+        };
+        let attempts = Attempts {
+            watch: &mut *watch,
+            pid,
+            lock_timeout,
+            retries,
+        };
+        let result = retry::attempt(client, attempts, &what, on_progress, |client| {
+            run_cleanly(client, file, statement)
+        });
+        if let Err(err) = result {
+            let leftovers = if statement.class.concurrent {
+                invalid_indexes_note(client)
+            } else {
+                String::new()
+            };
+            return Err(err.context(format!(
+                "{}: statement {} of {total} (line {line}) failed; the {done} before it were \
+                 committed (no-transaction file){leftovers}",
+                file.path,
+                done + 1,
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A failed statement that committed nothing, or a `CREATE INDEX CONCURRENTLY` whose invalid
+/// index pgstrata drops, can run again; other CONCURRENTLY statements cannot.
+fn retryable(statement: &Statement) -> bool {
+    !statement.class.concurrent
+        || statement.class.concurrent_index.is_some()
+        || statement.class.needs_autocommit == Some("DROP INDEX CONCURRENTLY")
+}
+
+/// Runs one statement; if it is a `CREATE INDEX CONCURRENTLY` that fails, drops the invalid
+/// index it left (any invalid index on its table that was not there before).
+fn run_cleanly(client: &mut Client, file: &SqlFile, statement: &Statement) -> Result<()> {
+    let Some(index) = &statement.class.concurrent_index else {
+        return run_statement(client, file, statement);
+    };
+    let table = qualified_table(index);
+    let before: Vec<(String, String)> = indexes(client, &table)?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    let result = run_statement(client, file, statement);
+    if result.is_err() {
+        let leftovers = indexes(client, &table)?
+            .into_iter()
+            .filter(|(name, valid)| !valid && !before.contains(name));
+        for ((schema, name), _) in leftovers {
+            let index = format!("{}.{}", quote_ident(&schema), quote_ident(&name));
+            // Exempt from lock_timeout like every CONCURRENTLY statement, for the same reason;
+            // and sent alone, as CONCURRENTLY statements must be.
+            client
+                .batch_execute("SET lock_timeout = 0")
+                .and_then(|()| {
+                    client.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
+                })
+                .with_context(|| {
+                    format!("dropping the invalid index {index} that the failed statement left")
+                })?;
+        }
+    }
+    result
+}
+
+/// `"schema"."table"` or `"table"`, as the statement named it (resolved with the session's
+/// search_path, as the statement was).
+fn qualified_table(index: &IndexName) -> String {
+    match &index.schema {
+        Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(&index.table)),
+        None => quote_ident(&index.table),
+    }
+}
+
+/// The indexes of `table`: (schema, name) and whether each is valid.
+fn indexes(client: &mut Client, table: &str) -> Result<Vec<((String, String), bool)>> {
+    let rows = client
+        .query_typed(
+            include_str!("sql/table_indexes.sql"),
+            &[(&table, Type::TEXT)],
+        )
+        .with_context(|| format!("listing the indexes of {table}"))?;
+    rows.iter()
+        .map(|row| Ok(((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?)))
+        .collect::<Result<_, postgres::Error>>()
+        .with_context(|| format!("reading the indexes of {table}"))
+}
+
+/// After a failed CONCURRENTLY statement: the invalid indexes now in the database, with the
+/// statements that drop them, for the repair message.
+fn invalid_indexes_note(client: &mut Client) -> String {
+    let Ok(rows) = client.query_typed(include_str!("sql/invalid_indexes.sql"), &[]) else {
+        return String::new();
+    };
+    let names: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            let schema: String = row.try_get(0).ok()?;
+            let name: String = row.try_get(1).ok()?;
+            Some(format!("{}.{}", quote_ident(&schema), quote_ident(&name)))
+        })
+        .collect();
+    if names.is_empty() {
+        return String::new();
+    }
+    let drops: Vec<String> = names
+        .iter()
+        .map(|n| format!("DROP INDEX CONCURRENTLY {n};"))
+        .collect();
+    format!(
+        "; the database now holds INVALID indexes ({}), which an interrupted CONCURRENTLY \
+         statement leaves: drop them ({}) before running it again",
+        names.join(", "),
+        drops.join(" ")
+    )
+}

@@ -1,0 +1,142 @@
+//! The session every file starts from. A migration's `SET search_path`, `SET ROLE`,
+//! `set_config(…)`, temporary table or `SET client_encoding` must not reach the next file of
+//! the same run: otherwise applying V1 and V2 in one run and in two runs builds different
+//! schemas. This module prepares a new connection, records the session as it is before the
+//! first file runs (the baseline), and writes the SQL that returns a session to it after
+//! every file, sent in the same round trip as the file's own bookkeeping.
+//!
+//! It also refuses servers that read strings differently from PostgreSQL's parser
+//! (`standard_conforming_strings = off`): pgstrata would split files differently from how the
+//! server then reads them.
+
+use anyhow::{Context, Result, bail};
+use postgres::Client;
+
+use crate::db::{quote_ident, quote_literal};
+
+/// Prepares a new connection in one round trip: refuses a server that reads strings with
+/// `standard_conforming_strings = off`, and asks PostgreSQL 14+ to check every second that
+/// pgstrata is still there (if pgstrata is killed mid-migration, the server aborts the
+/// migration and releases its locks within a second instead of finishing a long statement
+/// for nobody; older servers do not know the setting, and the query skips it).
+pub fn prepare(client: &mut Client) -> Result<()> {
+    let row = client
+        .query_one(include_str!("sql/session_prepare.sql"), &[])
+        .context("configuring the session")?;
+    let standard: String = row
+        .try_get(0)
+        .context("reading standard_conforming_strings")?;
+    if standard != "on" {
+        bail!(
+            "the server reads string literals with standard_conforming_strings = {standard} \
+             (set for this server, database or role); pgstrata splits files the way PostgreSQL \
+             reads them by default (on), so the server would read some statements differently \
+             from how they were split. Turn it on for the role pgstrata connects as (ALTER ROLE \
+             … SET standard_conforming_strings = on) or for this connection \
+             (PGOPTIONS='-c standard_conforming_strings=on'), after checking that the files \
+             write backslash escapes as E'…'"
+        );
+    }
+    Ok(())
+}
+
+/// The session as it was before the first file of a run: who it runs as and the settings made
+/// in it (by pgstrata or by a library caller), plus the backend's pid for the watcher.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// The backend running the files, for `pg_blocking_pids`.
+    pub backend_pid: i32,
+    reset: String,
+}
+
+impl Baseline {
+    /// Reads the current session (one round trip); call before the first file runs.
+    pub fn capture(client: &mut Client) -> Result<Baseline> {
+        let row = client
+            .query_one(include_str!("sql/session_baseline.sql"), &[])
+            .context("reading the session's settings")?;
+        let read = |index: usize| -> Result<String> {
+            row.try_get(index)
+                .with_context(|| format!("reading the session's settings (column {index})"))
+        };
+        let session_user = read(0)?;
+        let current_user = read(1)?;
+        let names: Vec<String> = row.try_get(2).context("reading the session's settings")?;
+        let values: Vec<String> = row.try_get(3).context("reading the session's settings")?;
+        let backend_pid: i32 = row.try_get(4).context("reading the backend's pid")?;
+        Ok(Baseline {
+            backend_pid,
+            reset: reset_sql(
+                &session_user,
+                &current_user,
+                &names.into_iter().zip(values).collect::<Vec<_>>(),
+            ),
+        })
+    }
+
+    /// SQL that returns the session to the baseline. Every statement in it is transactional,
+    /// so it can end a file's own transaction (the session after COMMIT is the baseline) or
+    /// run on its own after a no-transaction file.
+    pub fn reset_sql(&self) -> &str {
+        &self.reset
+    }
+}
+
+/// The reset: who the session runs as, every setting, temporary objects, `currval` state,
+/// cursors and LISTEN registrations.
+fn reset_sql(session_user: &str, current_user: &str, settings: &[(String, String)]) -> String {
+    // SET SESSION AUTHORIZATION also ends any SET ROLE; it is always allowed back to the user
+    // that logged in, and to another user only if that one is a superuser (who set it).
+    let mut sql = format!("SET SESSION AUTHORIZATION {};\n", quote_ident(session_user));
+    if current_user != session_user {
+        sql.push_str(&format!("SET ROLE {};\n", quote_ident(current_user)));
+    }
+    // RESET ALL returns every setting to its value at connection start (server, database,
+    // role and connection options), which is where a fresh connection starts.
+    sql.push_str("RESET ALL;\nDISCARD TEMP;\nDISCARD SEQUENCES;\nCLOSE ALL;\nUNLISTEN *;\n");
+    if !settings.is_empty() {
+        let calls: Vec<String> = settings
+            .iter()
+            .map(|(name, value)| {
+                format!(
+                    "pg_catalog.set_config({}, {}, false)",
+                    quote_literal(name),
+                    quote_literal(value)
+                )
+            })
+            .collect();
+        sql.push_str(&format!("SELECT {};\n", calls.join(", ")));
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reset_restores_user_role_and_session_settings() {
+        let sql = reset_sql(
+            "admin",
+            "owner role",
+            &[("search_path".into(), "app, 'x'".into())],
+        );
+        assert!(
+            sql.starts_with("SET SESSION AUTHORIZATION \"admin\";\n"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("SET ROLE \"owner role\";\nRESET ALL;"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("pg_catalog.set_config('search_path', 'app, ''x''', false)"),
+            "{sql}"
+        );
+        let plain = reset_sql("app", "app", &[]);
+        assert!(
+            !plain.contains("SET ROLE") && !plain.contains("set_config"),
+            "{plain}"
+        );
+    }
+}

@@ -1,0 +1,382 @@
+//! Splitting a script into statements with PostgreSQL's own grammar: libpg_query, through
+//! the pg_query crate. A script the parser rejects is a [`SyntaxError`] at the exact
+//! character where the parser stopped, whatever the reason (an unterminated comment, string,
+//! dollar quote or quoted identifier, a psql meta-command, a syntax error).
+
+use std::ffi::{CStr, CString, c_char, c_int};
+
+use super::classify::{Class, classify};
+use super::text;
+
+/// One statement of a script, located by the parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// Byte offset of its first token in the script.
+    pub start: usize,
+    /// Byte offset just past its last token (the `;` not included).
+    pub end: usize,
+    pub class: Class,
+}
+
+impl Statement {
+    /// The statement's text in `script`.
+    pub fn text<'a>(&self, script: &'a str) -> &'a str {
+        &script[self.start..self.end]
+    }
+
+    /// The statement's first words, for messages: `CREATE INDEX CONCURRENTLY`.
+    pub fn head(&self, script: &str) -> String {
+        self.text(script)
+            .split_whitespace()
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The parser refused the script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// The parser's message, shortened (the caret shows where).
+    pub message: String,
+    /// Byte offset in the script where the parser stopped.
+    pub offset: usize,
+    /// What to do about it, when pgstrata knows better than the parser's message.
+    pub hint: Option<&'static str>,
+}
+
+impl SyntaxError {
+    /// `file:line:col: message`, the line with a caret, and the hint.
+    pub fn render(&self, file: &str, script: &str) -> String {
+        let (line, col) = text::line_col(script, self.offset);
+        let mut out = format!(
+            "{file}:{line}:{col}: {} (PostgreSQL's parser; nothing was run)\n{}",
+            self.message,
+            text::excerpt(script, self.offset)
+        );
+        if let Some(hint) = self.hint {
+            out.push_str("\n  hint: ");
+            out.push_str(hint);
+        }
+        out
+    }
+}
+
+/// Splits `script` into its statements, each classified; comments and empty statements
+/// are not statements.
+pub fn parse(script: &str) -> Result<Vec<Statement>, SyntaxError> {
+    if let Some(nul) = script.find('\0') {
+        return Err(SyntaxError {
+            message: "the file contains a NUL byte, which is not text".to_string(),
+            offset: nul,
+            hint: Some("save it as UTF-8 text"),
+        });
+    }
+    let tree = match pg_query::parse(script, pg_query::ParserOptions::DEFAULT) {
+        Ok(tree) => tree,
+        Err(err) => return Err(locate_failure(script, &err.to_string())),
+    };
+    let mut statements = Vec::with_capacity(tree.protobuf.stmts.len());
+    for raw in &tree.protobuf.stmts {
+        let start = usize::try_from(raw.stmt_location)
+            .unwrap_or(0)
+            .min(script.len());
+        // A length of 0 means "to the end of the script" (the last statement, no `;`).
+        let end = match usize::try_from(raw.stmt_len) {
+            Ok(len) if len > 0 => (start + len).min(script.len()),
+            _ => script.len(),
+        };
+        let end = start + script[start..end].trim_end().len();
+        let class = raw
+            .stmt
+            .as_ref()
+            .and_then(|node| node.node.as_ref())
+            .map(classify)
+            .unwrap_or_default();
+        statements.push(Statement { start, end, class });
+    }
+    Ok(statements)
+}
+
+/// The parser's error for `script`, with its position. pg_query's Rust API keeps only the
+/// message, so the position is asked of the C library directly (`pg_query.h`).
+fn locate_failure(script: &str, fallback: &str) -> SyntaxError {
+    let (message, cursor) = match c_split_error(script) {
+        Some((message, cursor)) => (message, cursor),
+        None => (fallback.to_string(), 0),
+    };
+    let offset = usize::try_from(cursor)
+        .ok()
+        .and_then(|c| text::char_position_to_byte(script, c))
+        .unwrap_or(0)
+        .min(script.len());
+    let hint = script[offset..].starts_with('\\').then_some(
+        "psql meta-commands (\\set, \\i, \\copy, \\connect…) are not SQL: pgstrata sends files to \
+         the server, not to psql; write the SQL they stand for",
+    );
+    SyntaxError {
+        message: shorten(&message),
+        offset,
+        hint,
+    }
+}
+
+/// Shortens `… at or near "<the rest of the file>"`, which an unterminated comment or string
+/// produces, to its first line and 40 characters.
+fn shorten(message: &str) -> String {
+    const NEAR: &str = " at or near \"";
+    let Some(at) = message.find(NEAR) else {
+        return message.to_string();
+    };
+    let near = &message[at + NEAR.len()..];
+    let near = near.strip_suffix('"').unwrap_or(near);
+    let first_line = near.lines().next().unwrap_or("");
+    if first_line.len() == near.len() && near.chars().count() <= 40 {
+        return message.to_string();
+    }
+    let short: String = first_line.chars().take(40).collect();
+    format!("{}{NEAR}{short}…\"", &message[..at])
+}
+
+// libpg_query's C API (pg_query.h), as linked by the pg_query crate.
+#[repr(C)]
+struct PgQueryError {
+    message: *mut c_char,
+    funcname: *mut c_char,
+    filename: *mut c_char,
+    lineno: c_int,
+    /// 1-based character position in the input.
+    cursorpos: c_int,
+    context: *mut c_char,
+}
+
+#[repr(C)]
+struct PgQuerySplitResult {
+    stmts: *mut *mut std::ffi::c_void,
+    n_stmts: c_int,
+    stderr_buffer: *mut c_char,
+    error: *mut PgQueryError,
+}
+
+unsafe extern "C" {
+    fn pg_query_split_with_parser(input: *const c_char) -> PgQuerySplitResult;
+    fn pg_query_free_split_result(result: PgQuerySplitResult);
+}
+
+/// The parser's message and 1-based character position for a script it refuses.
+fn c_split_error(script: &str) -> Option<(String, i32)> {
+    let input = CString::new(script).ok()?;
+    // SAFETY: `input` is a valid NUL-terminated string that outlives the call; the result is
+    // read before it is freed, and freed exactly once with the library's own function.
+    unsafe {
+        let result = pg_query_split_with_parser(input.as_ptr());
+        let found = result.error.as_ref().map(|error| {
+            let message = if error.message.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr(error.message).to_string_lossy().into_owned()
+            };
+            (message, error.cursorpos)
+        });
+        pg_query_free_split_result(result);
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::TransactionControl;
+
+    fn texts(script: &str) -> Vec<&str> {
+        parse(script)
+            .unwrap()
+            .iter()
+            .map(|s| s.text(script))
+            .collect()
+    }
+
+    #[test]
+    fn splits_where_the_server_would() {
+        let script = "CREATE TABLE t (a text DEFAULT ';');\n-- a comment; here\n\
+                      /* block; /* nested; */ still */ INSERT INTO t VALUES ($$;$$, $x$ ; $x$);\n\
+                      SELECT \"semi;colon\" FROM t; SELECT E'it\\'s;'";
+        assert_eq!(
+            texts(script),
+            vec![
+                "CREATE TABLE t (a text DEFAULT ';')",
+                "INSERT INTO t VALUES ($$;$$, $x$ ; $x$)",
+                "SELECT \"semi;colon\" FROM t",
+                "SELECT E'it\\'s;'",
+            ]
+        );
+    }
+
+    #[test]
+    fn begin_atomic_bodies_stay_whole() {
+        let script = "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  \
+                      SELECT CASE WHEN a > 0 THEN 1 ELSE 2 END;\n  SELECT 3;\nEND;\nSELECT f(1);";
+        let statements = texts(script);
+        assert_eq!(statements.len(), 2, "{statements:?}");
+        assert!(statements[0].ends_with("END"), "{statements:?}");
+    }
+
+    #[test]
+    fn comments_and_empty_statements_are_not_statements() {
+        assert!(texts("-- nothing\n/* at all */\n ; ;").is_empty());
+        let script = "-- header\nSELECT 1;\n\n  SELECT 2 -- trailing\n";
+        let statements = parse(script).unwrap();
+        assert_eq!(statements[1].start, script.find("SELECT 2").unwrap());
+        assert_eq!(statements[1].text(script), "SELECT 2 -- trailing");
+    }
+
+    #[test]
+    fn an_unterminated_nested_comment_is_an_error_at_its_start() {
+        // PostgreSQL comments nest, so this one never ends; a lexer that does not nest them
+        // would run the first statement and skip the rest.
+        let script =
+            "CREATE TABLE a (id int);\n/* the archive/* reports */\nCREATE TABLE b (id int);\n";
+        let err = parse(script).unwrap_err();
+        assert_eq!(err.offset, script.find("/*").unwrap());
+        assert!(
+            err.message.starts_with("unterminated /* comment"),
+            "{err:?}"
+        );
+        assert!(err.message.ends_with("…\""), "shortened: {err:?}");
+        let shown = err.render("migrations/V1__x.sql", script);
+        assert!(
+            shown.starts_with("migrations/V1__x.sql:2:1: unterminated"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(" 2 | /* the archive/* reports */\n   | ^"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn every_kind_of_rejection_is_located() {
+        for (script, at, message) in [
+            ("SELECT 'é';\nSELECT 1 +;", "+;", "syntax error"),
+            (
+                "SELECT 1;\nSELECT 'open",
+                "'open",
+                "unterminated quoted string",
+            ),
+            (
+                "SELECT $body$ x",
+                "$body$",
+                "unterminated dollar-quoted string",
+            ),
+            ("SELECT \"open", "\"open", "unterminated quoted identifier"),
+            ("SELECT 1;\n\\set x 1\n", "\\set", "syntax error"),
+            ("SELECT a a a FROM t", "a FROM", "syntax error"),
+        ] {
+            let err = parse(script).unwrap_err();
+            let expected = script.find(at).unwrap();
+            // A syntax error points at the token where the parser stopped: the `;` after `+`.
+            let expected = if at == "+;" { expected + 1 } else { expected };
+            assert_eq!(err.offset, expected, "{script:?}: {err:?}");
+            assert!(err.message.contains(message), "{script:?}: {err:?}");
+        }
+        let meta = parse("\\copy t from 'x'").unwrap_err();
+        assert!(meta.hint.is_some_and(|h| h.contains("psql meta-commands")));
+    }
+
+    #[test]
+    fn a_nul_byte_is_an_error_at_its_place() {
+        let err = parse("SELECT 1;\nSELECT\0 2;").unwrap_err();
+        assert_eq!(err.offset, 16);
+    }
+
+    #[test]
+    fn classes_come_from_the_parse_tree() {
+        let class = |sql: &str| parse(sql).unwrap().remove(0).class;
+        assert_eq!(class("COMMIT").transaction, Some(TransactionControl::Block));
+        assert_eq!(class("END").transaction, Some(TransactionControl::Block));
+        assert_eq!(
+            class("ROLLBACK TO SAVEPOINT a").transaction,
+            Some(TransactionControl::Savepoint)
+        );
+        assert_eq!(class("SELECT 'COMMIT'").transaction, None);
+        let cic = class("CREATE UNIQUE INDEX CONCURRENTLY i ON s.t (a)");
+        assert!(cic.concurrent && cic.needs_autocommit.is_some());
+        let index = cic.concurrent_index.unwrap();
+        assert_eq!(
+            (
+                index.schema.as_deref(),
+                index.name.as_deref(),
+                index.table.as_str()
+            ),
+            (Some("s"), Some("i"), "t")
+        );
+        // A quoted identifier that spells a keyword is not the keyword.
+        assert_eq!(
+            class("CREATE INDEX \"concurrently\" ON t (a)").needs_autocommit,
+            None
+        );
+        assert!(class("DROP INDEX CONCURRENTLY i").concurrent);
+        assert!(class("REINDEX (CONCURRENTLY) INDEX i").concurrent);
+        assert!(class("REINDEX INDEX CONCURRENTLY i").concurrent);
+        assert!(class("REINDEX DATABASE d").needs_autocommit.is_some());
+        assert!(class("REINDEX TABLE t").needs_autocommit.is_none());
+        assert!(class("ALTER TABLE p DETACH PARTITION c CONCURRENTLY").concurrent);
+        assert!(class("VACUUM t").needs_autocommit.is_some());
+        assert!(class("ANALYZE t").needs_autocommit.is_none());
+        assert!(class("CLUSTER").needs_autocommit.is_some());
+        assert!(class("CLUSTER t USING i").needs_autocommit.is_none());
+        assert!(
+            class("ALTER SYSTEM SET work_mem = '8MB'")
+                .cluster_wide
+                .is_some()
+        );
+        assert_eq!(
+            class("COPY t FROM STDIN").copy_with_client,
+            Some("COPY … FROM STDIN")
+        );
+        assert!(
+            class("COPY (SELECT 1) TO STDOUT")
+                .copy_with_client
+                .is_some()
+        );
+        assert!(class("COPY t TO '/tmp/x'").copy_with_client.is_none());
+        assert!(
+            class("SET client_encoding = 'LATIN1'")
+                .changes_reading
+                .is_some()
+        );
+        assert!(class("SET NAMES 'LATIN1'").changes_reading.is_some());
+        assert!(
+            class("SET client_encoding = 'UTF8'")
+                .changes_reading
+                .is_none()
+        );
+        assert!(
+            class("SET standard_conforming_strings = off")
+                .changes_reading
+                .is_some()
+        );
+        assert!(
+            class("SET standard_conforming_strings = on")
+                .changes_reading
+                .is_none()
+        );
+        assert_eq!(class("CREATE ROLE app").cluster_wide, Some("roles"));
+        assert_eq!(class("GRANT app TO other").cluster_wide, Some("roles"));
+        assert_eq!(class("GRANT SELECT ON t TO app").cluster_wide, None);
+        assert_eq!(
+            class("COMMENT ON DATABASE d IS 'x'").cluster_wide,
+            Some("databases")
+        );
+        assert!(
+            class("CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p")
+                .needs_autocommit
+                .is_some()
+        );
+        assert!(
+            class("CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p WITH (connect = false)")
+                .needs_autocommit
+                .is_none()
+        );
+    }
+}
