@@ -6,6 +6,11 @@
 //!
 //! Run: `cargo bench --bench up` (add `-- --rounds N` for more rounds). Prints medians and
 //! ratios. Not a test: it asserts nothing, the targets are read off its output.
+//!
+//! To compare with an earlier build, give its binary in `PGSTRATA_BENCH_BASELINE`
+//! (e.g. `git stash; cargo build --release; cp target/release/pgstrata /tmp/old`): it then
+//! runs as one more contender, interleaved with the others in every round, and the ratios
+//! this build / that build are printed for the apply and the no-op.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -39,28 +44,38 @@ fn main() {
         command.arg("-f").arg(file).arg(server.conninfo(db));
         command
     };
+    let baseline = std::env::var_os("PGSTRATA_BENCH_BASELINE").map(PathBuf::from);
+    let up_with = |binary: &Path, db: &str| {
+        let mut command = Command::new(binary);
+        command
+            .arg("--dir")
+            .arg(&work)
+            .arg("--database-url")
+            .arg(server.conninfo(db))
+            .arg("up");
+        command
+    };
+    let contenders = if baseline.is_some() { 4 } else { 3 };
     let mut up = Vec::new();
     let mut floor = Vec::new();
     let mut per_transaction = Vec::new();
+    let mut earlier = Vec::new();
     for round in 0..rounds {
         // Rotate who goes first, so that none always meets a warmer server.
-        for turn in 0..3 {
-            let contender = (round + turn) % 3;
+        for turn in 0..contenders {
+            let contender = (round + turn) % contenders;
             let db = format!("bench_{round}_{contender}");
             create_database(&server, &db);
             let started = Instant::now();
-            match contender {
-                0 => run(Command::new(&binary)
-                    .arg("--dir")
-                    .arg(&work)
-                    .arg("--database-url")
-                    .arg(server.conninfo(&db))
-                    .arg("up")),
-                1 => run(&mut psql_file(&all_sql, true, &db)),
-                _ => run(&mut psql_file(&per_transaction_sql, false, &db)),
+            match (contender, &baseline) {
+                (0, _) => run(&mut up_with(&binary, &db)),
+                (1, _) => run(&mut psql_file(&all_sql, true, &db)),
+                (2, _) => run(&mut psql_file(&per_transaction_sql, false, &db)),
+                (_, Some(old)) => run(&mut up_with(old, &db)),
+                (_, None) => unreachable!("three contenders without a baseline"),
             }
             let elapsed = started.elapsed();
-            [&mut up, &mut floor, &mut per_transaction][contender].push(elapsed);
+            [&mut up, &mut floor, &mut per_transaction, &mut earlier][contender].push(elapsed);
         }
     }
     let up_median = median(&mut up);
@@ -79,19 +94,39 @@ fn main() {
         up_median.as_secs_f64() / per_median.as_secs_f64()
     );
 
+    if let Some(old) = &baseline {
+        let earlier_median = median(&mut earlier);
+        println!(
+            "up of {MIGRATIONS} migrations with {}: median {} ms; this build / that: {:.3}",
+            old.display(),
+            ms(earlier_median),
+            up_median.as_secs_f64() / earlier_median.as_secs_f64()
+        );
+    }
+
     let applied = format!("bench_{}_0", rounds - 1);
-    let mut noop: Vec<Duration> = (0..21)
-        .map(|_| {
+    let mut noop = Vec::new();
+    let mut noop_earlier = Vec::new();
+    for round in 0..21 {
+        // Interleaved with the baseline's no-op, when there is one.
+        let order: &[usize] = if baseline.is_none() {
+            &[0]
+        } else if round % 2 == 0 {
+            &[0, 1]
+        } else {
+            &[1, 0]
+        };
+        for &which in order {
+            let binary = if which == 0 {
+                binary.as_path()
+            } else {
+                baseline.as_deref().expect("a baseline")
+            };
             let started = Instant::now();
-            run(Command::new(&binary)
-                .arg("--dir")
-                .arg(&work)
-                .arg("--database-url")
-                .arg(server.conninfo(&applied))
-                .arg("up"));
-            started.elapsed()
-        })
-        .collect();
+            run(&mut up_with(binary, &applied));
+            [&mut noop, &mut noop_earlier][which].push(started.elapsed());
+        }
+    }
     // The floor of any run: a process that connects and runs one query.
     let mut select_one: Vec<Duration> = (0..21)
         .map(|_| {
@@ -111,6 +146,15 @@ fn main() {
         noop_ms(select_one_median),
         noop_median.as_secs_f64() / select_one_median.as_secs_f64()
     );
+    if let Some(old) = &baseline {
+        let earlier_median = median(&mut noop_earlier);
+        println!(
+            "no-op up with {}: median {:.1} ms; this build / that: {:.3}",
+            old.display(),
+            noop_ms(earlier_median),
+            noop_median.as_secs_f64() / earlier_median.as_secs_f64()
+        );
+    }
     drop(server);
 
     let mut starts: Vec<Duration> = (0..rounds.max(5))

@@ -299,8 +299,8 @@ impl Checker<'_> {
             // A private database: nobody else can block it.
             watch: None,
         };
-        let mut quiet = |_: crate::runner::Event| {};
-        let mut runner = Runner::new(self.client, self.project, options, &mut quiet);
+        let quiet: crate::runner::OnEvent = std::sync::Arc::new(|_| {});
+        let mut runner = Runner::new(self.client, self.project, options, quiet);
         let result = action(&mut runner);
         drop(runner);
         match result {

@@ -19,23 +19,30 @@ use postgres::types::Type;
 use crate::db::quote_ident;
 use crate::execute::{FileLimits, run_statement, set_sql};
 use crate::project::SqlFile;
-use crate::retry::{self, Attempts, Progress};
+use crate::retry::{self, Attempts, Retry};
 use crate::sql::{IndexName, Statement, text};
 use crate::watch::Watch;
 
 /// What a no-transaction run needs from the runner.
 pub struct Support<'r> {
-    pub watch: &'r mut Watch,
+    /// What runs, for reports: `migration 5 (add_x)`.
+    pub what: &'r str,
+    pub watch: &'r Watch,
     pub pid: i32,
     /// SQL returning the session to its baseline (see `session`).
     pub reset: &'r str,
-    pub on_progress: &'r mut dyn FnMut(Progress),
+    pub on_retry: &'r mut dyn FnMut(&Retry),
 }
 
 /// Runs `file` statement by statement, then returns the session to its baseline (also after
 /// a failure). The error says how many statements committed before the failing one.
-pub fn run(client: &mut Client, file: &SqlFile, limits: &FileLimits, cx: Support) -> Result<()> {
-    let result = run_each(client, file, limits, cx.watch, cx.pid, cx.on_progress);
+pub fn run(
+    client: &mut Client,
+    file: &SqlFile,
+    limits: &FileLimits,
+    mut cx: Support,
+) -> Result<()> {
+    let result = run_each(client, file, limits, &mut cx);
     // The file's SET commands, and ours, must not reach what runs next.
     let reset = client
         .batch_execute(cx.reset)
@@ -47,9 +54,7 @@ fn run_each(
     client: &mut Client,
     file: &SqlFile,
     limits: &FileLimits,
-    watch: &mut Watch,
-    pid: i32,
-    on_progress: &mut dyn FnMut(Progress),
+    cx: &mut Support,
 ) -> Result<()> {
     let total = file.statements.len();
     let mut in_force: Option<Duration> = None;
@@ -62,7 +67,12 @@ fn run_each(
             in_force = Some(lock_timeout);
         }
         let (line, _) = text::line_col(&file.sql, statement.start);
-        let what = format!("statement {} of {} ({}:{line})", done + 1, total, file.path);
+        let what = format!(
+            "{}, statement {} of {total} ({}:{line})",
+            cx.what,
+            done + 1,
+            file.path
+        );
         // Only statements whose failure leaves nothing behind (or whose leftovers pgstrata
         // removes) are attempted more than once.
         let retries = if retryable(statement) {
@@ -71,12 +81,12 @@ fn run_each(
             0
         };
         let attempts = Attempts {
-            watch: &mut *watch,
-            pid,
+            watch: cx.watch,
+            pid: cx.pid,
             lock_timeout,
             retries,
         };
-        let result = retry::attempt(client, attempts, &what, on_progress, |client| {
+        let result = retry::attempt(client, attempts, &what, cx.on_retry, |client| {
             run_cleanly(client, file, statement)
         });
         if let Err(err) = result {

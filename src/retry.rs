@@ -13,17 +13,9 @@ use serde::Serialize;
 
 use crate::error::{Blocked, Refusal};
 use crate::source_error::SourceError;
-use crate::watch::{self, Blocker, Tick, Watch};
+use crate::watch::{self, Blocker, Watch};
 
-/// A report while work is attempted.
-pub enum Progress<'a> {
-    /// Still running (every 10 s), with the sessions blocking it if it waits for a lock.
-    Running(Tick<'a>),
-    /// An attempt lost the race; the next one starts after `pause_ms`.
-    Retrying(&'a Retry),
-}
-
-/// One failed attempt that will be retried.
+/// One failed attempt that will be retried after `pause_ms`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Retry {
     /// 1-based number of the attempt that failed, and how many there may be.
@@ -39,7 +31,7 @@ pub struct Retry {
 
 /// How attempts are made: the watcher, the backend it watches and the limits in force.
 pub struct Attempts<'w> {
-    pub watch: &'w mut Watch,
+    pub watch: &'w Watch,
     pub pid: i32,
     pub lock_timeout: Duration,
     pub retries: u32,
@@ -47,21 +39,19 @@ pub struct Attempts<'w> {
 
 /// Runs `work` until it succeeds, fails for another reason, or has lost the race
 /// `retries + 1` times; `what` names it in the final error (`migration 5 (add_x)`).
-pub fn attempt<T: Send>(
+pub fn attempt<T>(
     client: &mut Client,
     attempts: Attempts,
     what: &str,
-    on_progress: &mut dyn FnMut(Progress),
-    mut work: impl FnMut(&mut Client) -> Result<T> + Send,
+    on_retry: &mut dyn FnMut(&Retry),
+    mut work: impl FnMut(&mut Client) -> Result<T>,
 ) -> Result<T> {
     let total = attempts.retries.saturating_add(1);
     let probe = watch::probe_interval(attempts.lock_timeout);
     for number in 1..=total {
-        let mut on_tick = |tick: Tick| on_progress(Progress::Running(tick));
-        let (result, blockers) =
-            attempts
-                .watch
-                .run(client, attempts.pid, probe, &mut on_tick, |c| work(c));
+        let (result, blockers) = attempts
+            .watch
+            .watching(what, attempts.pid, probe, || work(client));
         let err = match result {
             Ok(value) => return Ok(value),
             Err(err) => err,
@@ -81,14 +71,14 @@ pub fn attempt<T: Send>(
             }))));
         }
         let pause = backoff(number);
-        on_progress(Progress::Retrying(&Retry {
+        on_retry(&Retry {
             attempt: number,
             attempts: total,
             code: code.to_string(),
             cause,
             blockers,
             pause_ms: pause.as_millis() as u64,
-        }));
+        });
         std::thread::sleep(pause);
     }
     unreachable!("the loop returns on its last attempt")

@@ -12,6 +12,7 @@
 //! the runner never prints.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
@@ -27,10 +28,10 @@ use crate::lock::{self, Holder};
 use crate::no_transaction::{self, Support};
 use crate::plan::{self, DownTarget};
 use crate::project::{Migration, Project};
-use crate::retry::{self, Attempts, Progress, Retry};
+use crate::retry::{self, Attempts, Retry};
 use crate::session::Baseline;
 use crate::views::{self, ViewChange};
-use crate::watch::{Blocker, Watch};
+use crate::watch::{Blocker, OnTick, Tick, Watch};
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -76,6 +77,10 @@ pub struct RunReport {
     /// Things worth knowing that did not stop the run.
     pub notes: Vec<String>,
 }
+
+/// Where a runner's events go. Called from the runner's thread, and (for `Running`) from
+/// its watcher's thread, hence `Send + Sync`.
+pub type OnEvent = Arc<dyn Fn(Event) + Send + Sync>;
 
 /// Live progress, for a caller that prints as work happens.
 pub enum Event<'a> {
@@ -134,9 +139,10 @@ pub struct Runner<'a> {
     project: &'a Project,
     history: History,
     options: Options,
-    on_event: &'a mut dyn FnMut(Event),
+    on_event: OnEvent,
     report: RunReport,
-    watch: Watch,
+    /// Started with the first locked operation (a dry run runs nothing to watch).
+    watch: Option<Watch>,
     /// The session before the first file, captured once the lock is held.
     baseline: Option<Baseline>,
     holding_lock: bool,
@@ -149,7 +155,7 @@ impl<'a> Runner<'a> {
         client: &'a mut Client,
         project: &'a Project,
         options: Options,
-        on_event: &'a mut dyn FnMut(Event),
+        on_event: OnEvent,
     ) -> Runner<'a> {
         Runner {
             client,
@@ -159,7 +165,7 @@ impl<'a> Runner<'a> {
                 dry_run: options.dry_run,
                 ..RunReport::default()
             },
-            watch: Watch::new(options.watch.clone()),
+            watch: None,
             options,
             on_event,
             baseline: None,
@@ -229,7 +235,7 @@ impl<'a> Runner<'a> {
     /// Takes the lock and records the session (unless dry-running), and reads the history.
     fn begin(&mut self) -> Result<Vec<HistoryRow>> {
         if !self.options.dry_run {
-            let on_event = &mut self.on_event;
+            let on_event = &self.on_event;
             lock::acquire(
                 self.client,
                 &self.options.history_schema,
@@ -238,6 +244,17 @@ impl<'a> Runner<'a> {
             )?;
             self.holding_lock = true;
             self.baseline = Some(Baseline::capture(self.client)?);
+            if self.watch.is_none() {
+                let on_event = self.on_event.clone();
+                let on_tick: OnTick = Arc::new(move |tick: Tick| {
+                    on_event(Event::Running {
+                        what: tick.what,
+                        elapsed: tick.elapsed,
+                        blockers: tick.blockers,
+                    })
+                });
+                self.watch = Some(Watch::start(self.options.watch.clone(), on_tick));
+            }
         }
         match self.history.read(self.client)? {
             Some(rows) => Ok(rows),
@@ -299,37 +316,33 @@ impl<'a> Runner<'a> {
 
     /// Runs `work` (a whole transaction) under the watcher, retrying it after lost lock
     /// races; `what` names it in reports.
-    fn attempt<T: Send>(
+    fn attempt<T>(
         &mut self,
         what: &str,
         limits: &FileLimits,
-        work: impl FnMut(&mut Client) -> Result<T> + Send,
+        work: impl FnMut(&mut Client) -> Result<T>,
     ) -> Result<T> {
-        let pid = self.baseline.as_ref().map_or(0, |b| b.backend_pid);
-        let on_event = &mut self.on_event;
+        let (Some(watch), Some(baseline)) = (&self.watch, &self.baseline) else {
+            bail!("internal error: running a file outside a locked run");
+        };
+        let pid = baseline.backend_pid;
+        let on_event = &self.on_event;
         let attempts = &mut self.attempts;
         *attempts = 1;
-        let mut on_progress = |progress: Progress| match progress {
-            Progress::Running(tick) => on_event(Event::Running {
-                what,
-                elapsed: tick.elapsed,
-                blockers: tick.blockers,
-            }),
-            Progress::Retrying(retry) => {
-                *attempts += 1;
-                on_event(Event::Retrying { what, retry });
-            }
+        let mut on_retry = |retry: &Retry| {
+            *attempts += 1;
+            on_event(Event::Retrying { what, retry });
         };
         retry::attempt(
             self.client,
             Attempts {
-                watch: &mut self.watch,
+                watch,
                 pid,
                 lock_timeout: limits.lock_timeout,
                 retries: limits.lock_retries,
             },
             what,
-            &mut on_progress,
+            &mut on_retry,
             work,
         )
     }
@@ -338,30 +351,27 @@ impl<'a> Runner<'a> {
     fn run_outside(&mut self, what: &str, file: &crate::project::SqlFile) -> Result<()> {
         let limits = FileLimits::of(&self.options.limits, file);
         let reset = self.reset_sql()?;
-        let pid = self.baseline.as_ref().map_or(0, |b| b.backend_pid);
-        let on_event = &mut self.on_event;
+        let (Some(watch), Some(baseline)) = (&self.watch, &self.baseline) else {
+            bail!("internal error: running a file outside a locked run");
+        };
+        let pid = baseline.backend_pid;
+        let on_event = &self.on_event;
         let attempts = &mut self.attempts;
         *attempts = 1;
-        let mut on_progress = |progress: Progress| match progress {
-            Progress::Running(tick) => on_event(Event::Running {
-                what,
-                elapsed: tick.elapsed,
-                blockers: tick.blockers,
-            }),
-            Progress::Retrying(retry) => {
-                *attempts += 1;
-                on_event(Event::Retrying { what, retry });
-            }
+        let mut on_retry = |retry: &Retry| {
+            *attempts += 1;
+            on_event(Event::Retrying { what, retry });
         };
         no_transaction::run(
             self.client,
             file,
             &limits,
             Support {
-                watch: &mut self.watch,
+                what,
+                watch,
                 pid,
                 reset: &reset,
-                on_progress: &mut on_progress,
+                on_retry: &mut on_retry,
             },
         )
     }

@@ -1,13 +1,16 @@
-//! Watching a statement while it runs. The file's SQL runs on a scoped worker thread (the
-//! connection is blocked until the server answers); the caller's thread meanwhile reports
-//! progress every 10 s and, from a second connection opened only when a statement runs
-//! longer than a moment, asks the server which sessions block it (`pg_blocking_pids`). A
-//! fast migration costs one short-lived thread and no extra connection.
+//! Watching statements while they run. One thread per run sits beside the runner: while a
+//! statement runs longer than a moment it asks the server, over a second connection opened
+//! on first need, which sessions block it (`pg_blocking_pids`), and every 10 s it reports
+//! the statement still running. The runner's own thread sends each statement and waits for
+//! the answer exactly as it would without a watcher: starting and ending a watched statement
+//! is a mutex away, with no thread woken and no round trip, so a run of fast migrations pays
+//! nothing for it.
 //!
 //! The second connection reads `pg_stat_activity` only: it takes no lock and never touches
 //! the migration's tables.
 
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -19,6 +22,10 @@ use crate::conninfo::ConnInfo;
 
 /// How often a long statement is reported.
 pub const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+/// How often the watcher looks at what runs; the first probe of a statement comes at most
+/// this long after its due time.
+const POLL: Duration = Duration::from_millis(20);
 
 /// A session that holds a lock the watched statement waits for.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,84 +74,209 @@ pub fn describe(blockers: &[Blocker]) -> String {
         .join("; ")
 }
 
-/// A report while a statement runs: how long so far, and who blocks it (empty when it is
-/// working, not waiting for a lock).
+/// A report while a statement runs: what, how long so far, and who blocks it (empty when it
+/// is working, not waiting for a lock).
 #[derive(Debug, Clone)]
 pub struct Tick<'a> {
+    pub what: &'a str,
     pub elapsed: Duration,
     pub blockers: &'a [Blocker],
 }
 
-/// The watcher of one run: the second connection, opened on first need and kept.
+/// Where ticks go; called on the watcher's thread.
+pub type OnTick = Arc<dyn Fn(Tick) + Send + Sync>;
+
+/// The watcher of one run; dropping it stops its thread.
 pub struct Watch {
-    conninfo: Option<ConnInfo>,
-    side: Option<Client>,
-    /// Opening the second connection failed once; do not try again in this run.
-    unavailable: bool,
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    current: Option<Current>,
+    next_generation: u64,
+    stop: bool,
+}
+
+/// The statement being watched.
+struct Current {
+    generation: u64,
+    what: String,
+    pid: i32,
+    started: Instant,
+    probe_every: Duration,
+    blockers: Vec<Blocker>,
 }
 
 impl Watch {
-    /// `conninfo` opens the second connection; `None`: progress only, blockers not named.
-    pub fn new(conninfo: Option<ConnInfo>) -> Watch {
-        Watch {
+    /// Starts the watcher's thread. `conninfo` opens the second connection (`None`:
+    /// progress only, blockers not named); `on_tick` receives the 10 s reports.
+    pub fn start(conninfo: Option<ConnInfo>, on_tick: OnTick) -> Watch {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            wake: Condvar::new(),
+        });
+        let watcher = Watcher {
+            shared: shared.clone(),
             conninfo,
             side: None,
             unavailable: false,
-        }
+            on_tick,
+        };
+        let thread = std::thread::Builder::new()
+            .name("pgstrata-watch".into())
+            .spawn(move || watcher.run())
+            .ok();
+        Watch { shared, thread }
     }
 
-    /// Runs `work` on `client` while watching backend `pid`: `on_tick` every
-    /// [`PROGRESS_EVERY`], blockers asked for every `probe_every` once the statement has run
-    /// that long. Returns `work`'s result and the last blockers seen (empty if none).
-    pub fn run<R: Send>(
-        &mut self,
-        client: &mut Client,
+    /// Runs `work` (one statement or transaction on backend `pid`) while watching it:
+    /// blockers asked for every `probe_every` once it has run that long. Returns `work`'s
+    /// result and the last blockers seen (empty if none).
+    pub fn watching<R>(
+        &self,
+        what: &str,
         pid: i32,
         probe_every: Duration,
-        on_tick: &mut dyn FnMut(Tick),
-        work: impl FnOnce(&mut Client) -> R + Send,
+        work: impl FnOnce() -> R,
     ) -> (R, Vec<Blocker>) {
-        let started = Instant::now();
-        let mut blockers = Vec::new();
-        let result = std::thread::scope(|scope| {
-            let (done, finished) = mpsc::channel::<()>();
-            let worker = scope.spawn(move || {
-                let result = work(client);
-                let _ = done.send(());
-                result
+        {
+            let mut state = self.shared.lock();
+            let generation = state.next_generation;
+            state.next_generation += 1;
+            state.current = Some(Current {
+                generation,
+                what: what.to_string(),
+                pid,
+                started: Instant::now(),
+                probe_every,
+                blockers: Vec::new(),
             });
-            let mut next_probe = probe_every;
-            let mut next_tick = PROGRESS_EVERY;
-            loop {
-                let wake = next_probe.min(next_tick);
-                match finished.recv_timeout(wake.saturating_sub(started.elapsed())) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => {}
-                    Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                }
-                let elapsed = started.elapsed();
-                if elapsed >= next_probe {
-                    if let Some(found) = self.blockers(pid) {
-                        // Keep the last non-empty answer: the lock wait may have just ended
-                        // in the error being reported.
-                        if !found.is_empty() {
-                            blockers = found;
-                        }
-                    }
-                    next_probe = elapsed + probe_every;
-                }
-                if elapsed >= next_tick {
-                    on_tick(Tick {
-                        elapsed,
-                        blockers: &blockers,
-                    });
-                    next_tick += PROGRESS_EVERY;
-                }
-            }
-            worker
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
+        }
+        let result = work();
+        let blockers = self
+            .shared
+            .lock()
+            .current
+            .take()
+            .map(|c| c.blockers)
+            .unwrap_or_default();
         (result, blockers)
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.shared.lock().stop = true;
+        self.shared.wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The watcher's thread and what it owns.
+struct Watcher {
+    shared: Arc<Shared>,
+    conninfo: Option<ConnInfo>,
+    side: Option<Client>,
+    /// Opening the second connection failed; do not try again in this run.
+    unavailable: bool,
+    on_tick: OnTick,
+}
+
+/// What the watcher has done for the statement of one generation.
+struct Seen {
+    generation: u64,
+    next_probe: Duration,
+    next_tick: Duration,
+}
+
+impl Watcher {
+    fn run(mut self) {
+        let mut seen: Option<Seen> = None;
+        let mut state = self.shared.lock();
+        loop {
+            if state.stop {
+                return;
+            }
+            let due = match &state.current {
+                Some(current) => {
+                    let elapsed = current.started.elapsed();
+                    if seen
+                        .as_ref()
+                        .is_none_or(|s| s.generation != current.generation)
+                    {
+                        seen = Some(Seen {
+                            generation: current.generation,
+                            next_probe: current.probe_every,
+                            next_tick: PROGRESS_EVERY,
+                        });
+                    }
+                    let mark = seen.as_mut().expect("set just above");
+                    let probe = elapsed >= mark.next_probe;
+                    let tick = elapsed >= mark.next_tick;
+                    if probe || tick {
+                        let (generation, pid, what) =
+                            (current.generation, current.pid, current.what.clone());
+                        if probe {
+                            mark.next_probe = elapsed + current.probe_every;
+                        }
+                        if tick {
+                            mark.next_tick += PROGRESS_EVERY;
+                        }
+                        // Ask and report without holding the lock: the runner must never
+                        // wait for the watcher.
+                        drop(state);
+                        let found = if probe { self.blockers(pid) } else { None };
+                        state = self.shared.lock();
+                        let still = state
+                            .current
+                            .as_mut()
+                            .filter(|c| c.generation == generation);
+                        let Some(current) = still else {
+                            continue;
+                        };
+                        if let Some(found) = found.filter(|f| !f.is_empty()) {
+                            // Keep the last non-empty answer: the wait may have just ended in
+                            // the error being reported.
+                            current.blockers = found;
+                        }
+                        if tick {
+                            let blockers = current.blockers.clone();
+                            drop(state);
+                            (self.on_tick)(Tick {
+                                what: &what,
+                                elapsed,
+                                blockers: &blockers,
+                            });
+                            state = self.shared.lock();
+                        }
+                        continue;
+                    }
+                    POLL.min(mark.next_probe.min(mark.next_tick) - elapsed)
+                }
+                None => POLL,
+            };
+            state = match self.shared.wake.wait_timeout(state, due) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
     }
 
     /// The sessions blocking `pid` now; `None` when they cannot be asked for.

@@ -1,6 +1,7 @@
 //! `up`, `down`, `redo` and `repair`: run the runner, print its progress and report.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
@@ -12,7 +13,9 @@ use crate::cli::Format;
 use crate::config::Settings;
 use crate::plan::DownTarget;
 use crate::project::{self, Project};
-use crate::runner::{self, Direction, Event, Observed, Options, Repair, RunReport, Runner};
+use crate::runner::{
+    self, Direction, Event, Observed, OnEvent, Options, Repair, RunReport, Runner,
+};
 use crate::watch;
 
 pub fn up(settings: &Settings, format: Format, to: Option<i64>, dry_run: bool) -> Result<u8> {
@@ -163,9 +166,9 @@ fn run(
         log: !dry_run && !std::io::stderr().is_terminal(),
         dry_run,
     };
-    let mut on_event = |event: Event| printer.print(&event);
+    let on_event: OnEvent = Arc::new(move |event: Event| printer.print(&event));
     let options = options(settings, target, dry_run);
-    let mut runner = Runner::new(&mut target.client, project, options, &mut on_event);
+    let mut runner = Runner::new(&mut target.client, project, options, on_event);
     let result = action(&mut runner);
     let report_ = runner.into_report();
     let ms = started.elapsed().as_millis() as u64;

@@ -221,8 +221,8 @@ fn with_runner(db: &TestDb, dir: &Path, action: impl FnOnce(&mut Runner) -> anyh
         limits: pgstrata::config::Limits::default(),
         watch: None,
     };
-    let mut quiet = |_: Event| {};
-    let mut runner = Runner::new(&mut client, &project, options, &mut quiet);
+    let quiet: pgstrata::runner::OnEvent = std::sync::Arc::new(|_: Event| {});
+    let mut runner = Runner::new(&mut client, &project, options, quiet);
     if let Err(err) = action(&mut runner) {
         panic!("{err:#}");
     }

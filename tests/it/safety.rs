@@ -639,8 +639,8 @@ fn a_failed_run_releases_the_lock_on_a_connection_that_lives_on() {
         limits: pgstrata::config::Limits::default(),
         watch: None,
     };
-    let mut quiet = |_: Event| {};
-    let mut runner = Runner::new(&mut client, &loaded, options(), &mut quiet);
+    let quiet: pgstrata::runner::OnEvent = std::sync::Arc::new(|_: Event| {});
+    let mut runner = Runner::new(&mut client, &loaded, options(), quiet.clone());
     assert!(runner.up(None).is_err());
     // The runner lives on, and so does the connection: the lock must already be free.
     let held: i64 = db
@@ -655,7 +655,7 @@ fn a_failed_run_releases_the_lock_on_a_connection_that_lives_on() {
     assert_eq!(held, 0, "the lock was released after the failure");
     drop(runner);
     // The same connection runs again (and another process could have, meanwhile).
-    let mut runner = Runner::new(&mut client, &loaded, options(), &mut quiet);
+    let mut runner = Runner::new(&mut client, &loaded, options(), quiet);
     assert!(runner.up(Some(1)).is_ok());
     drop(runner);
     assert_eq!(history(&mut client), vec![(1, "applied".into())]);
