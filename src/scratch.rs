@@ -2,7 +2,7 @@
 //!
 //! A server lives in a private directory (in /dev/shm when it has room): its data directory, its Unix socket (no
 //! TCP listener) and its log. It runs with fsync off and is stopped and deleted when dropped,
-//! on Ctrl-C and at process exit. As root it runs as the `postgres` account, because `initdb`
+//! when a signal stops the run and at process exit. As root it runs as the `postgres` account, because `initdb`
 //! and `postgres` refuse to run as root. A freshly initialised data directory is kept per
 //! PostgreSQL build in a cache directory and copied, because `initdb` takes 0.5-1.5 s and a
 //! copy a fraction of that. This module starts and stops servers; it knows nothing of
@@ -153,7 +153,7 @@ impl Drop for ScratchServer {
     }
 }
 
-/// Stops a server by pid (immediate shutdown) and deletes its directory. Used on Ctrl-C and at
+/// Stops a server by pid (immediate shutdown) and deletes its directory. Used on a signal and at
 /// exit, when the owning `ScratchServer` will never be dropped.
 pub(crate) fn kill_and_remove(pid: u32, dir: &Path) {
     // SAFETY: plain syscalls on a pid we started.
@@ -197,7 +197,8 @@ fn start_in(
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
-        // Its own process group: Ctrl-C in the terminal reaches us, and we stop the server.
+        // Its own process group: Ctrl-C or a hang-up in the terminal reaches us, and we stop the
+        // server after cancelling what runs on it.
         .process_group(0);
     run_as(&mut command, owner);
     // SAFETY: prctl and getppid are async-signal-safe; the closure allocates nothing.

@@ -113,7 +113,7 @@ enum CheckDatabase {
         server: ConnInfo,
         name: String,
         dropped: bool,
-        /// Drops the database on Ctrl-C.
+        /// Drops the database when a signal stops the run.
         _on_interrupt: CleanupGuard,
     },
 }

@@ -45,7 +45,8 @@ pub const ERROR: u8 = 2;
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> Result<u8> {
-    interrupt::install_ctrl_c_handler();
+    interrupt::install_signal_handlers()
+        .context("installing the handlers for Ctrl-C, SIGTERM and SIGHUP")?;
     let global = cli.global;
     let settings = config::resolve(Overrides {
         dir: global.dir,

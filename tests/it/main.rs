@@ -11,5 +11,6 @@ mod harness;
 mod runner;
 mod scratch;
 mod seeds;
+mod signals;
 mod snapshot;
 mod views;

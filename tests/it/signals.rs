@@ -1,0 +1,212 @@
+//! Every way a run can end: SIGTERM and SIGHUP do what Ctrl-C does (cancel the statement in
+//! flight, leave nothing of that migration, free the lock, drop `check`'s temporary database,
+//! stop scratch servers) and exit with 128 + the signal's number.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use postgres::Client;
+
+use crate::harness::{
+    TempDir, TestDb, history, pgstrata, pgstrata_for, relation_exists, send_signal, wait_until,
+};
+
+/// A project whose only migration creates a table, then sleeps long enough to be stopped.
+fn sleeping_project() -> TempDir {
+    TempDir::with_files(&[
+        (
+            "migrations/V1__sleeps.sql",
+            "CREATE TABLE s (id int);\nSELECT pg_sleep(60);\n",
+        ),
+        ("rollbacks/V1__sleeps.sql", "DROP TABLE s;\n"),
+    ])
+}
+
+/// Whether a session other than ours sleeps in a database whose name is like `pattern`.
+fn someone_sleeps(client: &mut Client, pattern: &str) -> bool {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE $1 \
+             AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+            &[&pattern],
+        )
+        .is_ok_and(|row| row.get::<_, i64>(0) == 1)
+}
+
+fn advisory_locks(client: &mut Client) -> i64 {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+}
+
+fn stderr_of(child: &mut Child) -> String {
+    let mut err = String::new();
+    if let Some(mut stderr) = child.stderr.take() {
+        let _ = stderr.read_to_string(&mut err);
+    }
+    err
+}
+
+/// Runs `up` of the sleeping project, stops it with `signal` while the migration sleeps, and
+/// checks that nothing of the migration is left and the lock is free. Returns the exit code
+/// and stderr.
+fn stop_up_with(signal: i32) -> (i32, String) {
+    let db = TestDb::new();
+    let p = sleeping_project();
+    let mut child = pgstrata_for(&db, &p.path)
+        .arg("up")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut client = db.connect();
+    wait_until("the migration to sleep", || {
+        someone_sleeps(&mut client, &db.name)
+    });
+    let started = Instant::now();
+    let code = send_signal(&mut child, signal);
+    let err = stderr_of(&mut child);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the statement was cancelled, not waited for: {err}"
+    );
+    assert!(!relation_exists(&mut client, "s"), "the migration left s");
+    assert_eq!(history(&mut client), vec![], "nothing recorded");
+    wait_until("the migration lock to be free", || {
+        advisory_locks(&mut client) == 0
+    });
+    (code, err)
+}
+
+#[test]
+fn sigterm_during_up_cancels_the_migration_leaves_nothing_and_exits_143() {
+    let (code, err) = stop_up_with(libc::SIGTERM);
+    assert_eq!(code, 143, "{err}");
+    assert!(err.contains("terminated (SIGTERM)"), "{err}");
+}
+
+#[test]
+fn sighup_during_up_cancels_the_migration_leaves_nothing_and_exits_129() {
+    let (code, err) = stop_up_with(libc::SIGHUP);
+    assert_eq!(code, 129, "{err}");
+    assert!(err.contains("hung up (SIGHUP)"), "{err}");
+}
+
+#[test]
+fn sigint_during_up_still_exits_130() {
+    let (code, err) = stop_up_with(libc::SIGINT);
+    assert_eq!(code, 130, "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+}
+
+fn databases_like(client: &mut Client, pattern: &str) -> Vec<String> {
+    client
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1",
+            &[&pattern],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[test]
+fn sigterm_during_check_on_a_named_server_drops_its_temporary_database_and_exits_143() {
+    let db = TestDb::new();
+    let p = sleeping_project();
+    let mut child = pgstrata_for(&db, &p.path)
+        .arg("check")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ours = format!("pgstrata_check_{}_%", child.id());
+    let mut client = db.connect();
+    wait_until("the migration to sleep in check's database", || {
+        someone_sleeps(&mut client, &ours)
+    });
+    let code = send_signal(&mut child, libc::SIGTERM);
+    let err = stderr_of(&mut child);
+    assert_eq!(code, 143, "{err}");
+    assert_eq!(databases_like(&mut client, &ours), Vec::<String>::new());
+}
+
+/// The directory of the scratch server `check` started under `parent`, once its migration
+/// sleeps.
+fn sleeping_scratch_server(parent: &Path) -> PathBuf {
+    let mut found = None;
+    wait_until("the migration to sleep on the scratch server", || {
+        let Some(dir) = fs::read_dir(parent)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|dir| dir.join(".s.PGSQL.5432").exists())
+        else {
+            return false;
+        };
+        let conninfo = format!("host={} user=postgres dbname=postgres", dir.display());
+        let sleeping = pgstrata::db::connect(&conninfo)
+            .is_ok_and(|mut client| someone_sleeps(&mut client, "%"));
+        found = Some(dir);
+        sleeping
+    });
+    found.unwrap()
+}
+
+/// Whether any process runs with `dir` on its command line (a postgres server in it).
+fn process_uses(dir: &Path) -> bool {
+    let dir = dir.to_string_lossy();
+    fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| fs::read(entry.path().join("cmdline")).ok())
+        .any(|cmdline| String::from_utf8_lossy(&cmdline).contains(&*dir))
+}
+
+fn stop_check_on_scratch_with(signal: i32) -> i32 {
+    let parent = TempDir::new();
+    let p = sleeping_project();
+    let mut child = pgstrata()
+        .env("PGSTRATA_SCRATCH_DIR", &parent.path)
+        .arg("--dir")
+        .arg(&p.path)
+        .arg("check")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let server_dir = sleeping_scratch_server(&parent.path);
+    let code = send_signal(&mut child, signal);
+    let err = stderr_of(&mut child);
+    assert!(
+        !server_dir.exists(),
+        "{} is left: {err}",
+        server_dir.display()
+    );
+    assert_eq!(fs::read_dir(&parent.path).unwrap().count(), 0, "{err}");
+    assert!(
+        !process_uses(&server_dir),
+        "a postgres process still uses {}",
+        server_dir.display()
+    );
+    code
+}
+
+#[test]
+fn sigterm_during_check_on_a_scratch_server_stops_and_deletes_it_and_exits_143() {
+    assert_eq!(stop_check_on_scratch_with(libc::SIGTERM), 143);
+}
+
+#[test]
+fn sighup_during_check_on_a_scratch_server_stops_and_deletes_it_and_exits_129() {
+    assert_eq!(stop_check_on_scratch_with(libc::SIGHUP), 129);
+}
