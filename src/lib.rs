@@ -24,6 +24,7 @@ pub mod history;
 pub mod interrupt;
 pub mod lock;
 pub mod plan;
+pub mod process;
 pub mod project;
 pub mod runner;
 pub mod scratch;
