@@ -1,11 +1,12 @@
 //! The throwaway PostgreSQL server behind `check`, `--scratch` and the test suite.
 //!
-//! A server lives in a private directory (in /dev/shm when it has room): its data directory, its Unix socket (no
-//! TCP listener) and its log. It runs with fsync off and is stopped and deleted when dropped,
-//! when a signal stops the run and at process exit. As root it runs as the `postgres` account, because `initdb`
-//! and `postgres` refuse to run as root. A freshly initialised data directory is kept per
-//! PostgreSQL build in a cache directory and copied, because `initdb` takes 0.5-1.5 s and a
-//! copy a fraction of that. This module starts and stops servers; it knows nothing of
+//! A server lives in a private directory (in /dev/shm when it has room): its data directory,
+//! its Unix socket (no TCP listener) and its log. It runs with fsync off and is stopped and
+//! deleted when dropped, when a signal stops the run and at process exit; what a killed run
+//! leaves is removed by the next (`stale`). As root it runs as the `postgres` account, because
+//! `initdb` and `postgres` refuse to run as root. A freshly initialised data directory is kept
+//! per PostgreSQL build in a cache directory and copied, because `initdb` takes 0.5-1.5 s and
+//! a copy a fraction of that. This module starts and stops servers; it knows nothing of
 //! migrations.
 
 use std::ffi::CString;
