@@ -12,6 +12,7 @@
 
 pub mod adopt;
 pub mod check;
+pub mod checkdb;
 pub mod checksum;
 pub mod cli;
 pub mod cmd;

@@ -165,7 +165,7 @@ pub(crate) fn open_target(settings: &Settings) -> Result<ConnInfo> {
 /// if pgstrata is killed mid-migration, the server aborts the migration and releases the
 /// lock within a second instead of finishing a long statement for nobody. Older servers do
 /// not know the setting; that is fine.
-fn notice_dead_client(client: &mut Client) -> Result<()> {
+pub(crate) fn notice_dead_client(client: &mut Client) -> Result<()> {
     match client.batch_execute("SET client_connection_check_interval = 1000") {
         Ok(()) => Ok(()),
         Err(err) if err.code() == Some(&postgres::error::SqlState::UNDEFINED_OBJECT) => Ok(()),

@@ -210,3 +210,134 @@ fn sigterm_during_check_on_a_scratch_server_stops_and_deletes_it_and_exits_143()
 fn sighup_during_check_on_a_scratch_server_stops_and_deletes_it_and_exits_129() {
     assert_eq!(stop_check_on_scratch_with(libc::SIGHUP), 129);
 }
+
+/// A tiny project whose check passes without snapshots being a finding... it has none, so it
+/// is checked with `--write-snapshots` into its own folder.
+fn tiny_project() -> TempDir {
+    TempDir::with_files(&[
+        ("migrations/V1__a.sql", "CREATE TABLE a (id int);\n"),
+        ("rollbacks/V1__a.sql", "DROP TABLE a;\n"),
+    ])
+}
+
+/// Creates a database on `db`'s server that looks like check's, with `record` as its comment.
+fn plant_database(client: &mut Client, name: &str, record: Option<&str>) {
+    client
+        .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0"))
+        .unwrap();
+    if let Some(record) = record {
+        let sql: String = client
+            .query_one(
+                "SELECT format('COMMENT ON DATABASE %I IS %L', $1::text, $2::text)",
+                &[&name, &record],
+            )
+            .unwrap()
+            .get(0);
+        client.batch_execute(&sql).unwrap();
+    }
+}
+
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    pid
+}
+
+#[test]
+fn check_drops_temporary_databases_whose_maker_is_gone_and_keeps_the_others() {
+    use pgstrata::checkdb::Maker;
+    use pgstrata::process::Pid;
+
+    let db = TestDb::new();
+    let mut client = db.connect();
+    let here = Maker::current().expect("this host tells who we are");
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    let sleeper_pid = Pid::new(u64::from(sleeper.id())).unwrap();
+    let dead = Maker {
+        pid: Pid::new(u64::from(dead_pid())).unwrap(),
+        ..here.clone()
+    };
+    let alive = Maker {
+        pid: sleeper_pid,
+        started: sleeper_pid.start_time().unwrap(),
+        ..here.clone()
+    };
+    let elsewhere = Maker {
+        boot_id: "00000000-0000-0000-0000-000000000000".into(),
+        host: "elsewhere".into(),
+        ..dead.clone()
+    };
+    // Unique names: other tests' checks clean up on this server too.
+    let tag = format!("{}_{}", std::process::id(), db.name.len());
+    let name = |what: &str| format!("pgstrata_check_planted_{what}_{tag}");
+    plant_database(&mut client, &name("dead"), Some(&dead.record()));
+    plant_database(&mut client, &name("alive"), Some(&alive.record()));
+    plant_database(&mut client, &name("elsewhere"), Some(&elsewhere.record()));
+    plant_database(&mut client, &name("unrecorded"), None);
+    plant_database(&mut client, &name("busy"), Some(&dead.record()));
+    let busy = pgstrata::db::connect(&db.conninfo.replace(&db.name, &name("busy"))).unwrap();
+
+    let p = tiny_project();
+    let (code, out, err) =
+        crate::harness::run(pgstrata_for(&db, &p.path).args(["check", "--write-snapshots"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let left = databases_like(&mut client, &format!("pgstrata_check_planted_%_{tag}"));
+    assert!(!left.contains(&name("dead")), "{left:?}\n{err}");
+    assert!(err.contains(&name("dead")), "the drop is reported: {err}");
+    for kept in ["alive", "elsewhere", "unrecorded", "busy"] {
+        assert!(left.contains(&name(kept)), "{kept} was dropped: {left:?}");
+    }
+    assert!(
+        err.contains(&format!("kept {}", name("elsewhere"))),
+        "an unjudgeable one is named: {err}"
+    );
+    drop(busy);
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    for kept in &left {
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {kept} WITH (FORCE)"))
+            .unwrap();
+    }
+}
+
+/// A check killed outright (SIGKILL) cannot drop its temporary database; the next check on
+/// that server does, once the server has ended the killed one's session.
+#[test]
+fn a_temporary_database_of_a_killed_check_is_dropped_by_the_next_check() {
+    let db = TestDb::new();
+    let p = sleeping_project();
+    let mut child = pgstrata_for(&db, &p.path)
+        .arg("check")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ours = format!("pgstrata_check_{}_%", child.id());
+    let mut client = db.connect();
+    wait_until("the migration to sleep in check's database", || {
+        someone_sleeps(&mut client, &ours)
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = databases_like(&mut client, &ours);
+    assert_eq!(left.len(), 1, "SIGKILL leaves the database: {left:?}");
+    // client_connection_check_interval: the server notices the dead client within a second.
+    wait_until("the killed check's session to end", || {
+        !someone_sleeps(&mut client, &ours)
+    });
+    let (code, out, err) = crate::harness::run(
+        pgstrata_for(&db, &tiny_project().path).args(["check", "--write-snapshots"]),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        databases_like(&mut client, &ours),
+        Vec::<String>::new(),
+        "{err}"
+    );
+    assert!(err.contains(&left[0]), "{err}");
+}
