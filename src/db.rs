@@ -45,8 +45,9 @@ pub fn connection_lost(err: &anyhow::Error) -> Option<LostConnection> {
                     reason: Some(reason),
                 });
             }
-            let broken = pg.is_closed()
-                || std::error::Error::source(pg).is_some_and(|s| s.is::<std::io::Error>());
+            // The driver's kinds are private; its I/O kind (a socket that broke after the
+            // connection was made) displays as this, unlike a failure to connect at all.
+            let broken = pg.is_closed() || pg.to_string() == "error communicating with the server";
             return broken.then_some(LostConnection { reason: None });
         }
     }

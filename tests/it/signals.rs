@@ -433,3 +433,18 @@ fn a_connection_lost_during_check_is_an_error_with_the_servers_reason() {
         "dropped after"
     );
 }
+
+/// A server that cannot be reached is not a lost connection: the message says it could not
+/// connect, nothing about a connection that broke.
+#[test]
+fn an_unreachable_server_is_not_reported_as_a_lost_connection() {
+    let p = tiny_project();
+    let (code, _, err) = crate::harness::run(pgstrata().arg("--dir").arg(&p.path).args([
+        "status",
+        "--database-url",
+        "postgres://nobody@127.0.0.1:1/x",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("connecting to"), "{err}");
+    assert!(!err.contains("broke"), "{err}");
+}
