@@ -284,7 +284,8 @@ impl Checker<'_> {
         Ok(())
     }
 
-    /// Runs a runner action; a failure becomes a `Failed` finding and `false`.
+    /// Runs a runner action; a failure becomes a `Failed` finding and `false`, but a lost
+    /// connection is an error.
     fn step(
         &mut self,
         action: impl FnOnce(&mut Runner) -> Result<()>,
@@ -307,6 +308,13 @@ impl Checker<'_> {
             Ok(()) => Ok(true),
             Err(err) => {
                 let at = version.map(|v| format!("V{v}: ")).unwrap_or_default();
+                // A lost connection says nothing about the project: an error, not a finding.
+                if crate::db::connection_lost(&err).is_some() {
+                    return Err(err.context(format!(
+                        "{at}{doing}: the connection to the check database was lost, so check \
+                         cannot go on"
+                    )));
+                }
                 self.add(Finding {
                     kind: FindingKind::Failed,
                     version,

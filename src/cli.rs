@@ -27,16 +27,13 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Database to work on: a URL (postgres://user@host/db) or key=value string. Also read
-    /// from DATABASE_URL, from libpq's PG* variables, or database_url in pgstrata.toml
-    /// [default: none; `check` uses a scratch server]
-    #[arg(
-        long,
-        global = true,
-        env = "DATABASE_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
+    /// Database to work on: a URL (postgres://user@host/db) or key=value string. Without it,
+    /// read from DATABASE_URL, libpq's PG* variables or database_url in pgstrata.toml; but
+    /// `check` reads none of those: it uses a scratch server unless this flag,
+    /// PGSTRATA_CHECK_DATABASE_URL or check_database_url in pgstrata.toml names a server for
+    /// it [default: none]
+    // DATABASE_URL is read by `config`, not clap: `check` must tell the flag from it.
+    #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
     /// Work on a throwaway PostgreSQL server started for this command and deleted after it
@@ -163,9 +160,14 @@ pub enum Command {
     /// Compare the live schema with the committed snapshot of its applied version (exit 0
     /// same, 1 drift)
     Drift,
-    /// Prove the project in CI, on a scratch server unless a database URL is given (then on a
-    /// temporary database created on that server): every migration produces its committed
-    /// snapshot, every rollback restores the schema exactly
+    /// Prove the project in CI, on a scratch server unless a server is named for check: every
+    /// migration produces its committed snapshot, every rollback restores the schema exactly
+    ///
+    /// A server is named for check by --database-url on the command line,
+    /// PGSTRATA_CHECK_DATABASE_URL, or check_database_url in pgstrata.toml; check then works in
+    /// a temporary database it creates on that server and drops after, and drops those that
+    /// killed checks left there (only when their maker provably no longer runs). DATABASE_URL,
+    /// database_url and libpq's PG* variables never send check to a server.
     Check {
         /// Check only migrations from this version on; earlier ones are applied unchecked
         #[arg(long, value_name = "VERSION", value_parser = parse_version_arg)]

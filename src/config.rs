@@ -1,8 +1,13 @@
 //! Settings: flag, then environment, then `pgstrata.toml`, then default, resolved once into
 //! one [`Settings`] value. Unknown keys in the file are an error.
 //!
-//! Flags and environment variables arrive already merged by clap (a flag beats its variable);
-//! this module adds the file and the defaults. It never connects to anything.
+//! Most flags and environment variables arrive already merged by clap (a flag beats its
+//! variable); this module adds the file and the defaults. The database is the exception:
+//! `check` must know whether a server was named for it on its command line or by a
+//! check-specific setting, or only by the deployment's ambient `DATABASE_URL`, which must never
+//! send it to a server (that server is production in a deployment environment). So this module
+//! reads `DATABASE_URL` and `PGSTRATA_CHECK_DATABASE_URL` itself. It never connects to
+//! anything.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,8 +25,13 @@ pub const FILE_NAME: &str = "pgstrata.toml";
 pub struct Settings {
     /// Project root: holds migrations/, rollbacks/, views/, schema-snapshots/.
     pub dir: PathBuf,
-    /// The database to work on, as given (URL or key=value); `None` when none was given.
+    /// The database to work on, as given (URL or key=value): `--database-url`, else
+    /// DATABASE_URL, else `database_url` in the file; `None` when none was given.
     pub database_url: Option<String>,
+    /// The server `check` works on (in a temporary database): `--database-url`, else
+    /// PGSTRATA_CHECK_DATABASE_URL, else `check_database_url` in the file; `None`: a scratch
+    /// server. Never DATABASE_URL, `database_url` or libpq's PG* variables.
+    pub check_database_url: Option<String>,
     /// Work on a throwaway server instead.
     pub scratch: bool,
     /// Schema of pgstrata's own tables.
@@ -64,11 +74,13 @@ impl Default for Limits {
     }
 }
 
-/// Values given as flags or environment variables (clap merges the two).
+/// Values given as flags or environment variables (clap merges the two, but for the database:
+/// `database_url` is the flag alone).
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     pub dir: Option<PathBuf>,
     pub config: Option<PathBuf>,
+    /// `--database-url` as given on the command line.
     pub database_url: Option<String>,
     pub scratch: bool,
     pub history_schema: Option<String>,
@@ -84,6 +96,8 @@ pub struct Overrides {
 pub struct FileSettings {
     /// Connection string; prefer DATABASE_URL for anything with a password in it.
     pub database_url: Option<String>,
+    /// The server `check` works on; without it `check` uses a scratch server.
+    pub check_database_url: Option<String>,
     pub history_schema: Option<String>,
     /// Seconds.
     pub lock_wait: Option<u64>,
@@ -98,8 +112,22 @@ pub struct FileSettings {
 pub const DEFAULT_HISTORY_SCHEMA: &str = "pgstrata";
 pub const DEFAULT_LOCK_WAIT_S: u64 = 60;
 
-/// Resolves the settings: overrides, then the file, then defaults.
+/// The environment variable naming the database of every command but `check`.
+pub const DATABASE_URL_ENV: &str = "DATABASE_URL";
+/// The environment variable naming the server `check` works on.
+pub const CHECK_DATABASE_URL_ENV: &str = "PGSTRATA_CHECK_DATABASE_URL";
+
+/// Resolves the settings: overrides, then the process environment, then the file, then
+/// defaults.
 pub fn resolve(overrides: Overrides) -> Result<Settings> {
+    resolve_with(overrides, &|name| std::env::var(name).ok())
+}
+
+/// [`resolve`] with the environment as an input.
+pub fn resolve_with(
+    overrides: Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings> {
     let dir = overrides.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let file = match &overrides.config {
         Some(path) => read_file(path)?,
@@ -145,12 +173,17 @@ pub fn resolve(overrides: Overrides) -> Result<Settings> {
     if let Some(bad) = file.schemas.iter().flatten().find(|s| !is_name(s)) {
         bail!("schemas: `{bad}` is not a schema name (letters, digits and _)");
     }
+    let given = |value: Option<String>| value.filter(|u| !u.trim().is_empty());
+    let flag = given(overrides.database_url);
     Ok(Settings {
         dir,
-        database_url: overrides
-            .database_url
-            .filter(|u| !u.trim().is_empty())
+        database_url: flag
+            .clone()
+            .or_else(|| given(env(DATABASE_URL_ENV)))
             .or(file.database_url),
+        check_database_url: flag
+            .or_else(|| given(env(CHECK_DATABASE_URL_ENV)))
+            .or(given(file.check_database_url)),
         scratch: overrides.scratch,
         history_schema,
         lock_wait: Duration::from_secs(lock_wait),
@@ -292,5 +325,49 @@ mod tests {
         assert_eq!(defaults.history_schema, DEFAULT_HISTORY_SCHEMA);
         assert_eq!(defaults.lock_wait, Duration::from_secs(DEFAULT_LOCK_WAIT_S));
         assert_eq!(defaults.database_url, None);
+    }
+
+    #[test]
+    fn check_follows_only_a_server_named_for_it() {
+        let dir =
+            std::env::temp_dir().join(format!("pgstrata-config-check-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(FILE_NAME), "database_url = \"host=file\"\n").unwrap();
+        let deployment = |name: &str| (name == DATABASE_URL_ENV).then(|| "host=prod".to_string());
+        let at = |url: Option<&str>| Overrides {
+            dir: Some(dir.clone()),
+            database_url: url.map(str::to_string),
+            ..Overrides::default()
+        };
+        let ambient = resolve_with(at(None), &deployment).unwrap();
+        assert_eq!(ambient.database_url.as_deref(), Some("host=prod"));
+        assert_eq!(
+            ambient.check_database_url, None,
+            "DATABASE_URL and database_url are not for check"
+        );
+        let flagged = resolve_with(at(Some("host=flag")), &deployment).unwrap();
+        assert_eq!(flagged.check_database_url.as_deref(), Some("host=flag"));
+        let both = |name: &str| match name {
+            CHECK_DATABASE_URL_ENV => Some("host=check_env".to_string()),
+            _ => deployment(name),
+        };
+        std::fs::write(
+            dir.join(FILE_NAME),
+            "check_database_url = \"host=check_file\"\n",
+        )
+        .unwrap();
+        let from_file = resolve_with(at(None), &deployment).unwrap();
+        assert_eq!(
+            from_file.check_database_url.as_deref(),
+            Some("host=check_file")
+        );
+        let from_env = resolve_with(at(None), &both).unwrap();
+        assert_eq!(
+            from_env.check_database_url.as_deref(),
+            Some("host=check_env")
+        );
+        let from_flag = resolve_with(at(Some("host=flag")), &both).unwrap();
+        assert_eq!(from_flag.check_database_url.as_deref(), Some("host=flag"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,4 +1,5 @@
-//! Database plumbing shared by every command: opening a connection and quoting identifiers.
+//! Database plumbing shared by every command: opening a connection, quoting identifiers, and
+//! telling a lost connection from an error in a statement.
 //!
 //! `quote_ident` is the one way a name reaches SQL text; values travel as `$n` parameters,
 //! or through `quote_literal` in the few multi-statement batches that cannot carry them.
@@ -14,6 +15,44 @@ use crate::conninfo::ConnInfo;
 pub fn connect(conninfo: &str) -> Result<Client> {
     let info = ConnInfo::parse(conninfo)?;
     info.connect()
+}
+
+/// A connection the server ended or that broke, found in an error's chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostConnection {
+    /// The server's reason (`FATAL 57P01: terminating connection due to administrator
+    /// command`), when it sent one before closing.
+    pub reason: Option<String>,
+}
+
+/// Whether `err` says the connection is gone (the server ended the session, or the socket
+/// broke), rather than that a statement failed on a working connection. A statement error is
+/// a finding for `check`; a lost connection is not: nothing after it can be trusted.
+pub fn connection_lost(err: &anyhow::Error) -> Option<LostConnection> {
+    let fatal = |severity: &str| matches!(severity, "FATAL" | "PANIC");
+    for cause in err.chain() {
+        if let Some(source) = cause.downcast_ref::<crate::source_error::SourceError>()
+            && fatal(&source.severity)
+        {
+            let reason = format!("{} {}: {}", source.severity, source.code, source.message);
+            return Some(LostConnection {
+                reason: Some(reason),
+            });
+        }
+        if let Some(pg) = cause.downcast_ref::<postgres::Error>() {
+            if let Some(db) = pg.as_db_error() {
+                let reason = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+                return fatal(db.severity()).then_some(LostConnection {
+                    reason: Some(reason),
+                });
+            }
+            // The driver's kinds are private; its I/O kind (a socket that broke after the
+            // connection was made) displays as this, unlike a failure to connect at all.
+            let broken = pg.is_closed() || pg.to_string() == "error communicating with the server";
+            return broken.then_some(LostConnection { reason: None });
+        }
+    }
+    None
 }
 
 /// Quotes an identifier the way PostgreSQL's `quote_ident` does, always: `a"b` -> `"a""b"`.

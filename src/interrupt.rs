@@ -1,20 +1,28 @@
-//! Clean-up on Ctrl-C and at process exit: run what was registered (cancel the statement in
-//! flight, drop `check`'s temporary database), stop scratch servers and delete their
-//! directories.
+//! Clean-up when a run is stopped from outside and at process exit: run what was registered
+//! (cancel the statement in flight, drop `check`'s temporary database), stop scratch servers
+//! and delete their directories.
 //!
-//! Other modules register what must be undone; this module owns the signal handler and the
-//! `atexit` hook and must not do anything else.
+//! Ctrl-C (SIGINT), SIGTERM (CI cancellation, `docker stop`, Kubernetes, systemd) and SIGHUP
+//! (a closed terminal or SSH session) all do the same clean-up; the exit code says which came:
+//! 128 + the signal's number (130, 143, 129), as a shell reports a process killed by it.
+//!
+//! Other modules register what must be undone; this module owns the signal handling thread and
+//! the `atexit` hook and must not do anything else. Only the binary (`cmd::run`) installs the
+//! handlers: a program using pgstrata as a library keeps its own.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once};
 
+use libc::c_int;
 use postgres::CancelToken;
+use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 struct Registry {
     /// Scratch servers still running: postmaster pid and the directory to delete.
     servers: Vec<(u32, PathBuf)>,
-    /// Work to do on Ctrl-C, in the order it was registered: cancelling a connection's
+    /// Work to do when a signal stops the run, in the order it was registered: cancelling a connection's
     /// statement, dropping `check`'s temporary database.
     cleanups: Vec<(u64, Cleanup)>,
     next_id: u64,
@@ -28,34 +36,66 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     next_id: 0,
 });
 static INSTALL: Once = Once::new();
-/// Set first thing on Ctrl-C.
+/// Set first thing when a stopping signal arrives.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Installs the Ctrl-C handler (once). On Ctrl-C every registered clean-up runs (cancelling
-/// statements first, as connections register before anything else), every scratch server is
-/// stopped and deleted, and the process exits with 130.
-pub fn install_ctrl_c_handler() {
+/// The signals that stop a run, with what is printed when one arrives.
+const STOPPING: [(c_int, &str); 3] = [
+    (SIGINT, "interrupted"),
+    (SIGTERM, "terminated (SIGTERM)"),
+    (SIGHUP, "hung up (SIGHUP)"),
+];
+
+/// Installs the handling of SIGINT, SIGTERM and SIGHUP (once). When one arrives every
+/// registered clean-up runs (cancelling statements first, as connections register before
+/// anything else), every scratch server is stopped and deleted, and the process exits with
+/// 128 + the signal's number.
+///
+/// The work happens on a thread of its own that waits for the signals (signal-hook's
+/// self-pipe), not in a signal handler, where almost nothing may be done safely.
+pub fn install_signal_handlers() -> std::io::Result<()> {
     static HANDLER: Once = Once::new();
+    let mut result = Ok(());
     HANDLER.call_once(|| {
-        // An error here only means another handler exists; clean-up at exit still runs.
-        let _ = ctrlc::set_handler(|| {
-            INTERRUPTED.store(true, Ordering::SeqCst);
-            run_cleanups();
-            stop_servers();
-            eprintln!("interrupted");
-            std::process::exit(130);
+        result = Signals::new(STOPPING.iter().map(|(signal, _)| *signal)).and_then(|signals| {
+            std::thread::Builder::new()
+                .name("pgstrata-signals".into())
+                .spawn(move || wait_for_signals(signals))
+                .map(|_| ())
         });
     });
+    result
 }
 
-/// True once Ctrl-C was pressed: the handler is cleaning up and will exit with 130. The
-/// command, whose statement was just cancelled, must then neither report nor exit itself
-/// (exiting would cut the clean-up short): see `wait_for_handler`.
+fn wait_for_signals(mut signals: Signals) {
+    // The first stopping signal wins; a second one (an impatient Ctrl-C) waits in the pipe
+    // while the clean-up it would cut short runs.
+    if let Some(signal) = signals.forever().next() {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        run_cleanups();
+        stop_servers();
+        let what = STOPPING
+            .iter()
+            .find(|(s, _)| *s == signal)
+            .map_or("stopped", |(_, what)| what);
+        eprintln!("{what}");
+        std::process::exit(exit_code(signal));
+    }
+}
+
+/// 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP.
+pub fn exit_code(signal: c_int) -> i32 {
+    128 + signal
+}
+
+/// True once a stopping signal arrived: the handling thread is cleaning up and will end the
+/// process. The command, whose statement was just cancelled, must then neither report nor exit
+/// itself (exiting would cut the clean-up short): see `wait_for_handler`.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
-/// Blocks until the Ctrl-C handler has cleaned up and ended the process.
+/// Blocks until the signal handling thread has cleaned up and ended the process.
 pub fn wait_for_handler() -> ! {
     loop {
         std::thread::park();
@@ -63,7 +103,7 @@ pub fn wait_for_handler() -> ! {
 }
 
 /// Remembers a scratch server so that it is stopped and deleted even if its owner is never
-/// dropped (a `static` in a test binary) or the user presses Ctrl-C.
+/// dropped (a `static` in a test binary) or the run is stopped by a signal.
 pub fn register_server(pid: u32, dir: PathBuf) {
     INSTALL.call_once(|| {
         // SAFETY: `at_exit` is an `extern "C"` function without arguments that does not unwind.
@@ -89,7 +129,7 @@ pub fn register_cancel(token: CancelToken) -> CleanupGuard {
     })
 }
 
-/// Registers work to do if the user presses Ctrl-C while the returned guard lives (best
+/// Registers work to do if the run is stopped by a signal while the returned guard lives (best
 /// effort: it must not panic and should not take long).
 pub fn register_cleanup(cleanup: impl FnOnce() + Send + 'static) -> CleanupGuard {
     let mut registry = lock();

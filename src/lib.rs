@@ -14,6 +14,7 @@
 
 pub mod adopt;
 pub mod check;
+pub mod checkdb;
 pub mod checksum;
 pub mod cli;
 pub mod cmd;
@@ -27,6 +28,7 @@ pub mod interrupt;
 pub mod lock;
 pub mod no_transaction;
 pub mod plan;
+pub mod process;
 pub mod project;
 pub mod retry;
 pub mod runner;

@@ -1,5 +1,6 @@
 //! The `pgstrata` binary: parse the command line, run the command, map the outcome to an
-//! exit code (0 success, 1 found something, 2 error).
+//! exit code (0 success, 1 found something, 2 error; 128 + the signal's number when Ctrl-C,
+//! SIGTERM or SIGHUP stopped it: 130, 143, 129).
 
 use std::process::ExitCode;
 
@@ -9,7 +10,8 @@ fn main() -> ExitCode {
     let cli = pgstrata::cli::Cli::parse();
     let outcome = pgstrata::cmd::run(cli);
     if pgstrata::interrupt::interrupted() {
-        // Ctrl-C: what failed was cancelled on purpose; the handler reports and exits 130.
+        // A stopping signal: what failed was cancelled on purpose; the signal thread cleans
+        // up, reports and exits with 128 + the signal's number.
         pgstrata::interrupt::wait_for_handler();
     }
     match outcome {

@@ -1,11 +1,12 @@
 //! The throwaway PostgreSQL server behind `check`, `--scratch` and the test suite.
 //!
-//! A server lives in a private directory (in /dev/shm when it has room): its data directory, its Unix socket (no
-//! TCP listener) and its log. It runs with fsync off and is stopped and deleted when dropped,
-//! on Ctrl-C and at process exit. As root it runs as the `postgres` account, because `initdb`
-//! and `postgres` refuse to run as root. A freshly initialised data directory is kept per
-//! PostgreSQL build in a cache directory and copied, because `initdb` takes 0.5-1.5 s and a
-//! copy a fraction of that. This module starts and stops servers; it knows nothing of
+//! A server lives in a private directory (in /dev/shm when it has room): its data directory,
+//! its Unix socket (no TCP listener) and its log. It runs with fsync off and is stopped and
+//! deleted when dropped, when a signal stops the run and at process exit; what a killed run
+//! leaves is removed by the next (`stale`). As root it runs as the `postgres` account, because
+//! `initdb` and `postgres` refuse to run as root. A freshly initialised data directory is kept
+//! per PostgreSQL build in a cache directory and copied, because `initdb` takes 0.5-1.5 s and
+//! a copy a fraction of that. This module starts and stops servers; it knows nothing of
 //! migrations.
 
 use std::ffi::CString;
@@ -24,6 +25,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use sha2::{Digest, Sha256};
 
 use crate::conninfo::ConnInfo;
+use crate::process::Pid;
+
+mod stale;
 
 /// Arguments given to `initdb`; part of the cache key.
 const INITDB_ARGS: &[&str] = &[
@@ -76,9 +80,10 @@ impl ScratchServer {
                 .with_context(|| format!("port setting {port:?} for the scratch server"))?,
             None => 5432,
         };
-        remove_stale_directories();
         let install = find_installation()?;
         let owner = server_owner()?;
+        let owner_uid = owner.map_or_else(crate::process::effective_uid, |(uid, _)| uid);
+        stale::remove_stale_directories(&scratch_parent(), DIR_PREFIX, owner_uid);
         let dir = make_private_dir(owner)?;
         // From here on a failure must not leave the directory behind.
         match start_in(&install, owner, &dir, settings) {
@@ -153,16 +158,16 @@ impl Drop for ScratchServer {
     }
 }
 
-/// Stops a server by pid (immediate shutdown) and deletes its directory. Used on Ctrl-C and at
-/// exit, when the owning `ScratchServer` will never be dropped.
+/// Stops a server by pid (immediate shutdown) and deletes its directory. Used on a signal and at
+/// exit, when the owning `ScratchServer` will never be dropped; `pid` is one we started.
 pub(crate) fn kill_and_remove(pid: u32, dir: &Path) {
-    // SAFETY: plain syscalls on a pid we started.
-    unsafe {
-        libc::kill(pid as libc::pid_t, libc::SIGQUIT);
-    }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while process_alive(pid) && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(5));
+    if let Some(pid) = Pid::new(u64::from(pid))
+        && pid.signal(libc::SIGQUIT)
+    {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while pid.alive() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
     }
     let _ = fs::remove_dir_all(dir);
 }
@@ -197,7 +202,8 @@ fn start_in(
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
-        // Its own process group: Ctrl-C in the terminal reaches us, and we stop the server.
+        // Its own process group: Ctrl-C or a hang-up in the terminal reaches us, and we stop the
+        // server after cancelling what runs on it.
         .process_group(0);
     run_as(&mut command, owner);
     // SAFETY: prctl and getppid are async-signal-safe; the closure allocates nothing.
@@ -242,9 +248,8 @@ fn spawn_with_keeper(
             let _ = pid_tx.send(Ok(child.id()));
             // Blocks until the owner drops its sender.
             let _ = stop_rx.recv();
-            // SAFETY: signalling our own child.
-            unsafe {
-                libc::kill(child.id() as libc::pid_t, libc::SIGQUIT);
+            if let Some(pid) = Pid::new(u64::from(child.id())) {
+                pid.signal(libc::SIGQUIT);
             }
             let _ = child.wait();
         })
@@ -291,7 +296,11 @@ fn prepare_data_directory(
     owner: Option<(u32, u32)>,
     data: &Path,
 ) -> Result<()> {
-    let cached = cache_dir().map(|dir| dir.join(format!("initdb-{}", cache_key(install, owner))));
+    let cache = cache_dir();
+    if let Some(cache) = &cache {
+        stale::remove_stale_partials(cache);
+    }
+    let cached = cache.map(|dir| dir.join(format!("initdb-{}", cache_key(install, owner))));
     if let Some(cached) = cached.as_deref().filter(|c| c.join("PG_VERSION").is_file()) {
         copy_tree(cached, data, owner)
             .with_context(|| format!("copying the cached cluster {}", cached.display()))?;
@@ -337,7 +346,13 @@ fn run_initdb(install: &Installation, owner: Option<(u32, u32)>, data: &Path) ->
 fn store_in_cache(data: &Path, cached: &Path) -> Result<()> {
     let parent = cached.parent().expect("cache entries live in a directory");
     fs::create_dir_all(parent)?;
-    let partial = parent.join(format!(".partial-{}-{}", std::process::id(), next_serial()));
+    // Named after this process (pid and start time), so that a later run can tell that a
+    // partial copy's maker was killed and remove it.
+    let partial = parent.join(format!(
+        "{}{}",
+        stale::PARTIAL_PREFIX,
+        stale::name_part(next_serial())
+    ));
     copy_tree(data, &partial, None)?;
     // postmaster.opts and the like are not written by initdb; nothing to scrub.
     if fs::rename(&partial, cached).is_err() {
@@ -495,13 +510,10 @@ fn run_as(command: &mut Command, owner: Option<(u32, u32)>) {
     }
 }
 
-/// Creates `$TMPDIR/pgstrata-scratch-<pid>-<n>` (mode 0700) owned by the server's account.
+/// Creates `$TMPDIR/pgstrata-scratch-<pid>-<start time>-<n>` (mode 0700) owned by the
+/// server's account: the name says who made it, so a later run can prove its maker gone.
 fn make_private_dir(owner: Option<(u32, u32)>) -> Result<PathBuf> {
-    let dir = scratch_parent().join(format!(
-        "{DIR_PREFIX}{}-{}",
-        std::process::id(),
-        next_serial()
-    ));
+    let dir = scratch_parent().join(format!("{DIR_PREFIX}{}", stale::name_part(next_serial())));
     fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
     if let Some((uid, gid)) = owner {
@@ -545,48 +557,8 @@ fn next_serial() -> u32 {
     SERIAL.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Deletes scratch directories whose pgstrata process is gone (killed before it could clean
-/// up), stopping a server still running in one.
-fn remove_stale_directories() {
-    let Ok(entries) = fs::read_dir(scratch_parent()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(DIR_PREFIX)) else {
-            continue;
-        };
-        let Some(owner_pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
-        if owner_pid == std::process::id() || process_alive(owner_pid) {
-            continue;
-        }
-        let postmaster = fs::read_to_string(entry.path().join("data").join("postmaster.pid"))
-            .ok()
-            .and_then(|text| {
-                text.lines()
-                    .next()
-                    .and_then(|l| l.trim().parse::<u32>().ok())
-            });
-        match postmaster {
-            Some(pid) => kill_and_remove(pid, &entry.path()),
-            None => {
-                let _ = fs::remove_dir_all(entry.path());
-            }
-        }
-    }
-}
-
 fn process_alive(pid: u32) -> bool {
-    // A zombie still answers kill(0); /proc tells them apart on Linux.
-    if let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) {
-        return !stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
-    }
-    // SAFETY: kill with signal 0 only checks for existence.
-    unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
+    Pid::new(u64::from(pid)).is_some_and(Pid::alive)
 }
 
 /// The last lines of a log file, for error messages.

@@ -1,18 +1,19 @@
-//! `check`: prove the project on a scratch server and print findings with their diffs.
+//! `check`: prove the project on a scratch server (or in a temporary database on a server
+//! named for it) and print findings with their diffs.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use postgres::Client;
 use serde_json::json;
 
 use super::output::{count, duration_ms, paint_diff, summary_line};
-use super::{FOUND, OK, json, open_target, print_json};
+use super::{FOUND, OK, json, print_json};
 use crate::check::{self, CheckEvent, CheckOptions, Checked, Finding};
+use crate::checkdb;
 use crate::cli::Format;
 use crate::config::Settings;
 use crate::conninfo::ConnInfo;
-use crate::db::quote_ident;
 use crate::interrupt::{self, CleanupGuard};
 use crate::project;
 use crate::scratch::ScratchServer;
@@ -24,7 +25,7 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
         bail!(crate::error::Refusal::UnknownVersion(from));
     }
     let started = Instant::now();
-    let mut place = CheckDatabase::open(settings)?;
+    let mut place = CheckDatabase::open(settings, None)?;
     let mut client = place.connect()?;
     let text = !json(format);
     if text {
@@ -107,52 +108,64 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
 }
 
 /// Where a check runs: a scratch server (the default), or a temporary database created on
-/// the server the user named, so that the named database itself is never touched.
+/// the server named for `check` (`Settings::check_database_url`), so that the named database
+/// itself is never touched.
 enum CheckDatabase {
     Scratch(ScratchServer),
     Temporary {
         server: ConnInfo,
         name: String,
         dropped: bool,
-        /// Drops the database on Ctrl-C.
+        /// Drops the database when a signal stops the run.
         _on_interrupt: CleanupGuard,
     },
 }
 
 impl CheckDatabase {
-    fn open(settings: &Settings) -> Result<CheckDatabase> {
-        if settings.scratch
-            || (settings.database_url.is_none() && !crate::conninfo::env_names_database())
-        {
-            let server = ScratchServer::start().context("starting a scratch server for check")?;
-            return Ok(CheckDatabase::Scratch(server));
+    /// Opens the place to check in. `scratch_because` overrides a named server with a
+    /// scratch server, printing the reason: for a caller that finds the project unfit for a
+    /// shared server (migrations that create roles, databases, tablespaces or `ALTER SYSTEM`
+    /// settings would leave them behind there, since only the temporary database is dropped).
+    fn open(settings: &Settings, scratch_because: Option<&str>) -> Result<CheckDatabase> {
+        let named = settings
+            .check_database_url
+            .as_deref()
+            .filter(|_| !settings.scratch);
+        match (named, scratch_because) {
+            (Some(url), None) => CheckDatabase::temporary(url),
+            (Some(url), Some(reason)) => {
+                eprintln!(
+                    "note: checking on a scratch server instead of {}: {reason}",
+                    crate::conninfo::mask_password(url)
+                );
+                CheckDatabase::scratch()
+            }
+            (None, _) => CheckDatabase::scratch(),
         }
-        let server = open_target(settings)?;
-        let name = format!(
-            "pgstrata_check_{}_{}",
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis())
-                .unwrap_or(0)
-        );
-        server
-            .connect()?
-            .batch_execute(&format!(
-                "CREATE DATABASE {} TEMPLATE template0",
-                quote_ident(&name)
-            ))
-            .with_context(|| {
-                format!(
-                    "creating the temporary database {name} for check on {} (the role needs \
-                     CREATEDB; or drop the database URL to check on a scratch server)",
-                    server.describe()
-                )
-            })?;
+    }
+
+    fn scratch() -> Result<CheckDatabase> {
+        let server = ScratchServer::start().context("starting a scratch server for check")?;
+        Ok(CheckDatabase::Scratch(server))
+    }
+
+    /// A temporary database on the named server, after dropping those that killed checks
+    /// left there.
+    fn temporary(url: &str) -> Result<CheckDatabase> {
+        // PG* variables and the password file complete a server named for check, as libpq
+        // would; they never name one.
+        let server = ConnInfo::parse_with_env(url)?;
+        for note in server.notes() {
+            eprintln!("note: {note}");
+        }
+        let mut admin = server.connect()?;
+        report_leftovers(&checkdb::remove_leftovers(&mut admin)?);
+        let name = checkdb::create(&mut admin, &server)?;
+        drop(admin);
         let on_interrupt = {
             let (server, name) = (server.clone(), name.clone());
             interrupt::register_cleanup(move || {
-                let _ = drop_database(&server, &name);
+                let _ = checkdb::drop_database(&server, &name);
             })
         };
         Ok(CheckDatabase::Temporary {
@@ -166,7 +179,13 @@ impl CheckDatabase {
     fn connect(&self) -> Result<Client> {
         match self {
             CheckDatabase::Scratch(server) => server.connect("postgres"),
-            CheckDatabase::Temporary { server, name, .. } => server.with_dbname(name).connect(),
+            CheckDatabase::Temporary { server, name, .. } => {
+                let mut client = server.with_dbname(name).connect()?;
+                // Killed outright, check must not leave a migration running on a shared server
+                // (and its database in use, so that the next check cannot drop it).
+                crate::session::prepare(&mut client)?;
+                Ok(client)
+            }
         }
     }
 
@@ -188,7 +207,7 @@ impl CheckDatabase {
             ..
         } = self
         {
-            match drop_database(server, name) {
+            match checkdb::drop_database(server, name) {
                 Ok(()) => *dropped = true,
                 Err(err) => {
                     eprintln!("note: could not drop the temporary database {name}: {err:#}")
@@ -203,6 +222,29 @@ impl Drop for CheckDatabase {
         if matches!(self, CheckDatabase::Temporary { dropped: false, .. }) {
             self.close();
         }
+    }
+}
+
+/// Says which leftovers of killed checks were dropped, and which could not be judged.
+fn report_leftovers(leftovers: &checkdb::Leftovers) {
+    if !leftovers.dropped.is_empty() {
+        eprintln!(
+            "note: dropped {} left by killed check runs: {}",
+            count(leftovers.dropped.len(), "temporary database"),
+            leftovers.dropped.join(", ")
+        );
+    }
+    for (name, maker) in &leftovers.unknown {
+        let made = match maker {
+            Some(maker) => format!(
+                "made by pid {} on host {} (another host, container or boot)",
+                maker.pid, maker.host
+            ),
+            None => "made without a record of who made it".to_string(),
+        };
+        eprintln!(
+            "note: kept {name}, {made}: whether that check still runs cannot be known from              here; drop it by hand once it does not"
+        );
     }
 }
 
@@ -231,11 +273,4 @@ fn print_finding(finding: &Finding) {
     if !finding.diff.is_empty() {
         out!("{}", paint_diff(&finding.diff));
     }
-}
-
-/// Drops `check`'s temporary database, whoever is still connected to it.
-fn drop_database(server: &ConnInfo, name: &str) -> Result<()> {
-    let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
-    server.connect()?.batch_execute(&sql)?;
-    Ok(())
 }

@@ -45,7 +45,8 @@ pub const ERROR: u8 = 2;
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> Result<u8> {
-    interrupt::install_ctrl_c_handler();
+    interrupt::install_signal_handlers()
+        .context("installing the handlers for Ctrl-C, SIGTERM and SIGHUP")?;
     let global = cli.global;
     let settings = config::resolve(Overrides {
         dir: global.dir,
@@ -59,26 +60,42 @@ pub fn run(cli: Cli) -> Result<u8> {
         statement_timeout: global.statement_timeout,
     })?;
     let format = global.format;
-    match cli.command {
-        Command::Up { to, dry_run } => migrate::up(&settings, format, to, dry_run),
-        Command::Down { to, steps, dry_run } => {
-            migrate::down(&settings, format, to, steps, dry_run)
-        }
-        Command::Redo => migrate::redo(&settings, format),
+    dispatch(cli.command, &settings, format).map_err(explain_lost_connection)
+}
+
+fn dispatch(command: Command, settings: &Settings, format: Format) -> Result<u8> {
+    match command {
+        Command::Up { to, dry_run } => migrate::up(settings, format, to, dry_run),
+        Command::Down { to, steps, dry_run } => migrate::down(settings, format, to, steps, dry_run),
+        Command::Redo => migrate::redo(settings, format),
         Command::Repair {
             version,
             mark_applied,
             forget: _,
-        } => migrate::repair(&settings, format, version, mark_applied),
-        Command::AdoptRefinery { table } => migrate::adopt_refinery(&settings, format, &table),
-        Command::Status { exit_code } => status::run(&settings, format, exit_code),
-        Command::New { name } => new::run(&settings, format, &name),
+        } => migrate::repair(settings, format, version, mark_applied),
+        Command::AdoptRefinery { table } => migrate::adopt_refinery(settings, format, &table),
+        Command::Status { exit_code } => status::run(settings, format, exit_code),
+        Command::New { name } => new::run(settings, format, &name),
         Command::Check {
             from,
             write_snapshots,
-        } => check::run(&settings, format, from, write_snapshots),
-        Command::Snapshot { write } => snapshot::snapshot(&settings, format, write),
-        Command::Drift => snapshot::drift(&settings, format),
+        } => check::run(settings, format, from, write_snapshots),
+        Command::Snapshot { write } => snapshot::snapshot(settings, format, write),
+        Command::Drift => snapshot::drift(settings, format),
+    }
+}
+
+/// A connection lost without the server's reason is shown with what could have caused it; one
+/// the server ended carries its reason (`FATAL 57P01: terminating connection due to
+/// administrator command`) in the error already.
+fn explain_lost_connection(err: anyhow::Error) -> anyhow::Error {
+    match crate::db::connection_lost(&err) {
+        Some(lost) if lost.reason.is_none() => err.context(
+            "the connection to the server broke and the server gave no reason (a network \
+             failure, a server crash, or a session ended while it was idle; the server's log \
+             says which)",
+        ),
+        _ => err,
     }
 }
 

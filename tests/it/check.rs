@@ -296,3 +296,77 @@ fn ctrl_c_during_check_on_a_scratch_server_stops_and_deletes_it() {
         server_dir.display()
     );
 }
+
+/// Regression: `check` followed an exported DATABASE_URL and created a database on that
+/// server, which in a deployment environment is production.
+#[test]
+fn check_ignores_database_url_pg_variables_and_database_url_in_the_file() {
+    let unreachable = "postgres://nobody@127.0.0.1:1/x";
+    let (code, out, err) = run(pgstrata()
+        .current_dir(crate::harness::repository())
+        .env("DATABASE_URL", unreachable)
+        .env("PGHOST", "127.0.0.1")
+        .env("PGPORT", "1")
+        .env("PGUSER", "nobody")
+        .env("PGDATABASE", "x")
+        .arg("check"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("on a scratch server"), "{out}");
+    let p = project();
+    assert_eq!(check(&p, &["--write-snapshots"]).0, 0);
+    p.write(
+        "pgstrata.toml",
+        &format!("database_url = \"{unreachable}\"\n"),
+    );
+    let (code, out, err) = check(&p, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("on a scratch server"), "{out}");
+}
+
+#[test]
+fn check_uses_a_server_named_for_it_by_flag_environment_or_file() {
+    let db = TestDb::new();
+    let p = project();
+    assert_eq!(check(&p, &["--write-snapshots"]).0, 0);
+    let on_named_server = |out: &str| out.contains("in the temporary database pgstrata_check_");
+    let (code, out, err) = run(pgstrata()
+        .env("PGSTRATA_CHECK_DATABASE_URL", &db.conninfo)
+        .arg("--dir")
+        .arg(&p.path)
+        .arg("check"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(on_named_server(&out), "{out}");
+    p.write(
+        "pgstrata.toml",
+        &format!("check_database_url = \"{}\"\n", db.conninfo),
+    );
+    let (code, out, err) = check(&p, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(on_named_server(&out), "{out}");
+    // The flag beats the environment, which beats the file.
+    p.write(
+        "pgstrata.toml",
+        "check_database_url = \"postgres://nobody@127.0.0.1:1/file\"\n",
+    );
+    let (code, out, err) = run(pgstrata()
+        .env("PGSTRATA_CHECK_DATABASE_URL", &db.conninfo)
+        .arg("--dir")
+        .arg(&p.path)
+        .arg("check"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(on_named_server(&out), "{out}");
+    let (code, out, err) = run(pgstrata()
+        .env(
+            "PGSTRATA_CHECK_DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/env",
+        )
+        .arg("--dir")
+        .arg(&p.path)
+        .args(["check", "--database-url", &db.conninfo]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(on_named_server(&out), "{out}");
+    // --scratch still wins over any of them.
+    let (code, out, err) = check(&p, &["--scratch"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("on a scratch server"), "{out}");
+}

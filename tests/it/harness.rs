@@ -270,8 +270,14 @@ pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
 /// Sends SIGINT (what Ctrl-C sends) to a running pgstrata and returns its exit code, waiting
 /// at most 30 s for it to stop.
 pub fn interrupt(child: &mut Child) -> i32 {
+    send_signal(child, libc::SIGINT)
+}
+
+/// Sends `signal` to a running pgstrata and returns its exit code (-1 when a signal killed
+/// it), waiting at most 30 s for it to stop.
+pub fn send_signal(child: &mut Child, signal: i32) -> i32 {
     // SAFETY: kill on our own child's pid.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(status) = child.try_wait().expect("waiting for pgstrata") {

@@ -13,5 +13,6 @@ mod safety;
 mod scratch;
 mod seeds;
 mod session;
+mod signals;
 mod snapshot;
 mod views;
