@@ -25,7 +25,8 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
         bail!(crate::error::Refusal::UnknownVersion(from));
     }
     let started = Instant::now();
-    let mut place = CheckDatabase::open(settings, None)?;
+    let cluster_wide = cluster_wide(&project);
+    let mut place = CheckDatabase::open(settings, cluster_wide.as_deref())?;
     let mut client = place.connect()?;
     let text = !json(format);
     if text {
@@ -105,6 +106,28 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
     } else {
         FOUND
     })
+}
+
+/// Why a check must not run on a named server: a migration or rollback that creates or changes
+/// roles, databases, tablespaces or server settings leaves them on that server after the
+/// temporary database is dropped (and the next check then collides with them). A scratch
+/// server takes them with it.
+fn cluster_wide(project: &project::Project) -> Option<String> {
+    project
+        .migrations
+        .iter()
+        .flat_map(|m| [&m.up, &m.down])
+        .find_map(|file| {
+            file.statements.iter().find_map(|statement| {
+                let kind = statement.class.cluster_wide?;
+                let (line, _) = crate::sql::text::line_col(&file.sql, statement.start);
+                Some(format!(
+                    "{}:{line} changes {kind}, which belong to the whole server and would \
+                     outlive check's temporary database there",
+                    file.path
+                ))
+            })
+        })
 }
 
 /// Where a check runs: a scratch server (the default), or a temporary database created on

@@ -370,3 +370,34 @@ fn check_uses_a_server_named_for_it_by_flag_environment_or_file() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("on a scratch server"), "{out}");
 }
+
+#[test]
+fn check_moves_migrations_that_change_the_whole_server_to_a_scratch_server() {
+    // Roles outlive the temporary database: on the named server they would stay behind and
+    // make the next check fail with "role … already exists".
+    let db = TestDb::new();
+    let role = format!("pgstrata_check_role_{}", std::process::id());
+    let project = TempDir::with_files(&[
+        ("migrations/V1__role.sql", &format!("CREATE ROLE {role};\n")),
+        ("rollbacks/V1__role.sql", &format!("DROP ROLE {role};\n")),
+    ]);
+    let (code, out, err) = run(pgstrata().arg("--dir").arg(&project.path).args([
+        "check",
+        "--write-snapshots",
+        "--database-url",
+        &db.conninfo,
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("note: checking on a scratch server instead of")
+            && err.contains("migrations/V1__role.sql:1 changes roles"),
+        "{err}"
+    );
+    assert!(out.contains("on a scratch server"), "{out}");
+    let left: i64 = db
+        .connect()
+        .query_one("SELECT count(*) FROM pg_roles WHERE rolname = $1", &[&role])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "nothing was created on the named server");
+}
