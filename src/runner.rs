@@ -475,20 +475,25 @@ impl<'a> Runner<'a> {
         })
     }
 
+    /// Drops the views that require the migration and marks it `reverting` in one
+    /// transaction (under the run's limits, retried like any other), then runs the rollback
+    /// statement by statement.
     fn roll_back_outside_transaction(&mut self, migration: &Migration) -> Result<Vec<ViewChange>> {
-        let mut tx = self
-            .client
-            .transaction()
-            .context("starting a transaction")?;
-        let dropped =
-            views::drop_requiring(&mut tx, &self.history, self.project, migration.version)?;
-        self.history
-            .set_state(&mut tx, migration.version, RunState::Reverting, None)?;
-        tx.commit().context("marking the rollback as started")?;
         let what = format!(
             "the rollback of migration {} ({})",
             migration.version, migration.name
         );
+        let limits = FileLimits::of_run(&self.options.limits);
+        let (history, project) = (self.history.clone(), self.project);
+        let dropped = self.attempt(&what, &limits, |client| {
+            let mut tx = client.transaction().context("starting a transaction")?;
+            tx.batch_execute(&limits.set_local())
+                .context("setting lock_timeout and statement_timeout")?;
+            let dropped = views::drop_requiring(&mut tx, &history, project, migration.version)?;
+            history.set_state(&mut tx, migration.version, RunState::Reverting, None)?;
+            tx.commit().context("marking the rollback as started")?;
+            Ok(dropped)
+        })?;
         self.run_outside(&what, &migration.down)
             .with_context(|| interrupted(migration, RunState::Reverting))?;
         self.history.delete(self.client, migration.version)?;

@@ -21,11 +21,17 @@ use crate::db::{quote_ident, quote_literal};
 /// for nobody; older servers do not know the setting, and the query skips it).
 pub fn prepare(client: &mut Client) -> Result<()> {
     let row = client
-        .query_one(include_str!("sql/session_prepare.sql"), &[])
+        .query_typed_one(include_str!("sql/session_prepare.sql"), &[])
         .context("configuring the session")?;
     let standard: String = row
         .try_get(0)
         .context("reading standard_conforming_strings")?;
+    refuse_nonstandard_strings(&standard)
+}
+
+/// pgstrata's parser reads string literals the way PostgreSQL does by default; a session
+/// reading them otherwise would run different statements than the ones pgstrata split.
+fn refuse_nonstandard_strings(standard: &str) -> Result<()> {
     if standard != "on" {
         bail!(
             "the server reads string literals with standard_conforming_strings = {standard} \
@@ -53,7 +59,7 @@ impl Baseline {
     /// Reads the current session (one round trip); call before the first file runs.
     pub fn capture(client: &mut Client) -> Result<Baseline> {
         let row = client
-            .query_one(include_str!("sql/session_baseline.sql"), &[])
+            .query_typed_one(include_str!("sql/session_baseline.sql"), &[])
             .context("reading the session's settings")?;
         let read = |index: usize| -> Result<String> {
             row.try_get(index)
@@ -64,6 +70,7 @@ impl Baseline {
         let names: Vec<String> = row.try_get(2).context("reading the session's settings")?;
         let values: Vec<String> = row.try_get(3).context("reading the session's settings")?;
         let backend_pid: i32 = row.try_get(4).context("reading the backend's pid")?;
+        refuse_nonstandard_strings(&read(5)?)?;
         Ok(Baseline {
             backend_pid,
             reset: reset_sql(
