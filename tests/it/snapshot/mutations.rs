@@ -288,3 +288,120 @@ unchanged! {
     rule_toggled: "ALTER TABLE app.cache DISABLE RULE cache_no_delete; ALTER TABLE app.cache ENABLE RULE cache_no_delete";
     session_settings_of_the_builder: "SET TimeZone = 'Asia/Tokyo'; SET DateStyle = 'SQL, DMY'; ALTER TABLE app.images ALTER COLUMN created_at SET DEFAULT '2024-01-01 09:00:00+09'";
 }
+
+// Index states. An interrupted CONCURRENTLY statement leaves an INVALID index with the same
+// definition as the valid one; only the state tells them apart, and a snapshot must show it.
+// No statement builds an invalid index, so the snapshot says it in a comment: loading the
+// snapshot builds the valid index, and its snapshot is the valid one's.
+
+/// A CONCURRENTLY statement refuses to run inside the implicit transaction of a
+/// multi-statement batch: each goes alone.
+fn run_alone(client: &mut postgres::Client, sql: &str) -> Result<(), postgres::Error> {
+    client.batch_execute(sql)
+}
+
+/// Snapshots the fixture with a valid unique index `app.cache_value`, then again after
+/// `make_invalid` rebuilt it invalid; asserts that exactly that index changed, that the
+/// diff says `expected_state`, and that the invalid snapshot loads back as the valid one.
+fn assert_invalid_index_differs(
+    make_invalid: impl FnOnce(&TestDb, &mut postgres::Client),
+    expected_state: &str,
+) {
+    let db = TestDb::new();
+    run_sql(&db, &every_kind_sql(&db));
+    let mut client = db.connect();
+    let build = "CREATE UNIQUE INDEX CONCURRENTLY cache_value ON app.cache (value)";
+    run_alone(&mut client, build).unwrap();
+    let valid = snapshot(&db);
+    assert!(valid.contains("\n-- index app.cache_value\n"), "{valid}");
+    assert!(!valid.contains("INVALID"), "{valid}");
+
+    make_invalid(&db, &mut client);
+    let state: (bool, bool) = client
+        .query_one(
+            "SELECT indisvalid, indisready FROM pg_index WHERE indexrelid = 'app.cache_value'::regclass",
+            &[],
+        )
+        .map(|row| (row.get(0), row.get(1)))
+        .unwrap();
+    assert!(
+        !state.0,
+        "the index is still valid; the test built nothing to see"
+    );
+    let invalid = snapshot(&db);
+    let comparison = compare(&valid, &invalid, "valid", "invalid");
+    let summary: Vec<String> = comparison.changes.iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        summary,
+        ["~ index app.cache_value"],
+        "{}",
+        comparison.unified
+    );
+    assert!(
+        comparison
+            .unified
+            .contains(&format!("+-- INVALID, {expected_state}"))
+            && comparison
+                .unified
+                .contains("+-- to fix: DROP INDEX CONCURRENTLY \"app\".\"cache_value\";"),
+        "{}",
+        comparison.unified
+    );
+    // Still executable, and what it builds is the valid index.
+    let copy = TestDb::new();
+    run_sql(&copy, &invalid);
+    let reloaded = compare(&valid, &snapshot(&copy), "valid", "reloaded");
+    assert!(reloaded.is_same(), "{}", reloaded.unified);
+}
+
+#[test]
+fn index_invalid_after_a_failed_create_index_concurrently() {
+    // A unique index over duplicates fails while it is built: not ready, not valid.
+    assert_invalid_index_differs(
+        |_, client| {
+            client
+                .batch_execute(
+                    "DROP INDEX app.cache_value; \
+                     INSERT INTO app.cache VALUES ('a', 'same'), ('b', 'same')",
+                )
+                .unwrap();
+            let err = run_alone(
+                client,
+                "CREATE UNIQUE INDEX CONCURRENTLY cache_value ON app.cache (value)",
+            )
+            .unwrap_err();
+            assert_eq!(
+                err.code(),
+                Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
+            );
+        },
+        "not ready: queries do not use it and writes do not maintain it",
+    );
+}
+
+#[test]
+fn index_invalid_but_ready_after_an_interrupted_create_index_concurrently() {
+    // Built and maintained by writes, then cancelled while it waits out an older snapshot,
+    // the last step before it becomes valid: ready, not valid.
+    assert_invalid_index_differs(
+        |db, client| {
+            client.batch_execute("DROP INDEX app.cache_value").unwrap();
+            let mut old_snapshot = db.connect();
+            old_snapshot
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1")
+                .unwrap();
+            client
+                .batch_execute("SET statement_timeout = '1s'")
+                .unwrap();
+            let err = run_alone(
+                client,
+                "CREATE UNIQUE INDEX CONCURRENTLY cache_value ON app.cache (value)",
+            )
+            .unwrap_err();
+            assert_eq!(err.code(), Some(&postgres::error::SqlState::QUERY_CANCELED));
+            client.batch_execute("RESET statement_timeout").unwrap();
+            old_snapshot.batch_execute("COMMIT").unwrap();
+        },
+        "ready: writes maintain it",
+    );
+}
