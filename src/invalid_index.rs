@@ -12,12 +12,14 @@
 //! search_path the file ran under is not known afterwards (a wider match refuses more, never
 //! less).
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail, ensure};
 use postgres::{Client, Row};
 use serde::Serialize;
 
 use crate::db::quote_ident;
-use crate::project::SqlFile;
+use crate::error::Refusal;
+use crate::history::{HistoryRow, RunState};
+use crate::project::{Project, SqlFile};
 use crate::sql::{IndexName, ReindexTarget};
 
 /// One invalid index, with what left it and how to fix it.
@@ -149,8 +151,9 @@ fn explain(found: Found) -> InvalidIndex {
             )
         }
         Cause::ReindexCopy => (
-            "the copy an interrupted REINDEX CONCURRENTLY was building; the index it rebuilt is \
-             still in place: drop the copy, then run the REINDEX again if it is still wanted"
+            "the copy an interrupted REINDEX CONCURRENTLY was building; the index it was \
+             rebuilding is still in place: drop the copy, then run the REINDEX again if it is \
+             still wanted"
                 .to_string(),
             vec![drop],
         ),
@@ -292,6 +295,43 @@ pub fn left_by<'a>(files: &[&SqlFile], all: &'a [InvalidIndex]) -> Vec<&'a Inval
                 })
         })
         .collect()
+}
+
+/// Refuses (`Refusal::InvalidIndexes`) to record the interrupted migration of `row` as
+/// applied while an index it could have left is invalid: it is not done. Its files say which
+/// indexes count: the migration's, and the rollback's too when the rollback was interrupted
+/// (an index it rebuilt is part of the state being recorded). Without the project, every
+/// invalid index counts.
+pub fn refuse_unfinished(
+    client: &mut Client,
+    project: Option<&Project>,
+    row: &HistoryRow,
+) -> Result<()> {
+    let all = list(client)?;
+    let migration = project.and_then(|p| p.migration(row.version));
+    let left: Vec<InvalidIndex> = match migration {
+        Some(m) => {
+            ensure!(
+                project.is_some_and(Project::is_parsed),
+                "internal error: the project's files were not parsed before repairing"
+            );
+            let files: Vec<&SqlFile> = match row.state {
+                RunState::Reverting => vec![&m.up, &m.down],
+                _ => vec![&m.up],
+            };
+            left_by(&files, &all).into_iter().cloned().collect()
+        }
+        None => all,
+    };
+    if left.is_empty() {
+        return Ok(());
+    }
+    bail!(Refusal::InvalidIndexes {
+        version: row.version,
+        name: row.name.clone(),
+        every_index: migration.is_none(),
+        indexes: left,
+    })
 }
 
 #[cfg(test)]
