@@ -300,32 +300,36 @@ fn run_alone(client: &mut postgres::Client, sql: &str) -> Result<(), postgres::E
     client.batch_execute(sql)
 }
 
-/// Snapshots the fixture with a valid unique index `app.cache_value`, then again after
-/// `make_invalid` rebuilt it invalid; asserts that exactly that index changed, that the
-/// diff says `expected_state`, and that the invalid snapshot loads back as the valid one.
+/// Snapshots the fixture after `build` made the valid index `app.<index>`, then again after
+/// `make_invalid` rebuilt it invalid; asserts that exactly that index changed, that the diff
+/// has the line `expected`, and that the invalid snapshot loads back as the valid one.
 fn assert_invalid_index_differs(
+    build: &str,
+    index: &str,
     make_invalid: impl FnOnce(&TestDb, &mut postgres::Client),
-    expected_state: &str,
+    expected: &str,
 ) {
     let db = TestDb::new();
     run_sql(&db, &every_kind_sql(&db));
     let mut client = db.connect();
-    let build = "CREATE UNIQUE INDEX CONCURRENTLY cache_value ON app.cache (value)";
     run_alone(&mut client, build).unwrap();
     let valid = snapshot(&db);
-    assert!(valid.contains("\n-- index app.cache_value\n"), "{valid}");
+    assert!(
+        valid.contains(&format!("\n-- index app.{index}\n")),
+        "{valid}"
+    );
     assert!(!valid.contains("INVALID"), "{valid}");
 
     make_invalid(&db, &mut client);
-    let state: (bool, bool) = client
+    let still_valid: bool = client
         .query_one(
-            "SELECT indisvalid, indisready FROM pg_index WHERE indexrelid = 'app.cache_value'::regclass",
-            &[],
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('app.' || $1)",
+            &[&index],
         )
-        .map(|row| (row.get(0), row.get(1)))
-        .unwrap();
+        .unwrap()
+        .get(0);
     assert!(
-        !state.0,
+        !still_valid,
         "the index is still valid; the test built nothing to see"
     );
     let invalid = snapshot(&db);
@@ -333,18 +337,13 @@ fn assert_invalid_index_differs(
     let summary: Vec<String> = comparison.changes.iter().map(|c| c.to_string()).collect();
     assert_eq!(
         summary,
-        ["~ index app.cache_value"],
+        [format!("~ index app.{index}")],
         "{}",
         comparison.unified
     );
     assert!(
-        comparison
-            .unified
-            .contains(&format!("+-- INVALID, {expected_state}"))
-            && comparison
-                .unified
-                .contains("+-- to fix: DROP INDEX CONCURRENTLY \"app\".\"cache_value\";"),
-        "{}",
+        comparison.unified.contains(&format!("\n+{expected}")),
+        "no `{expected}` in:\n{}",
         comparison.unified
     );
     // Still executable, and what it builds is the valid index.
@@ -354,10 +353,14 @@ fn assert_invalid_index_differs(
     assert!(reloaded.is_same(), "{}", reloaded.unified);
 }
 
+const CACHE_VALUE: &str = "CREATE UNIQUE INDEX CONCURRENTLY cache_value ON app.cache (value)";
+
 #[test]
 fn index_invalid_after_a_failed_create_index_concurrently() {
     // A unique index over duplicates fails while it is built: not ready, not valid.
     assert_invalid_index_differs(
+        CACHE_VALUE,
+        "cache_value",
         |_, client| {
             client
                 .batch_execute(
@@ -365,17 +368,13 @@ fn index_invalid_after_a_failed_create_index_concurrently() {
                      INSERT INTO app.cache VALUES ('a', 'same'), ('b', 'same')",
                 )
                 .unwrap();
-            let err = run_alone(
-                client,
-                "CREATE UNIQUE INDEX CONCURRENTLY cache_value ON app.cache (value)",
-            )
-            .unwrap_err();
+            let err = run_alone(client, CACHE_VALUE).unwrap_err();
             assert_eq!(
                 err.code(),
                 Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
             );
         },
-        "not ready: queries do not use it and writes do not maintain it",
+        "-- INVALID, not ready: queries do not use it and writes do not maintain it",
     );
 }
 
@@ -384,6 +383,8 @@ fn index_invalid_but_ready_after_an_interrupted_create_index_concurrently() {
     // Built and maintained by writes, then cancelled while it waits out an older snapshot,
     // the last step before it becomes valid: ready, not valid.
     assert_invalid_index_differs(
+        CACHE_VALUE,
+        "cache_value",
         |db, client| {
             client.batch_execute("DROP INDEX app.cache_value").unwrap();
             let mut old_snapshot = db.connect();
@@ -393,15 +394,27 @@ fn index_invalid_but_ready_after_an_interrupted_create_index_concurrently() {
             client
                 .batch_execute("SET statement_timeout = '1s'")
                 .unwrap();
-            let err = run_alone(
-                client,
-                "CREATE UNIQUE INDEX CONCURRENTLY cache_value ON app.cache (value)",
-            )
-            .unwrap_err();
+            let err = run_alone(client, CACHE_VALUE).unwrap_err();
             assert_eq!(err.code(), Some(&postgres::error::SqlState::QUERY_CANCELED));
             client.batch_execute("RESET statement_timeout").unwrap();
             old_snapshot.batch_execute("COMMIT").unwrap();
         },
-        "ready: writes maintain it",
+        "-- INVALID, ready: writes maintain it",
+    );
+}
+
+#[test]
+fn index_invalid_on_a_partitioned_table_until_every_partition_has_one_attached() {
+    assert_invalid_index_differs(
+        "CREATE INDEX events_at ON app.events (at)",
+        "events_at",
+        |_, client| {
+            client
+                .batch_execute(
+                    "DROP INDEX app.events_at; CREATE INDEX events_at ON ONLY app.events (at)",
+                )
+                .unwrap();
+        },
+        "-- INVALID: not every partition has an index attached to this one",
     );
 }
