@@ -144,8 +144,8 @@ fn explain(found: Found) -> InvalidIndex {
             };
             (
                 format!(
-                    "{state}: a CREATE INDEX CONCURRENTLY that did not finish leaves this; drop \
-                     it, then build it again (a unique index needs its duplicates removed first)"
+                    "{state}; an unfinished CREATE INDEX CONCURRENTLY leaves this: drop it, then \
+                     build it again (a unique index needs its duplicates removed first)"
                 ),
                 vec![drop, format!("{};", concurrently(&found.definition))],
             )
