@@ -205,20 +205,24 @@ impl fmt::Display for Refusal {
                 every_index,
                 indexes,
             } => {
-                let (which, them) = match indexes.len() {
-                    1 => ("an index".to_string(), "it"),
-                    n => (format!("{n} indexes"), "each"),
+                let (which, them, are) = match indexes.len() {
+                    1 => ("an index".to_string(), "it", "is"),
+                    n => (format!("{n} indexes"), "each", "are"),
                 };
-                let whose = if *every_index {
-                    "its files are not at hand, so every invalid index counts, and"
+                let lead = if *every_index {
+                    // Its file is gone, so nothing says which indexes are its own.
+                    format!(
+                        "its file is not on disk to say which indexes it builds, and {which} in \
+                         the database {are} INVALID"
+                    )
                 } else {
-                    "it"
+                    format!("it left {which} INVALID")
                 };
                 write!(
                     f,
-                    "migration {version} ({name}) cannot be recorded as applied: {whose} left \
-                     {which} INVALID, as an interrupted CONCURRENTLY statement does (queries do \
-                     not use an invalid index):"
+                    "migration {version} ({name}) cannot be recorded as applied: {lead}, as an \
+                     interrupted CONCURRENTLY statement does (queries do not use an invalid \
+                     index):"
                 )?;
                 for index in indexes {
                     write!(
