@@ -145,9 +145,11 @@ pub enum Command {
     },
     /// Roll back the newest applied migration and apply it again
     Redo,
-    /// List every version: applied, pending, modified since applied, missing on disk, or dirty
+    /// List every version: applied, pending, modified since applied, missing on disk, or
+    /// dirty; and every invalid index, with the statements that fix it
     Status {
-        /// Exit 1 unless every migration is applied and unchanged [default: exit 0]
+        /// Exit 1 unless every migration is applied and unchanged and no index is invalid
+        /// [default: exit 0]
         #[arg(long)]
         exit_code: bool,
     },
@@ -194,7 +196,8 @@ pub enum Command {
         /// The interrupted version
         #[arg(long, value_name = "VERSION", value_parser = parse_version_arg)]
         version: i64,
-        /// Its effects are all in place: record it as applied
+        /// Its effects are all in place: record it as applied (refused while an index its
+        /// CONCURRENTLY statements build is invalid)
         #[arg(long, conflicts_with = "forget", required_unless_present = "forget")]
         mark_applied: bool,
         /// None of its effects are in place: remove it from the history

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::invalid_index::InvalidIndex;
+
 /// pgstrata refused to act because the database and the project disagree, or a file says
 /// the operation cannot be done. Nothing was changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +46,15 @@ pub enum Refusal {
     UnknownVersion(i64),
     /// Work lost every race for its locks; the last attempt was rolled back.
     Blocked(Box<Blocked>),
+    /// `repair --mark-applied` of a migration whose CONCURRENTLY statements left INVALID
+    /// indexes: it is not done.
+    InvalidIndexes {
+        version: i64,
+        name: String,
+        /// The migration's files were not at hand: every invalid index counted.
+        every_index: bool,
+        indexes: Vec<InvalidIndex>,
+    },
 }
 
 /// Work that lost every race for its locks (lock timeout, deadlock, serialization failure).
@@ -188,6 +199,48 @@ impl fmt::Display for Refusal {
                 f,
                 "there is no migration {version} in migrations/; `pgstrata status` lists them"
             ),
+            Refusal::InvalidIndexes {
+                version,
+                name,
+                every_index,
+                indexes,
+            } => {
+                let (which, them, are) = match indexes.len() {
+                    1 => ("an index".to_string(), "it", "is"),
+                    n => (format!("{n} indexes"), "each", "are"),
+                };
+                let lead = if *every_index {
+                    // Its file is gone, so nothing says which indexes are its own.
+                    format!(
+                        "its file is not on disk to say which indexes it builds, and {which} in \
+                         the database {are} INVALID"
+                    )
+                } else {
+                    format!("it left {which} INVALID")
+                };
+                write!(
+                    f,
+                    "migration {version} ({name}) cannot be recorded as applied: {lead}, as an \
+                     interrupted CONCURRENTLY statement does (queries do not use an invalid \
+                     index):"
+                )?;
+                for index in indexes {
+                    write!(
+                        f,
+                        "\n  {}: {}\n    fix: {}",
+                        index.describe(),
+                        index.note,
+                        index.fix_line()
+                    )?;
+                }
+                write!(
+                    f,
+                    "\n  hint: drop {them} with DROP INDEX CONCURRENTLY, then build it again or \
+                     finish the migration by hand, then run `pgstrata repair --version {version} \
+                     --mark-applied` again (or, if nothing of the migration is left, `pgstrata \
+                     repair --version {version} --forget`)"
+                )
+            }
         }
     }
 }

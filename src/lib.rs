@@ -11,6 +11,7 @@
 //! - `history`, `lock`, `execute`, `no_transaction`, `session`, `retry`, `watch`,
 //!   `source_error`: the pieces the runner uses
 //! - `snapshot`: the schema as deterministic SQL text; `scratch`: a throwaway server
+//! - `invalid_index`: what interrupted CONCURRENTLY statements left (`status`, `repair`)
 
 pub mod adopt;
 pub mod check;
@@ -25,6 +26,7 @@ pub mod error;
 pub mod execute;
 pub mod history;
 pub mod interrupt;
+pub mod invalid_index;
 pub mod lock;
 pub mod no_transaction;
 pub mod plan;

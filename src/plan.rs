@@ -1,12 +1,14 @@
 //! Comparing the project on disk with the history in the database: what is applied, pending,
 //! modified, missing or dirty, and which migrations `up` and `down` will run.
 //!
-//! Pure: takes the loaded project and the history rows, never touches the database.
+//! Pure: takes the loaded project and the history rows (and, for `is_clean`, the invalid
+//! indexes read by `invalid_index`), never touches the database.
 
 use serde::Serialize;
 
 use crate::error::Refusal;
 use crate::history::{HistoryRow, RunState};
+use crate::invalid_index::InvalidIndex;
 use crate::project::{Migration, Project};
 
 /// The state of one version, as `status` reports it.
@@ -105,9 +107,11 @@ fn version_status(
     }
 }
 
-/// True when `status --exit-code` should exit 0: everything applied and unchanged.
-pub fn is_clean(statuses: &[VersionStatus]) -> bool {
-    statuses.iter().all(|s| s.state == VersionState::Applied)
+/// True when `status --exit-code` should exit 0: everything applied and unchanged, and no
+/// invalid index in the database (an interrupted CONCURRENTLY statement's leftover, which
+/// can sit under a migration recorded as applied).
+pub fn is_clean(statuses: &[VersionStatus], invalid_indexes: &[InvalidIndex]) -> bool {
+    statuses.iter().all(|s| s.state == VersionState::Applied) && invalid_indexes.is_empty()
 }
 
 /// Refuses to run anything while a version is dirty.
@@ -368,6 +372,25 @@ mod tests {
             statuses[1].applied_checksum.as_deref(),
             Some(&*"f".repeat(64))
         );
-        assert!(!is_clean(&statuses));
+        assert!(!is_clean(&statuses, &[]));
+    }
+
+    #[test]
+    fn an_invalid_index_makes_status_unclean() {
+        let p = project(&[1]);
+        let statuses = status(&p, &[row(&p, 1)]);
+        assert!(is_clean(&statuses, &[]));
+        let index = InvalidIndex {
+            schema: "public".into(),
+            name: "t_a".into(),
+            table_schema: "public".into(),
+            table: "t".into(),
+            ready: false,
+            cause: crate::invalid_index::Cause::Create,
+            note: String::new(),
+            fix: vec![],
+            ancestors: vec![],
+        };
+        assert!(!is_clean(&statuses, &[index]));
     }
 }

@@ -561,8 +561,16 @@ pub enum Repair {
 }
 
 /// Records the outcome of an interrupted no-transaction migration or rollback. Refuses to
-/// touch a version that is not dirty.
-pub fn repair(client: &mut Client, options: &Options, version: i64, action: Repair) -> Result<()> {
+/// touch a version that is not dirty, and to mark one applied while an index its files build
+/// is INVALID (see `invalid_index`; `project` names those indexes: without it, any invalid
+/// index refuses).
+pub fn repair(
+    client: &mut Client,
+    options: &Options,
+    project: Option<&Project>,
+    version: i64,
+    action: Repair,
+) -> Result<()> {
     let history = History::new(&options.history_schema);
     let (schema, wait) = (&options.history_schema, options.lock_wait);
     lock::with_lock(
@@ -586,6 +594,9 @@ pub fn repair(client: &mut Client, options: &Options, version: i64, action: Repa
             }
             match action {
                 Repair::MarkApplied => {
+                    // An interrupted CONCURRENTLY statement leaves an invalid index that
+                    // nothing else reports once the migration is recorded as applied.
+                    crate::invalid_index::refuse_unfinished(client, project, row)?;
                     history.set_state(client, version, RunState::Applied, None)?;
                 }
                 Repair::Forget => {

@@ -84,14 +84,22 @@ pub fn redo(settings: &Settings, format: Format) -> Result<u8> {
 }
 
 pub fn repair(settings: &Settings, format: Format, version: i64, mark_applied: bool) -> Result<u8> {
-    let mut target = connect(settings)?;
-    let action = if mark_applied {
-        Repair::MarkApplied
+    // Marking applied reads the migration's files for the indexes it builds; forgetting
+    // needs no file, so it works whatever state the project is in.
+    let (project, mut target, action) = if mark_applied {
+        let (project, target) = load_and_connect(settings)?;
+        (Some(project), target, Repair::MarkApplied)
     } else {
-        Repair::Forget
+        (None, connect(settings)?, Repair::Forget)
     };
     let options = options(settings, &target, false);
-    runner::repair(&mut target.client, &options, version, action)?;
+    runner::repair(
+        &mut target.client,
+        &options,
+        project.as_ref(),
+        version,
+        action,
+    )?;
     let outcome = match action {
         Repair::MarkApplied => "recorded as applied",
         Repair::Forget => "removed from the history",

@@ -1,4 +1,5 @@
-//! `status`: every version and its state, from the files and the history.
+//! `status`: every version and its state, from the files and the history, and every invalid
+//! index in the database with the statements that fix it.
 
 use anyhow::Result;
 use serde_json::json;
@@ -7,6 +8,7 @@ use super::{FOUND, OK, json, load_and_connect, print_json};
 use crate::cli::Format;
 use crate::config::Settings;
 use crate::history::History;
+use crate::invalid_index::{self, InvalidIndex};
 use crate::plan::{self, VersionState};
 
 pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
@@ -15,9 +17,17 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
         .read(&mut target.client)?
         .unwrap_or_default();
     let statuses = plan::status(&project, &rows);
-    let clean = plan::is_clean(&statuses);
+    // A migration recorded as applied can still have left an invalid index behind (an
+    // interrupted CONCURRENTLY statement, then `repair --mark-applied`): nothing else shows it.
+    let invalid = invalid_index::list(&mut target.client)?;
+    let clean = plan::is_clean(&statuses, &invalid);
     if json(format) {
-        print_json(&json!({"command": "status", "clean": clean, "versions": statuses}));
+        print_json(&json!({
+            "command": "status",
+            "clean": clean,
+            "versions": statuses,
+            "invalid_indexes": invalid,
+        }));
     } else {
         outln!(
             "{:<7} {:<16} {:<40} {:<21} {:>8}",
@@ -47,13 +57,21 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
         for s in &statuses {
             explain(s);
         }
+        for index in &invalid {
+            explain_invalid(index);
+        }
         let pending = statuses
             .iter()
             .filter(|s| s.state == VersionState::Pending)
             .count();
         let applied = statuses.len() - pending;
+        let invalid_count = match invalid.len() {
+            0 => String::new(),
+            1 => "; 1 invalid index".to_string(),
+            n => format!("; {n} invalid indexes"),
+        };
         outln!(
-            "{applied} recorded, {pending} pending{}",
+            "{applied} recorded, {pending} pending{invalid_count}{}",
             if clean { "; clean" } else { "" }
         );
     }
@@ -92,4 +110,10 @@ fn explain(s: &plan::VersionStatus) {
             s.version
         );
     }
+}
+
+/// Two lines for an invalid index: what it is, and the statements that fix it.
+fn explain_invalid(index: &InvalidIndex) {
+    outln!("invalid index {}: {}", index.describe(), index.note);
+    outln!("  fix: {}", index.fix_line());
 }

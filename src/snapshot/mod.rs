@@ -35,6 +35,11 @@
 //! | `-- rule app.images r` | rewrite rule and whether it is enabled |
 //! | `-- policy app.images p_read` | row-level security policy |
 //!
+//! An index that is not valid (what an interrupted `CREATE INDEX CONCURRENTLY` or `REINDEX
+//! CONCURRENTLY` leaves) has comment lines after its definition, `-- INVALID, not ready: …`
+//! and `-- to fix: DROP INDEX CONCURRENTLY …`: no statement builds an invalid index, so the
+//! state is a comment, which still makes the block differ (see `render/attached.rs`).
+//!
 //! A name in a header is bare when it is a plain lower-case identifier and double-quoted
 //! otherwise; in SQL every name is quoted by [`crate::db::quote_ident`]. Comments and
 //! privileges (GRANT/REVOKE relative to the object's default ACL, owners left out) sit in the

@@ -258,6 +258,14 @@ pub(crate) struct Index {
     pub replica_identity: bool,
     pub table_schema: String,
     pub table_name: String,
+    /// pg_index.indisvalid: false after an interrupted `CREATE INDEX CONCURRENTLY` or
+    /// `REINDEX CONCURRENTLY` (queries do not use it), and for an index created `ON ONLY` a
+    /// partitioned table until every partition has one attached.
+    pub valid: bool,
+    /// pg_index.indisready: writes maintain it (a unique one rejects duplicates).
+    pub ready: bool,
+    /// pg_index.indislive: false while (or after an interrupted) `DROP INDEX CONCURRENTLY`.
+    pub live: bool,
 }
 
 #[derive(Debug)]

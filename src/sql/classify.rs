@@ -29,6 +29,30 @@ pub struct Class {
     pub cluster_wide: Option<&'static str>,
     /// `CREATE INDEX CONCURRENTLY`: the index it builds, which a failure leaves INVALID.
     pub concurrent_index: Option<IndexName>,
+    /// `REINDEX … CONCURRENTLY`: what it rebuilds. A failure leaves the INVALID copies it was
+    /// building (`<index>_ccnew`) or the originals it had replaced (`<index>_ccold`).
+    pub concurrent_reindex: Option<ReindexTarget>,
+}
+
+/// What a `REINDEX … CONCURRENTLY` names: one index, the indexes of one table, of one
+/// schema, or of the whole database (`REINDEX SYSTEM` cannot run concurrently).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReindexTarget {
+    /// `REINDEX INDEX [schema.]name`.
+    Index {
+        schema: Option<String>,
+        name: String,
+    },
+    /// `REINDEX TABLE [schema.]name`: its indexes, its TOAST table's, and, for a partitioned
+    /// table, its partitions'.
+    Table {
+        schema: Option<String>,
+        name: String,
+    },
+    /// `REINDEX SCHEMA name`.
+    Schema(String),
+    /// `REINDEX DATABASE`: the database the session is connected to.
+    Database,
 }
 
 /// How a statement controls the transaction.
@@ -92,6 +116,7 @@ pub fn classify(node: &NodeEnum) -> Class {
             if concurrently {
                 class.needs_autocommit = Some("REINDEX CONCURRENTLY");
                 class.concurrent = true;
+                class.concurrent_reindex = reindex_target(stmt);
             } else if many {
                 class.needs_autocommit = Some("REINDEX SCHEMA/SYSTEM/DATABASE");
             }
@@ -182,6 +207,26 @@ pub fn classify(node: &NodeEnum) -> Class {
         _ => {}
     }
     class
+}
+
+/// What a REINDEX statement names; `None` for `REINDEX SYSTEM`, which never runs
+/// concurrently.
+fn reindex_target(stmt: &protobuf::ReindexStmt) -> Option<ReindexTarget> {
+    let relation = || {
+        let table = stmt.relation.as_ref()?;
+        Some((non_empty(&table.schemaname), table.relname.clone()))
+    };
+    match ReindexObjectType::try_from(stmt.kind).ok()? {
+        ReindexObjectType::ReindexObjectIndex => {
+            relation().map(|(schema, name)| ReindexTarget::Index { schema, name })
+        }
+        ReindexObjectType::ReindexObjectTable => {
+            relation().map(|(schema, name)| ReindexTarget::Table { schema, name })
+        }
+        ReindexObjectType::ReindexObjectSchema => Some(ReindexTarget::Schema(stmt.name.clone())),
+        ReindexObjectType::ReindexObjectDatabase => Some(ReindexTarget::Database),
+        _ => None,
+    }
 }
 
 /// `SET client_encoding` to anything but UTF-8, `SET standard_conforming_strings` to off:

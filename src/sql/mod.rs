@@ -13,5 +13,5 @@ mod classify;
 mod parse;
 pub mod text;
 
-pub use classify::{Class, IndexName, TransactionControl};
+pub use classify::{Class, IndexName, ReindexTarget, TransactionControl};
 pub use parse::{Statement, SyntaxError, parse};

@@ -186,7 +186,7 @@ fn c_split_error(script: &str) -> Option<(String, i32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sql::TransactionControl;
+    use crate::sql::{ReindexTarget, TransactionControl};
 
     fn texts(script: &str) -> Vec<&str> {
         parse(script)
@@ -319,6 +319,34 @@ mod tests {
         assert!(class("REINDEX (CONCURRENTLY) INDEX i").concurrent);
         assert!(class("REINDEX INDEX CONCURRENTLY i").concurrent);
         assert!(class("REINDEX DATABASE d").needs_autocommit.is_some());
+        assert_eq!(
+            class("REINDEX (CONCURRENTLY) INDEX s.i").concurrent_reindex,
+            Some(ReindexTarget::Index {
+                schema: Some("s".into()),
+                name: "i".into()
+            })
+        );
+        assert_eq!(
+            class("REINDEX TABLE CONCURRENTLY \"T\"").concurrent_reindex,
+            Some(ReindexTarget::Table {
+                schema: None,
+                name: "T".into()
+            })
+        );
+        assert_eq!(
+            class("REINDEX SCHEMA CONCURRENTLY app").concurrent_reindex,
+            Some(ReindexTarget::Schema("app".into()))
+        );
+        assert_eq!(
+            class("REINDEX DATABASE CONCURRENTLY d").concurrent_reindex,
+            Some(ReindexTarget::Database)
+        );
+        // Without CONCURRENTLY a failure rolls back and leaves nothing behind.
+        assert_eq!(class("REINDEX INDEX i").concurrent_reindex, None);
+        assert_eq!(
+            class("CREATE INDEX CONCURRENTLY i ON t (a)").concurrent_reindex,
+            None
+        );
         assert!(class("REINDEX TABLE t").needs_autocommit.is_none());
         assert!(class("ALTER TABLE p DETACH PARTITION c CONCURRENTLY").concurrent);
         assert!(class("VACUUM t").needs_autocommit.is_some());

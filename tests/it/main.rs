@@ -8,6 +8,7 @@ mod concurrency;
 mod conninfo;
 mod drift;
 mod harness;
+mod invalid_index;
 mod runner;
 mod safety;
 mod scratch;

@@ -170,6 +170,9 @@ pub(super) fn index(r: &Row) -> Result<Index, Error> {
         replica_identity: r.try_get("replica_identity")?,
         table_schema: r.try_get("table_schema")?,
         table_name: r.try_get("table_name")?,
+        valid: r.try_get("valid")?,
+        ready: r.try_get("ready")?,
+        live: r.try_get("live")?,
     })
 }
 

@@ -1,9 +1,12 @@
 -- Indexes in the kept schemas ($1) that no constraint implements (the constraint renders
 -- those) and that are not partitions of a partitioned index (the parent index creates them).
+-- valid/ready/live: what an interrupted CONCURRENTLY statement leaves (an INVALID index,
+-- maintained by writes or not, or one half dropped); see render/attached.rs.
 SELECT i.indexrelid AS oid, i.indrelid AS relation_oid, n.nspname AS schema,
     ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
     t.relkind = 'p' AS on_partitioned, i.indisclustered AS clustered,
-    i.indisreplident AS replica_identity, tn.nspname AS table_schema, t.relname AS table_name
+    i.indisreplident AS replica_identity, tn.nspname AS table_schema, t.relname AS table_name,
+    i.indisvalid AS valid, i.indisready AS ready, i.indislive AS live
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_namespace n ON n.oid = ic.relnamespace

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::{Blocks, Kind};
 use crate::db::quote_ident;
-use crate::snapshot::model::{Catalog, Model, Switchable, Table};
+use crate::snapshot::model::{Catalog, Index, Model, Switchable, Table};
 use crate::snapshot::sql::{display, display_qualified, options, qualified};
 
 /// `ALTER TABLE` target for a table: ONLY, except on a partitioned table, where the server
@@ -106,6 +106,7 @@ pub(super) fn indexes(model: &Model, blocks: &mut Blocks) {
         };
         let target = format!("ONLY {}", qualified(&index.table_schema, &index.table_name));
         let mut body = format!("{definition};\n");
+        body.push_str(&invalid_note(index));
         body.push_str(&index_settings(
             &target,
             &index.name,
@@ -123,6 +124,47 @@ pub(super) fn indexes(model: &Model, blocks: &mut Blocks) {
             None,
         );
     }
+}
+
+/// The comment lines that say an index is INVALID, right after its definition; nothing for a
+/// valid index (so the snapshots taken before indexes had a state read the same).
+///
+/// Why a comment: a snapshot must stay SQL that builds the schema, and no statement builds an
+/// invalid index (short of one that fails), so the state cannot be a statement. The comment
+/// still makes the block of an invalid index differ from that of a valid index with the same
+/// definition, which is what `drift` and `check` compare (`~ index app.x`), and it tells the
+/// reader of that diff what the state means and what fixes it. Loading a snapshot builds the
+/// index valid: the snapshot shows what is there, the comment what is wrong with it.
+fn invalid_note(index: &Index) -> String {
+    if index.valid {
+        return String::new();
+    }
+    let name = qualified(&index.schema, &index.name);
+    if index.on_partitioned {
+        // Created ON ONLY the partitioned table, not yet attached to an index of each partition.
+        return format!(
+            "-- INVALID: not every partition has an index attached to this one; attach one for \
+             each (ALTER INDEX {name} ATTACH PARTITION …;) or drop it (DROP INDEX {name};)\n"
+        );
+    }
+    if !index.live {
+        return format!(
+            "-- INVALID, being dropped: queries do not use it and writes do not maintain it, as \
+             an interrupted DROP INDEX CONCURRENTLY leaves it\n\
+             -- to fix: DROP INDEX CONCURRENTLY {name};\n"
+        );
+    }
+    let state = if index.ready {
+        "ready: writes maintain it (a unique one rejects duplicates) but queries do not use it"
+    } else {
+        "not ready: queries do not use it and writes do not maintain it"
+    };
+    format!(
+        "-- INVALID, {state}, as an interrupted CREATE INDEX, REINDEX or DROP INDEX \
+         CONCURRENTLY leaves it\n\
+         -- to fix: DROP INDEX CONCURRENTLY {name}; then build it again if it is still needed \
+         (`pgstrata status` shows how)\n"
+    )
 }
 
 pub(super) fn statistics(model: &Model, blocks: &mut Blocks) {

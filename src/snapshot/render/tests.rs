@@ -180,3 +180,83 @@ fn columns_comments_and_grants_are_spelled_out() {
         )
     );
 }
+
+fn index(valid: bool, ready: bool, live: bool) -> Index {
+    Index {
+        oid: 900_500,
+        relation_oid: 900_100,
+        schema: "app".into(),
+        name: "items_label".into(),
+        definition: "CREATE UNIQUE INDEX items_label ON app.items USING btree (\"Label\")".into(),
+        on_partitioned: false,
+        clustered: false,
+        replica_identity: false,
+        table_schema: "app".into(),
+        table_name: "items".into(),
+        valid,
+        ready,
+        live,
+    }
+}
+
+/// The block of `index app.items_label` as rendered with `index` in the model.
+fn index_block(index: Index) -> String {
+    let mut model = model();
+    model.indexes.push(index);
+    let text = render(&model);
+    let blocks = split_blocks(&text);
+    let block = blocks
+        .blocks
+        .iter()
+        .find(|b| b.object == "index app.items_label")
+        .unwrap_or_else(|| panic!("no index block in:\n{text}"));
+    block.text.to_string()
+}
+
+#[test]
+fn an_invalid_index_says_so_in_its_block_and_a_valid_one_reads_as_before() {
+    let definition = "CREATE UNIQUE INDEX items_label ON app.items USING btree (\"Label\");\n";
+    assert_eq!(
+        index_block(index(true, true, true)),
+        format!("-- index app.items_label\n{definition}\n")
+    );
+    let not_ready = index_block(index(false, false, true));
+    assert!(
+        not_ready.starts_with(&format!(
+            "-- index app.items_label\n{definition}-- INVALID, not ready: queries do not use it"
+        )),
+        "{not_ready}"
+    );
+    assert!(
+        not_ready.contains("-- to fix: DROP INDEX CONCURRENTLY \"app\".\"items_label\"; then"),
+        "{not_ready}"
+    );
+    let ready = index_block(index(false, true, true));
+    assert!(
+        ready.contains("-- INVALID, ready: writes maintain it"),
+        "{ready}"
+    );
+    let dropping = index_block(index(false, false, false));
+    assert!(dropping.contains("-- INVALID, being dropped"), "{dropping}");
+    let mut partitioned = index(false, true, true);
+    partitioned.on_partitioned = true;
+    let partitioned = index_block(partitioned);
+    assert!(
+        partitioned.contains("-- INVALID: not every partition has an index attached"),
+        "{partitioned}"
+    );
+    // Every state reads differently, and every line of the note is a comment: the text stays
+    // SQL that builds the (valid) index.
+    let states = [&not_ready, &ready, &dropping, &partitioned];
+    for (i, a) in states.iter().enumerate() {
+        for b in &states[i + 1..] {
+            assert_ne!(a, b);
+        }
+        for line in a.lines().skip(2) {
+            assert!(
+                line.is_empty() || line.starts_with("-- "),
+                "{line:?} in {a}"
+            );
+        }
+    }
+}

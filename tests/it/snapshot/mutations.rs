@@ -288,3 +288,133 @@ unchanged! {
     rule_toggled: "ALTER TABLE app.cache DISABLE RULE cache_no_delete; ALTER TABLE app.cache ENABLE RULE cache_no_delete";
     session_settings_of_the_builder: "SET TimeZone = 'Asia/Tokyo'; SET DateStyle = 'SQL, DMY'; ALTER TABLE app.images ALTER COLUMN created_at SET DEFAULT '2024-01-01 09:00:00+09'";
 }
+
+// Index states. An interrupted CONCURRENTLY statement leaves an INVALID index with the same
+// definition as the valid one; only the state tells them apart, and a snapshot must show it.
+// No statement builds an invalid index, so the snapshot says it in a comment: loading the
+// snapshot builds the valid index, and its snapshot is the valid one's.
+
+/// A CONCURRENTLY statement refuses to run inside the implicit transaction of a
+/// multi-statement batch: each goes alone.
+fn run_alone(client: &mut postgres::Client, sql: &str) -> Result<(), postgres::Error> {
+    client.batch_execute(sql)
+}
+
+/// Snapshots the fixture after `build` made the valid index `app.<index>`, then again after
+/// `make_invalid` rebuilt it invalid; asserts that exactly that index changed, that the diff
+/// has the line `expected`, and that the invalid snapshot loads back as the valid one.
+fn assert_invalid_index_differs(
+    build: &str,
+    index: &str,
+    make_invalid: impl FnOnce(&TestDb, &mut postgres::Client),
+    expected: &str,
+) {
+    let db = TestDb::new();
+    run_sql(&db, &every_kind_sql(&db));
+    let mut client = db.connect();
+    run_alone(&mut client, build).unwrap();
+    let valid = snapshot(&db);
+    assert!(
+        valid.contains(&format!("\n-- index app.{index}\n")),
+        "{valid}"
+    );
+    assert!(!valid.contains("INVALID"), "{valid}");
+
+    make_invalid(&db, &mut client);
+    let still_valid: bool = client
+        .query_one(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('app.' || $1)",
+            &[&index],
+        )
+        .unwrap()
+        .get(0);
+    assert!(
+        !still_valid,
+        "the index is still valid; the test built nothing to see"
+    );
+    let invalid = snapshot(&db);
+    let comparison = compare(&valid, &invalid, "valid", "invalid");
+    let summary: Vec<String> = comparison.changes.iter().map(|c| c.to_string()).collect();
+    assert_eq!(
+        summary,
+        [format!("~ index app.{index}")],
+        "{}",
+        comparison.unified
+    );
+    assert!(
+        comparison.unified.contains(&format!("\n+{expected}")),
+        "no `{expected}` in:\n{}",
+        comparison.unified
+    );
+    // Still executable, and what it builds is the valid index.
+    let copy = TestDb::new();
+    run_sql(&copy, &invalid);
+    let reloaded = compare(&valid, &snapshot(&copy), "valid", "reloaded");
+    assert!(reloaded.is_same(), "{}", reloaded.unified);
+}
+
+const CACHE_VALUE: &str = "CREATE UNIQUE INDEX CONCURRENTLY cache_value ON app.cache (value)";
+
+#[test]
+fn index_invalid_after_a_failed_create_index_concurrently() {
+    // A unique index over duplicates fails while it is built: not ready, not valid.
+    assert_invalid_index_differs(
+        CACHE_VALUE,
+        "cache_value",
+        |_, client| {
+            client
+                .batch_execute(
+                    "DROP INDEX app.cache_value; \
+                     INSERT INTO app.cache VALUES ('a', 'same'), ('b', 'same')",
+                )
+                .unwrap();
+            let err = run_alone(client, CACHE_VALUE).unwrap_err();
+            assert_eq!(
+                err.code(),
+                Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
+            );
+        },
+        "-- INVALID, not ready: queries do not use it and writes do not maintain it",
+    );
+}
+
+#[test]
+fn index_invalid_but_ready_after_an_interrupted_create_index_concurrently() {
+    // Built and maintained by writes, then cancelled while it waits out an older snapshot,
+    // the last step before it becomes valid: ready, not valid.
+    assert_invalid_index_differs(
+        CACHE_VALUE,
+        "cache_value",
+        |db, client| {
+            client.batch_execute("DROP INDEX app.cache_value").unwrap();
+            let mut old_snapshot = db.connect();
+            old_snapshot
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1")
+                .unwrap();
+            client
+                .batch_execute("SET statement_timeout = '1s'")
+                .unwrap();
+            let err = run_alone(client, CACHE_VALUE).unwrap_err();
+            assert_eq!(err.code(), Some(&postgres::error::SqlState::QUERY_CANCELED));
+            client.batch_execute("RESET statement_timeout").unwrap();
+            old_snapshot.batch_execute("COMMIT").unwrap();
+        },
+        "-- INVALID, ready: writes maintain it",
+    );
+}
+
+#[test]
+fn index_invalid_on_a_partitioned_table_until_every_partition_has_one_attached() {
+    assert_invalid_index_differs(
+        "CREATE INDEX events_at ON app.events (at)",
+        "events_at",
+        |_, client| {
+            client
+                .batch_execute(
+                    "DROP INDEX app.events_at; CREATE INDEX events_at ON ONLY app.events (at)",
+                )
+                .unwrap();
+        },
+        "-- INVALID: not every partition has an index attached to this one",
+    );
+}
