@@ -170,31 +170,22 @@ fn indexes(client: &mut Client, table: &str) -> Result<Vec<((String, String), bo
         .with_context(|| format!("reading the indexes of {table}"))
 }
 
-/// After a failed CONCURRENTLY statement: the invalid indexes now in the database, with the
-/// statements that drop them, for the repair message.
+/// After a failed CONCURRENTLY statement: the invalid indexes now in the database, each with
+/// the statements that fix it (as `pgstrata status` lists them), for the repair message.
 fn invalid_indexes_note(client: &mut Client) -> String {
-    let Ok(rows) = client.query_typed(include_str!("sql/invalid_indexes.sql"), &[]) else {
+    let Ok(found) = crate::invalid_index::list(client) else {
         return String::new();
     };
-    let names: Vec<String> = rows
-        .iter()
-        .filter_map(|row| {
-            let schema: String = row.try_get(0).ok()?;
-            let name: String = row.try_get(1).ok()?;
-            Some(format!("{}.{}", quote_ident(&schema), quote_ident(&name)))
-        })
-        .collect();
-    if names.is_empty() {
+    if found.is_empty() {
         return String::new();
     }
-    let drops: Vec<String> = names
+    let each: Vec<String> = found
         .iter()
-        .map(|n| format!("DROP INDEX CONCURRENTLY {n};"))
+        .map(|index| format!("{} (fix: {})", index.describe(), index.fix_line()))
         .collect();
     format!(
-        "; the database now holds INVALID indexes ({}), which an interrupted CONCURRENTLY \
-         statement leaves: drop them ({}) before running it again",
-        names.join(", "),
-        drops.join(" ")
+        "; the database now holds INVALID indexes, which an interrupted CONCURRENTLY statement \
+         leaves: {}",
+        each.join("; ")
     )
 }
