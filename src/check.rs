@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 use postgres::Client;
 use serde::Serialize;
 
+use crate::files;
 use crate::history::History;
 use crate::plan::DownTarget;
 use crate::project::{Migration, Project};
@@ -316,10 +317,10 @@ impl Checker<'_> {
     fn compare_with_file(&mut self, migration: &Migration, actual: &str) -> Result<&'static str> {
         let relative = snapshot_path(migration);
         let path = self.project.root.join(&relative);
-        let committed = match fs::read_to_string(&path) {
+        let committed = match files::read_regular_text(&path, files::MAX_SQL_BYTES) {
             Ok(text) => Some(crate::checksum::normalize(&text)),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-            Err(err) => return Err(err).with_context(|| format!("reading {relative}")),
+            Err(err) if err.is_not_found() => None,
+            Err(err) => anyhow::bail!("{relative}: {err}"),
         };
         if self.options.write_snapshots {
             if committed.as_deref() == Some(actual) {

@@ -9,6 +9,7 @@
 //! - `runner`: apply and roll back under the lock, one transaction each; `views`: rebuild
 //! - `history`, `lock`, `execute`, `source_error`: the pieces the runner uses
 //! - `snapshot`: the schema as deterministic SQL text; `scratch`: a throwaway server
+//! - `files`: reading user files (regular files only, with a size cap)
 
 pub mod adopt;
 pub mod check;
@@ -20,6 +21,7 @@ pub mod conninfo;
 pub mod db;
 pub mod error;
 pub mod execute;
+pub mod files;
 pub mod history;
 pub mod interrupt;
 pub mod lock;

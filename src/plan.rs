@@ -248,6 +248,7 @@ mod tests {
                 })
                 .collect(),
             views: vec![],
+            warnings: vec![],
         }
     }
 

@@ -534,6 +534,7 @@ mod tests {
                 newly,
                 blocked.clone(),
             ],
+            warnings: vec![],
         };
         let mut old = recorded(&changed, true);
         old.checksum = "old".into();
@@ -571,6 +572,7 @@ mod tests {
             root: ".".into(),
             migrations: vec![],
             views: vec![v.clone()],
+            warnings: vec![],
         };
         let steps = decide(&project, &[1].into(), &[recorded(&v, true)], "public");
         assert!(steps.is_empty());

@@ -131,7 +131,7 @@ pub(crate) fn load_and_connect_with<T: Send>(
                 (target, value)
             })
         });
-        let project = project::load(&settings.dir);
+        let project = load_project(settings);
         let connected = connecting
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -139,6 +139,16 @@ pub(crate) fn load_and_connect_with<T: Send>(
         let (target, value) = connected?;
         Ok((project, target, value))
     })
+}
+
+/// Loads the project and shows its warnings (files ignored that look like SQL) on stderr,
+/// whatever the command and the format.
+pub(crate) fn load_project(settings: &Settings) -> Result<Project> {
+    let project = project::load(&settings.dir)?;
+    for warning in &project.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(project)
 }
 
 /// The configured database, read as libpq reads it: the URL (flag, DATABASE_URL or the
