@@ -29,6 +29,7 @@ pub mod plan;
 pub mod project;
 pub mod runner;
 pub mod scratch;
+pub mod secrets;
 pub mod snapshot;
 pub mod source_error;
 pub mod sqltext;

@@ -3,10 +3,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = pgstrata::cli::Cli::parse();
+    let cli = pgstrata::cmd::parse_command_line();
     let outcome = pgstrata::cmd::run(cli);
     if pgstrata::interrupt::interrupted() {
         // Ctrl-C: what failed was cancelled on purpose; the handler reports and exits 130.

@@ -194,3 +194,28 @@ pub(crate) fn print_json(value: &serde_json::Value) {
 pub(crate) fn json(format: Format) -> bool {
     format == Format::Json
 }
+
+/// Parses the command line. On a usage error, prints clap's message with every argument that
+/// may carry a password masked (clap quotes arguments: a URL given without `--database-url`
+/// comes back as "unrecognized subcommand '<the URL>'") and exits with clap's code (2).
+pub fn parse_command_line() -> Cli {
+    use clap::Parser as _;
+    use std::io::IsTerminal as _;
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version quote nothing the user typed.
+        Err(err) if !err.use_stderr() => err.exit(),
+        Err(err) => {
+            let rendered = if std::io::stderr().is_terminal() {
+                err.render().ansi().to_string()
+            } else {
+                err.render().to_string()
+            };
+            eprint!("{}", crate::secrets::redact_args(&rendered, &args));
+            std::process::exit(err.exit_code());
+        }
+    }
+}

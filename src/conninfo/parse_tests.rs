@@ -116,7 +116,8 @@ fn url_errors_name_the_problem() {
     assert!(error("postgres://h?foo=1").contains("invalid URL query parameter \"foo\""));
     assert!(error("postgres://h?sslmode").contains("missing \"=\""));
     assert!(error("postgres://h?sslmode=a=b").contains("extra \"=\""));
-    assert!(error("postgres://h:port/db").contains("invalid port \"port\""));
+    assert!(error("postgres://h:port/db").contains("invalid port (not shown"));
+    assert!(error("postgres://h:99999/db").contains("invalid port \"99999\""));
     assert!(error("postgres://h:0/db").contains("invalid port"));
     assert!(error("postgres://[::1/db").contains("missing \"]\""));
     assert!(error("postgres://[::1]x/db").contains("unexpected text"));
@@ -184,7 +185,12 @@ fn key_value_errors_name_the_keyword() {
         error("host=h colour=blue"),
         "invalid connection option \"colour\" (libpq does not know it either)"
     );
-    assert!(error("mydb").contains("missing \"=\" after \"mydb\""));
+    assert!(error("mydb").contains("missing \"=\" after a word that is no connection option"));
+    assert!(error("hots").contains("missing \"=\" after \"hots\""));
+    assert_eq!(
+        error("hots=x"),
+        "invalid connection option \"hots\" (did you mean \"host\"?)"
+    );
     assert!(error("host").contains("missing \"=\" after \"host\""));
     assert!(error("host='unterminated").contains("unterminated quoted string"));
     assert!(error("service=prod").contains("service files"));
@@ -200,5 +206,60 @@ fn key_value_errors_never_show_a_password() {
     ] {
         let message = error(input);
         assert!(!message.contains("SECRET"), "{input} -> {message}");
+    }
+}
+
+#[test]
+fn other_url_forms_are_named_and_never_echoed() {
+    for (input, expected) in [
+        (
+            "postgresql+psycopg2://u:SECRET@h/db",
+            "unsupported URL scheme \"postgresql+psycopg2\"",
+        ),
+        (
+            "postgis://u:SECRET@h/db",
+            "unsupported URL scheme \"postgis\"",
+        ),
+        ("mysql://u:SECRET@h/db", "unsupported URL scheme \"mysql\""),
+        ("POSTGRES://u:SECRET@h/db", "must be written in lower case"),
+        ("jdbc:postgresql://h/db?password=SECRET", "JDBC URL"),
+        (
+            "postgres//u:SECRET@h/db",
+            "check the \"://\" after the scheme",
+        ),
+        (
+            "postgres:/u:SECRET@h/db",
+            "check the \"://\" after the scheme",
+        ),
+        (
+            "u:SECRET@h/db",
+            "neither a postgres:// or postgresql:// URL",
+        ),
+        (
+            "  postgres://u:SECRET@h/db",
+            "blanks before its postgres:// scheme",
+        ),
+        ("host=h SECRET", "after a word that is no connection option"),
+        (
+            "host=h user=u SECRET-pw=1",
+            "invalid connection option (not shown",
+        ),
+        ("postgres://u:SECRET/db", "invalid port (not shown"),
+        (
+            "postgres://h/db?password:SECRET",
+            "missing \"=\" in the URL query parameter (not",
+        ),
+        ("postgres://[SECRET/db", "missing \"]\""),
+        ("sslmode=SECRET", "invalid value (not shown"),
+        ("connect_timeout=SECRET", "invalid integer value (not shown"),
+        ("hostaddr=SECRET", "invalid value (not shown"),
+        ("client_encoding=SECRET-1x", "client_encoding=(not shown"),
+    ] {
+        let message = match crate::conninfo::ConnInfo::parse(input) {
+            Ok(_) => panic!("{input} parsed"),
+            Err(err) => format!("{err:#}"),
+        };
+        assert!(!message.contains("SECRET"), "{input} -> {message}");
+        assert!(message.contains(expected), "{input} -> {message}");
     }
 }
