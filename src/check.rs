@@ -161,6 +161,9 @@ impl Checker<'_> {
             }
             before = after;
         }
+        // Only now are the schemas the migrations create there to be seen.
+        snapshot::refuse_blind_spots_in(self.client, &self.options.snapshot)
+            .context("after applying every migration")?;
         self.round_trip(&floor, &before)
     }
 

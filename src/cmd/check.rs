@@ -14,12 +14,12 @@ use crate::config::Settings;
 use crate::conninfo::ConnInfo;
 use crate::db::quote_ident;
 use crate::interrupt::{self, CleanupGuard};
-use crate::project;
 use crate::scratch::ScratchServer;
 use crate::snapshot::SnapshotOptions;
 
 pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) -> Result<u8> {
-    let project = project::load(&settings.dir)?;
+    crate::snapshot::refuse_blind_spots(&settings.snapshot_options())?;
+    let project = super::load_project(settings)?;
     if let Some(from) = from.filter(|v| project.migration(*v).is_none()) {
         bail!(crate::error::Refusal::UnknownVersion(from));
     }
