@@ -62,8 +62,7 @@ impl fmt::Display for ReadError {
             ),
             ReadError::TooLarge { size, limit } => write!(
                 f,
-                "is {}, more than the {} pgstrata reads from one file",
-                size_text(*size),
+                "is {size} bytes, more than the {} pgstrata reads from one file",
                 size_text(*limit)
             ),
             ReadError::NotUtf8 { offset } => write!(

@@ -13,7 +13,11 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            let args: Vec<String> = std::env::args().collect();
+            eprintln!(
+                "error: {}",
+                pgstrata::secrets::redact_args(&format!("{err:#}"), &args)
+            );
             ExitCode::from(pgstrata::cmd::ERROR)
         }
     }

@@ -78,26 +78,35 @@ fn distance(a: &str, b: &str) -> usize {
     rows[a.len()][b.len()]
 }
 
-/// Whether a command-line argument may carry a password: a URL with a user part, or any
-/// `password=` / PGPASSWORD-like text.
-fn may_carry_secret(arg: &str) -> bool {
-    let lower = arg.to_ascii_lowercase();
-    lower.contains('@') || lower.contains("password") || lower.contains("://")
+/// Whether a piece of text may carry a password: a URL (`scheme://`), a `user:password@`
+/// part, or any text naming a password. (A path with an `@` but no `:` before it does not.)
+pub fn may_carry_secret(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let colon_before_at = lower.rfind('@').is_some_and(|at| lower[..at].contains(':'));
+    lower.contains("://") || lower.contains("password") || colon_before_at
 }
 
-/// Replaces, in a message about the command line (clap's errors quote arguments: a URL
-/// given without `--database-url` comes back as "unrecognized subcommand 'postgres://…'"),
-/// every argument that may carry a password by a masked form.
+/// Replaces, in a message, every command-line argument that may carry a password by a
+/// masked form: clap's errors quote arguments (a URL given without `--database-url` comes
+/// back as "unrecognized subcommand 'postgres://…'"), and so may an error about an argument
+/// given in the wrong place (`--table <URL>`). The last line of defence, applied to every
+/// error the binary prints.
 pub fn redact_args(message: &str, args: &[String]) -> String {
     let mut out = message.to_string();
     let mut secrets: Vec<&str> = Vec::new();
-    for arg in args {
-        if may_carry_secret(arg) {
-            secrets.push(arg);
-            // `--flag=value` is also quoted as its value alone.
-            if let Some((_, value)) = arg.split_once('=') {
-                secrets.push(value);
-            }
+    // A bare word (`pgstrata new password`) is left alone: replacing it would garble every
+    // message that uses the word.
+    let word = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b))
+    };
+    for arg in args.iter().filter(|a| may_carry_secret(a) && !word(a)) {
+        secrets.push(arg);
+        // `--flag=value` is also quoted as its value alone.
+        if let Some((_, value)) = arg.split_once('=')
+            && !word(value)
+        {
+            secrets.push(value);
         }
     }
     // Longest first, so that a value is not replaced inside its own `--flag=value`.
@@ -144,5 +153,12 @@ mod tests {
         let redacted = redact_args(message, &args);
         assert!(!redacted.contains("s3cr3t-pw"), "{redacted}");
         assert!(redacted.contains("postgres://u:***@h/db"), "{redacted}");
+        let plain = vec!["pgstrata".to_string(), "password".to_string()];
+        assert_eq!(
+            redact_args("no password given", &plain),
+            "no password given"
+        );
+        assert!(!may_carry_secret("/srv/app@2/migrations"));
+        assert!(may_carry_secret("u:pw@h"));
     }
 }

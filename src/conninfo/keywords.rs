@@ -228,15 +228,55 @@ fn shown(value: &str, harmless: bool) -> String {
     secrets::quoted_if(value, harmless)
 }
 
-/// The shape of PostgreSQL's encoding names (LATIN1, WIN1252, EUC_JP, SQL_ASCII, KOI8R...):
-/// upper or lower case letters, then digits, with at most one `_` or `-`, and short.
+/// One of PostgreSQL's encoding names (any case): quoting it back cannot show a password.
 fn is_encoding_name(value: &str) -> bool {
-    let letters = value.trim_end_matches(|c: char| c.is_ascii_digit());
-    value.len() <= 12
-        && letters.bytes().filter(|b| *b == b'_' || *b == b'-').count() <= 1
-        && letters
-            .bytes()
-            .all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'-')
+    const ENCODINGS: &[&str] = &[
+        "BIG5",
+        "EUC_CN",
+        "EUC_JP",
+        "EUC_JIS_2004",
+        "EUC_KR",
+        "EUC_TW",
+        "GB18030",
+        "GBK",
+        "ISO_8859_5",
+        "ISO_8859_6",
+        "ISO_8859_7",
+        "ISO_8859_8",
+        "JOHAB",
+        "KOI8R",
+        "KOI8U",
+        "LATIN1",
+        "LATIN2",
+        "LATIN3",
+        "LATIN4",
+        "LATIN5",
+        "LATIN6",
+        "LATIN7",
+        "LATIN8",
+        "LATIN9",
+        "LATIN10",
+        "MULE_INTERNAL",
+        "SJIS",
+        "SHIFT_JIS_2004",
+        "SQL_ASCII",
+        "UHC",
+        "WIN866",
+        "WIN874",
+        "WIN1250",
+        "WIN1251",
+        "WIN1252",
+        "WIN1253",
+        "WIN1254",
+        "WIN1255",
+        "WIN1256",
+        "WIN1257",
+        "WIN1258",
+        "UTF16",
+        "UTF32",
+        "UCS2",
+    ];
+    ENCODINGS.iter().any(|e| e.eq_ignore_ascii_case(value))
 }
 
 /// A port number, 1 to 65535.

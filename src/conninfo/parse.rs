@@ -132,11 +132,14 @@ fn parse_key_value(input: &str) -> Result<Pairs> {
         };
         let keyword = match keyword {
             Ok(keyword) => keyword,
-            // The word may be the rest of a password that contains a space.
-            Err(_) if after_password => bail!(
-                "the word after password=... is not a key=value pair; quote a password that \
+            // The word may be the rest of a password that contains a space (unless it is a
+            // keyword itself, such as the unsupported `service`).
+            Err(_) if after_password && keywords::near_keyword(&name) != Some(name.as_str()) => {
+                bail!(
+                    "the word after password=... is not a key=value pair; quote a password that \
                  contains spaces: password='...'"
-            ),
+                )
+            }
             Err(err) => return Err(err),
         };
         i += 1;

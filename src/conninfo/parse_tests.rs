@@ -263,3 +263,88 @@ fn other_url_forms_are_named_and_never_echoed() {
         assert!(message.contains(expected), "{input} -> {message}");
     }
 }
+
+#[test]
+fn no_combination_of_malformed_parts_echoes_a_password() {
+    let schemes = [
+        "postgres://",
+        "postgresql://",
+        "postgres:/",
+        "postgres//",
+        "postgres:",
+        "mysql://",
+        "jdbc:postgresql://",
+        "",
+        " postgres://",
+    ];
+    let users = [
+        "u:SECRET@",
+        ":SECRET@",
+        "u:SEC@RET@",
+        "u:SECRET",
+        "u:SEC/RET@",
+        "",
+    ];
+    let hosts = [
+        "h",
+        "h:SECRET",
+        "[SECRET",
+        "[::1]SECRET",
+        "h,h2:SECRET",
+        "h:5432",
+        "",
+    ];
+    let rests = [
+        "/db",
+        "",
+        "/db?sslmode=SECRET",
+        "/db?SECRET",
+        "/db?SECRET=1",
+        "/db?password=SECRET&port=x",
+        "/db?connect_timeout=SECRET",
+        "/db?hostaddr=SECRET",
+        "/d%zzSECRET",
+        "/db?application_name=a=SECRET",
+    ];
+    let mut checked = 0;
+    for scheme in schemes {
+        for user in users {
+            for host in hosts {
+                for rest in rests {
+                    let input = format!("{scheme}{user}{host}{rest}");
+                    if let Err(err) = crate::conninfo::ConnInfo::parse(&input) {
+                        let message = format!("{err:#}");
+                        assert!(!message.contains("SEC"), "{input} -> {message}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    for words in [
+        "host=h SECRET",
+        "host=h password=SECRET more words",
+        "host=h password SECRET",
+        "SECRET host=h",
+        "host=h SECRET=x",
+        "host=h port=SECRET",
+        "host=h sslmode=SECRET",
+        "host=h target_session_attrs=SECRET",
+        "host=h keepalives=SECRET",
+        "host=h client_encoding=SECRET",
+        "host=h gssencmode=SECRET",
+        "host=h channel_binding=SECRET",
+        "host=h tcp_user_timeout=SECRET",
+        "host=h,h2 port=1,SECRET",
+        "host=h password='SECRET",
+        "host=h hostaddr=SECRET",
+    ] {
+        let message = format!(
+            "{:#}",
+            crate::conninfo::ConnInfo::parse(words).expect_err(words)
+        );
+        assert!(!message.contains("SECRET"), "{words} -> {message}");
+        checked += 1;
+    }
+    assert!(checked > 1000, "{checked}");
+}

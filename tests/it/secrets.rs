@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use crate::harness::{TempDir, pgstrata, run};
+use crate::harness::{TempDir, TestDb, pgstrata, pgstrata_for, run};
 
 const PASSWORD: &str = "s3cr3t-pw";
 
@@ -270,6 +270,24 @@ fn command_line_mistakes_never_show_the_password() {
         ),
     ] {
         let (code, out, err) = run(pgstrata().args(&args));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            !out.contains(PASSWORD) && !err.contains(PASSWORD),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    // Our own errors about an argument in the wrong place go through the same redaction.
+    let db = TestDb::new();
+    let dir = project();
+    for (args, expected) in [
+        (vec!["new", url], "is not a valid migration name"),
+        (
+            vec!["adopt-refinery", "--table", url],
+            "there is no table postgres://u:***@h/db",
+        ),
+    ] {
+        let (code, out, err) = run(pgstrata_for(&db, &dir.path).args(&args));
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(
             !out.contains(PASSWORD) && !err.contains(PASSWORD),
