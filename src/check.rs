@@ -108,6 +108,9 @@ struct Checker<'a> {
     options: &'a CheckOptions,
     on_event: &'a mut dyn FnMut(CheckEvent),
     report: CheckReport,
+    /// Snapshot files to write (relative path, text) once the run has not been refused as
+    /// blind: a refused run must not leave empty snapshots behind.
+    to_write: Vec<(String, String)>,
 }
 
 /// Checks `project` on `client`'s database, which must be empty.
@@ -123,8 +126,16 @@ pub fn run(
         options,
         on_event,
         report: CheckReport::default(),
+        to_write: Vec::new(),
     };
     checker.run()?;
+    for (relative, text) in std::mem::take(&mut checker.to_write) {
+        let path = project.root.join(&relative);
+        fs::create_dir_all(path.parent().expect("a folder"))
+            .with_context(|| format!("creating the folder of {relative}"))?;
+        fs::write(&path, text).with_context(|| format!("writing {relative}"))?;
+        checker.report.written.push(relative);
+    }
     Ok(checker.report)
 }
 
@@ -329,10 +340,7 @@ impl Checker<'_> {
             if committed.as_deref() == Some(actual) {
                 return Ok("unchanged");
             }
-            fs::create_dir_all(path.parent().expect("a folder"))
-                .with_context(|| format!("creating the folder of {relative}"))?;
-            fs::write(&path, actual).with_context(|| format!("writing {relative}"))?;
-            self.report.written.push(relative);
+            self.to_write.push((relative, actual.to_string()));
             return Ok("written");
         }
         let v = migration.version;

@@ -414,3 +414,23 @@ fn the_history_format_is_recorded_checked_and_adopted() {
     assert_eq!(format(&mut client), "1");
     assert_eq!(history(&mut client), vec![(1, "applied".into())]);
 }
+
+// A blind check must not leave its (empty) snapshots behind with --write-snapshots.
+#[test]
+fn a_blind_check_writes_no_snapshot() {
+    let db = TestDb::new();
+    let project = valid_project();
+    project.write("pgstrata.toml", "schemas = [\"public\", \"nosuch\"]\n");
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).args(["check", "--write-snapshots"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("after applying every migration: schemas in pgstrata.toml lists nosuch"),
+        "{err}"
+    );
+    assert!(!project.path.join("schema-snapshots").exists());
+    // The same project with a schema that exists writes its snapshot.
+    project.write("pgstrata.toml", "schemas = [\"public\"]\n");
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).args(["check", "--write-snapshots"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(project.path.join("schema-snapshots/V1__t1.sql").exists());
+}
