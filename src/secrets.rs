@@ -117,6 +117,21 @@ pub fn redact_args(message: &str, args: &[String]) -> String {
     out
 }
 
+/// Hides, in a usage error, the argument it complains about (`unexpected argument 'X'`,
+/// `invalid value 'X' for '--format'`) unless it cannot be a password: a word of lower-case
+/// letters, `-` and `_` (`stauts`, `jsno`), or a number. A stray argument is where a password
+/// lands when the shell splits a connection string (`--database-url host=h password= pw`).
+pub fn redact_offending(message: &str, offending: &str) -> String {
+    let word = (1..=40).contains(&offending.len())
+        && offending
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_');
+    if word || looks_like_number(offending) || offending.is_empty() {
+        return message.to_string();
+    }
+    message.replace(offending, NOT_SHOWN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +154,17 @@ mod tests {
         assert!(looks_like_number("5432,5433"));
         assert!(!looks_like_number("54x"));
         assert_eq!(quoted_if("x", false), NOT_SHOWN);
+    }
+
+    #[test]
+    fn the_offending_argument_is_shown_only_when_harmless() {
+        let message = "unexpected argument 's3cr3t-pw' found";
+        assert_eq!(
+            redact_offending(message, "s3cr3t-pw"),
+            format!("unexpected argument '{NOT_SHOWN}' found")
+        );
+        let typo = "unrecognized subcommand 'stauts'";
+        assert_eq!(redact_offending(typo, "stauts"), typo);
     }
 
     #[test]

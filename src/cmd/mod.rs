@@ -214,7 +214,20 @@ pub fn parse_command_line() -> Cli {
             } else {
                 err.render().to_string()
             };
-            eprint!("{}", crate::secrets::redact_args(&rendered, &args));
+            let mut message = crate::secrets::redact_args(&rendered, &args);
+            use clap::error::{ContextKind, ContextValue};
+            for kind in [
+                ContextKind::InvalidArg,
+                ContextKind::InvalidSubcommand,
+                ContextKind::InvalidValue,
+            ] {
+                if let Some(ContextValue::String(offending)) = err.get(kind)
+                    && !offending.starts_with('-')
+                {
+                    message = crate::secrets::redact_offending(&message, offending);
+                }
+            }
+            eprint!("{message}");
             std::process::exit(err.exit_code());
         }
     }

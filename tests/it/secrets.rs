@@ -268,6 +268,20 @@ fn command_line_mistakes_never_show_the_password() {
             vec!["status", "mysql://u:s3cr3t-pw@h/db"],
             "unexpected argument '(a connection string that does not parse; not shown)'",
         ),
+        // The shell split a connection string: the password arrives alone.
+        (
+            vec!["--database-url", "host=h password=", "s3cr3t-pw", "status"],
+            "unrecognized subcommand '(not shown: it may be a password)'",
+        ),
+        (
+            vec!["status", "s3cr3t-pw"],
+            "unexpected argument '(not shown: it may be a password)'",
+        ),
+        (
+            vec!["--format", "s3cr3t-pw", "status"],
+            "invalid value '(not shown: it may be a password)' for '--format <FORMAT>'",
+        ),
+        (vec!["stauts"], "unrecognized subcommand 'stauts'"),
     ] {
         let (code, out, err) = run(pgstrata().args(&args));
         assert_eq!(code, 2, "{args:?}: {err}");
