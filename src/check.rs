@@ -15,6 +15,7 @@ use anyhow::{Context, Result};
 use postgres::Client;
 use serde::Serialize;
 
+use crate::files;
 use crate::history::History;
 use crate::plan::DownTarget;
 use crate::project::{Migration, Project};
@@ -109,6 +110,9 @@ struct Checker<'a> {
     options: &'a CheckOptions,
     on_event: &'a mut dyn FnMut(CheckEvent),
     report: CheckReport,
+    /// Snapshot files to write (relative path, text) once the run has not been refused as
+    /// blind: a refused run must not leave empty snapshots behind.
+    to_write: Vec<(String, String)>,
 }
 
 /// Checks `project` on `client`'s database, which must be empty.
@@ -124,8 +128,16 @@ pub fn run(
         options,
         on_event,
         report: CheckReport::default(),
+        to_write: Vec::new(),
     };
     checker.run()?;
+    for (relative, text) in std::mem::take(&mut checker.to_write) {
+        let path = project.root.join(&relative);
+        fs::create_dir_all(path.parent().expect("a folder"))
+            .with_context(|| format!("creating the folder of {relative}"))?;
+        fs::write(&path, text).with_context(|| format!("writing {relative}"))?;
+        checker.report.written.push(relative);
+    }
     Ok(checker.report)
 }
 
@@ -162,6 +174,9 @@ impl Checker<'_> {
             }
             before = after;
         }
+        // Only now are the schemas the migrations create there to be seen.
+        snapshot::refuse_blind_spots_in(self.client, &self.options.snapshot)
+            .context("after applying every migration")?;
         self.round_trip(&floor, &before)
     }
 
@@ -331,19 +346,16 @@ impl Checker<'_> {
     fn compare_with_file(&mut self, migration: &Migration, actual: &str) -> Result<&'static str> {
         let relative = snapshot_path(migration);
         let path = self.project.root.join(&relative);
-        let committed = match fs::read_to_string(&path) {
+        let committed = match files::read_regular_text(&path, files::MAX_SQL_BYTES) {
             Ok(text) => Some(crate::checksum::normalize(&text)),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-            Err(err) => return Err(err).with_context(|| format!("reading {relative}")),
+            Err(err) if err.is_not_found() => None,
+            Err(err) => anyhow::bail!("{relative}: {err}"),
         };
         if self.options.write_snapshots {
             if committed.as_deref() == Some(actual) {
                 return Ok("unchanged");
             }
-            fs::create_dir_all(path.parent().expect("a folder"))
-                .with_context(|| format!("creating the folder of {relative}"))?;
-            fs::write(&path, actual).with_context(|| format!("writing {relative}"))?;
-            self.report.written.push(relative);
+            self.to_write.push((relative, actual.to_string()));
             return Ok("written");
         }
         let v = migration.version;

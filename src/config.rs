@@ -15,7 +15,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use crate::files;
 use crate::project::is_name;
+use crate::secrets;
 
 /// The name of the settings file looked for in the project root.
 pub const FILE_NAME: &str = "pgstrata.toml";
@@ -70,6 +72,17 @@ impl Default for Limits {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             lock_retries: DEFAULT_LOCK_RETRIES,
             statement_timeout: Duration::ZERO,
+        }
+    }
+}
+
+impl Settings {
+    /// What snapshots cover: the listed schemas (every one when none are listed), never the
+    /// history schema.
+    pub fn snapshot_options(&self) -> crate::snapshot::SnapshotOptions {
+        crate::snapshot::SnapshotOptions {
+            exclude_schemas: vec![self.history_schema.clone()],
+            include_schemas: self.schemas.clone(),
         }
     }
 }
@@ -131,7 +144,9 @@ pub fn resolve_with(
     let dir = overrides.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let file = match &overrides.config {
         Some(path) => read_file(path)?,
-        None if dir.join(FILE_NAME).is_file() => read_file(&dir.join(FILE_NAME))?,
+        // Anything there (a FIFO, a dangling symlink) is read and refused with the reason,
+        // rather than skipped as `is_file()` would, silently dropping the settings.
+        None if files::exists(&dir.join(FILE_NAME)) => read_file(&dir.join(FILE_NAME))?,
         None => FileSettings::default(),
     };
     let history_schema = overrides
@@ -139,7 +154,10 @@ pub fn resolve_with(
         .or(file.history_schema)
         .unwrap_or_else(|| DEFAULT_HISTORY_SCHEMA.to_string());
     if history_schema.is_empty() || history_schema.len() > 63 {
-        bail!("history_schema `{history_schema}` must be 1 to 63 characters");
+        bail!(
+            "history_schema must be 1 to 63 characters (PostgreSQL's limit), not {}",
+            history_schema.len()
+        );
     }
     let lock_wait = overrides
         .lock_wait
@@ -150,7 +168,13 @@ pub fn resolve_with(
             .as_deref()
             .map(parse_duration)
             .transpose()
-            .map_err(|why| anyhow::anyhow!("{}: {key}: {why}", FILE_NAME))
+            // The value is not quoted back: the settings file may hold secrets.
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "{FILE_NAME}: {key} is not a duration; give a number and a unit, like \
+                     500ms, 2s or 10min (units: us, ms, s, min, h, d), or 0 for no limit"
+                )
+            })
     };
     let defaults = Limits::default();
     let limits = Limits {
@@ -170,8 +194,12 @@ pub fn resolve_with(
                 .unwrap_or(defaults.statement_timeout),
         },
     };
-    if let Some(bad) = file.schemas.iter().flatten().find(|s| !is_name(s)) {
-        bail!("schemas: `{bad}` is not a schema name (letters, digits and _)");
+    if let Some(at) = file.schemas.iter().flatten().position(|s| !is_name(s)) {
+        // Not quoted: whatever is there is not a name, and may be anything.
+        bail!(
+            "schemas: entry {} is not a schema name; use letters, digits and _",
+            at + 1
+        );
     }
     let given = |value: Option<String>| value.filter(|u| !u.trim().is_empty());
     let flag = given(overrides.database_url);
@@ -236,15 +264,110 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 fn read_file(path: &Path) -> Result<FileSettings> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = files::read_regular_text(path, files::MAX_SETTINGS_BYTES)
+        .with_context(|| format!("reading {}", path.display()))?;
     parse_file(&text).with_context(|| format!("reading {}", path.display()))
 }
 
-/// Parses the settings file's text.
+/// Parses the settings file's text. An error says where (line and column, and the key when
+/// it is a known one) and what, but quotes nothing from the file: toml's own message shows the
+/// offending line, and a line of this file may hold a password (`database_url`).
 pub fn parse_file(text: &str) -> Result<FileSettings> {
-    // toml's messages name the key and the line; keep them whole.
-    toml::from_str(text).map_err(|err| anyhow::anyhow!("{}", err.to_string().trim_end()))
+    toml::from_str(text).map_err(|err| anyhow::anyhow!("{}", describe_toml_error(text, &err)))
+}
+
+/// `line 3, column 11 (key schemas): invalid type: a string, expected a sequence`.
+fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
+    let known = known_keys();
+    let mut out = String::new();
+    if let Some(span) = err.span() {
+        let start = span.start.min(text.len());
+        let before = &text[..start];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before[line_start..].chars().count() + 1;
+        out.push_str(&format!("line {line}, column {column}"));
+        let line_text = text[line_start..].lines().next().unwrap_or("");
+        if let Some((key, _)) = line_text.split_once('=')
+            && known.contains(&key.trim())
+        {
+            out.push_str(&format!(" (key {})", key.trim()));
+        }
+        out.push_str(": ");
+    }
+    out.push_str(&sanitize_message(err.message(), &known));
+    out
+}
+
+/// toml's (and serde's) message with every piece of the file it quotes replaced by `…`:
+/// strings (`invalid type: string "…"`) always; backquoted text unless it is a known key,
+/// a typo of one (`unknown field `lockwait``), or a bit of TOML syntax.
+fn sanitize_message(message: &str, known: &[&'static str]) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(open) = rest.find(['`', '"']) {
+        let quote = rest.as_bytes()[open] as char;
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(quote) else {
+            out.push('…');
+            return out;
+        };
+        let inner = &after[..close];
+        let keep = quote == '`'
+            && (inner.chars().count() <= 2
+                || known.contains(&inner)
+                || (secrets::looks_like_option_name(inner)
+                    && secrets::near_miss(inner, known).is_some()));
+        out.push(quote);
+        out.push_str(if keep { inner } else { "…" });
+        out.push(quote);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The keys `pgstrata.toml` accepts, as serde sees them: asked of `FileSettings` itself, so
+/// the list cannot fall behind the struct.
+fn known_keys() -> Vec<&'static str> {
+    struct Fields(Vec<&'static str>);
+    #[derive(Debug)]
+    struct Stop;
+    impl std::fmt::Display for Stop {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("stop")
+        }
+    }
+    impl std::error::Error for Stop {}
+    impl serde::de::Error for Stop {
+        fn custom<T: std::fmt::Display>(_: T) -> Self {
+            Stop
+        }
+    }
+    impl<'de> serde::Deserializer<'de> for &mut Fields {
+        type Error = Stop;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+            Err(Stop)
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Stop> {
+            self.0 = fields.to_vec();
+            Err(Stop)
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut fields = Fields(Vec::new());
+    let _ = FileSettings::deserialize(&mut fields);
+    fields.0
 }
 
 #[cfg(test)]
@@ -288,6 +411,67 @@ mod tests {
     fn unknown_keys_are_refused() {
         let err = parse_file("database_url = \"x\"\nlockwait = 3\n").unwrap_err();
         assert!(format!("{err:#}").contains("lockwait"), "{err:#}");
+        assert!(
+            format!("{err:#}").starts_with("line 2, column 1: "),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn known_keys_come_from_the_struct() {
+        assert_eq!(
+            known_keys(),
+            [
+                "database_url",
+                "check_database_url",
+                "history_schema",
+                "lock_wait",
+                "schemas",
+                "lock_timeout",
+                "lock_retries",
+                "statement_timeout"
+            ]
+        );
+    }
+
+    #[test]
+    fn parse_errors_say_where_and_what_but_quote_nothing_of_the_file() {
+        for (text, expected) in [
+            (
+                "database_url = postgres://u:s3cr3t-pw@h/db\n",
+                "line 1, column 16 (key database_url): string values must be quoted",
+            ),
+            (
+                "schemas = \"s3cr3t-pw\"\n",
+                "line 1, column 11 (key schemas): invalid type: string \"…\", expected a sequence",
+            ),
+            (
+                "s3cr3t-pw = 1\n",
+                "line 1, column 1: unknown field `…`, expected one of `database_url`",
+            ),
+            (
+                "database_url = \"postgres://u:s3cr3t-pw@h/db\n",
+                "line 1, column 44",
+            ),
+            (
+                "database_url = 12345678\n",
+                "invalid type: integer `…`, expected a string",
+            ),
+            (
+                "\n\ns3cr3t-pw\n",
+                "line 3, column 10: key with no value, expected `=`",
+            ),
+        ] {
+            let err = format!("{:#}", parse_file(text).unwrap_err());
+            assert!(
+                !err.contains("s3cr3t-pw") && !err.contains("12345678"),
+                "{err}"
+            );
+            assert!(
+                err.starts_with(expected) || err.contains(expected),
+                "{text:?}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -1,12 +1,53 @@
 //! The history table `<schema>.history` (and its companion `<schema>.views`): creating,
 //! reading and writing it. Which rows to write, and when, is the runner's business.
 
-use anyhow::{Context, Result};
-use postgres::GenericClient;
+use anyhow::{Context, Result, anyhow};
 use postgres::error::SqlState;
-use postgres::types::Type;
+use postgres::types::{FromSql, Type, WasNull};
+use postgres::{GenericClient, Row};
 
 use crate::db::with_schema;
+
+/// The format of pgstrata's tables this build writes and reads (`{schema}.meta`, see
+/// sql/history_create.sql). A change to the tables raises it and upgrades older formats; a
+/// newer format is refused, since this build would misread it.
+pub const FORMAT: i32 = 1;
+
+/// The tables pgstrata keeps in its history schema (sql/history_create.sql, history_meta.sql).
+pub const TABLES: &[&str] = &["history", "views", "meta"];
+
+/// pgstrata's tables as this build makes them: (table, [(column, type)]), types as
+/// `format_type` prints them. Used only to say what is wrong with a table it cannot read.
+const EXPECTED: &[(&str, &[(&str, &str)])] = &[
+    (
+        "history",
+        &[
+            ("version", "bigint"),
+            ("name", "text"),
+            ("checksum", "text"),
+            ("rollback_checksum", "text"),
+            ("applied_at", "timestamp with time zone"),
+            ("applied_by", "text"),
+            ("execution_ms", "bigint"),
+            ("state", "text"),
+        ],
+    ),
+    ("meta", &[("single", "boolean"), ("format", "integer")]),
+];
+
+/// The history's columns as sql/history_read.sql returns them (after `format`, `present`).
+const READ_COLUMNS: &[&str] = &[
+    "format",
+    "present",
+    "version",
+    "name",
+    "checksum",
+    "rollback_checksum",
+    "applied_at",
+    "applied_by",
+    "execution_ms",
+    "state",
+];
 
 /// One row of the history table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,12 +80,32 @@ impl RunState {
         }
     }
 
-    fn parse(text: &str) -> RunState {
+    /// `None` for a state this build does not know: the caller refuses it rather than guess
+    /// (reading it as `applied` would let a half-run migration pass as done).
+    fn parse(text: &str) -> Option<RunState> {
         match text {
-            "running" => RunState::Running,
-            "reverting" => RunState::Reverting,
-            _ => RunState::Applied,
+            "applied" => Some(RunState::Applied),
+            "running" => Some(RunState::Running),
+            "reverting" => Some(RunState::Reverting),
+            _ => None,
         }
+    }
+}
+
+/// What reading the history found.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// In version order.
+    pub rows: Vec<HistoryRow>,
+    /// False for a history made before its format was recorded (read as format 1, which it
+    /// is); the runner records the format the next time it holds the lock.
+    pub format_recorded: bool,
+}
+
+impl Recorded {
+    /// The rows, when the format was recorded.
+    pub fn format_recorded_rows(self) -> Option<Vec<HistoryRow>> {
+        self.format_recorded.then_some(self.rows)
     }
 }
 
@@ -70,43 +131,221 @@ impl History {
         with_schema(template, &self.schema)
     }
 
-    /// Creates the schema and tables if they do not exist. Call with the lock held.
+    /// Creates the schema and tables if they do not exist, and records their format. Call
+    /// with the lock held.
     pub fn ensure(&self, client: &mut impl GenericClient) -> Result<()> {
+        let sql = [
+            include_str!("sql/history_create.sql"),
+            include_str!("sql/history_meta.sql"),
+        ]
+        .concat();
         client
-            .batch_execute(&self.sql(include_str!("sql/history_create.sql")))
+            .batch_execute(&self.sql(&sql))
             .with_context(|| format!("creating the history table {}.history", self.schema))
     }
 
-    /// All rows in version order; `None` when the table does not exist yet.
+    /// Records the format of a history made before formats were recorded (it is format 1).
+    /// Call with the lock held.
+    pub fn record_format(&self, client: &mut impl GenericClient) -> Result<()> {
+        client
+            .batch_execute(&self.sql(include_str!("sql/history_meta.sql")))
+            .with_context(|| format!("recording the format of {}.history", self.schema))
+    }
+
+    /// All rows in version order; `None` when the table does not exist yet. Fails, naming
+    /// the table and the row, on anything it cannot read exactly: a newer format, a table
+    /// made by someone else, a NULL or a value of another type, an unknown state.
     pub fn read(&self, client: &mut impl GenericClient) -> Result<Option<Vec<HistoryRow>>> {
-        let rows = match client.query_typed(&self.sql(include_str!("sql/history_read.sql")), &[]) {
-            Ok(rows) => rows,
+        Ok(self.read_recorded(client)?.map(|recorded| recorded.rows))
+    }
+
+    /// [`History::read`], also saying whether the format was recorded.
+    pub fn read_recorded(&self, client: &mut impl GenericClient) -> Result<Option<Recorded>> {
+        if let Some(rows) = self.query(client, include_str!("sql/history_read.sql"))?
+            && !rows.is_empty()
+        {
+            return Ok(Some(Recorded {
+                rows: self.decode(&rows)?,
+                format_recorded: true,
+            }));
+        }
+        // No meta table (or an empty one): a history from before formats were recorded, or
+        // none at all. Once per database: the runner records the format.
+        let unversioned = include_str!("sql/history_read_unversioned.sql");
+        Ok(match self.query(client, unversioned)? {
+            Some(rows) => Some(Recorded {
+                rows: self.decode(&rows)?,
+                format_recorded: false,
+            }),
+            None => None,
+        })
+    }
+
+    /// Runs a read of pgstrata's tables: `None` when one of them (or the schema) is missing.
+    fn query(&self, client: &mut impl GenericClient, template: &str) -> Result<Option<Vec<Row>>> {
+        match client.query_typed(&self.sql(template), &[]) {
+            Ok(rows) => Ok(Some(rows)),
             Err(err)
                 if err.code() == Some(&SqlState::UNDEFINED_TABLE)
                     || err.code() == Some(&SqlState::INVALID_SCHEMA_NAME) =>
             {
-                return Ok(None);
+                Ok(None)
             }
-            Err(err) => {
-                return Err(err)
-                    .with_context(|| format!("reading the history table {}.history", self.schema));
+            // A column missing or of another type: a table pgstrata did not make.
+            Err(err)
+                if err.code().is_some_and(|code| {
+                    [
+                        SqlState::UNDEFINED_COLUMN,
+                        SqlState::UNDEFINED_FUNCTION,
+                        SqlState::DATATYPE_MISMATCH,
+                        SqlState::CANNOT_COERCE,
+                    ]
+                    .contains(code)
+                }) =>
+            {
+                let reason = err
+                    .as_db_error()
+                    .map_or_else(|| err.to_string(), |db| db.message().to_string());
+                Err(self.not_ours(client, &reason))
             }
+            Err(err) => Err(err)
+                .with_context(|| format!("reading the history table {}.history", self.schema)),
+        }
+    }
+
+    fn decode(&self, rows: &[Row]) -> Result<Vec<HistoryRow>> {
+        if let Some(first) = rows.first()
+            && let Some(format) = self.cell::<Option<i32>>(first, 0, 0)?
+        {
+            self.check_format(format)?;
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for (index, row) in rows.iter().enumerate() {
+            if !self.cell::<bool>(row, index, 1)? {
+                continue;
+            }
+            let version = self.cell(row, index, 2)?;
+            let state: String = self.cell(row, index, 9)?;
+            let Some(run_state) = RunState::parse(&state) else {
+                return Err(self.unknown_state(version, &state));
+            };
+            out.push(HistoryRow {
+                version,
+                name: self.cell(row, index, 3)?,
+                checksum: self.cell(row, index, 4)?,
+                rollback_checksum: self.cell(row, index, 5)?,
+                applied_at: self.cell(row, index, 6)?,
+                applied_by: self.cell(row, index, 7)?,
+                execution_ms: self.cell(row, index, 8)?,
+                state: run_state,
+            });
+        }
+        out.sort_by_key(|row| row.version);
+        Ok(out)
+    }
+
+    /// One value, or an error naming the table, the row and the column.
+    fn cell<'r, T: FromSql<'r>>(&self, row: &'r Row, index: usize, column: usize) -> Result<T> {
+        row.try_get(column).map_err(|err| {
+            let name = READ_COLUMNS[column];
+            let table = if name == "format" { "meta" } else { "history" };
+            let what = if std::error::Error::source(&err).is_some_and(|e| e.is::<WasNull>()) {
+                "is NULL".to_string()
+            } else {
+                let actual = row.columns()[column].type_().name().to_string();
+                let expected = expected_type(table, name);
+                format!("is of type {actual}, where pgstrata expects {expected}")
+            };
+            let version = row
+                .try_get::<_, i64>(2)
+                .map_or(String::new(), |v| format!(" (version {v})"));
+            anyhow!(
+                "{}.{table} cannot be read: row {}{version}: column {name} {what}; the table was \
+                 changed by hand or made by another tool, and pgstrata will not guess what it \
+                 records: restore it, or give pgstrata a schema of its own with \
+                 --history-schema",
+                self.schema,
+                index + 1
+            )
+        })
+    }
+
+    fn check_format(&self, format: i32) -> Result<()> {
+        if format == FORMAT {
+            return Ok(());
+        }
+        if format > FORMAT {
+            anyhow::bail!(
+                "the history in schema {} has format {format}, newer than this pgstrata knows \
+                 (format {FORMAT}): a newer pgstrata wrote it, and this one would misread it; \
+                 upgrade pgstrata",
+                self.schema
+            );
+        }
+        anyhow::bail!(
+            "{}.meta records format {format}, which no pgstrata ever wrote (the first is 1); \
+             it was changed by hand: if the tables are pgstrata's format 1, run UPDATE {}.meta \
+             SET format = 1",
+            self.schema,
+            crate::db::quote_ident(&self.schema)
+        )
+    }
+
+    fn unknown_state(&self, version: i64, state: &str) -> anyhow::Error {
+        let shown: String = state.chars().take(40).collect();
+        anyhow!(
+            "{schema}.history cannot be read: row version {version} has state `{shown}`, which \
+             this pgstrata does not know (applied, running, reverting), so it will not guess \
+             whether the migration ran; if a newer pgstrata wrote it, upgrade pgstrata; \
+             otherwise inspect the database and set the state by hand (UPDATE \
+             {quoted}.history SET state = 'applied' WHERE version = {version}, if the migration \
+             is fully applied) or delete the row (if none of it is)",
+            schema = self.schema,
+            quoted = crate::db::quote_ident(&self.schema)
+        )
+    }
+
+    /// The error for a table in pgstrata's place that it cannot read: what the server said,
+    /// and the columns found against the columns expected.
+    fn not_ours(&self, client: &mut impl GenericClient, reason: &str) -> anyhow::Error {
+        let found = client
+            .query_typed(
+                include_str!("sql/history_columns.sql"),
+                &[(&self.schema, Type::TEXT)],
+            )
+            .unwrap_or_default();
+        let mut differences = Vec::new();
+        for (table, expected) in EXPECTED {
+            let columns: Vec<(String, String)> = found
+                .iter()
+                .filter(|row| row.get::<_, String>(0) == *table)
+                .map(|row| (row.get(1), row.get(2)))
+                .collect();
+            let fits = expected
+                .iter()
+                .all(|(n, t)| columns.iter().any(|(cn, ct)| cn == n && ct == t));
+            if !columns.is_empty() && !fits {
+                let list = |cols: Vec<String>| cols.join(", ");
+                differences.push(format!(
+                    "{}.{table} has ({}) where pgstrata's has ({})",
+                    self.schema,
+                    list(columns.iter().map(|(n, t)| format!("{n} {t}")).collect()),
+                    list(expected.iter().map(|(n, t)| format!("{n} {t}")).collect()),
+                ));
+            }
+        }
+        let what = if differences.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", differences.join("; "))
         };
-        let mut rows: Vec<HistoryRow> = rows
-            .iter()
-            .map(|row| HistoryRow {
-                version: row.get(0),
-                name: row.get(1),
-                checksum: row.get(2),
-                rollback_checksum: row.get(3),
-                applied_at: row.get(4),
-                applied_by: row.get(5),
-                execution_ms: row.get(6),
-                state: RunState::parse(row.get(7)),
-            })
-            .collect();
-        rows.sort_by_key(|row| row.version);
-        Ok(Some(rows))
+        anyhow!(
+            "{schema}.history is not a history table this pgstrata can read ({reason}){what}. \
+             If another tool owns it, give pgstrata a schema of its own with --history-schema \
+             NAME (or history_schema in pgstrata.toml); if it is pgstrata's, restore its \
+             columns",
+            schema = self.schema
+        )
     }
 
     /// The INSERT that records `migration` as applied, to send in the same round trip as the
@@ -190,6 +429,16 @@ impl History {
             )
             .with_context(|| format!("removing migration {version} from the history"))
     }
+}
+
+/// A column's type as this build makes it.
+fn expected_type(table: &str, column: &str) -> &'static str {
+    EXPECTED
+        .iter()
+        .filter(|(t, _)| *t == table)
+        .flat_map(|(_, columns)| columns.iter())
+        .find(|(c, _)| *c == column)
+        .map_or("another type", |(_, t)| t)
 }
 
 #[cfg(test)]

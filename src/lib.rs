@@ -12,6 +12,7 @@
 //!   `source_error`: the pieces the runner uses
 //! - `snapshot`: the schema as deterministic SQL text; `scratch`: a throwaway server
 //! - `invalid_index`: what interrupted CONCURRENTLY statements left (`status`, `repair`)
+//! - `files`: reading user files (regular files only, with a size cap)
 
 pub mod adopt;
 pub mod check;
@@ -24,6 +25,7 @@ pub mod conninfo;
 pub mod db;
 pub mod error;
 pub mod execute;
+pub mod files;
 pub mod history;
 pub mod interrupt;
 pub mod invalid_index;
@@ -35,6 +37,7 @@ pub mod project;
 pub mod retry;
 pub mod runner;
 pub mod scratch;
+pub mod secrets;
 pub mod session;
 pub mod snapshot;
 pub mod source_error;

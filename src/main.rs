@@ -4,10 +4,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = pgstrata::cli::Cli::parse();
+    let cli = pgstrata::cmd::parse_command_line();
     let outcome = pgstrata::cmd::run(cli);
     if pgstrata::interrupt::interrupted() {
         // A stopping signal: what failed was cancelled on purpose; the signal thread cleans
@@ -17,7 +15,11 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            let args: Vec<String> = std::env::args().collect();
+            eprintln!(
+                "error: {}",
+                pgstrata::secrets::redact_args(&format!("{err:#}"), &args)
+            );
             ExitCode::from(pgstrata::cmd::ERROR)
         }
     }

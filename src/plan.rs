@@ -253,6 +253,7 @@ mod tests {
                 })
                 .collect(),
             views: vec![],
+            warnings: vec![],
         }
     }
 

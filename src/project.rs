@@ -10,9 +10,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+mod strays;
+
 use crate::checksum;
 use crate::config::parse_duration;
 use crate::error::Refusal;
+use crate::files;
 use crate::sql::{self, Statement, TransactionControl};
 
 /// A project: migrations in version order, each with its rollback, and views in file order.
@@ -23,6 +26,9 @@ pub struct Project {
     pub views: Vec<View>,
     /// Every file was split and checked by PostgreSQL's parser (see [`load_unparsed`]).
     pub(crate) parsed: bool,
+    /// Files that were ignored but look like SQL (editor and backup copies), one line each,
+    /// naming the file: for the caller to show on every command.
+    pub warnings: Vec<String>,
 }
 
 /// One SQL file, normalised (no BOM, LF line ends), hashed, and split into statements by
@@ -156,11 +162,14 @@ fn read(root: &Path) -> Result<(Project, Vec<String>)> {
     let migrations = pair(ups, downs, &mut problems);
     let versions: BTreeSet<i64> = migrations.iter().map(|m| m.version).collect();
     let views = read_views(root, &versions, &mut problems)?;
+    let mut warnings = Vec::new();
+    strays::stray_files(root, &mut problems, &mut warnings)?;
     let project = Project {
         root: root.to_path_buf(),
         migrations,
         views,
         parsed: false,
+        warnings,
     };
     Ok((project, problems))
 }
@@ -383,7 +392,7 @@ fn sql_files(
             problems.push(format!(
                 "{relative}: is a folder; pgstrata reads {folder}/ only, not its subfolders"
             ));
-        } else if file_name.ends_with(".sql") {
+        } else if file_name.ends_with(".sql") && !strays::is_leftover(&file_name) {
             files.push((relative, entry.path()));
         }
     }
@@ -391,22 +400,54 @@ fn sql_files(
     Ok(files)
 }
 
-/// Reads a file as UTF-8 text; a file that is not UTF-8 is a problem, not a failure.
+/// Reads a file as UTF-8 text. What makes a file unusable (not a regular file, larger than
+/// [`files::MAX_SQL_BYTES`], not UTF-8, a NUL byte) is a problem naming it, not a failure, so
+/// that every problem is reported at once.
 fn read_text(path: &Path, relative: &str, problems: &mut Vec<String>) -> Result<Option<String>> {
-    let mut bytes = Vec::with_capacity(8192);
-    fs::File::open(path)
-        .and_then(|mut file| std::io::Read::read_to_end(&mut file, &mut bytes))
-        .with_context(|| format!("reading {relative}"))?;
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(Some(text)),
+    let bytes = match files::read_regular(path, files::MAX_SQL_BYTES) {
+        Ok(bytes) => bytes,
+        Err(err @ files::ReadError::TooLarge { .. }) => {
+            problems.push(format!(
+                "{relative}: {err}; split it into several migrations, or load bulk data another \
+                 way (e.g. COPY from a file the server can read)"
+            ));
+            return Ok(None);
+        }
+        Err(err) => {
+            problems.push(format!("{relative}: {err}"));
+            return Ok(None);
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
         Err(err) => {
             let at = err.utf8_error().valid_up_to();
             problems.push(format!(
                 "{relative}: is not UTF-8 text (invalid byte at offset {at}); save it as UTF-8"
             ));
-            Ok(None)
+            return Ok(None);
         }
+    };
+    // PostgreSQL cannot take a NUL in query text (the protocol ends strings with it), and
+    // where it sits is usually where a binary or UTF-16 file shows itself.
+    if let Some(at) = text.find('\0') {
+        let (line, col) = char_position(&text, at);
+        problems.push(format!(
+            "{relative}:{line}:{col}: holds a NUL byte, which SQL text cannot contain; remove \
+             it (a file saved as UTF-16, or not a text file at all, has them)"
+        ));
+        return Ok(None);
     }
+    Ok(Some(text))
+}
+
+/// 1-based line and column (in characters, a leading BOM not counted) of a byte offset.
+fn char_position(text: &str, offset: usize) -> (usize, usize) {
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let before = &text[start.min(offset)..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
 }
 
 /// Normalises and hashes a file's text; parsing comes later (see [`Project::parse`]).

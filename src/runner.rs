@@ -118,7 +118,11 @@ impl Observed {
     /// the locked path then reports whatever is wrong.
     pub fn read(client: &mut Client, history_schema: &str) -> Option<Observed> {
         let history = History::new(history_schema);
-        let rows = history.read(client).ok()??;
+        // A history whose format is not recorded yet goes the locked way, which records it.
+        let rows = history
+            .read_recorded(client)
+            .ok()??
+            .format_recorded_rows()?;
         let views = views::read_state(client, &history).ok()?;
         Some(Observed { rows, views })
     }
@@ -256,8 +260,13 @@ impl<'a> Runner<'a> {
                 self.watch = Some(Watch::start(self.options.watch.clone(), on_tick));
             }
         }
-        match self.history.read(self.client)? {
-            Some(rows) => Ok(rows),
+        match self.history.read_recorded(self.client)? {
+            Some(recorded) if recorded.format_recorded || self.options.dry_run => Ok(recorded.rows),
+            Some(recorded) => {
+                // A history from before its format was recorded: it is format 1; say so.
+                self.history.record_format(self.client)?;
+                Ok(recorded.rows)
+            }
             None if self.options.dry_run => Ok(Vec::new()),
             None => {
                 self.history.ensure(self.client)?;

@@ -467,24 +467,87 @@ pub fn read_state(client: &mut impl GenericClient, history: &History) -> Result<
                 recorded: Vec::new(),
             });
         }
-        Err(err) => return Err(err).context("reading the managed views"),
+        Err(err) => {
+            return Err(err).with_context(|| {
+                format!(
+                    "reading the managed views from {}.views (if another tool made that table, \
+                     give pgstrata a schema of its own with --history-schema)",
+                    history.schema()
+                )
+            });
+        }
     };
-    let mut recorded: Vec<Recorded> = rows
-        .iter()
-        .filter(|row| row.get::<_, Option<String>>(1).is_some())
-        .map(|row| Recorded {
-            file: row.get(1),
-            schema: row.get(2),
-            name: row.get(3),
-            checksum: row.get(4),
-            present: row.get(5),
-        })
-        .collect();
+    let mut recorded = Vec::with_capacity(rows.len());
+    for (index, row) in rows.iter().enumerate() {
+        let cell = |column: usize| ViewCell {
+            row,
+            index,
+            column,
+            history,
+        };
+        let Some(file) = cell(1).get::<Option<String>>()? else {
+            continue;
+        };
+        recorded.push(Recorded {
+            file,
+            schema: cell(2).get()?,
+            name: cell(3).get()?,
+            checksum: cell(4).get()?,
+            present: cell(5).get()?,
+        });
+    }
     recorded.sort_by(|a, b| a.file.cmp(&b.file));
+    let current_schema = match rows.first() {
+        Some(row) => ViewCell {
+            row,
+            index: 0,
+            column: 0,
+            history,
+        }
+        .get()?,
+        None => None,
+    };
     Ok(State {
-        current_schema: rows.first().and_then(|row| row.get(0)),
+        current_schema,
         recorded,
     })
+}
+
+/// One value of a row of sql/views_state.sql, read without panicking: a NULL or a value of
+/// another type (a table changed by hand, or made by another tool) is an error naming the
+/// table, the row and the column, never a guess.
+struct ViewCell<'r> {
+    row: &'r postgres::Row,
+    index: usize,
+    column: usize,
+    history: &'r History,
+}
+
+impl<'r> ViewCell<'r> {
+    fn get<T: postgres::types::FromSql<'r>>(&self) -> Result<T> {
+        const COLUMNS: &[&str] = &[
+            "current_schema()",
+            "file",
+            "schema_name",
+            "view_name",
+            "checksum",
+            "present",
+        ];
+        self.row.try_get(self.column).map_err(|err| {
+            let file = self
+                .row
+                .try_get::<_, String>(1)
+                .map_or(String::new(), |f| format!(" (file {f})"));
+            anyhow::anyhow!(
+                "{}.views cannot be read: row {}{file}: column {}: {err}; the table was changed \
+                 by hand or made by another tool: restore it, or give pgstrata a schema of its \
+                 own with --history-schema",
+                self.history.schema(),
+                self.index + 1,
+                COLUMNS[self.column]
+            )
+        })
+    }
 }
 
 fn read_recorded(client: &mut impl GenericClient, history: &History) -> Result<Vec<Recorded>> {
@@ -557,6 +620,7 @@ mod tests {
                 newly,
                 blocked.clone(),
             ],
+            warnings: vec![],
         };
         let mut old = recorded(&changed, true);
         old.checksum = "old".into();
@@ -595,6 +659,7 @@ mod tests {
             parsed: true,
             migrations: vec![],
             views: vec![v.clone()],
+            warnings: vec![],
         };
         let steps = decide(&project, &[1].into(), &[recorded(&v, true)], "public");
         assert!(steps.is_empty());

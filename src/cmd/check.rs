@@ -15,12 +15,12 @@ use crate::cli::Format;
 use crate::config::Settings;
 use crate::conninfo::ConnInfo;
 use crate::interrupt::{self, CleanupGuard};
-use crate::project;
 use crate::scratch::ScratchServer;
 use crate::snapshot::SnapshotOptions;
 
 pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) -> Result<u8> {
-    let project = project::load(&settings.dir)?;
+    crate::snapshot::refuse_blind_spots(&settings.snapshot_options())?;
+    let project = super::load_project(settings)?;
     if let Some(from) = from.filter(|v| project.migration(*v).is_none()) {
         bail!(crate::error::Refusal::UnknownVersion(from));
     }
@@ -112,7 +112,7 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
 /// roles, databases, tablespaces or server settings leaves them on that server after the
 /// temporary database is dropped (and the next check then collides with them). A scratch
 /// server takes them with it.
-fn cluster_wide(project: &project::Project) -> Option<String> {
+fn cluster_wide(project: &crate::project::Project) -> Option<String> {
     project
         .migrations
         .iter()

@@ -154,7 +154,7 @@ pub(crate) fn load_and_connect_with<T: Send>(
                 (target, value)
             })
         });
-        let project = load(&settings.dir);
+        let project = load(&settings.dir).map(warned);
         let connected = connecting
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -162,6 +162,20 @@ pub(crate) fn load_and_connect_with<T: Send>(
         let (target, value) = connected?;
         Ok((project, target, value))
     })
+}
+
+/// Loads the project and shows its warnings (files ignored that look like SQL) on stderr,
+/// whatever the command and the format.
+pub(crate) fn load_project(settings: &Settings) -> Result<Project> {
+    project::load(&settings.dir).map(warned)
+}
+
+/// Shows a loaded project's warnings on stderr.
+fn warned(project: Project) -> Project {
+    for warning in &project.warnings {
+        eprintln!("warning: {warning}");
+    }
+    project
 }
 
 /// The configured database, read as libpq reads it: the URL (flag, DATABASE_URL or the
@@ -194,4 +208,42 @@ pub(crate) fn print_json(value: &serde_json::Value) {
 /// Whether reports are JSON.
 pub(crate) fn json(format: Format) -> bool {
     format == Format::Json
+}
+
+/// Parses the command line. On a usage error, prints clap's message with every argument that
+/// may carry a password masked (clap quotes arguments: a URL given without `--database-url`
+/// comes back as "unrecognized subcommand '<the URL>'") and exits with clap's code (2).
+pub fn parse_command_line() -> Cli {
+    use clap::Parser as _;
+    use std::io::IsTerminal as _;
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version quote nothing the user typed.
+        Err(err) if !err.use_stderr() => err.exit(),
+        Err(err) => {
+            let rendered = if std::io::stderr().is_terminal() {
+                err.render().ansi().to_string()
+            } else {
+                err.render().to_string()
+            };
+            let mut message = crate::secrets::redact_args(&rendered, &args);
+            use clap::error::{ContextKind, ContextValue};
+            for kind in [
+                ContextKind::InvalidArg,
+                ContextKind::InvalidSubcommand,
+                ContextKind::InvalidValue,
+            ] {
+                if let Some(ContextValue::String(offending)) = err.get(kind)
+                    && !offending.starts_with('-')
+                {
+                    message = crate::secrets::redact_offending(&message, offending);
+                }
+            }
+            eprint!("{message}");
+            std::process::exit(err.exit_code());
+        }
+    }
 }

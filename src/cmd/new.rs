@@ -12,7 +12,8 @@ use crate::project::{is_name, parse_versioned_name};
 
 pub fn run(settings: &Settings, format: Format, name: &str) -> Result<u8> {
     if !is_name(name) {
-        bail!("`{name}` is not a valid migration name; use letters, digits and _");
+        let shown = crate::secrets::quoted_if(name, !crate::secrets::may_carry_secret(name));
+        bail!("{shown} is not a valid migration name; use letters, digits and _");
     }
     let version = next_version(settings)?;
     let file_name = format!("V{version}__{name}.sql");

@@ -11,12 +11,14 @@ use super::{FOUND, OK, Target, connect, json, load_and_connect, print_json};
 use crate::check::snapshot_path;
 use crate::cli::Format;
 use crate::config::Settings;
+use crate::files::{self, MAX_SQL_BYTES};
 use crate::history::History;
-use crate::project::{self, Migration, Project};
-use crate::snapshot::{self, SnapshotOptions};
+use crate::project::{Migration, Project};
+use crate::snapshot;
 
 pub fn snapshot(settings: &Settings, format: Format, write: bool) -> Result<u8> {
     let mut target = connect(settings)?;
+    snapshot::refuse_blind_spots_in(&mut target.client, &settings.snapshot_options())?;
     let text = take(settings, &mut target)?;
     if !write {
         if json(format) {
@@ -26,12 +28,16 @@ pub fn snapshot(settings: &Settings, format: Format, write: bool) -> Result<u8> 
         }
         return Ok(OK);
     }
-    let project = project::load(&settings.dir)?;
+    let project = super::load_project(settings)?;
     let migration = applied_migration(settings, &project, &mut target)?;
     let relative = snapshot_path(migration);
     let path = project.root.join(&relative);
-    let unchanged =
-        fs::read_to_string(&path).is_ok_and(|old| crate::checksum::normalize(&old) == text);
+    let unchanged = match files::read_regular_text(&path, MAX_SQL_BYTES) {
+        Ok(old) => crate::checksum::normalize(&old) == text,
+        Err(err) if err.is_not_found() => false,
+        // Writing to a FIFO would block; anything else unreadable is not ours to replace.
+        Err(err) => bail!("{relative}: {err}"),
+    };
     if !unchanged {
         fs::create_dir_all(path.parent().expect("a folder"))
             .with_context(|| format!("creating the folder of {relative}"))?;
@@ -53,16 +59,17 @@ pub fn snapshot(settings: &Settings, format: Format, write: bool) -> Result<u8> 
 
 pub fn drift(settings: &Settings, format: Format) -> Result<u8> {
     let (project, mut target) = load_and_connect(settings)?;
+    snapshot::refuse_blind_spots_in(&mut target.client, &settings.snapshot_options())?;
     let migration = applied_migration(settings, &project, &mut target)?;
     let relative = snapshot_path(migration);
-    let committed = match fs::read_to_string(project.root.join(&relative)) {
+    let committed = match files::read_regular_text(&project.root.join(&relative), MAX_SQL_BYTES) {
         Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => bail!(
+        Err(err) if err.is_not_found() => bail!(
             "the database is at V{}, but {relative} does not exist; write it with `pgstrata \
              check --write-snapshots` and commit it",
             migration.version
         ),
-        Err(err) => return Err(err).with_context(|| format!("reading {relative}")),
+        Err(err) => bail!("{relative}: {err}"),
     };
     let live = take(settings, &mut target)?;
     let comparison = snapshot::compare(&committed, &live, &relative, "live database");
@@ -101,10 +108,7 @@ pub fn drift(settings: &Settings, format: Format) -> Result<u8> {
 /// The snapshot text of the target, read over two connections when it has a connection
 /// string (the server prints definitions on two cores).
 fn take(settings: &Settings, target: &mut Target) -> Result<String> {
-    let options = SnapshotOptions {
-        exclude_schemas: vec![settings.history_schema.clone()],
-        include_schemas: settings.schemas.clone(),
-    };
+    let options = settings.snapshot_options();
     Ok(snapshot::take_parallel(&target.info, &options)?.render())
 }
 

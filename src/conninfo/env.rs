@@ -127,10 +127,10 @@ pub(crate) fn default_socket_dir() -> PathBuf {
 /// Fills keywords the string left unset from their `PG*` variables, then applies libpq's
 /// defaults for host, port, user and dbname. Returns notes on variables it ignored.
 pub(crate) fn fill(pairs: &mut Pairs, env: &Environment) -> Result<Vec<String>> {
-    if let Some(service) = env.var("PGSERVICE") {
+    if env.var("PGSERVICE").is_some() {
         bail!(
-            "PGSERVICE={service} is set, but pgstrata does not read service files \
-             (pg_service.conf); unset it and give the connection parameters instead"
+            "PGSERVICE is set, but pgstrata does not read service files (pg_service.conf); \
+             unset it and give the connection parameters instead"
         );
     }
     for keyword in KEYWORDS {

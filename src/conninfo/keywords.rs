@@ -7,6 +7,8 @@
 
 use anyhow::{Result, bail};
 
+use crate::secrets;
+
 /// A keyword pgstrata implements, with the environment variable libpq reads for it.
 pub(crate) struct Keyword {
     pub name: &'static str,
@@ -142,7 +144,8 @@ pub(crate) const SESSION_ATTRS: &[&str] = &[
     "prefer-standby",
 ];
 
-/// The canonical spelling of a keyword, or an error naming it.
+/// The canonical spelling of a keyword, or an error naming it (when a name is quoted at all:
+/// see `crate::secrets`).
 pub(crate) fn lookup(name: &str) -> Result<&'static str> {
     if let Some(keyword) = KEYWORDS.iter().find(|k| k.name == name) {
         return Ok(keyword.name);
@@ -150,7 +153,23 @@ pub(crate) fn lookup(name: &str) -> Result<&'static str> {
     if let Some((_, why)) = UNSUPPORTED.iter().find(|(k, _)| *k == name) {
         bail!("connection option \"{name}\" is not supported by pgstrata: {why}");
     }
+    if let Some(meant) = near_keyword(name) {
+        bail!("invalid connection option \"{name}\" (did you mean \"{meant}\"?)");
+    }
+    if !secrets::looks_like_option_name(name) {
+        bail!("invalid connection option {}", secrets::NOT_SHOWN);
+    }
     bail!("invalid connection option \"{name}\" (libpq does not know it either)")
+}
+
+/// The keyword (implemented or not) that `name` is, or is a typo of.
+pub(crate) fn near_keyword(name: &str) -> Option<&'static str> {
+    let known: Vec<&'static str> = KEYWORDS
+        .iter()
+        .map(|k| k.name)
+        .chain(UNSUPPORTED.iter().map(|(k, _)| *k))
+        .collect();
+    secrets::near_miss(name, &known)
 }
 
 /// Checks a value the way libpq does before it connects. Never called for `password`.
@@ -181,7 +200,10 @@ pub(crate) fn validate(name: &str, value: &str) -> Result<()> {
             if value.trim().is_empty() || value.trim().parse::<i64>().is_ok() {
                 Ok(())
             } else {
-                bail!("invalid integer value \"{value}\" for connection option \"{name}\"")
+                bail!(
+                    "invalid integer value {} for connection option \"{name}\"",
+                    shown(value, secrets::looks_like_number(value))
+                )
             }
         }
         "client_encoding" => {
@@ -190,8 +212,9 @@ pub(crate) fn validate(name: &str, value: &str) -> Result<()> {
                 Ok(())
             } else {
                 bail!(
-                    "client_encoding=\"{value}\" is not supported: pgstrata always talks UTF8 \
-                     to the server"
+                    "client_encoding={} is not supported: pgstrata always talks UTF8 to the \
+                     server",
+                    shown(value, is_encoding_name(value))
                 )
             }
         }
@@ -199,24 +222,95 @@ pub(crate) fn validate(name: &str, value: &str) -> Result<()> {
     }
 }
 
+/// A value as an error may quote it: only when it cannot be a password (see
+/// `crate::secrets`); the option's name says what is wrong either way.
+fn shown(value: &str, harmless: bool) -> String {
+    secrets::quoted_if(value, harmless)
+}
+
+/// One of PostgreSQL's encoding names (any case): quoting it back cannot show a password.
+fn is_encoding_name(value: &str) -> bool {
+    const ENCODINGS: &[&str] = &[
+        "BIG5",
+        "EUC_CN",
+        "EUC_JP",
+        "EUC_JIS_2004",
+        "EUC_KR",
+        "EUC_TW",
+        "GB18030",
+        "GBK",
+        "ISO_8859_5",
+        "ISO_8859_6",
+        "ISO_8859_7",
+        "ISO_8859_8",
+        "JOHAB",
+        "KOI8R",
+        "KOI8U",
+        "LATIN1",
+        "LATIN2",
+        "LATIN3",
+        "LATIN4",
+        "LATIN5",
+        "LATIN6",
+        "LATIN7",
+        "LATIN8",
+        "LATIN9",
+        "LATIN10",
+        "MULE_INTERNAL",
+        "SJIS",
+        "SHIFT_JIS_2004",
+        "SQL_ASCII",
+        "UHC",
+        "WIN866",
+        "WIN874",
+        "WIN1250",
+        "WIN1251",
+        "WIN1252",
+        "WIN1253",
+        "WIN1254",
+        "WIN1255",
+        "WIN1256",
+        "WIN1257",
+        "WIN1258",
+        "UTF16",
+        "UTF32",
+        "UCS2",
+    ];
+    ENCODINGS.iter().any(|e| e.eq_ignore_ascii_case(value))
+}
+
 /// A port number, 1 to 65535.
 pub(crate) fn parse_port(text: &str) -> Option<u16> {
     text.trim().parse::<u16>().ok().filter(|p| *p != 0)
 }
 
+/// Each comma-separated item (ports, addresses) must be `ok`; a bad one is quoted when it is
+/// made of the characters such items are made of.
 fn each(name: &str, value: &str, ok: impl Fn(&str) -> bool) -> Result<()> {
     match value.split(',').find(|item| !ok(item)) {
         None => Ok(()),
-        Some(bad) => bail!("invalid value \"{bad}\" for connection option \"{name}\""),
+        Some(bad) => {
+            let harmless = bad.len() <= 60
+                && bad
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b" :.%+-".contains(&b));
+            bail!(
+                "invalid value {} for connection option \"{name}\"",
+                shown(bad, harmless)
+            )
+        }
     }
 }
 
+/// The value must be one of `allowed`; a wrong one is quoted when it is a typo of one of them.
 fn one_of(name: &str, value: &str, allowed: &[&str]) -> Result<()> {
     if allowed.contains(&value) {
         Ok(())
     } else {
+        let typo = secrets::near_miss(value, allowed);
         bail!(
-            "invalid value \"{value}\" for connection option \"{name}\" (expected one of {})",
+            "invalid value {} for connection option \"{name}\" (expected one of {})",
+            shown(value, typo.is_some()),
             allowed.join(", ")
         )
     }

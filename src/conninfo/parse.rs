@@ -8,6 +8,7 @@
 use anyhow::{Result, anyhow, bail};
 
 use super::keywords;
+use crate::secrets;
 
 /// Which form a connection string was written in; `masked()` answers in the same form.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,7 +32,69 @@ pub(crate) fn parse(input: &str) -> Result<(Style, Pairs)> {
             return Ok((Style::Url { scheme }, parse_url(rest)?));
         }
     }
+    refuse_other_urls(input)?;
     Ok((Style::KeyValue, parse_key_value(input)?))
+}
+
+/// A string whose first word has a ":", "/" or "@" before any "=" is a URL, but not one of
+/// libpq's (`postgresql+psycopg2://`, `mysql://`, `jdbc:postgresql://`, the typo
+/// `postgres//`): refused saying which scheme it has, and never quoted, since such URLs carry
+/// their password like ours.
+fn refuse_other_urls(input: &str) -> Result<()> {
+    let trimmed = input.trim_start();
+    let first = trimmed.split_whitespace().next().unwrap_or("");
+    match first
+        .find(['=', ':', '/', '@'])
+        .map(|i| first.as_bytes()[i])
+    {
+        None | Some(b'=') => return Ok(()),
+        Some(_) => {}
+    }
+    if SCHEMES.iter().any(|scheme| trimmed.starts_with(scheme)) {
+        bail!("the connection string has blanks before its postgres:// scheme; remove them");
+    }
+    let lower = first.to_ascii_lowercase();
+    if let Some((scheme, _)) = first.split_once("://").filter(|(s, _)| is_scheme(s)) {
+        let scheme_lower = scheme.to_ascii_lowercase();
+        if scheme_lower == "postgres" || scheme_lower == "postgresql" {
+            bail!(
+                "the URL scheme \"{scheme}\" must be written in lower case: postgres:// or postgresql://"
+            );
+        }
+        let hint = if scheme_lower.starts_with("postgres") && scheme.contains('+') {
+            "; drop the driver part after \"+\" (a SQLAlchemy URL): postgresql://user:password@host/db"
+        } else {
+            "; pgstrata connects to PostgreSQL only, with libpq's postgres:// or postgresql:// \
+             URLs or key=value strings"
+        };
+        bail!(
+            "unsupported URL scheme \"{scheme}\" in the connection string (the rest is not shown: it may hold a password){hint}"
+        );
+    }
+    if lower.starts_with("jdbc:") {
+        bail!(
+            "the connection string is a JDBC URL (jdbc:...), which libpq does not read; drop \
+             the leading jdbc: (the rest is not shown: it may hold a password)"
+        );
+    }
+    let hint = if lower.starts_with("postgres") {
+        " (it starts like one: check the \"://\" after the scheme)"
+    } else {
+        ""
+    };
+    bail!(
+        "the connection string is neither a postgres:// or postgresql:// URL{hint} nor \
+         key=value pairs; it is not shown, since it may hold a password"
+    )
+}
+
+/// A URL scheme as RFC 3986 spells it, short enough to quote.
+fn is_scheme(text: &str) -> bool {
+    text.len() <= 40
+        && text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b))
 }
 
 /// `key=value` pairs separated by whitespace, as libpq's `conninfo_parse`: spaces around `=`
@@ -55,18 +118,28 @@ fn parse_key_value(input: &str) -> Result<Pairs> {
         let keyword = if i < chars.len() && chars[i] == '=' {
             keywords::lookup(&name)
         } else {
+            // A bare word is where a stray password lands (`user=ann s3cret`): quoted only
+            // when it is (a typo of) a keyword.
+            let word = if keywords::near_keyword(&name).is_some() {
+                format!("\"{name}\"")
+            } else {
+                format!("a word that is no connection option {}", secrets::NOT_SHOWN)
+            };
             Err(anyhow!(
-                "missing \"=\" after \"{name}\" in the connection string (expected key=value \
-                 pairs or a postgres:// URL)"
+                "missing \"=\" after {word} in the connection string (expected key=value pairs \
+                 like dbname=app, or a postgres:// URL)"
             ))
         };
         let keyword = match keyword {
             Ok(keyword) => keyword,
-            // The word may be the rest of a password that contains a space.
-            Err(_) if after_password => bail!(
-                "the word after password=... is not a key=value pair; quote a password that \
+            // The word may be the rest of a password that contains a space (unless it is a
+            // keyword itself, such as the unsupported `service`).
+            Err(_) if after_password && keywords::near_keyword(&name) != Some(name.as_str()) => {
+                bail!(
+                    "the word after password=... is not a key=value pair; quote a password that \
                  contains spaces: password='...'"
-            ),
+                )
+            }
             Err(err) => return Err(err),
         };
         i += 1;
@@ -195,12 +268,25 @@ fn read_netloc(netloc: &str, may_hold_secret: bool, pairs: &mut Pairs) -> Result
     if netloc.is_empty() {
         return Ok(());
     }
-    let shown = |text: &str| {
+    // Only what cannot be a password is quoted: numbers and address characters. Text that is
+    // not (`postgres://ann:s3cret/db` has "s3cret" where the port goes) is described.
+    let shown = |text: &str, harmless: bool| {
         if may_hold_secret {
             format!("(not shown: it may be part of a password; {ENCODE_HINT})")
-        } else {
+        } else if harmless {
             format!("\"{text}\"")
+        } else {
+            format!(
+                "{} (a password goes after the user name: postgres://user:password@host/db)",
+                secrets::NOT_SHOWN
+            )
         }
+    };
+    let address = |text: &str| {
+        text.len() <= 60
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b":.%".contains(&b))
     };
     let mut hosts = Vec::new();
     let mut ports = Vec::new();
@@ -209,7 +295,7 @@ fn read_netloc(netloc: &str, may_hold_secret: bool, pairs: &mut Pairs) -> Result
             let Some((host, after)) = bracketed.split_once(']') else {
                 bail!(
                     "missing \"]\" after an IPv6 address in the URL {}",
-                    shown(item)
+                    shown(item, address(bracketed))
                 );
             };
             match after {
@@ -218,7 +304,7 @@ fn read_netloc(netloc: &str, may_hold_secret: bool, pairs: &mut Pairs) -> Result
                     Some(port) => (host, port),
                     None => bail!(
                         "unexpected text after an IPv6 address in the URL {}",
-                        shown(after)
+                        shown(after, address(after))
                     ),
                 },
             }
@@ -227,7 +313,10 @@ fn read_netloc(netloc: &str, may_hold_secret: bool, pairs: &mut Pairs) -> Result
         };
         let port = decode(port, "port")?;
         if !port.is_empty() && keywords::parse_port(&port).is_none() {
-            bail!("invalid port {} in the URL", shown(&port));
+            bail!(
+                "invalid port {} in the URL",
+                shown(&port, secrets::looks_like_number(&port))
+            );
         }
         hosts.push(decode(host, "host name")?);
         ports.push(port);
@@ -242,11 +331,13 @@ fn read_netloc(netloc: &str, may_hold_secret: bool, pairs: &mut Pairs) -> Result
 }
 
 fn read_query(query: &str, may_hold_secret: bool, pairs: &mut Pairs) -> Result<()> {
+    // Parameter names are quoted when they look like one; values never are (keywords
+    // quotes the harmless ones when it refuses them).
     let shown = |text: &str| {
         if may_hold_secret {
             format!("(not shown: it may be part of a password; {ENCODE_HINT})")
         } else {
-            format!("\"{text}\"")
+            secrets::quoted_if(text, secrets::looks_like_option_name(text))
         }
     };
     for param in query.split('&').filter(|p| !p.is_empty()) {
@@ -269,7 +360,10 @@ fn read_query(query: &str, may_hold_secret: bool, pairs: &mut Pairs) -> Result<(
         let keyword = match keywords::lookup(&key) {
             Ok(keyword) => keyword,
             Err(_) if may_hold_secret => bail!("invalid URL query parameter {}", shown(&key)),
-            Err(err) => bail!("invalid URL query parameter \"{key}\": {err}"),
+            Err(err) if secrets::looks_like_option_name(&key) => {
+                bail!("invalid URL query parameter \"{key}\": {err}")
+            }
+            Err(err) => bail!("invalid URL query parameter: {err}"),
         };
         pairs.push((keyword, value));
     }

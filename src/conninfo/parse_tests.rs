@@ -116,7 +116,8 @@ fn url_errors_name_the_problem() {
     assert!(error("postgres://h?foo=1").contains("invalid URL query parameter \"foo\""));
     assert!(error("postgres://h?sslmode").contains("missing \"=\""));
     assert!(error("postgres://h?sslmode=a=b").contains("extra \"=\""));
-    assert!(error("postgres://h:port/db").contains("invalid port \"port\""));
+    assert!(error("postgres://h:port/db").contains("invalid port (not shown"));
+    assert!(error("postgres://h:99999/db").contains("invalid port \"99999\""));
     assert!(error("postgres://h:0/db").contains("invalid port"));
     assert!(error("postgres://[::1/db").contains("missing \"]\""));
     assert!(error("postgres://[::1]x/db").contains("unexpected text"));
@@ -184,7 +185,12 @@ fn key_value_errors_name_the_keyword() {
         error("host=h colour=blue"),
         "invalid connection option \"colour\" (libpq does not know it either)"
     );
-    assert!(error("mydb").contains("missing \"=\" after \"mydb\""));
+    assert!(error("mydb").contains("missing \"=\" after a word that is no connection option"));
+    assert!(error("hots").contains("missing \"=\" after \"hots\""));
+    assert_eq!(
+        error("hots=x"),
+        "invalid connection option \"hots\" (did you mean \"host\"?)"
+    );
     assert!(error("host").contains("missing \"=\" after \"host\""));
     assert!(error("host='unterminated").contains("unterminated quoted string"));
     assert!(error("service=prod").contains("service files"));
@@ -201,4 +207,144 @@ fn key_value_errors_never_show_a_password() {
         let message = error(input);
         assert!(!message.contains("SECRET"), "{input} -> {message}");
     }
+}
+
+#[test]
+fn other_url_forms_are_named_and_never_echoed() {
+    for (input, expected) in [
+        (
+            "postgresql+psycopg2://u:SECRET@h/db",
+            "unsupported URL scheme \"postgresql+psycopg2\"",
+        ),
+        (
+            "postgis://u:SECRET@h/db",
+            "unsupported URL scheme \"postgis\"",
+        ),
+        ("mysql://u:SECRET@h/db", "unsupported URL scheme \"mysql\""),
+        ("POSTGRES://u:SECRET@h/db", "must be written in lower case"),
+        ("jdbc:postgresql://h/db?password=SECRET", "JDBC URL"),
+        (
+            "postgres//u:SECRET@h/db",
+            "check the \"://\" after the scheme",
+        ),
+        (
+            "postgres:/u:SECRET@h/db",
+            "check the \"://\" after the scheme",
+        ),
+        (
+            "u:SECRET@h/db",
+            "neither a postgres:// or postgresql:// URL",
+        ),
+        (
+            "  postgres://u:SECRET@h/db",
+            "blanks before its postgres:// scheme",
+        ),
+        ("host=h SECRET", "after a word that is no connection option"),
+        (
+            "host=h user=u SECRET-pw=1",
+            "invalid connection option (not shown",
+        ),
+        ("postgres://u:SECRET/db", "invalid port (not shown"),
+        (
+            "postgres://h/db?password:SECRET",
+            "missing \"=\" in the URL query parameter (not",
+        ),
+        ("postgres://[SECRET/db", "missing \"]\""),
+        ("sslmode=SECRET", "invalid value (not shown"),
+        ("connect_timeout=SECRET", "invalid integer value (not shown"),
+        ("hostaddr=SECRET", "invalid value (not shown"),
+        ("client_encoding=SECRET-1x", "client_encoding=(not shown"),
+    ] {
+        let message = match crate::conninfo::ConnInfo::parse(input) {
+            Ok(_) => panic!("{input} parsed"),
+            Err(err) => format!("{err:#}"),
+        };
+        assert!(!message.contains("SECRET"), "{input} -> {message}");
+        assert!(message.contains(expected), "{input} -> {message}");
+    }
+}
+
+#[test]
+fn no_combination_of_malformed_parts_echoes_a_password() {
+    let schemes = [
+        "postgres://",
+        "postgresql://",
+        "postgres:/",
+        "postgres//",
+        "postgres:",
+        "mysql://",
+        "jdbc:postgresql://",
+        "",
+        " postgres://",
+    ];
+    let users = [
+        "u:SECRET@",
+        ":SECRET@",
+        "u:SEC@RET@",
+        "u:SECRET",
+        "u:SEC/RET@",
+        "",
+    ];
+    let hosts = [
+        "h",
+        "h:SECRET",
+        "[SECRET",
+        "[::1]SECRET",
+        "h,h2:SECRET",
+        "h:5432",
+        "",
+    ];
+    let rests = [
+        "/db",
+        "",
+        "/db?sslmode=SECRET",
+        "/db?SECRET",
+        "/db?SECRET=1",
+        "/db?password=SECRET&port=x",
+        "/db?connect_timeout=SECRET",
+        "/db?hostaddr=SECRET",
+        "/d%zzSECRET",
+        "/db?application_name=a=SECRET",
+    ];
+    let mut checked = 0;
+    for scheme in schemes {
+        for user in users {
+            for host in hosts {
+                for rest in rests {
+                    let input = format!("{scheme}{user}{host}{rest}");
+                    if let Err(err) = crate::conninfo::ConnInfo::parse(&input) {
+                        let message = format!("{err:#}");
+                        assert!(!message.contains("SEC"), "{input} -> {message}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    for words in [
+        "host=h SECRET",
+        "host=h password=SECRET more words",
+        "host=h password SECRET",
+        "SECRET host=h",
+        "host=h SECRET=x",
+        "host=h port=SECRET",
+        "host=h sslmode=SECRET",
+        "host=h target_session_attrs=SECRET",
+        "host=h keepalives=SECRET",
+        "host=h client_encoding=SECRET",
+        "host=h gssencmode=SECRET",
+        "host=h channel_binding=SECRET",
+        "host=h tcp_user_timeout=SECRET",
+        "host=h,h2 port=1,SECRET",
+        "host=h password='SECRET",
+        "host=h hostaddr=SECRET",
+    ] {
+        let message = format!(
+            "{:#}",
+            crate::conninfo::ConnInfo::parse(words).expect_err(words)
+        );
+        assert!(!message.contains("SECRET"), "{words} -> {message}");
+        checked += 1;
+    }
+    assert!(checked > 1000, "{checked}");
 }

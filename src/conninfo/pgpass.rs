@@ -38,9 +38,9 @@ pub(crate) fn read(path: &Path) -> Result<Option<String>, String> {
             path.display()
         ));
     }
-    fs::read_to_string(path)
+    crate::files::read_regular_text(path, crate::files::MAX_SETTINGS_BYTES)
         .map(Some)
-        .map_err(|err| format!("password file {} could not be read: {err}", path.display()))
+        .map_err(|err| format!("password file {} {err}, so it was ignored", path.display()))
 }
 
 /// The host name a target is looked up under: `localhost` for the default socket directory

@@ -83,7 +83,14 @@ pub(crate) fn targets(
         let hostaddr = match addr {
             Some(a) => match a.parse() {
                 Ok(ip) => Some(ip),
-                Err(_) => bail!("invalid hostaddr \"{a}\": it must be a numeric IP address"),
+                Err(_) => bail!(
+                    "invalid hostaddr {}: it must be a numeric IP address",
+                    crate::secrets::quoted_if(
+                        a,
+                        a.bytes()
+                            .all(|b| b.is_ascii_hexdigit() || b":.%".contains(&b))
+                    )
+                ),
             },
             None => None,
         };
@@ -96,7 +103,10 @@ pub(crate) fn targets(
             None => 5432,
             Some(p) => match parse_port(p) {
                 Some(port) => port,
-                None => bail!("invalid port number \"{p}\""),
+                None => bail!(
+                    "invalid port number {}",
+                    crate::secrets::quoted_if(p, crate::secrets::looks_like_number(p))
+                ),
             },
         };
         targets.push(Target {

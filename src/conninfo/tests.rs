@@ -29,7 +29,9 @@ fn values_are_validated_with_the_keyword_named() {
     for (input, expected) in [
         ("sslmode=sometimes", "\"sslmode\""),
         ("port=abc", "\"port\""),
-        ("port=5432,x", "\"x\""),
+        ("port=5432,x", "\"port\""),
+        ("port=5432,99999", "\"99999\""),
+        ("sslmode=requir", "\"requir\""),
         ("hostaddr=db.example", "\"hostaddr\""),
         ("connect_timeout=soon", "\"connect_timeout\""),
         ("target_session_attrs=fast", "\"target_session_attrs\""),

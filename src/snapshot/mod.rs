@@ -66,6 +66,7 @@ mod introspect;
 mod model;
 mod order;
 mod render;
+mod scope;
 mod sql;
 
 use anyhow::Result;
@@ -73,6 +74,7 @@ use postgres::Client;
 
 pub use diff::{Block, Blocks, Change, ChangeKind, Comparison, PREAMBLE_OBJECT};
 pub use diff::{colorize, compare, split_blocks};
+pub use scope::{refuse_blind_spots, refuse_blind_spots_in};
 
 /// The kinds a block header can name, as its first word(s).
 pub const HEADER_KINDS: &[&str] = &[
@@ -110,11 +112,7 @@ pub struct SnapshotOptions {
 impl SnapshotOptions {
     /// Whether a schema of this name is part of the snapshot.
     pub fn keeps(&self, schema: &str) -> bool {
-        let system = schema == "pg_catalog"
-            || schema == "information_schema"
-            || schema.starts_with("pg_toast")
-            || schema.starts_with("pg_temp_");
-        !system
+        !scope::is_system(schema)
             && !self.exclude_schemas.iter().any(|s| s == schema)
             && self
                 .include_schemas

@@ -1,11 +1,17 @@
--- Every history row. Unordered: the caller sorts by version (an ORDER BY costs a fresh
--- session about a millisecond of catalog lookups, a third of a no-op `up`'s queries).
-SELECT version,
-       name,
-       checksum,
-       rollback_checksum,
-       to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS applied_at,
-       applied_by,
-       execution_ms,
-       state
-FROM {schema}.history
+-- The format of pgstrata's tables, then every history row, in one query: checking the format
+-- costs no round trip. Always one row at least (`present` is false when the history is
+-- empty), none only when meta is empty. Unordered: the caller sorts by version (an ORDER BY
+-- costs a fresh session about a millisecond of catalog lookups, a third of a no-op `up`'s
+-- queries).
+SELECT m.format,
+       h.tableoid IS NOT NULL AS present,
+       h.version,
+       h.name,
+       h.checksum,
+       h.rollback_checksum,
+       to_char(h.applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS applied_at,
+       h.applied_by,
+       h.execution_ms,
+       h.state
+FROM {schema}.meta m
+LEFT JOIN {schema}.history h ON true

@@ -374,7 +374,8 @@ fn every_invalid_project_is_refused_naming_the_file_with_nothing_changed() {
     ];
     let db = TestDb::new();
     for (fixture_name, expected) in cases {
-        let (code, out, err) = run(pgstrata_for(&db, &fixture(fixture_name)).arg("up"));
+        let (code, out, err) =
+            run(pgstrata_for(&db, &fixture(&format!("invalid/{fixture_name}"))).arg("up"));
         assert_eq!(code, 2, "{fixture_name}: {out}{err}");
         assert!(err.contains(expected), "{fixture_name}: {err}");
         assert!(err.contains("nothing was run"), "{fixture_name}: {err}");
