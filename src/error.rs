@@ -172,12 +172,13 @@ impl fmt::Display for Refusal {
                 }
                 let end = match blocker_pids.as_slice() {
                     [] => String::new(),
+                    [pid] => format!(" (SELECT pg_terminate_backend({pid}))"),
                     pids => format!(
-                        " (SELECT pg_terminate_backend(pid) FROM unnest('{{{}}}'::int[]) AS pid)",
+                        " (SELECT pg_terminate_backend(pid) FROM unnest(ARRAY[{}]) AS pid)",
                         pids.iter()
                             .map(|p| p.to_string())
                             .collect::<Vec<_>>()
-                            .join(",")
+                            .join(", ")
                     ),
                 };
                 write!(

@@ -57,7 +57,10 @@ impl std::fmt::Display for Blocker {
         if let Some(age) = self.transaction_s {
             write!(f, ", transaction open for {age:.1} s")?;
         }
-        write!(f, "): {}", self.query)
+        match self.query.as_str() {
+            "" => write!(f, ")"),
+            query => write!(f, "): `{query}`"),
+        }
     }
 }
 
