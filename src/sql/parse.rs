@@ -361,6 +361,26 @@ mod tests {
                 .changes_reading
                 .is_none()
         );
+        // The function form of SET, which a no-transaction file could otherwise use to make
+        // the server read its later statements in LATIN1.
+        for changing in [
+            "SELECT set_config('client_encoding', 'LATIN1', false)",
+            "SELECT pg_catalog.set_config('Standard_Conforming_Strings', 'off', false)",
+            "SELECT 1 FROM set_config('client_encoding', 'SQL_ASCII', false)",
+            "SELECT set_config('client_encoding', current_setting('x.y'), false)",
+        ] {
+            assert!(class(changing).changes_reading.is_some(), "{changing}");
+        }
+        for harmless in [
+            "SELECT set_config('client_encoding', 'UTF8', true)",
+            "SELECT set_config('standard_conforming_strings', 'on', false)",
+            "SELECT set_config('search_path', 'app', false)",
+            "SELECT 'set_config(''client_encoding'', ''LATIN1'', false)'",
+            "CREATE FUNCTION f() RETURNS text LANGUAGE sql BEGIN ATOMIC \
+             SELECT set_config('client_encoding', 'LATIN1', false); END",
+        ] {
+            assert!(class(harmless).changes_reading.is_none(), "{harmless}");
+        }
         assert_eq!(class("CREATE ROLE app").cluster_wide, Some("roles"));
         assert_eq!(class("GRANT app TO other").cluster_wide, Some("roles"));
         assert_eq!(class("GRANT SELECT ON t TO app").cluster_wide, None);
