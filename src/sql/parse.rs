@@ -110,15 +110,38 @@ fn locate_failure(script: &str, fallback: &str) -> SyntaxError {
         .and_then(|c| text::char_position_to_byte(script, c))
         .unwrap_or(0)
         .min(script.len());
-    let hint = script[offset..].starts_with('\\').then_some(
-        "psql meta-commands (\\set, \\i, \\copy, \\connect…) are not SQL: pgstrata sends files to \
-         the server, not to psql; write the SQL they stand for",
-    );
+    let hint = if follows_copy_from_stdin(&script[..offset]) {
+        Some(
+            "these lines are the data of the `COPY … FROM STDIN` before them (pg_dump's format), \
+             which psql sends and pgstrata does not: load the data with INSERT … VALUES, or \
+             COPY from a file on the server",
+        )
+    } else if script[offset..].starts_with('\\') {
+        Some(
+            "psql meta-commands (\\set, \\i, \\copy, \\connect…) are not SQL: pgstrata sends files \
+             to the server, not to psql; write the SQL they stand for",
+        )
+    } else {
+        None
+    };
     SyntaxError {
         message: shorten(&message),
         offset,
         hint,
     }
+}
+
+/// Whether `before` (the script up to where the parser stopped) ends with a `COPY … FROM
+/// STDIN`: what the parser then trips over is the data that psql would have sent after it.
+fn follows_copy_from_stdin(before: &str) -> bool {
+    let Ok(tree) = pg_query::parse(before, pg_query::ParserOptions::DEFAULT) else {
+        return false;
+    };
+    let last = tree.protobuf.stmts.last();
+    matches!(
+        last.and_then(|raw| raw.stmt.as_ref()).and_then(|n| n.node.as_ref()),
+        Some(pg_query::NodeEnum::CopyStmt(copy)) if copy.is_from && copy.filename.is_empty() && !copy.is_program
+    )
 }
 
 /// Shortens `… at or near "<the rest of the file>"`, which an unterminated comment or string
@@ -281,6 +304,27 @@ mod tests {
         }
         let meta = parse("\\copy t from 'x'").unwrap_err();
         assert!(meta.hint.is_some_and(|h| h.contains("psql meta-commands")));
+    }
+
+    #[test]
+    fn the_data_of_a_copy_from_stdin_is_named_as_such() {
+        // pg_dump's format: without the hint, the error is a bare syntax error at the data.
+        for script in [
+            "CREATE TABLE t (a int, b text);\nCOPY t (a, b) FROM stdin;\n1\tone\n\\.\n",
+            "COPY t FROM STDIN;\n\\.\n",
+        ] {
+            let err = parse(script).unwrap_err();
+            // The error is at the first line after the COPY: its data.
+            let data = script.to_ascii_lowercase().find("stdin;\n").unwrap() + "stdin;\n".len();
+            assert_eq!(err.offset, data, "{script:?}: {err:?}");
+            assert!(
+                err.hint
+                    .is_some_and(|h| h.contains("data of the `COPY … FROM STDIN`")),
+                "{script:?}: {err:?}"
+            );
+        }
+        let other = parse("COPY t FROM '/tmp/x';\nSELEC 1;").unwrap_err();
+        assert_eq!(other.hint, None);
     }
 
     #[test]
