@@ -8,6 +8,7 @@ mod concurrency;
 mod conninfo;
 mod drift;
 mod harness;
+mod parser;
 mod runner;
 mod scratch;
 mod seeds;

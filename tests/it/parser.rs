@@ -1,0 +1,79 @@
+//! Statements split and classified by PostgreSQL's own parser (issue 8, part 2), proved
+//! against the real server: a corpus of tricky files gives the same database whether psql
+//! runs it or pgstrata does (statement by statement or in one transaction); whatever the
+//! parser rejects, and whatever cannot run the way pgstrata runs its file, is a load error at
+//! file:line:col before anything runs, from every command that loads the project; a server
+//! that reads strings differently from the parser is refused.
+
+mod corpus;
+mod load_errors;
+mod refusals;
+mod server_settings;
+
+use postgres::Client;
+
+use crate::harness::query_text;
+
+/// A migration, its rollback and a view that all load and run.
+pub const GOOD: [(&str, &str); 3] = [
+    ("migrations/V1__m.sql", "CREATE TABLE m (id int);\n"),
+    ("rollbacks/V1__m.sql", "DROP TABLE m;\n"),
+    ("views/v.sql", "CREATE VIEW v AS SELECT 1 AS one;\n"),
+];
+
+/// The kinds of file pgstrata runs, each named by the path of its file in a project built
+/// from [`GOOD`].
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Migration,
+    Rollback,
+    View,
+}
+
+pub const KINDS: [Kind; 3] = [Kind::Migration, Kind::Rollback, Kind::View];
+
+impl Kind {
+    pub fn path(self) -> &'static str {
+        match self {
+            Kind::Migration => GOOD[0].0,
+            Kind::Rollback => GOOD[1].0,
+            Kind::View => GOOD[2].0,
+        }
+    }
+}
+
+/// [`GOOD`] with the file of `kind` replaced by `sql`.
+pub fn good_but(kind: Kind, sql: &str) -> Vec<(&'static str, String)> {
+    GOOD.iter()
+        .map(|(path, good)| {
+            let text = if *path == kind.path() { sql } else { good };
+            (*path, text.to_string())
+        })
+        .collect()
+}
+
+/// The two lines under `file:line:col` that show the source line and a caret under `col`.
+pub fn caret(source: &str, line: usize, col: usize) -> String {
+    let text = source.split('\n').nth(line - 1).expect("the line exists");
+    let gutter = line.to_string();
+    format!(
+        " {gutter} | {text}\n {} | {}^",
+        " ".repeat(gutter.len()),
+        " ".repeat(col - 1)
+    )
+}
+
+/// Whether pgstrata has touched the database at all: its history schema exists.
+pub fn has_history_schema(client: &mut Client) -> bool {
+    query_text(
+        client,
+        "SELECT (count(*) > 0)::text FROM pg_catalog.pg_namespace WHERE nspname = 'pgstrata'",
+    ) == "true"
+}
+
+/// An error exit of the binary: code 2, `error: …` on stderr, no panic.
+pub fn assert_error_exit(what: &str, (code, out, err): &(i32, String, String)) {
+    assert_eq!(*code, 2, "{what}: exit code\nstdout: {out}\nstderr: {err}");
+    assert!(err.starts_with("error: "), "{what}: {err}");
+    assert!(!err.contains("panicked"), "{what}: {err}");
+}

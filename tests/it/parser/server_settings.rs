@@ -1,0 +1,1 @@
+//! Servers that read strings differently from the parser.
