@@ -12,7 +12,9 @@ mod server_settings;
 
 use postgres::Client;
 
-use crate::harness::query_text;
+use crate::harness::{
+    self, TempDir, TestDb, history, pgstrata, pgstrata_for, query_text, relation_exists, run,
+};
 
 /// A migration, its rollback and a view that all load and run.
 pub const GOOD: [(&str, &str); 3] = [
@@ -76,4 +78,69 @@ pub fn assert_error_exit(what: &str, (code, out, err): &(i32, String, String)) {
     assert_eq!(*code, 2, "{what}: exit code\nstdout: {out}\nstderr: {err}");
     assert!(err.starts_with("error: "), "{what}: {err}");
     assert!(!err.contains("panicked"), "{what}: {err}");
+}
+
+/// The databases the commands of [`every_command_refuses`] run on: one pgstrata never
+/// touched (for `up`) and one where [`GOOD`] is applied (for `down` and `status`).
+pub struct Targets {
+    fresh: TestDb,
+    applied: TestDb,
+}
+
+impl Targets {
+    pub fn new() -> Targets {
+        let applied = TestDb::new();
+        harness::up(&applied, &TempDir::with_files(&GOOD).path, None);
+        Targets {
+            fresh: TestDb::new(),
+            applied,
+        }
+    }
+}
+
+/// [`GOOD`] with the file of `kind` replaced by `sql` is refused when loaded by `up`, `down`,
+/// `status` and `check`: exit 2, nothing run, and `expect(what, stderr)` holds. Statements of
+/// `sql` create nothing called `a` or `b`, which must not exist afterwards.
+pub fn every_command_refuses(
+    targets: &Targets,
+    kind: Kind,
+    sql: &str,
+    expect: &dyn Fn(&str, &str),
+) {
+    let files = good_but(kind, sql);
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let project = TempDir::with_files(&files);
+    let path = kind.path();
+
+    let what = format!("up, {path} holding {sql:?}");
+    let result = run(pgstrata_for(&targets.fresh, &project.path).arg("up"));
+    assert_error_exit(&what, &result);
+    expect(&what, &result.2);
+    assert_eq!(result.1, "", "{what}: nothing to report");
+    let mut client = targets.fresh.connect();
+    assert!(!has_history_schema(&mut client), "{what}");
+    for relation in ["a", "b", "m", "v"] {
+        assert!(
+            !relation_exists(&mut client, relation),
+            "{what}: {relation}"
+        );
+    }
+
+    for command in ["down", "status"] {
+        let what = format!("{command}, {path} holding {sql:?}");
+        let result = run(pgstrata_for(&targets.applied, &project.path).arg(command));
+        assert_error_exit(&what, &result);
+        expect(&what, &result.2);
+        let mut client = targets.applied.connect();
+        assert_eq!(history(&mut client), vec![(1, "applied".to_string())]);
+        assert!(relation_exists(&mut client, "m") && relation_exists(&mut client, "v"));
+        assert!(!relation_exists(&mut client, "a"), "{what}");
+    }
+
+    // `check` loads the project before it starts its scratch server.
+    let what = format!("check, {path} holding {sql:?}");
+    let result = run(pgstrata().arg("--dir").arg(&project.path).arg("check"));
+    assert_error_exit(&what, &result);
+    expect(&what, &result.2);
+    assert!(!result.1.contains("checking"), "{what}: {}", result.1);
 }

@@ -3,10 +3,11 @@
 //! `check`): exit 2, `file:line:col` with the line and a caret under the column, before
 //! anything runs: no history table created, no statement of any file run.
 
-use super::{GOOD, Kind, assert_error_exit, caret, good_but, has_history_schema};
-use crate::harness::{
-    self, TempDir, TestDb, history, pgstrata, pgstrata_for, psql, relation_exists, run,
+use super::{
+    GOOD, Kind, Targets, assert_error_exit, caret, every_command_refuses, good_but,
+    has_history_schema,
 };
+use crate::harness::{self, TempDir, TestDb, history, pgstrata_for, psql, relation_exists, run};
 
 /// A file the parser refuses, and where and why.
 struct Rejected {
@@ -112,48 +113,11 @@ fn assert_located(what: &str, stderr: &str, path: &str, case: &Rejected) {
 }
 
 fn rejected_in(kind: Kind) {
-    // `up` on a database pgstrata never touched; `down` and `status` on one where the good
-    // project is applied (then one of its files goes bad).
-    let fresh = TestDb::new();
-    let applied = TestDb::new();
-    harness::up(&applied, &TempDir::with_files(&GOOD).path, None);
-    let path = kind.path();
+    let targets = Targets::new();
     for case in REJECTED {
-        let files = good_but(kind, case.sql);
-        let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (*p, t.as_str())).collect();
-        let project = TempDir::with_files(&files);
-
-        let what = format!("up, {path} holding {:?}", case.sql);
-        let result = run(pgstrata_for(&fresh, &project.path).arg("up"));
-        assert_error_exit(&what, &result);
-        assert_located(&what, &result.2, path, case);
-        assert_eq!(result.1, "", "{what}: nothing to report");
-        let mut client = fresh.connect();
-        assert!(!has_history_schema(&mut client), "{what}");
-        for relation in ["a", "b", "m", "v"] {
-            assert!(
-                !relation_exists(&mut client, relation),
-                "{what}: {relation}"
-            );
-        }
-
-        for command in ["down", "status"] {
-            let what = format!("{command}, {path} holding {:?}", case.sql);
-            let result = run(pgstrata_for(&applied, &project.path).arg(command));
-            assert_error_exit(&what, &result);
-            assert_located(&what, &result.2, path, case);
-            let mut client = applied.connect();
-            assert_eq!(history(&mut client), vec![(1, "applied".to_string())]);
-            assert!(relation_exists(&mut client, "m") && relation_exists(&mut client, "v"));
-            assert!(!relation_exists(&mut client, "a"), "{what}");
-        }
-
-        // `check` loads the project before it starts its scratch server.
-        let what = format!("check, {path} holding {:?}", case.sql);
-        let result = run(pgstrata().arg("--dir").arg(&project.path).arg("check"));
-        assert_error_exit(&what, &result);
-        assert_located(&what, &result.2, path, case);
-        assert!(!result.1.contains("checking"), "{what}: {}", result.1);
+        every_command_refuses(&targets, kind, case.sql, &|what, stderr| {
+            assert_located(what, stderr, kind.path(), case)
+        });
     }
 }
 
