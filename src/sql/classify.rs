@@ -4,7 +4,8 @@
 //! whole server. Pure; never decides what to do about it (the loader and runner do).
 
 use pg_query::protobuf::{
-    self, AlterTableType, ObjectType, ReindexObjectType, TransactionStmtKind, VariableSetKind,
+    self, AlterTableType, DiscardMode, ObjectType, ReindexObjectType, TransactionStmtKind,
+    VariableSetKind,
 };
 use pg_query::{NodeEnum, NodeRef};
 
@@ -117,6 +118,9 @@ pub fn classify(node: &NodeEnum) -> Class {
         }
         NodeEnum::ClusterStmt(stmt) if stmt.relation.is_none() => {
             class.needs_autocommit = Some("CLUSTER without a table");
+        }
+        NodeEnum::DiscardStmt(stmt) if stmt.target == DiscardMode::DiscardAll as i32 => {
+            class.needs_autocommit = Some("DISCARD ALL");
         }
         NodeEnum::CreatedbStmt(_) => {
             class.needs_autocommit = Some("CREATE DATABASE");

@@ -367,6 +367,8 @@ mod tests {
         assert!(class("ALTER TABLE p DETACH PARTITION c CONCURRENTLY").concurrent);
         assert!(class("VACUUM t").needs_autocommit.is_some());
         assert!(class("ANALYZE t").needs_autocommit.is_none());
+        assert!(class("DISCARD ALL").needs_autocommit.is_some());
+        assert!(class("DISCARD TEMP").needs_autocommit.is_none());
         assert!(class("CLUSTER").needs_autocommit.is_some());
         assert!(class("CLUSTER t USING i").needs_autocommit.is_none());
         assert!(

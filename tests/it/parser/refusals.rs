@@ -76,6 +76,11 @@ const IN_ANY_FILE: &[Refused] = &[
         why: "changes standard_conforming_strings",
     },
     Refused {
+        sql: "SELECT 1;\nDISCARD ALL;\n",
+        at: (2, 1),
+        why: "`DISCARD ALL` cannot run inside a transaction block, and pgstrata runs each",
+    },
+    Refused {
         sql: "SELECT 1;\nBEGIN;\nSELECT 2;\nCOMMIT;\n",
         at: (2, 1),
         why: "controls the transaction, but pgstrata runs each",
