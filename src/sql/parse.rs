@@ -4,6 +4,7 @@
 //! dollar quote or quoted identifier, a psql meta-command, a syntax error).
 
 use std::ffi::{CStr, CString, c_char, c_int};
+use std::sync::{OnceLock, mpsc};
 
 use super::classify::{Class, classify};
 use super::text;
@@ -72,6 +73,46 @@ pub fn parse(script: &str) -> Result<Vec<Statement>, SyntaxError> {
             hint: Some("save it as UTF-8 text"),
         });
     }
+    on_parser_thread(script)
+}
+
+/// Parses on one long-lived thread with a large stack. libpg_query stops at PostgreSQL's own
+/// depth limit (the server accepts some 1,000 chained `||`), but decoding and dropping a tree
+/// that deep takes more stack in Rust than a main thread has (500 chained `||` overflowed 8 MB
+/// in a debug build) once prost's limit of 100 nested messages, which refused about 50, is
+/// lifted (see Cargo.toml). The stack is only reserved: pages are used as a tree needs them.
+/// One thread for every script costs a channel round trip per file, not a thread.
+fn on_parser_thread(script: &str) -> Result<Vec<Statement>, SyntaxError> {
+    type Reply = std::thread::Result<Result<Vec<Statement>, SyntaxError>>;
+    type Job = (String, mpsc::Sender<Reply>);
+    const STACK: usize = 256 << 20;
+    static PARSER: OnceLock<Option<mpsc::Sender<Job>>> = OnceLock::new();
+    let parser = PARSER.get_or_init(|| {
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sql-parser".into())
+            .stack_size(STACK)
+            .spawn(move || {
+                for (script, reply) in inbox {
+                    let _ = reply.send(std::panic::catch_unwind(|| parse_here(&script)));
+                }
+            })
+            .ok()
+            .map(|_| jobs)
+    });
+    let (reply, answer) = mpsc::channel();
+    let sent = parser
+        .as_ref()
+        .is_some_and(|jobs| jobs.send((script.to_string(), reply)).is_ok());
+    match sent.then(|| answer.recv().ok()).flatten() {
+        Some(Ok(result)) => result,
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        // No thread could be started: parse here, as deep as this stack allows.
+        None => parse_here(script),
+    }
+}
+
+fn parse_here(script: &str) -> Result<Vec<Statement>, SyntaxError> {
     let tree = match pg_query::parse(script, pg_query::ParserOptions::DEFAULT) {
         Ok(tree) => tree,
         Err(err) => return Err(locate_failure(script, &err.to_string())),
@@ -325,6 +366,28 @@ mod tests {
         }
         let other = parse("COPY t FROM '/tmp/x';\nSELEC 1;").unwrap_err();
         assert_eq!(other.hint, None);
+    }
+
+    #[test]
+    fn deep_expressions_parse() {
+        // prost's default limit of 100 nested messages refused about 50 chained `||`, which
+        // PostgreSQL runs; with the limit lifted, a deep tree must not overflow the stack.
+        for depth in [60, 300, 600] {
+            let chain = vec!["'x'"; depth].join(" || ");
+            let calls = format!("{}1{}", "abs(".repeat(depth / 3), ")".repeat(depth / 3));
+            let script =
+                format!("SELECT {chain};\nSELECT {calls};\nCREATE INDEX CONCURRENTLY i ON t (a);");
+            let statements = parse(&script).unwrap_or_else(|e| panic!("{depth}: {e:?}"));
+            assert_eq!(statements.len(), 3);
+            assert!(statements[2].class.concurrent);
+        }
+        // Deeper than PostgreSQL itself goes: refused like the server refuses it.
+        let chain = vec!["'x'"; 20_000].join(" || ");
+        let err = parse(&format!("SELECT {chain}")).unwrap_err();
+        assert!(
+            err.message.contains("stack depth limit exceeded"),
+            "{err:?}"
+        );
     }
 
     #[test]
