@@ -209,6 +209,7 @@ corpus_tests!(
     begin_atomic,
     bom,
     crlf,
+    deep_expressions,
     do_block,
     dollar_quotes,
     escape_strings,
