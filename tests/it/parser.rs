@@ -81,7 +81,7 @@ pub fn assert_error_exit(what: &str, (code, out, err): &(i32, String, String)) {
 }
 
 /// The databases the commands of [`every_command_refuses`] run on: one pgstrata never
-/// touched (for `up`) and one where [`GOOD`] is applied (for `down` and `status`).
+/// touched (for `up`) and one where [`GOOD`] is applied (for `down`, `redo`, `status`…).
 pub struct Targets {
     fresh: TestDb,
     applied: TestDb,
@@ -98,9 +98,10 @@ impl Targets {
     }
 }
 
-/// [`GOOD`] with the file of `kind` replaced by `sql` is refused when loaded by `up`, `down`,
-/// `status` and `check`: exit 2, nothing run, and `expect(what, stderr)` holds. Statements of
-/// `sql` create nothing called `a` or `b`, which must not exist afterwards.
+/// [`GOOD`] with the file of `kind` replaced by `sql` is refused by every command that loads
+/// the project to run or compare it (`up`, `down`, `redo`, `status`, `drift`, `check`, and the
+/// dry runs): exit 2, nothing run, and `expect(what, stderr)` holds. Statements of `sql`
+/// create nothing called `a` or `b`, which must not exist afterwards.
 pub fn every_command_refuses(
     targets: &Targets,
     kind: Kind,
@@ -112,21 +113,23 @@ pub fn every_command_refuses(
     let project = TempDir::with_files(&files);
     let path = kind.path();
 
-    let what = format!("up, {path} holding {sql:?}");
-    let result = run(pgstrata_for(&targets.fresh, &project.path).arg("up"));
-    assert_error_exit(&what, &result);
-    expect(&what, &result.2);
-    assert_eq!(result.1, "", "{what}: nothing to report");
-    let mut client = targets.fresh.connect();
-    assert!(!has_history_schema(&mut client), "{what}");
-    for relation in ["a", "b", "m", "v"] {
-        assert!(
-            !relation_exists(&mut client, relation),
-            "{what}: {relation}"
-        );
+    for command in [&["up"][..], &["up", "--dry-run"]] {
+        let what = format!("{}, {path} holding {sql:?}", command.join(" "));
+        let result = run(pgstrata_for(&targets.fresh, &project.path).args(command));
+        assert_error_exit(&what, &result);
+        expect(&what, &result.2);
+        assert_eq!(result.1, "", "{what}: nothing to report");
+        let mut client = targets.fresh.connect();
+        assert!(!has_history_schema(&mut client), "{what}");
+        for relation in ["a", "b", "m", "v"] {
+            assert!(
+                !relation_exists(&mut client, relation),
+                "{what}: {relation}"
+            );
+        }
     }
 
-    for command in ["down", "status"] {
+    for command in ["down", "redo", "status", "drift"] {
         let what = format!("{command}, {path} holding {sql:?}");
         let result = run(pgstrata_for(&targets.applied, &project.path).arg(command));
         assert_error_exit(&what, &result);

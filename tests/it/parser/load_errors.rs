@@ -1,7 +1,8 @@
 //! Whatever PostgreSQL's parser rejects is a load error, whichever file holds it (migration,
-//! rollback or view) and whichever command loads the project (`up`, `down`, `status`,
-//! `check`): exit 2, `file:line:col` with the line and a caret under the column, before
-//! anything runs: no history table created, no statement of any file run.
+//! rollback or view) and whichever command loads the project to run or compare it (`up`,
+//! `down`, `redo`, `status`, `drift`, `check`, the dry runs): exit 2, `file:line:col` with the
+//! line and a caret under the column, before anything runs: no history table created, no
+//! statement of any file run.
 
 use super::{
     GOOD, Kind, Targets, assert_error_exit, caret, every_command_refuses, good_but,
