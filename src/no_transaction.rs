@@ -89,6 +89,11 @@ fn run_each(
         let result = retry::attempt(client, attempts, &what, cx.on_retry, |client| {
             run_cleanly(client, file, statement)
         });
+        if statement.class.resets_limits {
+            // The statement put lock_timeout and statement_timeout back to the session's
+            // defaults: send the file's limits again before the next one.
+            in_force = None;
+        }
         if let Err(err) = result {
             let leftovers = if statement.class.concurrent {
                 invalid_indexes_note(client)

@@ -98,19 +98,28 @@ impl Project {
     }
 
     fn parse_files(&mut self, problems: &mut Vec<String>) {
-        let files = self
+        let files: Vec<&mut SqlFile> = self
             .migrations
             .iter_mut()
             .flat_map(|m| [&mut m.up, &mut m.down])
-            .chain(self.views.iter_mut().map(|v| &mut v.file));
-        for file in files {
-            match sql::parse(&file.sql) {
-                Ok(statements) => {
-                    file.statements = statements;
-                    refuse_unrunnable(file, problems);
+            .chain(self.views.iter_mut().map(|v| &mut v.file))
+            .collect();
+        let parsed = sql::with_room(|| {
+            let mut found = Vec::new();
+            for file in files {
+                match sql::parse(&file.sql) {
+                    Ok(statements) => {
+                        file.statements = statements;
+                        refuse_unrunnable(file, &mut found);
+                    }
+                    Err(err) => found.push(err.render(&file.path, &file.sql)),
                 }
-                Err(err) => problems.push(err.render(&file.path, &file.sql)),
             }
+            found
+        });
+        match parsed {
+            Ok(found) => problems.extend(found),
+            Err(err) => problems.push(format!("could not start PostgreSQL's parser: {err}")),
         }
         self.parsed = true;
     }
@@ -258,6 +267,15 @@ fn unrunnable(statement: &Statement, file: &SqlFile, folder: &str) -> Option<Str
             "({copy}) exchanges data with the client, which pgstrata does not do; load data \
              with INSERT … VALUES, or COPY from or to a file on the server"
         ));
+    }
+    if class.releases_locks {
+        return Some(
+            "releases every advisory lock of the session, the migration lock pgstrata holds \
+             for the run included, so another run could start in the middle of this one; use \
+             DISCARD TEMP, DISCARD PLANS or DISCARD SEQUENCES, or RESET ALL (pgstrata returns \
+             the session to its starting state after every file anyway)"
+                .to_string(),
+        );
     }
     if let Some(setting) = class.changes_reading {
         return Some(format!(

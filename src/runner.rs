@@ -132,6 +132,16 @@ impl Observed {
         let Ok(pending) = plan::up(project, &self.rows, to) else {
             return false;
         };
+        // A no-op parses no file, which is right only when every file is as it was recorded
+        // (and so was parsed before it ran); an edited rollback goes the long way.
+        let rollbacks_as_recorded = self.rows.iter().all(|row| {
+            project
+                .migration(row.version)
+                .is_some_and(|m| m.down.checksum == row.rollback_checksum)
+        });
+        if !rollbacks_as_recorded {
+            return false;
+        }
         let applied: BTreeSet<i64> = self.rows.iter().map(|r| r.version).collect();
         pending.is_empty() && views::is_current(project, &applied, &self.views)
     }

@@ -3,10 +3,11 @@
 //! changes how the server reads the text pgstrata sends, or touches objects shared by the
 //! whole server. Pure; never decides what to do about it (the loader and runner do).
 
-use pg_query::NodeEnum;
 use pg_query::protobuf::{
-    self, AlterTableType, ObjectType, ReindexObjectType, TransactionStmtKind, VariableSetKind,
+    self, AlterTableType, DiscardMode, ObjectType, ReindexObjectType, TransactionStmtKind,
+    VariableSetKind,
 };
+use pg_query::{NodeEnum, NodeRef};
 
 /// The facts about one statement that the loader and the runner act on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,6 +25,12 @@ pub struct Class {
     /// Sets `client_encoding` or `standard_conforming_strings` to something else than what
     /// pgstrata reads and sends (UTF-8, standard strings): the setting's name.
     pub changes_reading: Option<&'static str>,
+    /// `RESET ALL`, `RESET lock_timeout`, `RESET statement_timeout`: returns the time limits
+    /// pgstrata set for the file to the session's defaults.
+    pub resets_limits: bool,
+    /// `DISCARD ALL`: releases every advisory lock of the session, pgstrata's migration lock
+    /// included.
+    pub releases_locks: bool,
     /// Creates, changes or drops objects shared by every database of the server (roles,
     /// databases, tablespaces, server settings): what kind, for messages.
     pub cluster_wide: Option<&'static str>,
@@ -143,6 +150,10 @@ pub fn classify(node: &NodeEnum) -> Class {
         NodeEnum::ClusterStmt(stmt) if stmt.relation.is_none() => {
             class.needs_autocommit = Some("CLUSTER without a table");
         }
+        NodeEnum::DiscardStmt(stmt) if stmt.target == DiscardMode::DiscardAll as i32 => {
+            class.needs_autocommit = Some("DISCARD ALL");
+            class.releases_locks = true;
+        }
         NodeEnum::CreatedbStmt(_) => {
             class.needs_autocommit = Some("CREATE DATABASE");
             class.cluster_wide = Some("databases");
@@ -192,7 +203,12 @@ pub fn classify(node: &NodeEnum) -> Class {
                 "COPY … TO STDOUT"
             });
         }
-        NodeEnum::VariableSetStmt(stmt) => class.changes_reading = changes_reading(stmt),
+        NodeEnum::VariableSetStmt(stmt) => {
+            class.changes_reading = changes_reading(stmt);
+            class.resets_limits = stmt.kind == VariableSetKind::VarResetAll as i32
+                || (stmt.kind == VariableSetKind::VarReset as i32
+                    && matches!(stmt.name.as_str(), "lock_timeout" | "statement_timeout"));
+        }
         NodeEnum::CreateRoleStmt(_)
         | NodeEnum::AlterRoleStmt(_)
         | NodeEnum::AlterRoleSetStmt(_)
@@ -205,6 +221,9 @@ pub fn classify(node: &NodeEnum) -> Class {
         NodeEnum::AlterOwnerStmt(stmt) => class.cluster_wide = shared_kind(stmt.object_type),
         NodeEnum::RenameStmt(stmt) => class.cluster_wide = shared_kind(stmt.rename_type),
         _ => {}
+    }
+    if class.changes_reading.is_none() {
+        class.changes_reading = set_config_changing_reading(node);
     }
     class
 }
@@ -236,14 +255,42 @@ fn changes_reading(stmt: &protobuf::VariableSetStmt) -> Option<&'static str> {
     if stmt.kind != VariableSetKind::VarSetValue as i32 {
         return None;
     }
-    let value = stmt.args.first().and_then(const_text)?.to_ascii_lowercase();
-    match stmt.name.as_str() {
-        "client_encoding" if !matches!(value.as_str(), "utf8" | "utf-8" | "unicode") => {
-            Some("client_encoding")
+    let value = stmt.args.first().and_then(const_text)?;
+    reading_setting(&stmt.name, Some(&value))
+}
+
+/// `set_config('client_encoding', …)` or `set_config('standard_conforming_strings', …)` in
+/// a statement's expressions (`SELECT set_config(…)`): the function form of `SET`, with the
+/// same effect on every statement sent after it. Function bodies are not looked into: they
+/// change nothing until called.
+fn set_config_changing_reading(node: &NodeEnum) -> Option<&'static str> {
+    node.nodes().into_iter().find_map(|(node, ..)| {
+        let NodeRef::FuncCall(call) = node else {
+            return None;
+        };
+        let name = match call.funcname.last().and_then(|n| n.node.as_ref()) {
+            Some(NodeEnum::String(name)) => name.sval.as_str(),
+            _ => return None,
+        };
+        if name != "set_config" {
+            return None;
         }
-        "standard_conforming_strings" if !matches!(value.as_str(), "on" | "true" | "yes" | "1") => {
-            Some("standard_conforming_strings")
-        }
+        let setting = call.args.first().and_then(const_text)?;
+        // A value that is not a constant may be anything: refuse it like a bad one.
+        let value = call.args.get(1).and_then(const_text);
+        reading_setting(&setting, value.as_deref())
+    })
+}
+
+/// The setting's name when `name = value` makes the server read SQL differently from how
+/// pgstrata sends it (UTF-8, standard conforming strings); `None` for an unknown value.
+fn reading_setting(name: &str, value: Option<&str>) -> Option<&'static str> {
+    let value = value.map(str::to_ascii_lowercase);
+    match (name.to_ascii_lowercase().as_str(), value.as_deref()) {
+        ("client_encoding", Some("utf8" | "utf-8" | "unicode")) => None,
+        ("client_encoding", _) => Some("client_encoding"),
+        ("standard_conforming_strings", Some("on" | "true" | "yes" | "1")) => None,
+        ("standard_conforming_strings", _) => Some("standard_conforming_strings"),
         _ => None,
     }
 }

@@ -14,4 +14,4 @@ mod parse;
 pub mod text;
 
 pub use classify::{Class, IndexName, ReindexTarget, TransactionControl};
-pub use parse::{Statement, SyntaxError, parse};
+pub use parse::{Statement, SyntaxError, parse, with_room};

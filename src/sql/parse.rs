@@ -62,8 +62,27 @@ impl SyntaxError {
     }
 }
 
+/// Runs `parse_all` (which parses) on a thread with room for deep parse trees. libpg_query
+/// stops at PostgreSQL's own depth limit (the server accepts some 1,000 chained `||`), but
+/// decoding and dropping a tree that deep takes more stack in Rust than a main thread has
+/// (500 chained `||` overflowed 8 MB in a debug build) once prost's limit of 100 nested
+/// messages, which refused about 50, is lifted (see Cargo.toml). The stack is only reserved:
+/// pages are used as a tree needs them. One thread for a whole project, not one per file.
+pub fn with_room<T: Send>(parse_all: impl FnOnce() -> T + Send) -> std::io::Result<T> {
+    const STACK: usize = 256 << 20;
+    std::thread::scope(|scope| {
+        let parser = std::thread::Builder::new()
+            .name("sql-parser".into())
+            .stack_size(STACK)
+            .spawn_scoped(scope, parse_all)?;
+        Ok(parser
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    })
+}
+
 /// Splits `script` into its statements, each classified; comments and empty statements
-/// are not statements.
+/// are not statements. A very deep statement needs [`with_room`].
 pub fn parse(script: &str) -> Result<Vec<Statement>, SyntaxError> {
     if let Some(nul) = script.find('\0') {
         return Err(SyntaxError {
@@ -110,15 +129,38 @@ fn locate_failure(script: &str, fallback: &str) -> SyntaxError {
         .and_then(|c| text::char_position_to_byte(script, c))
         .unwrap_or(0)
         .min(script.len());
-    let hint = script[offset..].starts_with('\\').then_some(
-        "psql meta-commands (\\set, \\i, \\copy, \\connect…) are not SQL: pgstrata sends files to \
-         the server, not to psql; write the SQL they stand for",
-    );
+    let hint = if follows_copy_from_stdin(&script[..offset]) {
+        Some(
+            "these lines are the data of the `COPY … FROM STDIN` before them (pg_dump's format), \
+             which psql sends and pgstrata does not: load the data with INSERT … VALUES, or \
+             COPY from a file on the server",
+        )
+    } else if script[offset..].starts_with('\\') {
+        Some(
+            "psql meta-commands (\\set, \\i, \\copy, \\connect…) are not SQL: pgstrata sends files \
+             to the server, not to psql; write the SQL they stand for",
+        )
+    } else {
+        None
+    };
     SyntaxError {
         message: shorten(&message),
         offset,
         hint,
     }
+}
+
+/// Whether `before` (the script up to where the parser stopped) ends with a `COPY … FROM
+/// STDIN`: what the parser then trips over is the data that psql would have sent after it.
+fn follows_copy_from_stdin(before: &str) -> bool {
+    let Ok(tree) = pg_query::parse(before, pg_query::ParserOptions::DEFAULT) else {
+        return false;
+    };
+    let last = tree.protobuf.stmts.last();
+    matches!(
+        last.and_then(|raw| raw.stmt.as_ref()).and_then(|n| n.node.as_ref()),
+        Some(pg_query::NodeEnum::CopyStmt(copy)) if copy.is_from && copy.filename.is_empty() && !copy.is_program
+    )
 }
 
 /// Shortens `… at or near "<the rest of the file>"`, which an unterminated comment or string
@@ -284,6 +326,50 @@ mod tests {
     }
 
     #[test]
+    fn the_data_of_a_copy_from_stdin_is_named_as_such() {
+        // pg_dump's format: without the hint, the error is a bare syntax error at the data.
+        for script in [
+            "CREATE TABLE t (a int, b text);\nCOPY t (a, b) FROM stdin;\n1\tone\n\\.\n",
+            "COPY t FROM STDIN;\n\\.\n",
+        ] {
+            let err = parse(script).unwrap_err();
+            // The error is at the first line after the COPY: its data.
+            let data = script.to_ascii_lowercase().find("stdin;\n").unwrap() + "stdin;\n".len();
+            assert_eq!(err.offset, data, "{script:?}: {err:?}");
+            assert!(
+                err.hint
+                    .is_some_and(|h| h.contains("data of the `COPY … FROM STDIN`")),
+                "{script:?}: {err:?}"
+            );
+        }
+        let other = parse("COPY t FROM '/tmp/x';\nSELEC 1;").unwrap_err();
+        assert_eq!(other.hint, None);
+    }
+
+    #[test]
+    fn deep_expressions_parse() {
+        // prost's default limit of 100 nested messages refused about 50 chained `||`, which
+        // PostgreSQL runs; with the limit lifted, a deep tree must not overflow the stack.
+        let deep = |script: String| with_room(move || parse(&script)).unwrap();
+        for depth in [60, 300, 600] {
+            let chain = vec!["'x'"; depth].join(" || ");
+            let calls = format!("{}1{}", "abs(".repeat(depth / 3), ")".repeat(depth / 3));
+            let script =
+                format!("SELECT {chain};\nSELECT {calls};\nCREATE INDEX CONCURRENTLY i ON t (a);");
+            let statements = deep(script).unwrap_or_else(|e| panic!("{depth}: {e:?}"));
+            assert_eq!(statements.len(), 3);
+            assert!(statements[2].class.concurrent);
+        }
+        // Deeper than PostgreSQL itself goes: refused like the server refuses it.
+        let chain = vec!["'x'"; 20_000].join(" || ");
+        let err = deep(format!("SELECT {chain}")).unwrap_err();
+        assert!(
+            err.message.contains("stack depth limit exceeded"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
     fn a_nul_byte_is_an_error_at_its_place() {
         let err = parse("SELECT 1;\nSELECT\0 2;").unwrap_err();
         assert_eq!(err.offset, 16);
@@ -351,6 +437,8 @@ mod tests {
         assert!(class("ALTER TABLE p DETACH PARTITION c CONCURRENTLY").concurrent);
         assert!(class("VACUUM t").needs_autocommit.is_some());
         assert!(class("ANALYZE t").needs_autocommit.is_none());
+        assert!(class("DISCARD ALL").needs_autocommit.is_some());
+        assert!(class("DISCARD TEMP").needs_autocommit.is_none());
         assert!(class("CLUSTER").needs_autocommit.is_some());
         assert!(class("CLUSTER t USING i").needs_autocommit.is_none());
         assert!(
@@ -389,6 +477,26 @@ mod tests {
                 .changes_reading
                 .is_none()
         );
+        // The function form of SET, which a no-transaction file could otherwise use to make
+        // the server read its later statements in LATIN1.
+        for changing in [
+            "SELECT set_config('client_encoding', 'LATIN1', false)",
+            "SELECT pg_catalog.set_config('Standard_Conforming_Strings', 'off', false)",
+            "SELECT 1 FROM set_config('client_encoding', 'SQL_ASCII', false)",
+            "SELECT set_config('client_encoding', current_setting('x.y'), false)",
+        ] {
+            assert!(class(changing).changes_reading.is_some(), "{changing}");
+        }
+        for harmless in [
+            "SELECT set_config('client_encoding', 'UTF8', true)",
+            "SELECT set_config('standard_conforming_strings', 'on', false)",
+            "SELECT set_config('search_path', 'app', false)",
+            "SELECT 'set_config(''client_encoding'', ''LATIN1'', false)'",
+            "CREATE FUNCTION f() RETURNS text LANGUAGE sql BEGIN ATOMIC \
+             SELECT set_config('client_encoding', 'LATIN1', false); END",
+        ] {
+            assert!(class(harmless).changes_reading.is_none(), "{harmless}");
+        }
         assert_eq!(class("CREATE ROLE app").cluster_wide, Some("roles"));
         assert_eq!(class("GRANT app TO other").cluster_wide, Some("roles"));
         assert_eq!(class("GRANT SELECT ON t TO app").cluster_wide, None);

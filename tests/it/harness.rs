@@ -287,3 +287,28 @@ pub fn send_signal(child: &mut Child, signal: i32) -> i32 {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The real `psql` of the test server's installation (not Debian's wrapper on PATH, which
+/// picks a cluster of its own) pointed at `db`: no `~/.psqlrc` (`-X`), quiet, stopping at
+/// the first error, UTF-8 client encoding, no PG* variables from the caller.
+pub fn psql(db: &TestDb) -> Command {
+    let binary = match server() {
+        Server::Scratch(server) => server.bindir().join("psql"),
+        Server::External(_) => PathBuf::from("psql"),
+    };
+    let mut command = Command::new(binary);
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(|k| k.starts_with("PG")) {
+            command.env_remove(key);
+        }
+    }
+    command.env("PGCLIENTENCODING", "UTF8").args([
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-d",
+        &db.conninfo,
+    ]);
+    command
+}

@@ -1,7 +1,7 @@
 //! Every file starts from the same session: what one migration `SET`s (search_path, role,
-//! time zone, session_replication_role, client_encoding, any setting) and its temporary
-//! tables never reach the next file, so one run and one run per migration build the same
-//! database.
+//! time zone, session_replication_role, any setting; client_encoding too, where the loader
+//! cannot see it, inside a DO block) and its temporary tables never reach the next file, so
+//! one run and one run per migration build the same database.
 
 use crate::harness::{TempDir, TestDb, pgstrata_for, run};
 
@@ -30,7 +30,7 @@ fn leaky_project(role: &str) -> TempDir {
                  SET TIME ZONE 'Pacific/Kiritimati';\n\
                  SET session_replication_role = replica;\n\
                  SELECT set_config('work_mem', '77MB', false);\n\
-                 SELECT set_config('client_encoding', 'LATIN1', false);\n\
+                 DO $$ BEGIN PERFORM set_config('client_encoding', 'LATIN1', false); END $$;\n\
                  SET ROLE {role};\n{}",
                 report(1)
             ),
