@@ -24,6 +24,8 @@ pub struct FileLimits {
     /// The file set its own `-- pgstrata:lock-timeout`, which then applies to every
     /// statement, CONCURRENTLY ones included.
     lock_timeout_from_file: bool,
+    /// The file set its own `-- pgstrata:statement-timeout`.
+    statement_timeout_from_file: bool,
 }
 
 impl FileLimits {
@@ -33,6 +35,7 @@ impl FileLimits {
             statement_timeout: file.statement_timeout.unwrap_or(run.statement_timeout),
             lock_retries: run.lock_retries,
             lock_timeout_from_file: file.lock_timeout.is_some(),
+            statement_timeout_from_file: file.statement_timeout.is_some(),
         }
     }
 
@@ -53,9 +56,24 @@ impl FileLimits {
         }
     }
 
-    /// `SET LOCAL` lines for a transaction (they end with it).
+    /// `SET LOCAL` lines for the file's own limits, for its transaction (they end with it);
+    /// empty when the file has none. The run's limits are the session's already: they are
+    /// part of the baseline every file starts from (see `session::Baseline`).
     pub fn set_local(&self) -> String {
-        set_sql(self.lock_timeout, self.statement_timeout, "SET LOCAL")
+        let mut sql = String::new();
+        if self.lock_timeout_from_file {
+            sql.push_str(&format!(
+                "SET LOCAL lock_timeout = '{}ms';\n",
+                self.lock_timeout.as_millis()
+            ));
+        }
+        if self.statement_timeout_from_file {
+            sql.push_str(&format!(
+                "SET LOCAL statement_timeout = '{}ms';\n",
+                self.statement_timeout.as_millis()
+            ));
+        }
+        sql
     }
 }
 
@@ -94,7 +112,7 @@ pub fn run_statement(client: &mut Client, file: &SqlFile, statement: &Statement)
 }
 
 /// Runs the file under its limits, then `epilogue` (SQL of pgstrata's own), as one
-/// transaction in ONE round trip: `BEGIN; SET LOCAL …; <file>; <epilogue>; COMMIT`. On
+/// transaction in ONE round trip: `BEGIN; [SET LOCAL …;] <file>; <epilogue>; COMMIT`. On
 /// failure the transaction is rolled back and the error located in the file.
 pub fn run_in_one_trip(
     client: &mut Client,

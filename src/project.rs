@@ -268,6 +268,14 @@ fn unrunnable(statement: &Statement, file: &SqlFile, folder: &str) -> Option<Str
              with INSERT … VALUES, or COPY from or to a file on the server"
         ));
     }
+    if class.resets_limits && !file.no_transaction {
+        return Some(
+            "would lift the lock_timeout and statement_timeout the file runs under for the rest \
+             of it; remove it (pgstrata returns the session to its starting state after every \
+             file), or RESET only the settings you changed"
+                .to_string(),
+        );
+    }
     if class.releases_locks {
         return Some(
             "releases every advisory lock of the session, the migration lock pgstrata holds \

@@ -257,7 +257,7 @@ impl<'a> Runner<'a> {
                 |holder| on_event(Event::LockBusy(holder)),
             )?;
             self.holding_lock = true;
-            self.baseline = Some(Baseline::capture(self.client)?);
+            self.baseline = Some(Baseline::capture(self.client, &self.options.limits)?);
             if self.watch.is_none() {
                 let on_event = self.on_event.clone();
                 let on_tick: OnTick = Arc::new(move |tick: Tick| {
@@ -481,8 +481,11 @@ impl<'a> Runner<'a> {
         );
         self.attempt(&what, &limits, |client| {
             let mut tx = client.transaction().context("starting a transaction")?;
-            tx.batch_execute(&limits.set_local())
-                .context("setting lock_timeout and statement_timeout")?;
+            let own_limits = limits.set_local();
+            if !own_limits.is_empty() {
+                tx.batch_execute(&own_limits)
+                    .context("setting the file's lock_timeout and statement_timeout")?;
+            }
             let dropped = views::drop_requiring(&mut tx, &history, project, migration.version)?;
             run_batch(&mut tx, &migration.down)?;
             tx.batch_execute(&reset)
@@ -506,8 +509,6 @@ impl<'a> Runner<'a> {
         let (history, project) = (self.history.clone(), self.project);
         let dropped = self.attempt(&what, &limits, |client| {
             let mut tx = client.transaction().context("starting a transaction")?;
-            tx.batch_execute(&limits.set_local())
-                .context("setting lock_timeout and statement_timeout")?;
             let dropped = views::drop_requiring(&mut tx, &history, project, migration.version)?;
             history.set_state(&mut tx, migration.version, RunState::Reverting, None)?;
             tx.commit().context("marking the rollback as started")?;

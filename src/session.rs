@@ -12,7 +12,9 @@
 use anyhow::{Context, Result, bail};
 use postgres::Client;
 
-use crate::db::{quote_ident, quote_literal};
+use crate::config::Limits;
+use crate::db::quote_literal;
+use crate::execute::set_sql;
 
 /// Prepares a new connection in one round trip: refuses a server that reads strings with
 /// `standard_conforming_strings = off`, and asks PostgreSQL 14+ to check every second that
@@ -56,8 +58,17 @@ pub struct Baseline {
 }
 
 impl Baseline {
-    /// Reads the current session (one round trip); call before the first file runs.
-    pub fn capture(client: &mut Client) -> Result<Baseline> {
+    /// Puts the run's time limits into the session and reads it (two round trips); call
+    /// before the first file runs. The limits are then part of the baseline: every file starts
+    /// under them without sending them again.
+    pub fn capture(client: &mut Client, limits: &Limits) -> Result<Baseline> {
+        client
+            .batch_execute(&set_sql(
+                limits.lock_timeout,
+                limits.statement_timeout,
+                "SET",
+            ))
+            .context("setting lock_timeout and statement_timeout")?;
         let row = client
             .query_typed_one(include_str!("sql/session_baseline.sql"), &[])
             .context("reading the session's settings")?;
@@ -89,32 +100,37 @@ impl Baseline {
     }
 }
 
-/// The reset: who the session runs as, every setting, temporary objects, `currval` state,
-/// cursors and LISTEN registrations.
+/// The reset: every setting, temporary objects, `currval` state, cursors, LISTEN
+/// registrations, then who the session runs as and the settings made in it, the last two in
+/// one statement (each statement of a batch costs the server a few microseconds, and this runs
+/// after every file). RESET ALL leaves the role alone, and works under any role.
 fn reset_sql(session_user: &str, current_user: &str, settings: &[(String, String)]) -> String {
-    // SET SESSION AUTHORIZATION also ends any SET ROLE; it is always allowed back to the user
-    // that logged in, and to another user only if that one is a superuser (who set it).
-    let mut sql = format!("SET SESSION AUTHORIZATION {};\n", quote_ident(session_user));
-    if current_user != session_user {
-        sql.push_str(&format!("SET ROLE {};\n", quote_ident(current_user)));
-    }
     // RESET ALL returns every setting to its value at connection start (server, database,
     // role and connection options), which is where a fresh connection starts.
-    sql.push_str("RESET ALL;\nDISCARD TEMP;\nDISCARD SEQUENCES;\nCLOSE ALL;\nUNLISTEN *;\n");
-    if !settings.is_empty() {
-        let calls: Vec<String> = settings
-            .iter()
-            .map(|(name, value)| {
-                format!(
-                    "pg_catalog.set_config({}, {}, false)",
-                    quote_literal(name),
-                    quote_literal(value)
-                )
-            })
-            .collect();
-        sql.push_str(&format!("SELECT {};\n", calls.join(", ")));
-    }
+    let mut sql =
+        String::from("RESET ALL;\nDISCARD TEMP;\nDISCARD SEQUENCES;\nCLOSE ALL;\nUNLISTEN *;\n");
+    // Setting session_authorization is allowed back to the user that logged in, and to another
+    // user only if that one is a superuser (who set it); it also ends any SET ROLE.
+    let role = if current_user == session_user {
+        "none"
+    } else {
+        current_user
+    };
+    let mut calls = vec![
+        set_config("session_authorization", session_user),
+        set_config("role", role),
+    ];
+    calls.extend(settings.iter().map(|(name, value)| set_config(name, value)));
+    sql.push_str(&format!("SELECT {};\n", calls.join(", ")));
     sql
+}
+
+fn set_config(name: &str, value: &str) -> String {
+    format!(
+        "pg_catalog.set_config({}, {}, false)",
+        quote_literal(name),
+        quote_literal(value)
+    )
 }
 
 #[cfg(test)]
@@ -128,21 +144,18 @@ mod tests {
             "owner role",
             &[("search_path".into(), "app, 'x'".into())],
         );
+        assert!(sql.starts_with("RESET ALL;\n"), "{sql}");
         assert!(
-            sql.starts_with("SET SESSION AUTHORIZATION \"admin\";\n"),
-            "{sql}"
-        );
-        assert!(
-            sql.contains("SET ROLE \"owner role\";\nRESET ALL;"),
-            "{sql}"
-        );
-        assert!(
-            sql.contains("pg_catalog.set_config('search_path', 'app, ''x''', false)"),
+            sql.ends_with(
+                "SELECT pg_catalog.set_config('session_authorization', 'admin', false), \
+                 pg_catalog.set_config('role', 'owner role', false), \
+                 pg_catalog.set_config('search_path', 'app, ''x''', false);\n"
+            ),
             "{sql}"
         );
         let plain = reset_sql("app", "app", &[]);
         assert!(
-            !plain.contains("SET ROLE") && !plain.contains("set_config"),
+            plain.contains("set_config('role', 'none', false);"),
             "{plain}"
         );
     }

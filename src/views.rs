@@ -96,15 +96,13 @@ pub fn rebuild(
         return Ok(Vec::new());
     }
     let mut tx = client.transaction().context("starting the view rebuild")?;
-    // Each view file starts from the session's baseline, under the run's limits.
-    let fresh = format!("{}{}", guard.reset, guard.limits.set_local());
-    tx.batch_execute(&guard.limits.set_local())
-        .context("setting lock_timeout and statement_timeout")?;
+    // Each view file starts from the session's baseline, which holds the run's limits.
+    let fresh = guard.reset;
     let mut changes = Vec::new();
     for step in &steps {
         match step {
             Step::Apply(view, schema) => {
-                changes.extend(apply(&mut tx, history, project, view, schema, &fresh)?);
+                changes.extend(apply(&mut tx, history, project, view, schema, fresh)?);
             }
             Step::Drop { file, schema, name } => {
                 drop_views(&mut tx, &[(schema.clone(), name.clone())])?;

@@ -686,3 +686,41 @@ fn the_blocker_is_seen_while_waiting() {
     assert!(err.contains("its only attempt"), "{err}");
     assert!(err.contains(&format!("blocked by: pid {holder} ")), "{err}");
 }
+
+#[test]
+fn a_reset_that_would_lift_the_limits_is_refused_in_a_transactional_file() {
+    // Inside the migration's transaction RESET ALL would return lock_timeout to the server's
+    // default for the statements after it; a no-transaction file gets its limits sent again.
+    let db = TestDb::new();
+    let project = TempDir::with_files(&[
+        (
+            "migrations/V1__reset.sql",
+            "CREATE TABLE t (id int);\nRESET ALL;\nALTER TABLE t ADD COLUMN x int;\n",
+        ),
+        ("rollbacks/V1__reset.sql", "DROP TABLE t;\n"),
+    ]);
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).arg("up"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("migrations/V1__reset.sql:2:1: `RESET ALL` would lift the lock_timeout"),
+        "{err}"
+    );
+    assert!(history(&mut db.connect()).is_empty());
+    project.write(
+        "migrations/V1__reset.sql",
+        "-- pgstrata:no-transaction\nCREATE TABLE t (id int);\nRESET ALL;\n\
+         CREATE TABLE seen AS SELECT current_setting('lock_timeout') AS lt;\n",
+    );
+    project.write(
+        "rollbacks/V1__reset.sql",
+        "DROP TABLE seen;\nDROP TABLE t;\n",
+    );
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).args(["up", "--lock-timeout", "3s"]));
+    assert_eq!(code, 0, "{err}");
+    let lt: String = db
+        .connect()
+        .query_one("SELECT lt FROM seen", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(lt, "3s");
+}
