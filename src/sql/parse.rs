@@ -5,6 +5,9 @@
 
 use std::ffi::{CStr, CString, c_char, c_int};
 
+use pg_query::protobuf;
+use prost::Message;
+
 use super::classify::{Class, classify};
 use super::text;
 
@@ -91,12 +94,12 @@ pub fn parse(script: &str) -> Result<Vec<Statement>, SyntaxError> {
             hint: Some("save it as UTF-8 text"),
         });
     }
-    let tree = match pg_query::parse(script, pg_query::ParserOptions::DEFAULT) {
+    let tree = match parse_tree(script) {
         Ok(tree) => tree,
-        Err(err) => return Err(locate_failure(script, &err.to_string())),
+        Err(failure) => return Err(locate_failure(script, failure)),
     };
-    let mut statements = Vec::with_capacity(tree.protobuf.stmts.len());
-    for raw in &tree.protobuf.stmts {
+    let mut statements = Vec::with_capacity(tree.stmts.len());
+    for raw in &tree.stmts {
         let start = usize::try_from(raw.stmt_location)
             .unwrap_or(0)
             .min(script.len());
@@ -117,14 +120,9 @@ pub fn parse(script: &str) -> Result<Vec<Statement>, SyntaxError> {
     Ok(statements)
 }
 
-/// The parser's error for `script`, with its position. pg_query's Rust API keeps only the
-/// message, so the position is asked of the C library directly (`pg_query.h`).
-fn locate_failure(script: &str, fallback: &str) -> SyntaxError {
-    let (message, cursor) = match c_split_error(script) {
-        Some((message, cursor)) => (message, cursor),
-        None => (fallback.to_string(), 0),
-    };
-    let offset = usize::try_from(cursor)
+/// The parser's error for `script`, located.
+fn locate_failure(script: &str, failure: Failure) -> SyntaxError {
+    let offset = usize::try_from(failure.cursor)
         .ok()
         .and_then(|c| text::char_position_to_byte(script, c))
         .unwrap_or(0)
@@ -144,7 +142,7 @@ fn locate_failure(script: &str, fallback: &str) -> SyntaxError {
         None
     };
     SyntaxError {
-        message: shorten(&message),
+        message: shorten(&failure.message),
         offset,
         hint,
     }
@@ -153,10 +151,10 @@ fn locate_failure(script: &str, fallback: &str) -> SyntaxError {
 /// Whether `before` (the script up to where the parser stopped) ends with a `COPY … FROM
 /// STDIN`: what the parser then trips over is the data that psql would have sent after it.
 fn follows_copy_from_stdin(before: &str) -> bool {
-    let Ok(tree) = pg_query::parse(before, pg_query::ParserOptions::DEFAULT) else {
+    let Ok(tree) = parse_tree(before) else {
         return false;
     };
-    let last = tree.protobuf.stmts.last();
+    let last = tree.stmts.last();
     matches!(
         last.and_then(|raw| raw.stmt.as_ref()).and_then(|n| n.node.as_ref()),
         Some(pg_query::NodeEnum::CopyStmt(copy)) if copy.is_from && copy.filename.is_empty() && !copy.is_program
@@ -180,7 +178,10 @@ fn shorten(message: &str) -> String {
     format!("{}{NEAR}{short}…\"", &message[..at])
 }
 
-// libpg_query's C API (pg_query.h), as linked by the pg_query crate.
+// libpg_query's C API (pg_query.h), as linked by the pg_query crate. Called directly, not
+// through `pg_query::parse`: that keeps only the error's message (not its position), and
+// walks every parse tree to collect tables, functions and aliases pgstrata does not use,
+// which was most of the time of loading a project.
 #[repr(C)]
 struct PgQueryError {
     message: *mut c_char,
@@ -193,35 +194,74 @@ struct PgQueryError {
 }
 
 #[repr(C)]
-struct PgQuerySplitResult {
-    stmts: *mut *mut std::ffi::c_void,
-    n_stmts: c_int,
+struct PgQueryProtobuf {
+    len: usize,
+    data: *mut c_char,
+}
+
+#[repr(C)]
+struct PgQueryProtobufParseResult {
+    parse_tree: PgQueryProtobuf,
     stderr_buffer: *mut c_char,
     error: *mut PgQueryError,
 }
 
+/// `PG_QUERY_PARSE_DEFAULT`: the top-level SQL grammar.
+const PARSE_DEFAULT: c_int = 0;
+
 unsafe extern "C" {
-    fn pg_query_split_with_parser(input: *const c_char) -> PgQuerySplitResult;
-    fn pg_query_free_split_result(result: PgQuerySplitResult);
+    fn pg_query_parse_protobuf_opts(
+        input: *const c_char,
+        parser_options: c_int,
+    ) -> PgQueryProtobufParseResult;
+    fn pg_query_free_protobuf_parse_result(result: PgQueryProtobufParseResult);
 }
 
-/// The parser's message and 1-based character position for a script it refuses.
-fn c_split_error(script: &str) -> Option<(String, i32)> {
-    let input = CString::new(script).ok()?;
+/// What the parser said about a script it refused.
+struct Failure {
+    message: String,
+    /// 1-based character position.
+    cursor: i32,
+}
+
+/// The parse tree of `script` (which holds no NUL byte), or the parser's error.
+fn parse_tree(script: &str) -> Result<protobuf::ParseResult, Failure> {
+    let Ok(input) = CString::new(script) else {
+        return Err(Failure {
+            message: "the file contains a NUL byte, which is not text".to_string(),
+            cursor: 0,
+        });
+    };
     // SAFETY: `input` is a valid NUL-terminated string that outlives the call; the result is
     // read before it is freed, and freed exactly once with the library's own function.
     unsafe {
-        let result = pg_query_split_with_parser(input.as_ptr());
-        let found = result.error.as_ref().map(|error| {
-            let message = if error.message.is_null() {
-                String::new()
-            } else {
-                CStr::from_ptr(error.message).to_string_lossy().into_owned()
-            };
-            (message, error.cursorpos)
-        });
-        pg_query_free_split_result(result);
-        found
+        let result = pg_query_parse_protobuf_opts(input.as_ptr(), PARSE_DEFAULT);
+        let outcome = match result.error.as_ref() {
+            Some(error) => Err(Failure {
+                message: if error.message.is_null() {
+                    "the parser failed without a message".to_string()
+                } else {
+                    CStr::from_ptr(error.message).to_string_lossy().into_owned()
+                },
+                cursor: error.cursorpos,
+            }),
+            None => {
+                let bytes = if result.parse_tree.data.is_null() {
+                    &[][..]
+                } else {
+                    std::slice::from_raw_parts(
+                        result.parse_tree.data as *const u8,
+                        result.parse_tree.len,
+                    )
+                };
+                protobuf::ParseResult::decode(bytes).map_err(|err| Failure {
+                    message: format!("could not read the parser's tree: {err}"),
+                    cursor: 0,
+                })
+            }
+        };
+        pg_query_free_protobuf_parse_result(result);
+        outcome
     }
 }
 
