@@ -112,8 +112,12 @@ fn run_each(
 }
 
 /// A failed statement that committed nothing, or a `CREATE INDEX CONCURRENTLY` whose invalid
-/// index pgstrata drops, can run again; other CONCURRENTLY statements cannot.
+/// index pgstrata drops, can run again; other CONCURRENTLY statements cannot, nor can a
+/// `CALL` or `DO` that may have committed part of its work before it failed.
 fn retryable(statement: &Statement) -> bool {
+    if statement.class.may_commit {
+        return false;
+    }
     !statement.class.concurrent
         || statement.class.concurrent_index.is_some()
         || statement.class.needs_autocommit == Some("DROP INDEX CONCURRENTLY")
@@ -132,9 +136,19 @@ fn run_cleanly(client: &mut Client, file: &SqlFile, statement: &Statement) -> Re
         .collect();
     let result = run_statement(client, file, statement);
     if result.is_err() {
-        let leftovers = indexes(client, &table)?
+        let leftovers: Vec<_> = indexes(client, &table)?
             .into_iter()
-            .filter(|(name, valid)| !valid && !before.contains(name));
+            .filter(|(name, valid)| !valid && !before.contains(name))
+            .collect();
+        if leftovers.is_empty() {
+            return result;
+        }
+        // The drops run without a lock timeout; the one in force (the file's, for a retry of
+        // this statement and for the statements after it) is put back after them.
+        let in_force: String = client
+            .query_typed_one("SELECT pg_catalog.current_setting('lock_timeout')", &[])
+            .context("reading lock_timeout")?
+            .get(0);
         for ((schema, name), _) in leftovers {
             let index = format!("{}.{}", quote_ident(&schema), quote_ident(&name));
             // Exempt from lock_timeout like every CONCURRENTLY statement, for the same reason;
@@ -148,6 +162,12 @@ fn run_cleanly(client: &mut Client, file: &SqlFile, statement: &Statement) -> Re
                     format!("dropping the invalid index {index} that the failed statement left")
                 })?;
         }
+        client
+            .query_typed_one(
+                "SELECT pg_catalog.set_config('lock_timeout', $1, false)",
+                &[(&in_force, Type::TEXT)],
+            )
+            .context("setting lock_timeout back after dropping the invalid index")?;
     }
     result
 }

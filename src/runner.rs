@@ -414,10 +414,13 @@ impl<'a> Runner<'a> {
     /// The migration and its history row in one transaction and one round trip; the session
     /// returned to its baseline before the history row is written, so that the row is
     /// written as pgstrata and nothing of the file's session state survives the commit.
+    /// The reset's RESET ALL also clears a file's own `SET LOCAL` limits (the run's come back
+    /// with the baseline), so they are set again: the history row's lock is waited for under
+    /// the same limit as the file's, while the file's locks are held.
     fn apply_in_transaction(&mut self, migration: &Migration) -> Result<()> {
         let record = self.history.record_statement(migration)?;
-        let epilogue = format!("{}{record};\n", self.reset_sql()?);
         let limits = FileLimits::of(&self.options.limits, &migration.up);
+        let epilogue = format!("{}{}{record};\n", self.reset_sql()?, limits.set_local());
         let what = format!("migration {} ({})", migration.version, migration.name);
         self.attempt(&what, &limits, |client| {
             run_in_one_trip(client, &migration.up, &limits, &epilogue)
@@ -488,7 +491,9 @@ impl<'a> Runner<'a> {
             }
             let dropped = views::drop_requiring(&mut tx, &history, project, migration.version)?;
             run_batch(&mut tx, &migration.down)?;
-            tx.batch_execute(&reset)
+            // The reset clears the file's own limits too; the row's deletion waits under them,
+            // like the rollback, while its locks are held.
+            tx.batch_execute(&format!("{reset}{}", limits.set_local()))
                 .context("returning the session to its starting state")?;
             history.delete(&mut tx, migration.version)?;
             tx.commit()

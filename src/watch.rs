@@ -33,7 +33,8 @@ pub struct Blocker {
     pub pid: i32,
     pub user: String,
     pub application: String,
-    /// Client address, or `local` for a Unix socket.
+    /// Client address, `local` for a Unix socket, the kind of process for a background one
+    /// (`autovacuum worker`), or empty when this role may not see it.
     pub client: String,
     /// `active`, `idle in transaction`…
     pub state: String,

@@ -3,7 +3,12 @@
 SELECT a.pid,
        coalesce(a.usename::text, ''),
        coalesce(a.application_name, ''),
-       coalesce(pg_catalog.host(a.client_addr), 'local'),
+       -- A row this role may not read hides its address (NULL, like a Unix socket's): only
+       -- client_port -1 says the client is local. A background process has no client.
+       CASE WHEN a.client_addr IS NOT NULL THEN pg_catalog.host(a.client_addr)
+            WHEN a.client_port = -1 THEN 'local'
+            WHEN a.backend_type <> 'client backend' THEN coalesce(a.backend_type, '')
+            ELSE '' END,
        coalesce(a.state, ''),
        pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - a.xact_start)::float8,
        pg_catalog.btrim(pg_catalog.regexp_replace(pg_catalog.left(coalesce(a.query, ''), 80), '\s+', ' ', 'g'))

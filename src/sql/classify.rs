@@ -39,6 +39,9 @@ pub struct Class {
     /// `REINDEX … CONCURRENTLY`: what it rebuilds. A failure leaves the INVALID copies it was
     /// building (`<index>_ccnew`) or the originals it had replaced (`<index>_ccold`).
     pub concurrent_reindex: Option<ReindexTarget>,
+    /// `CALL`, or a `DO` block whose body may end transactions: outside a transaction block
+    /// it can COMMIT part of its work before it fails, so it must not run twice.
+    pub may_commit: bool,
 }
 
 /// What a `REINDEX … CONCURRENTLY` names: one index, the indexes of one table, of one
@@ -203,6 +206,23 @@ pub fn classify(node: &NodeEnum) -> Class {
                 "COPY … TO STDOUT"
             });
         }
+        // A procedure may COMMIT (its body is not in the file). A DO block can only through
+        // COMMIT or ROLLBACK in its own body or a procedure it CALLs (functions cannot), so
+        // a body that mentions none of them cannot; any mention counts, in whatever language.
+        NodeEnum::CallStmt(_) => class.may_commit = true,
+        NodeEnum::DoStmt(stmt) => {
+            class.may_commit = stmt
+                .args
+                .iter()
+                .find(|arg| def_name(arg) == Some("as"))
+                .and_then(def_text)
+                .is_none_or(|body| {
+                    let body = body.to_ascii_lowercase();
+                    ["commit", "rollback", "call"]
+                        .iter()
+                        .any(|word| body.contains(word))
+                });
+        }
         NodeEnum::VariableSetStmt(stmt) => {
             class.changes_reading = changes_reading(stmt);
             class.resets_limits = stmt.kind == VariableSetKind::VarResetAll as i32
@@ -324,6 +344,17 @@ fn const_text(node: &protobuf::Node) -> Option<String> {
 fn def_name(node: &protobuf::Node) -> Option<&str> {
     match &node.node {
         Some(NodeEnum::DefElem(def)) => Some(def.defname.as_str()),
+        _ => None,
+    }
+}
+
+/// The text of a `DefElem` option's string value (a DO block's body).
+fn def_text(node: &protobuf::Node) -> Option<&str> {
+    let Some(NodeEnum::DefElem(def)) = &node.node else {
+        return None;
+    };
+    match def.arg.as_deref().and_then(|a| a.node.as_ref()) {
+        Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
         _ => None,
     }
 }

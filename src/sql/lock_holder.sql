@@ -1,7 +1,8 @@
 -- Who holds the session advisory lock with key ($1 << 32 | $2) in this database.
 SELECT a.pid,
        coalesce(nullif(a.application_name, ''), '(no application_name)') AS application_name,
-       coalesce(host(a.client_addr), 'local socket') AS client,
+       -- Hidden from a role that may not read the row: only client_port -1 means a socket.
+       coalesce(host(a.client_addr), CASE WHEN a.client_port = -1 THEN 'local socket' ELSE '?' END) AS client,
        coalesce(a.usename::text, '?') AS usename,
        coalesce(to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'), '?') AS since
 FROM pg_catalog.pg_locks l

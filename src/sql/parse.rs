@@ -537,6 +537,13 @@ mod tests {
         ] {
             assert!(class(harmless).changes_reading.is_none(), "{harmless}");
         }
+        // What may COMMIT part of its work outside a transaction block (never retried).
+        assert!(class("CALL backfill()").may_commit);
+        assert!(class("DO $$ BEGIN INSERT INTO t VALUES (1); COMMIT; END $$").may_commit);
+        assert!(class("DO $$ BEGIN CALL p(); END $$").may_commit);
+        assert!(class("DO LANGUAGE plpgsql $$ BEGIN ROLLBACK; END $$").may_commit);
+        assert!(!class("DO $$ BEGIN PERFORM f(); END $$").may_commit);
+        assert!(!class("SELECT 'COMMIT'").may_commit);
         assert_eq!(class("CREATE ROLE app").cluster_wide, Some("roles"));
         assert_eq!(class("GRANT app TO other").cluster_wide, Some("roles"));
         assert_eq!(class("GRANT SELECT ON t TO app").cluster_wide, None);

@@ -10,6 +10,7 @@ mod drift;
 mod harness;
 mod inputs;
 mod invalid_index;
+mod lock_gaps;
 mod parser;
 mod runner;
 mod safety;
