@@ -115,7 +115,10 @@ struct Current {
     pid: i32,
     started: Instant,
     probe_every: Duration,
+    /// The last non-empty answer, for the report of a wait that ended in an error.
     blockers: Vec<Blocker>,
+    /// The latest answer, empty once the wait is over: what a progress line shows.
+    blocking_now: Vec<Blocker>,
 }
 
 impl Watch {
@@ -161,6 +164,7 @@ impl Watch {
                 started: Instant::now(),
                 probe_every,
                 blockers: Vec::new(),
+                blocking_now: Vec::new(),
             });
         }
         let result = work();
@@ -255,13 +259,17 @@ impl Watcher {
                         let Some(current) = still else {
                             continue;
                         };
-                        if let Some(found) = found.filter(|f| !f.is_empty()) {
-                            // Keep the last non-empty answer: the wait may have just ended in
-                            // the error being reported.
-                            current.blockers = found;
+                        if let Some(found) = found {
+                            // Keep the last non-empty answer for the error report: the wait
+                            // may have just ended in the error being reported. A progress
+                            // line shows the latest: a wait that ended is no longer a wait.
+                            if !found.is_empty() {
+                                current.blockers = found.clone();
+                            }
+                            current.blocking_now = found;
                         }
                         if tick {
-                            let blockers = current.blockers.clone();
+                            let blockers = current.blocking_now.clone();
                             drop(state);
                             (self.on_tick)(Tick {
                                 what: &what,

@@ -239,3 +239,39 @@ fn a_blocker_this_role_may_not_see_is_not_called_local() {
     assert!(err.contains("client ?"), "{err}");
     assert!(!err.contains("client local"), "{err}");
 }
+
+/// After a short lock wait the watcher kept the blockers it had seen: ten seconds later the
+/// progress line still said the migration was waiting for a lock, blocked by a session long
+/// gone (whose pid may by then belong to another), while it was running its next statement.
+#[test]
+fn a_progress_line_does_not_name_a_blocker_that_is_gone() {
+    let db = TestDb::new();
+    let project = TempDir::with_files(&[
+        ("migrations/V1__items.sql", "CREATE TABLE items (id int);\n"),
+        ("rollbacks/V1__items.sql", "DROP TABLE items;\n"),
+        (
+            "migrations/V2__work.sql",
+            "ALTER TABLE items ADD COLUMN note text;\nSELECT pg_sleep(10.5);\n",
+        ),
+        (
+            "rollbacks/V2__work.sql",
+            "ALTER TABLE items DROP COLUMN note;\n",
+        ),
+    ]);
+    assert_eq!(
+        run(pgstrata_for(&db, &project.path).args(["up", "--to", "1"])).0,
+        0
+    );
+    // Held for less than the lock timeout but long enough for the watcher (which asks every
+    // second here) to see the wait: the ALTER waits, then goes through.
+    let (holder, _release, holding) = hold(
+        &db,
+        "SELECT count(*) FROM items",
+        Duration::from_millis(1600),
+    );
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).args(["up", "--lock-timeout", "5s"]));
+    holding.join().unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("still running after 10 s"), "{err}");
+    assert!(!err.contains(&format!("pid {holder} ")), "{err}");
+}
