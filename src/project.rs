@@ -279,9 +279,10 @@ fn unrunnable(statement: &Statement, file: &SqlFile, folder: &str) -> Option<Str
     if class.releases_locks {
         return Some(
             "releases every advisory lock of the session, the migration lock pgstrata holds \
-             for the run included, so another run could start in the middle of this one; use \
-             DISCARD TEMP, DISCARD PLANS or DISCARD SEQUENCES, or RESET ALL (pgstrata returns \
-             the session to its starting state after every file anyway)"
+             for the run included, so another run could start in the middle of this one; \
+             release your own advisory locks by key (pg_advisory_unlock), and instead of \
+             DISCARD ALL use DISCARD TEMP, DISCARD PLANS or DISCARD SEQUENCES, or RESET ALL \
+             (pgstrata returns the session to its starting state after every file anyway)"
                 .to_string(),
         );
     }

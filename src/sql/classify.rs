@@ -28,8 +28,8 @@ pub struct Class {
     /// `RESET ALL`, `RESET lock_timeout`, `RESET statement_timeout`: returns the time limits
     /// pgstrata set for the file to the session's defaults.
     pub resets_limits: bool,
-    /// `DISCARD ALL`: releases every advisory lock of the session, pgstrata's migration lock
-    /// included.
+    /// `DISCARD ALL` or `pg_advisory_unlock_all()`: releases every advisory lock of the
+    /// session, pgstrata's migration lock included.
     pub releases_locks: bool,
     /// Creates, changes or drops objects shared by every database of the server (roles,
     /// databases, tablespaces, server settings): what kind, for messages.
@@ -225,8 +225,10 @@ pub fn classify(node: &NodeEnum) -> Class {
         }
         NodeEnum::VariableSetStmt(stmt) => {
             class.changes_reading = changes_reading(stmt);
+            // `SET lock_timeout TO DEFAULT` is RESET under another name.
             class.resets_limits = stmt.kind == VariableSetKind::VarResetAll as i32
-                || (stmt.kind == VariableSetKind::VarReset as i32
+                || ((stmt.kind == VariableSetKind::VarReset as i32
+                    || stmt.kind == VariableSetKind::VarSetDefault as i32)
                     && matches!(stmt.name.as_str(), "lock_timeout" | "statement_timeout"));
         }
         NodeEnum::CreateRoleStmt(_)
@@ -245,7 +247,22 @@ pub fn classify(node: &NodeEnum) -> Class {
     if class.changes_reading.is_none() {
         class.changes_reading = set_config_changing_reading(node);
     }
+    class.releases_locks |= calls(node, "pg_advisory_unlock_all");
     class
+}
+
+/// Whether a statement's expressions call the function `name` (`SELECT
+/// pg_advisory_unlock_all()`). Function bodies are not looked into.
+fn calls(node: &NodeEnum, name: &str) -> bool {
+    node.nodes().into_iter().any(|(node, ..)| {
+        let NodeRef::FuncCall(call) = node else {
+            return false;
+        };
+        matches!(
+            call.funcname.last().and_then(|n| n.node.as_ref()),
+            Some(NodeEnum::String(f)) if f.sval == name
+        )
+    })
 }
 
 /// What a REINDEX statement names; `None` for `REINDEX SYSTEM`, which never runs

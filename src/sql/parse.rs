@@ -478,6 +478,15 @@ mod tests {
         assert!(class("VACUUM t").needs_autocommit.is_some());
         assert!(class("ANALYZE t").needs_autocommit.is_none());
         assert!(class("DISCARD ALL").needs_autocommit.is_some());
+        assert!(class("DISCARD ALL").releases_locks);
+        assert!(class("SELECT pg_advisory_unlock_all()").releases_locks);
+        assert!(class("SELECT pg_catalog.pg_advisory_unlock_all()").releases_locks);
+        assert!(!class("DO $$ BEGIN PERFORM 1; END $$").releases_locks);
+        assert!(!class("SELECT pg_advisory_unlock(42)").releases_locks);
+        // RESET in another form lifts the file's limits as RESET does.
+        assert!(class("SET lock_timeout TO DEFAULT").resets_limits);
+        assert!(class("SET LOCAL statement_timeout = DEFAULT").resets_limits);
+        assert!(!class("SET lock_timeout = '5s'").resets_limits);
         assert!(class("DISCARD TEMP").needs_autocommit.is_none());
         assert!(class("CLUSTER").needs_autocommit.is_some());
         assert!(class("CLUSTER t USING i").needs_autocommit.is_none());

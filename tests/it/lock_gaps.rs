@@ -275,3 +275,36 @@ fn a_progress_line_does_not_name_a_blocker_that_is_gone() {
     assert!(err.contains("still running after 10 s"), "{err}");
     assert!(!err.contains(&format!("pid {holder} ")), "{err}");
 }
+
+/// `SET lock_timeout TO DEFAULT` is `RESET lock_timeout` under another name (refused in a
+/// transactional file), and `pg_advisory_unlock_all()` is the function form of what DISCARD
+/// ALL does to advisory locks (refused everywhere): both ran, lifting the file's limit (a
+/// reader queued behind the waiting ALTER for as long as the holder held on) or releasing the
+/// migration lock mid-run (a second run applied the same migration concurrently).
+#[test]
+fn reset_and_discard_all_in_other_words_are_refused_at_load() {
+    for (file, refused) in [
+        (
+            "SET lock_timeout TO DEFAULT;\nALTER TABLE items ADD COLUMN note text;\n",
+            "`SET lock_timeout TO DEFAULT` would lift the lock_timeout",
+        ),
+        (
+            "SELECT pg_advisory_unlock_all();\nALTER TABLE items ADD COLUMN note text;\n",
+            "`SELECT pg_advisory_unlock_all()` releases every advisory lock of the session",
+        ),
+        (
+            "-- pgstrata:no-transaction\nSELECT pg_advisory_unlock_all();\n\
+             ALTER TABLE items ADD COLUMN note text;\n",
+            "`SELECT pg_advisory_unlock_all()` releases every advisory lock of the session",
+        ),
+    ] {
+        let db = TestDb::new();
+        let project = two_tables();
+        project.write("migrations/V2__note.sql", file);
+        let (code, _, err) = run(pgstrata_for(&db, &project.path).arg("up"));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("migrations/V2__note.sql:"), "{err}");
+        assert!(err.contains(refused), "{err}");
+        assert!(history(&mut db.connect()).is_empty(), "nothing ran: {err}");
+    }
+}
