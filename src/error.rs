@@ -71,6 +71,9 @@ pub struct Blocked {
     pub blocker_pids: Vec<i32>,
     /// The server's error for the last attempt, located in its file.
     pub error: String,
+    /// Why it was attempted once only, whatever `lock_retries` says (a no-transaction
+    /// statement that may have committed part of its work).
+    pub not_retried: Option<&'static str>,
 }
 
 impl fmt::Display for Refusal {
@@ -152,16 +155,23 @@ impl fmt::Display for Refusal {
                     blockers,
                     blocker_pids,
                     error,
+                    not_retried,
                 } = blocked.as_ref();
-                write!(
-                    f,
-                    "{what} was not done: {} it {cause}; the last attempt was rolled back",
-                    if *attempts == 1 {
-                        "its only attempt".to_string()
-                    } else {
-                        format!("in each of its {attempts} attempts")
-                    }
-                )?;
+                match not_retried {
+                    Some(why) => write!(
+                        f,
+                        "{what} was not done: its only attempt {cause}; it is not retried: {why}"
+                    )?,
+                    None if *attempts == 1 => write!(
+                        f,
+                        "{what} was not done: its only attempt {cause}; it was rolled back"
+                    )?,
+                    None => write!(
+                        f,
+                        "{what} was not done: in each of its {attempts} attempts it {cause}; the \
+                         last attempt was rolled back"
+                    )?,
+                }
                 if blockers.is_empty() {
                     write!(
                         f,
@@ -181,19 +191,33 @@ impl fmt::Display for Refusal {
                             .join(", ")
                     ),
                 };
-                write!(
-                    f,
-                    "\n  hint: wait for the blocking session to finish or end it{end}, then run \
-                     again; or allow longer waits: --lock-timeout (now {}), --lock-retries (now \
-                     {}), also PGSTRATA_LOCK_TIMEOUT, PGSTRATA_LOCK_RETRIES, lock_timeout and \
-                     lock_retries in pgstrata.toml, or `-- pgstrata:lock-timeout` in the file",
-                    if *lock_timeout_ms == 0 {
-                        "0, no limit".to_string()
-                    } else {
-                        format!("{lock_timeout_ms} ms")
-                    },
-                    attempts.saturating_sub(1)
-                )?;
+                let lock_timeout = if *lock_timeout_ms == 0 {
+                    "0, no limit".to_string()
+                } else {
+                    format!("{lock_timeout_ms} ms")
+                };
+                if not_retried.is_some() {
+                    // More retries would change nothing: only a longer wait helps.
+                    write!(
+                        f,
+                        "\n  hint: wait for the blocking session to finish or end it{end}, then \
+                         finish or undo the statement's work and record the outcome with \
+                         `pgstrata repair`; or \
+                         allow a longer wait: --lock-timeout (now {lock_timeout}), also \
+                         PGSTRATA_LOCK_TIMEOUT, lock_timeout in pgstrata.toml, or `-- \
+                         pgstrata:lock-timeout` in the file"
+                    )?;
+                } else {
+                    write!(
+                        f,
+                        "\n  hint: wait for the blocking session to finish or end it{end}, then \
+                         run again; or allow longer waits: --lock-timeout (now {lock_timeout}), \
+                         --lock-retries (now {}), also PGSTRATA_LOCK_TIMEOUT, \
+                         PGSTRATA_LOCK_RETRIES, lock_timeout and lock_retries in pgstrata.toml, \
+                         or `-- pgstrata:lock-timeout` in the file",
+                        attempts.saturating_sub(1)
+                    )?;
+                }
                 write!(f, "\n  last error: {}", error.replace('\n', "\n    "))
             }
             Refusal::UnknownVersion(version) => write!(

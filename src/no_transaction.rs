@@ -75,16 +75,17 @@ fn run_each(
         );
         // Only statements whose failure leaves nothing behind (or whose leftovers pgstrata
         // removes) are attempted more than once.
-        let retries = if retryable(statement) {
-            limits.lock_retries
-        } else {
-            0
-        };
+        let not_retried = not_retried(statement);
         let attempts = Attempts {
             watch: cx.watch,
             pid: cx.pid,
             lock_timeout,
-            retries,
+            retries: if not_retried.is_none() {
+                limits.lock_retries
+            } else {
+                0
+            },
+            not_retried,
         };
         let result = retry::attempt(client, attempts, &what, cx.on_retry, |client| {
             run_cleanly(client, file, statement)
@@ -113,14 +114,22 @@ fn run_each(
 
 /// A failed statement that committed nothing, or a `CREATE INDEX CONCURRENTLY` whose invalid
 /// index pgstrata drops, can run again; other CONCURRENTLY statements cannot, nor can a
-/// `CALL` or `DO` that may have committed part of its work before it failed.
-fn retryable(statement: &Statement) -> bool {
+/// `CALL` or `DO` that may have committed part of its work before it failed. `None` when it
+/// can, else why not.
+fn not_retried(statement: &Statement) -> Option<&'static str> {
     if statement.class.may_commit {
-        return false;
+        return Some(
+            "a CALL, or a DO block that may COMMIT, may have committed part of its work before \
+             it failed, and running it again would repeat that part",
+        );
     }
-    !statement.class.concurrent
+    let retryable = !statement.class.concurrent
         || statement.class.concurrent_index.is_some()
-        || statement.class.needs_autocommit == Some("DROP INDEX CONCURRENTLY")
+        || statement.class.needs_autocommit == Some("DROP INDEX CONCURRENTLY");
+    (!retryable).then_some(
+        "a failed CONCURRENTLY statement leaves work half done that needs a decision before it \
+         runs again",
+    )
 }
 
 /// Runs one statement; if it is a `CREATE INDEX CONCURRENTLY` that fails, drops the invalid

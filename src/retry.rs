@@ -35,6 +35,8 @@ pub struct Attempts<'w> {
     pub pid: i32,
     pub lock_timeout: Duration,
     pub retries: u32,
+    /// Why the work is attempted once only whatever `lock_retries` says, for the error.
+    pub not_retried: Option<&'static str>,
 }
 
 /// Runs `work` until it succeeds, fails for another reason, or has lost the race
@@ -68,6 +70,7 @@ pub fn attempt<T>(
                 blockers: watch::describe(&blockers),
                 blocker_pids: blockers.iter().map(|b| b.pid).collect(),
                 error: format!("{err:#}"),
+                not_retried: attempts.not_retried,
             }))));
         }
         let pause = backoff(number);

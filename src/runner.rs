@@ -359,6 +359,7 @@ impl<'a> Runner<'a> {
                 pid,
                 lock_timeout: limits.lock_timeout,
                 retries: limits.lock_retries,
+                not_retried: None,
             },
             what,
             &mut on_retry,
