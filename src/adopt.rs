@@ -50,7 +50,7 @@ pub fn refinery(
         client,
         history_schema,
         lock_wait,
-        |_| {},
+        |_, _| {},
         |client| adopt_locked(client, project, history_schema, table),
     )
 }

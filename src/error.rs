@@ -175,7 +175,9 @@ impl fmt::Display for Refusal {
                 if blockers.is_empty() {
                     write!(
                         f,
-                        "\n  blocked by: unknown (no session was seen holding the lock)"
+                        "\n  blocked by: not known: pgstrata's second connection saw no session \
+                         holding the lock (a wait shorter than its first look, about a quarter \
+                         of the lock timeout, or a second connection it could not open)"
                     )?;
                 } else {
                     write!(f, "\n  blocked by: {blockers}")?;

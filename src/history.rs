@@ -420,6 +420,13 @@ impl History {
             .with_context(|| format!("updating migration {version} in the history"))
     }
 
+    /// The DELETE that forgets migration `version`, to send in the same round trip as its
+    /// rollback (see `record_statement`): the version is an integer pgstrata formats itself.
+    pub fn forget_statement(&self, version: i64) -> String {
+        self.sql(include_str!("sql/history_forget.sql"))
+            .replace("{version}", &version.to_string())
+    }
+
     /// Deletes a row; returns how many were deleted.
     pub fn delete(&self, client: &mut impl GenericClient, version: i64) -> Result<u64> {
         client

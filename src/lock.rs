@@ -42,18 +42,19 @@ pub fn key(history_schema: &str) -> i64 {
     i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
-/// Takes the lock, waiting up to `wait`. `on_wait` is called once, with the holder, when the
-/// lock is busy. On time-out the error (a [`Refusal::LockTimeout`]) names the holder.
+/// Takes the lock, waiting up to `wait`. `on_wait` is called with the holder and the time
+/// waited so far when the lock is found busy, then every 10 s while it stays busy (a CI log
+/// must not fall silent). On time-out the error (a [`Refusal::LockTimeout`]) names the holder.
 pub fn acquire(
     client: &mut Client,
     history_schema: &str,
     wait: Duration,
-    mut on_wait: impl FnMut(Option<&Holder>),
+    mut on_wait: impl FnMut(Option<&Holder>, Duration),
 ) -> Result<()> {
     let key = key(history_schema);
     let started = Instant::now();
     let mut pause = Duration::from_millis(10);
-    let mut told = false;
+    let mut next_report = Duration::ZERO;
     loop {
         let locked: bool = client
             .query_typed_one(
@@ -65,9 +66,9 @@ pub fn acquire(
         if locked {
             return Ok(());
         }
-        if !told {
-            on_wait(holder(client, key)?.as_ref());
-            told = true;
+        if started.elapsed() >= next_report {
+            on_wait(holder(client, key)?.as_ref(), started.elapsed());
+            next_report += crate::watch::PROGRESS_EVERY;
         }
         if started.elapsed() >= wait {
             let holder = holder(client, key)?
@@ -89,7 +90,7 @@ pub fn with_lock<T>(
     client: &mut Client,
     history_schema: &str,
     wait: Duration,
-    on_wait: impl FnMut(Option<&Holder>),
+    on_wait: impl FnMut(Option<&Holder>, Duration),
     body: impl FnOnce(&mut Client) -> Result<T>,
 ) -> Result<T> {
     acquire(client, history_schema, wait, on_wait)?;

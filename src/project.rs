@@ -276,6 +276,14 @@ fn unrunnable(statement: &Statement, file: &SqlFile, folder: &str) -> Option<Str
                 .to_string(),
         );
     }
+    if class.prepares {
+        return Some(
+            "makes a prepared statement, which outlives the file (the next file would inherit \
+             it) and its transaction (a retry after a lost lock race would find it there \
+             already); write the statement out, or use a function"
+                .to_string(),
+        );
+    }
     if class.releases_locks {
         return Some(
             "releases every advisory lock of the session, the migration lock pgstrata holds \

@@ -84,8 +84,9 @@ pub type OnEvent = Arc<dyn Fn(Event) + Send + Sync>;
 
 /// Live progress, for a caller that prints as work happens.
 pub enum Event<'a> {
-    /// The lock is held by someone else; waiting.
-    LockBusy(Option<&'a Holder>),
+    /// The migration lock is held by someone else; waiting (said when first found busy, then
+    /// every 10 s), with how long so far.
+    LockBusy(Option<&'a Holder>, Duration),
     Starting(Direction, &'a Migration),
     /// Still running after another 10 s; `blockers` when it waits for a lock.
     Running {
@@ -254,7 +255,7 @@ impl<'a> Runner<'a> {
                 self.client,
                 &self.options.history_schema,
                 self.options.lock_wait,
-                |holder| on_event(Event::LockBusy(holder)),
+                |holder, waited| on_event(Event::LockBusy(holder, waited)),
             )?;
             self.holding_lock = true;
             self.baseline = Some(Baseline::capture(self.client, &self.options.limits)?);
@@ -483,6 +484,25 @@ impl<'a> Runner<'a> {
             "the rollback of migration {} ({})",
             migration.version, migration.name
         );
+        // The reset clears the file's own limits too; the row's deletion waits under them,
+        // like the rollback, while its locks are held.
+        let epilogue = format!(
+            "{reset}{}{};\n",
+            limits.set_local(),
+            history.forget_statement(migration.version)
+        );
+        let drops_views = project
+            .views
+            .iter()
+            .any(|view| view.requires.contains(&migration.version));
+        if !drops_views {
+            // The common case, like a migration: one round trip.
+            return self
+                .attempt(&what, &limits, |client| {
+                    run_in_one_trip(client, &migration.down, &limits, &epilogue)
+                })
+                .map(|()| Vec::new());
+        }
         self.attempt(&what, &limits, |client| {
             let mut tx = client.transaction().context("starting a transaction")?;
             let own_limits = limits.set_local();
@@ -492,11 +512,8 @@ impl<'a> Runner<'a> {
             }
             let dropped = views::drop_requiring(&mut tx, &history, project, migration.version)?;
             run_batch(&mut tx, &migration.down)?;
-            // The reset clears the file's own limits too; the row's deletion waits under them,
-            // like the rollback, while its locks are held.
-            tx.batch_execute(&format!("{reset}{}", limits.set_local()))
+            tx.batch_execute(&epilogue)
                 .context("returning the session to its starting state")?;
-            history.delete(&mut tx, migration.version)?;
             tx.commit()
                 .with_context(|| format!("committing {}", migration.down.path))?;
             Ok(dropped)
@@ -603,7 +620,7 @@ pub fn repair(
         client,
         schema,
         wait,
-        |_| {},
+        |_, _| {},
         |client| {
             let rows = history.read(client)?.unwrap_or_default();
             let Some(row) = rows.iter().find(|r| r.version == version) else {

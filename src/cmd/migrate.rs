@@ -222,10 +222,18 @@ struct Printer {
 impl Printer {
     fn print(&self, event: &Event) {
         match event {
-            Event::LockBusy(holder) => match holder {
-                Some(holder) => eprintln!("waiting for the migration lock, held by {holder}"),
-                None => eprintln!("waiting for the migration lock"),
-            },
+            Event::LockBusy(holder, waited) => {
+                let so_far = match waited.as_secs() {
+                    0 => String::new(),
+                    secs => format!(" ({secs} s so far)"),
+                };
+                match holder {
+                    Some(holder) => {
+                        eprintln!("waiting for the migration lock{so_far}, held by {holder}")
+                    }
+                    None => eprintln!("waiting for the migration lock{so_far}"),
+                }
+            }
             Event::Note(note) => eprintln!("note: {note}"),
             Event::Running {
                 what,

@@ -31,6 +31,8 @@ pub struct Class {
     /// `DISCARD ALL` or `pg_advisory_unlock_all()`: releases every advisory lock of the
     /// session, pgstrata's migration lock included.
     pub releases_locks: bool,
+    /// `PREPARE`: a prepared statement outlives the file's transaction and the file.
+    pub prepares: bool,
     /// Creates, changes or drops objects shared by every database of the server (roles,
     /// databases, tablespaces, server settings): what kind, for messages.
     pub cluster_wide: Option<&'static str>,
@@ -210,6 +212,7 @@ pub fn classify(node: &NodeEnum) -> Class {
         // COMMIT or ROLLBACK in its own body or a procedure it CALLs (functions cannot), so
         // a body that mentions none of them cannot; any mention counts, in whatever language.
         NodeEnum::CallStmt(_) => class.may_commit = true,
+        NodeEnum::PrepareStmt(_) => class.prepares = true,
         NodeEnum::DoStmt(stmt) => {
             class.may_commit = stmt
                 .args

@@ -548,6 +548,8 @@ mod tests {
         }
         // What may COMMIT part of its work outside a transaction block (never retried).
         assert!(class("CALL backfill()").may_commit);
+        assert!(class("PREPARE p AS SELECT 1").prepares);
+        assert!(!class("EXECUTE p").prepares);
         assert!(class("DO $$ BEGIN INSERT INTO t VALUES (1); COMMIT; END $$").may_commit);
         assert!(class("DO $$ BEGIN CALL p(); END $$").may_commit);
         assert!(class("DO LANGUAGE plpgsql $$ BEGIN ROLLBACK; END $$").may_commit);

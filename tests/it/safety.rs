@@ -724,3 +724,53 @@ fn a_reset_that_would_lift_the_limits_is_refused_in_a_transactional_file() {
         .get(0);
     assert_eq!(lt, "3s");
 }
+
+#[test]
+fn a_prepared_statement_is_refused_before_anything_runs() {
+    // It would outlive the file (the next one inherits it) and a rolled-back attempt (the
+    // retry would fail with 42P05).
+    let db = TestDb::new();
+    let project = TempDir::with_files(&[
+        (
+            "migrations/V1__prepared.sql",
+            "CREATE TABLE t (id int);\nPREPARE add_row AS INSERT INTO t VALUES ($1);\nEXECUTE add_row(1);\n",
+        ),
+        ("rollbacks/V1__prepared.sql", "DROP TABLE t;\n"),
+    ]);
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).arg("up"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("migrations/V1__prepared.sql:2:1: `PREPARE add_row AS INSERT` makes a prepared statement"),
+        "{err}"
+    );
+    assert!(history(&mut db.connect()).is_empty());
+}
+
+#[test]
+fn waiting_for_the_migration_lock_is_reported_every_ten_seconds() {
+    let db = TestDb::new();
+    let project = alter_project();
+    // Another run's lock: the key pgstrata uses for its default history schema.
+    let mut holder = db.connect();
+    let key = pgstrata::lock::key("pgstrata");
+    holder
+        .query_one("SELECT pg_advisory_lock($1)", &[&key])
+        .unwrap();
+    let releaser = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(10_600));
+        holder
+            .query_one("SELECT pg_advisory_unlock($1)", &[&key])
+            .unwrap();
+    });
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).args(["up", "--lock-wait", "30"]));
+    releaser.join().unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("waiting for the migration lock, held by pid"),
+        "{err}"
+    );
+    assert!(
+        err.contains("waiting for the migration lock (10 s so far), held by pid"),
+        "{err}"
+    );
+}
