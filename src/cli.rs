@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::project::parse_version_arg;
+use crate::migrate::project::parse_version_arg;
 
 /// PostgreSQL migrations with paired rollbacks, idempotent views and schema snapshots.
 ///

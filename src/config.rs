@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::files;
-use crate::project::is_name;
+use crate::migrate::project::is_name;
 use crate::secrets;
 
 /// The name of the settings file looked for in the project root.

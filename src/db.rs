@@ -72,7 +72,7 @@ pub fn quote_ident(name: &str) -> String {
 
 /// Quotes a string literal: `it's` -> `'it''s'`. Backslashes stay as they are, which is
 /// right where `standard_conforming_strings` is on: pgstrata refuses sessions where it is not
-/// (see `session`). Values travel as `$n` parameters wherever the protocol allows; this is for
+/// (see `migrate::session`). Values travel as `$n` parameters wherever the protocol allows; this is for
 /// the few statements sent in a multi-statement batch, which cannot carry parameters.
 pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::invalid_index::InvalidIndex;
+use crate::migrate::invalid_index::InvalidIndex;
 
 /// pgstrata refused to act because the database and the project disagree, or a file says
 /// the operation cannot be done. Nothing was changed.

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::output::{count, duration_ms, paint_diff, summary_line};
 use super::{FOUND, OK, json, print_json};
+use crate::check::database;
 use crate::check::{self, CheckEvent, CheckOptions, Checked, Finding};
-use crate::checkdb;
 use crate::cli::Format;
 use crate::config::Settings;
 use crate::conninfo::ConnInfo;
@@ -112,7 +112,7 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
 /// roles, databases, tablespaces or server settings leaves them on that server after the
 /// temporary database is dropped (and the next check then collides with them). A scratch
 /// server takes them with it.
-fn cluster_wide(project: &crate::project::Project) -> Option<String> {
+fn cluster_wide(project: &crate::migrate::project::Project) -> Option<String> {
     project
         .migrations
         .iter()
@@ -182,13 +182,13 @@ impl CheckDatabase {
             eprintln!("note: {note}");
         }
         let mut admin = server.connect()?;
-        report_leftovers(&checkdb::remove_leftovers(&mut admin)?);
-        let name = checkdb::create(&mut admin, &server)?;
+        report_leftovers(&database::remove_leftovers(&mut admin)?);
+        let name = database::create(&mut admin, &server)?;
         drop(admin);
         let on_interrupt = {
             let (server, name) = (server.clone(), name.clone());
             interrupt::register_cleanup(move || {
-                let _ = checkdb::drop_database(&server, &name);
+                let _ = database::drop_database(&server, &name);
             })
         };
         Ok(CheckDatabase::Temporary {
@@ -206,7 +206,7 @@ impl CheckDatabase {
                 let mut client = server.with_dbname(name).connect()?;
                 // Killed outright, check must not leave a migration running on a shared server
                 // (and its database in use, so that the next check cannot drop it).
-                crate::session::prepare(&mut client)?;
+                crate::migrate::session::prepare(&mut client)?;
                 Ok(client)
             }
         }
@@ -230,7 +230,7 @@ impl CheckDatabase {
             ..
         } = self
         {
-            match checkdb::drop_database(server, name) {
+            match database::drop_database(server, name) {
                 Ok(()) => *dropped = true,
                 Err(err) => {
                     eprintln!("note: could not drop the temporary database {name}: {err:#}")
@@ -249,7 +249,7 @@ impl Drop for CheckDatabase {
 }
 
 /// Says which leftovers of killed checks were dropped, and which could not be judged.
-fn report_leftovers(leftovers: &checkdb::Leftovers) {
+fn report_leftovers(leftovers: &database::Leftovers) {
     if !leftovers.dropped.is_empty() {
         eprintln!(
             "note: dropped {} left by killed check runs: {}",

@@ -11,12 +11,12 @@ use super::output::{count, duration_ms, stdout_is_terminal};
 use super::{OK, Target, connect, json, load_and_connect, load_and_connect_with, print_json};
 use crate::cli::Format;
 use crate::config::Settings;
-use crate::plan::DownTarget;
-use crate::project::{self, Project};
-use crate::runner::{
+use crate::migrate::plan::DownTarget;
+use crate::migrate::project::{self, Project};
+use crate::migrate::runner::{
     self, Direction, Event, Observed, OnEvent, Options, Repair, RunReport, Runner,
 };
-use crate::watch;
+use crate::migrate::watch;
 
 pub fn up(settings: &Settings, format: Format, to: Option<i64>, dry_run: bool) -> Result<u8> {
     if to == Some(0) {
@@ -116,7 +116,7 @@ pub fn repair(settings: &Settings, format: Format, version: i64, mark_applied: b
 
 pub fn adopt_refinery(settings: &Settings, format: Format, table: &str) -> Result<u8> {
     let (project, mut target) = load_and_connect(settings)?;
-    let adopted = crate::adopt::refinery(
+    let adopted = crate::migrate::adopt::refinery(
         &mut target.client,
         &project,
         &settings.history_schema,

@@ -33,7 +33,7 @@ use crate::cli::{Cli, Command, Format};
 use crate::config::{self, Overrides, Settings};
 use crate::conninfo::ConnInfo;
 use crate::interrupt::{self, CleanupGuard};
-use crate::project::{self, Project};
+use crate::migrate::project::{self, Project};
 use crate::scratch::ScratchServer;
 
 /// Exit code: success.
@@ -120,7 +120,7 @@ pub(crate) fn connect(settings: &Settings) -> Result<Target> {
         (info.connect()?, info, None)
     };
     let mut client = client;
-    crate::session::prepare(&mut client)?;
+    crate::migrate::session::prepare(&mut client)?;
     let cancel = interrupt::register_cancel(client.cancel_token());
     Ok(Target {
         client,

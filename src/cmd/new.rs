@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{OK, json, print_json};
 use crate::cli::Format;
 use crate::config::Settings;
-use crate::project::{is_name, parse_versioned_name};
+use crate::migrate::project::{is_name, parse_versioned_name};
 
 pub fn run(settings: &Settings, format: Format, name: &str) -> Result<u8> {
     if !is_name(name) {

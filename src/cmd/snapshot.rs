@@ -12,8 +12,8 @@ use crate::check::snapshot_path;
 use crate::cli::Format;
 use crate::config::Settings;
 use crate::files::{self, MAX_SQL_BYTES};
-use crate::history::History;
-use crate::project::{Migration, Project};
+use crate::migrate::history::History;
+use crate::migrate::project::{Migration, Project};
 use crate::snapshot;
 
 pub fn snapshot(settings: &Settings, format: Format, write: bool) -> Result<u8> {

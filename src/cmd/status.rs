@@ -7,9 +7,9 @@ use serde_json::json;
 use super::{FOUND, OK, json, load_and_connect, print_json};
 use crate::cli::Format;
 use crate::config::Settings;
-use crate::history::History;
-use crate::invalid_index::{self, InvalidIndex};
-use crate::plan::{self, VersionState};
+use crate::migrate::history::History;
+use crate::migrate::invalid_index::{self, InvalidIndex};
+use crate::migrate::plan::{self, VersionState};
 
 pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
     let (project, mut target) = load_and_connect(settings)?;

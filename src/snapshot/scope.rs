@@ -83,7 +83,7 @@ pub fn refuse_blind_spots_in(client: &mut Client, options: &SnapshotOptions) -> 
         // judge.
         return Ok(());
     }
-    let own: Vec<&str> = crate::history::TABLES.to_vec();
+    let own: Vec<&str> = crate::migrate::history::TABLES.to_vec();
     for history in &options.exclude_schemas {
         let strangers: Vec<String> = client
             .query_typed(

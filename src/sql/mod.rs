@@ -6,7 +6,7 @@
 //! that older servers refuse).
 //!
 //! Like the server's default, the parser reads strings with `standard_conforming_strings =
-//! on`; pgstrata refuses servers and files that turn it off (see `session` and the loader).
+//! on`; pgstrata refuses servers and files that turn it off (see `migrate::session` and the loader).
 //! Pure: nothing here touches a database.
 
 mod classify;

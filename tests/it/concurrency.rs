@@ -161,7 +161,7 @@ fn lock_time_out_names_the_holder() {
     holder
         .query_one(
             "SELECT pg_advisory_lock($1)",
-            &[&pgstrata::lock::key("pgstrata")],
+            &[&pgstrata::migrate::lock::key("pgstrata")],
         )
         .unwrap();
     let started = Instant::now();
@@ -191,7 +191,7 @@ fn up_with_nothing_to_do_answers_without_waiting_for_the_lock() {
     holder
         .query_one(
             "SELECT pg_advisory_lock($1)",
-            &[&pgstrata::lock::key("pgstrata")],
+            &[&pgstrata::migrate::lock::key("pgstrata")],
         )
         .unwrap();
     // Up to date: answered from the history read without the lock.

@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use pgstrata::db::quote_ident;
-use pgstrata::plan::DownTarget;
-use pgstrata::runner::{Event, Options, Runner};
+use pgstrata::migrate::plan::DownTarget;
+use pgstrata::migrate::runner::{Event, Options, Runner};
 use pgstrata::scratch::ScratchServer;
 use postgres::Client;
 
@@ -212,7 +212,7 @@ pub fn down(db: &TestDb, dir: &Path, to: i64) {
 }
 
 fn with_runner(db: &TestDb, dir: &Path, action: impl FnOnce(&mut Runner) -> anyhow::Result<()>) {
-    let project = pgstrata::project::load(dir).expect("loading the project");
+    let project = pgstrata::migrate::project::load(dir).expect("loading the project");
     let mut client = db.connect();
     let options = Options {
         history_schema: "pgstrata".into(),
@@ -221,7 +221,7 @@ fn with_runner(db: &TestDb, dir: &Path, action: impl FnOnce(&mut Runner) -> anyh
         limits: pgstrata::config::Limits::default(),
         watch: None,
     };
-    let quiet: pgstrata::runner::OnEvent = std::sync::Arc::new(|_: Event| {});
+    let quiet: pgstrata::migrate::runner::OnEvent = std::sync::Arc::new(|_: Event| {});
     let mut runner = Runner::new(&mut client, &project, options, quiet);
     if let Err(err) = action(&mut runner) {
         panic!("{err:#}");

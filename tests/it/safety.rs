@@ -619,7 +619,7 @@ fn up_to_zero_is_a_usage_error() {
 
 #[test]
 fn a_failed_run_releases_the_lock_on_a_connection_that_lives_on() {
-    use pgstrata::runner::{Event, Options, Runner};
+    use pgstrata::migrate::runner::{Event, Options, Runner};
     let db = TestDb::new();
     let project = TempDir::with_files(&[
         ("migrations/V1__ok.sql", "CREATE TABLE ok (id int);\n"),
@@ -630,7 +630,7 @@ fn a_failed_run_releases_the_lock_on_a_connection_that_lives_on() {
         ),
         ("rollbacks/V2__bad.sql", "DROP TABLE bad;\n"),
     ]);
-    let loaded = pgstrata::project::load(&project.path).unwrap();
+    let loaded = pgstrata::migrate::project::load(&project.path).unwrap();
     let mut client = db.connect();
     let options = || Options {
         history_schema: "pgstrata".into(),
@@ -639,7 +639,7 @@ fn a_failed_run_releases_the_lock_on_a_connection_that_lives_on() {
         limits: pgstrata::config::Limits::default(),
         watch: None,
     };
-    let quiet: pgstrata::runner::OnEvent = std::sync::Arc::new(|_: Event| {});
+    let quiet: pgstrata::migrate::runner::OnEvent = std::sync::Arc::new(|_: Event| {});
     let mut runner = Runner::new(&mut client, &loaded, options(), quiet.clone());
     assert!(runner.up(None).is_err());
     // The runner lives on, and so does the connection: the lock must already be free.
@@ -752,7 +752,7 @@ fn waiting_for_the_migration_lock_is_reported_every_ten_seconds() {
     let project = alter_project();
     // Another run's lock: the key pgstrata uses for its default history schema.
     let mut holder = db.connect();
-    let key = pgstrata::lock::key("pgstrata");
+    let key = pgstrata::migrate::lock::key("pgstrata");
     holder
         .query_one("SELECT pg_advisory_lock($1)", &[&key])
         .unwrap();

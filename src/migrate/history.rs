@@ -9,11 +9,11 @@ use postgres::{GenericClient, Row};
 use crate::db::with_schema;
 
 /// The format of pgstrata's tables this build writes and reads (`{schema}.meta`, see
-/// sql/history_create.sql). A change to the tables raises it and upgrades older formats; a
+/// queries/history_create.sql). A change to the tables raises it and upgrades older formats; a
 /// newer format is refused, since this build would misread it.
 pub const FORMAT: i32 = 1;
 
-/// The tables pgstrata keeps in its history schema (sql/history_create.sql, history_meta.sql).
+/// The tables pgstrata keeps in its history schema (queries/history_create.sql, history_meta.sql).
 pub const TABLES: &[&str] = &["history", "views", "meta"];
 
 /// pgstrata's tables as this build makes them: (table, [(column, type)]), types as
@@ -35,7 +35,7 @@ const EXPECTED: &[(&str, &[(&str, &str)])] = &[
     ("meta", &[("single", "boolean"), ("format", "integer")]),
 ];
 
-/// The history's columns as sql/history_read.sql returns them (after `format`, `present`).
+/// The history's columns as queries/history_read.sql returns them (after `format`, `present`).
 const READ_COLUMNS: &[&str] = &[
     "format",
     "present",
@@ -135,8 +135,8 @@ impl History {
     /// with the lock held.
     pub fn ensure(&self, client: &mut impl GenericClient) -> Result<()> {
         let sql = [
-            include_str!("sql/history_create.sql"),
-            include_str!("sql/history_meta.sql"),
+            include_str!("queries/history_create.sql"),
+            include_str!("queries/history_meta.sql"),
         ]
         .concat();
         client
@@ -148,7 +148,7 @@ impl History {
     /// Call with the lock held.
     pub fn record_format(&self, client: &mut impl GenericClient) -> Result<()> {
         client
-            .batch_execute(&self.sql(include_str!("sql/history_meta.sql")))
+            .batch_execute(&self.sql(include_str!("queries/history_meta.sql")))
             .with_context(|| format!("recording the format of {}.history", self.schema))
     }
 
@@ -161,7 +161,7 @@ impl History {
 
     /// [`History::read`], also saying whether the format was recorded.
     pub fn read_recorded(&self, client: &mut impl GenericClient) -> Result<Option<Recorded>> {
-        if let Some(rows) = self.query(client, include_str!("sql/history_read.sql"))?
+        if let Some(rows) = self.query(client, include_str!("queries/history_read.sql"))?
             && !rows.is_empty()
         {
             return Ok(Some(Recorded {
@@ -171,7 +171,7 @@ impl History {
         }
         // No meta table (or an empty one): a history from before formats were recorded, or
         // none at all. Once per database: the runner records the format.
-        let unversioned = include_str!("sql/history_read_unversioned.sql");
+        let unversioned = include_str!("queries/history_read_unversioned.sql");
         Ok(match self.query(client, unversioned)? {
             Some(rows) => Some(Recorded {
                 rows: self.decode(&rows)?,
@@ -310,7 +310,7 @@ impl History {
     fn not_ours(&self, client: &mut impl GenericClient, reason: &str) -> anyhow::Error {
         let found = client
             .query_typed(
-                include_str!("sql/history_columns.sql"),
+                include_str!("queries/history_columns.sql"),
                 &[(&self.schema, Type::TEXT)],
             )
             .unwrap_or_default();
@@ -353,7 +353,10 @@ impl History {
     /// is what makes `up` as fast as `psql -1`. The simple-query protocol that carries a batch
     /// has no parameters, so this is the one place where values are written as literals; each
     /// is checked to be made of characters that cannot end a literal.
-    pub fn record_statement(&self, migration: &crate::project::Migration) -> Result<String> {
+    pub fn record_statement(
+        &self,
+        migration: &crate::migrate::project::Migration,
+    ) -> Result<String> {
         let safe = |value: &str, allowed: fn(u8) -> bool| {
             if value.is_empty() || !value.bytes().all(allowed) {
                 anyhow::bail!(
@@ -366,7 +369,7 @@ impl History {
         let name_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
         let hex_byte = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
         Ok(self
-            .sql(include_str!("sql/history_record.sql"))
+            .sql(include_str!("queries/history_record.sql"))
             .replace("{version}", &migration.version.to_string())
             .replace("{name}", &safe(&migration.name, name_byte)?)
             .replace("{checksum}", &safe(&migration.up.checksum, hex_byte)?)
@@ -380,13 +383,13 @@ impl History {
     pub fn insert(
         &self,
         client: &mut impl GenericClient,
-        migration: &crate::project::Migration,
+        migration: &crate::migrate::project::Migration,
         execution_ms: i64,
         state: RunState,
     ) -> Result<()> {
         client
             .execute_typed(
-                &self.sql(include_str!("sql/history_insert.sql")),
+                &self.sql(include_str!("queries/history_insert.sql")),
                 &[
                     (&migration.version, Type::INT8),
                     (&migration.name, Type::TEXT),
@@ -410,7 +413,7 @@ impl History {
     ) -> Result<u64> {
         client
             .execute_typed(
-                &self.sql(include_str!("sql/history_set_state.sql")),
+                &self.sql(include_str!("queries/history_set_state.sql")),
                 &[
                     (&version, Type::INT8),
                     (&state.as_str(), Type::TEXT),
@@ -423,7 +426,7 @@ impl History {
     /// The DELETE that forgets migration `version`, to send in the same round trip as its
     /// rollback (see `record_statement`): the version is an integer pgstrata formats itself.
     pub fn forget_statement(&self, version: i64) -> String {
-        self.sql(include_str!("sql/history_forget.sql"))
+        self.sql(include_str!("queries/history_forget.sql"))
             .replace("{version}", &version.to_string())
     }
 
@@ -431,7 +434,7 @@ impl History {
     pub fn delete(&self, client: &mut impl GenericClient, version: i64) -> Result<u64> {
         client
             .execute_typed(
-                &self.sql(include_str!("sql/history_delete.sql")),
+                &self.sql(include_str!("queries/history_delete.sql")),
                 &[(&version, Type::INT8)],
             )
             .with_context(|| format!("removing migration {version} from the history"))
@@ -451,7 +454,7 @@ fn expected_type(table: &str, column: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::{Migration, SqlFile};
+    use crate::migrate::project::{Migration, SqlFile};
 
     fn migration(name: &str, checksum: &str) -> Migration {
         let file = |path: &str| SqlFile {

@@ -1,5 +1,5 @@
--- The format of pgstrata's tables (sql/history_create.sql), read with every history read
--- (sql/history_read.sql): a later pgstrata upgrades an older format, and an older pgstrata
+-- The format of pgstrata's tables (queries/history_create.sql), read with every history read
+-- (queries/history_read.sql): a later pgstrata upgrades an older format, and an older pgstrata
 -- refuses a newer one. One row at most (the primary key on a constant). Sent after
 -- history_create.sql, and alone to adopt a schema from before this table existed as format 1,
 -- which is what it holds.

@@ -14,7 +14,7 @@ use postgres::Client;
 
 use crate::config::Limits;
 use crate::db::quote_literal;
-use crate::execute::set_sql;
+use crate::migrate::execute::set_sql;
 
 /// Prepares a new connection in one round trip: refuses a server that reads strings with
 /// `standard_conforming_strings = off`, and asks PostgreSQL 14+ to check every second that
@@ -23,7 +23,7 @@ use crate::execute::set_sql;
 /// for nobody; older servers do not know the setting, and the query skips it).
 pub fn prepare(client: &mut Client) -> Result<()> {
     let row = client
-        .query_typed_one(include_str!("sql/session_prepare.sql"), &[])
+        .query_typed_one(include_str!("queries/session_prepare.sql"), &[])
         .context("configuring the session")?;
     let standard: String = row
         .try_get(0)
@@ -70,7 +70,7 @@ impl Baseline {
             ))
             .context("setting lock_timeout and statement_timeout")?;
         let row = client
-            .query_typed_one(include_str!("sql/session_baseline.sql"), &[])
+            .query_typed_one(include_str!("queries/session_baseline.sql"), &[])
             .context("reading the session's settings")?;
         let read = |index: usize| -> Result<String> {
             row.try_get(index)

@@ -17,11 +17,11 @@ use postgres::Client;
 use postgres::types::Type;
 
 use crate::db::quote_ident;
-use crate::execute::{FileLimits, run_statement, set_sql};
-use crate::project::SqlFile;
-use crate::retry::{self, Attempts, Retry};
+use crate::migrate::execute::{FileLimits, run_statement, set_sql};
+use crate::migrate::project::SqlFile;
+use crate::migrate::retry::{self, Attempts, Retry};
+use crate::migrate::watch::Watch;
 use crate::sql::{IndexName, Statement, text};
-use crate::watch::Watch;
 
 /// What a no-transaction run needs from the runner.
 pub struct Support<'r> {
@@ -194,7 +194,7 @@ fn qualified_table(index: &IndexName) -> String {
 fn indexes(client: &mut Client, table: &str) -> Result<Vec<((String, String), bool)>> {
     let rows = client
         .query_typed(
-            include_str!("sql/table_indexes.sql"),
+            include_str!("queries/table_indexes.sql"),
             &[(&table, Type::TEXT)],
         )
         .with_context(|| format!("listing the indexes of {table}"))?;
@@ -207,7 +207,7 @@ fn indexes(client: &mut Client, table: &str) -> Result<Vec<((String, String), bo
 /// After a failed CONCURRENTLY statement: the invalid indexes now in the database, each with
 /// the statements that fix it (as `pgstrata status` lists them), for the repair message.
 fn invalid_indexes_note(client: &mut Client) -> String {
-    let Ok(found) = crate::invalid_index::list(client) else {
+    let Ok(found) = crate::migrate::invalid_index::list(client) else {
         return String::new();
     };
     if found.is_empty() {

@@ -7,6 +7,8 @@
 //! the history empty) and apply everything again. `--from V` applies the migrations before V
 //! unchecked. The caller provides a fresh, empty database; this module never prints.
 
+pub mod database;
+
 use std::fs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -16,10 +18,10 @@ use postgres::Client;
 use serde::Serialize;
 
 use crate::files;
-use crate::history::History;
-use crate::plan::DownTarget;
-use crate::project::{Migration, Project};
-use crate::runner::{Options, Runner};
+use crate::migrate::history::History;
+use crate::migrate::plan::DownTarget;
+use crate::migrate::project::{Migration, Project};
+use crate::migrate::runner::{Options, Runner};
 use crate::snapshot::{self, Change, SnapshotOptions};
 
 /// How to check.
@@ -315,7 +317,7 @@ impl Checker<'_> {
             // A private database: nobody else can block it.
             watch: None,
         };
-        let quiet: crate::runner::OnEvent = std::sync::Arc::new(|_| {});
+        let quiet: crate::migrate::runner::OnEvent = std::sync::Arc::new(|_| {});
         let mut runner = Runner::new(self.client, self.project, options, quiet);
         let result = action(&mut runner);
         drop(runner);

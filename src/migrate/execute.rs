@@ -11,7 +11,7 @@ use anyhow::Result;
 use postgres::{Client, GenericClient};
 
 use crate::config::Limits;
-use crate::project::SqlFile;
+use crate::migrate::project::SqlFile;
 use crate::source_error::{Placement, SourceError};
 use crate::sql::Statement;
 

@@ -22,16 +22,16 @@ use serde::Serialize;
 use crate::config::Limits;
 use crate::conninfo::ConnInfo;
 use crate::error::Refusal;
-use crate::execute::{FileLimits, run_batch, run_in_one_trip};
-use crate::history::{History, HistoryRow, RunState};
-use crate::lock::{self, Holder};
-use crate::no_transaction::{self, Support};
-use crate::plan::{self, DownTarget};
-use crate::project::{Migration, Project};
-use crate::retry::{self, Attempts, Retry};
-use crate::session::Baseline;
-use crate::views::{self, ViewChange};
-use crate::watch::{Blocker, OnTick, Tick, Watch};
+use crate::migrate::execute::{FileLimits, run_batch, run_in_one_trip};
+use crate::migrate::history::{History, HistoryRow, RunState};
+use crate::migrate::lock::{self, Holder};
+use crate::migrate::no_transaction::{self, Support};
+use crate::migrate::plan::{self, DownTarget};
+use crate::migrate::project::{Migration, Project};
+use crate::migrate::retry::{self, Attempts, Retry};
+use crate::migrate::session::Baseline;
+use crate::migrate::views::{self, ViewChange};
+use crate::migrate::watch::{Blocker, OnTick, Tick, Watch};
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -369,7 +369,7 @@ impl<'a> Runner<'a> {
     }
 
     /// Runs a no-transaction file under the watcher, statement by statement.
-    fn run_outside(&mut self, what: &str, file: &crate::project::SqlFile) -> Result<()> {
+    fn run_outside(&mut self, what: &str, file: &crate::migrate::project::SqlFile) -> Result<()> {
         let limits = FileLimits::of(&self.options.limits, file);
         let reset = self.reset_sql()?;
         let (Some(watch), Some(baseline)) = (&self.watch, &self.baseline) else {
@@ -639,7 +639,7 @@ pub fn repair(
                 Repair::MarkApplied => {
                     // An interrupted CONCURRENTLY statement leaves an invalid index that
                     // nothing else reports once the migration is recorded as applied.
-                    crate::invalid_index::refuse_unfinished(client, project, row)?;
+                    crate::migrate::invalid_index::refuse_unfinished(client, project, row)?;
                     history.set_state(client, version, RunState::Applied, None)?;
                 }
                 Repair::Forget => {

@@ -1,5 +1,5 @@
 -- Every history row of a schema whose format is not recorded (made before pgstrata.meta
--- existed): read only when sql/history_read.sql finds no meta table, so once per database.
+-- existed): read only when queries/history_read.sql finds no meta table, so once per database.
 SELECT NULL::integer AS format,
        true AS present,
        version,

@@ -22,8 +22,8 @@ use crate::process::{self, Pid};
 /// Every temporary database's name starts with this.
 pub const PREFIX: &str = "pgstrata_check_";
 
-const LIST: &str = include_str!("sql/check_databases.sql");
-const COMMENT: &str = include_str!("sql/check_comment.sql");
+const LIST: &str = include_str!("queries/check_databases.sql");
+const COMMENT: &str = include_str!("queries/check_comment.sql");
 /// The first word of a maker record.
 const RECORD_TAG: &str = "pgstrata-check";
 

@@ -17,9 +17,9 @@ use postgres::types::Type;
 
 use crate::db::quote_ident;
 use crate::error::Refusal;
-use crate::history::History;
-use crate::lock;
-use crate::project::{Migration, Project};
+use crate::migrate::history::History;
+use crate::migrate::lock;
+use crate::migrate::project::{Migration, Project};
 
 /// One migration recorded from refinery's history.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -85,7 +85,7 @@ fn adopt_locked(
     }
     let mut tx = client.transaction().context("starting the adoption")?;
     history.ensure(&mut tx)?;
-    let insert = history.sql(include_str!("sql/history_adopt.sql"));
+    let insert = history.sql(include_str!("queries/history_adopt.sql"));
     for row in &rows {
         let migration = project.migration(row.version).expect("verified above");
         tx.execute_typed(
@@ -113,7 +113,7 @@ fn adopt_locked(
 }
 
 fn read_refinery(client: &mut Client, table: &str) -> Result<Vec<RefineryRow>> {
-    let sql = include_str!("sql/refinery_history.sql").replace("{table}", &quote_ident(table));
+    let sql = include_str!("queries/refinery_history.sql").replace("{table}", &quote_ident(table));
     let rows = client.query_typed(&sql, &[]).map_err(|err| {
         if err.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) {
             anyhow::anyhow!(

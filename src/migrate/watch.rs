@@ -317,7 +317,7 @@ impl Watcher {
 
 fn read_blockers(client: &mut Client, pid: i32) -> Result<Vec<Blocker>> {
     let rows = client
-        .query_typed(include_str!("sql/blockers.sql"), &[(&pid, Type::INT4)])
+        .query_typed(include_str!("queries/blockers.sql"), &[(&pid, Type::INT4)])
         .context("asking which sessions block the migration")?;
     rows.iter()
         .map(|row| {

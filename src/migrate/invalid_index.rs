@@ -18,8 +18,8 @@ use serde::Serialize;
 
 use crate::db::quote_ident;
 use crate::error::Refusal;
-use crate::history::{HistoryRow, RunState};
-use crate::project::{Project, SqlFile};
+use crate::migrate::history::{HistoryRow, RunState};
+use crate::migrate::project::{Project, SqlFile};
 use crate::sql::{IndexName, ReindexTarget};
 
 /// One invalid index, with what left it and how to fix it.
@@ -92,7 +92,7 @@ struct Found {
 /// Every invalid index in the database outside the system catalogs, by schema and name.
 pub fn list(client: &mut Client) -> Result<Vec<InvalidIndex>> {
     let rows = client
-        .query_typed(include_str!("sql/invalid_index_report.sql"), &[])
+        .query_typed(include_str!("queries/invalid_index_report.sql"), &[])
         .context("listing the invalid indexes")?;
     rows.iter()
         .map(|row| found(row).map(explain))

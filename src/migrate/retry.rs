@@ -12,8 +12,8 @@ use postgres::Client;
 use serde::Serialize;
 
 use crate::error::{Blocked, Refusal};
+use crate::migrate::watch::{self, Blocker, Watch};
 use crate::source_error::SourceError;
-use crate::watch::{self, Blocker, Watch};
 
 /// One failed attempt that will be retried after `pause_ms`.
 #[derive(Debug, Clone, Serialize)]

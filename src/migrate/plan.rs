@@ -7,9 +7,9 @@
 use serde::Serialize;
 
 use crate::error::Refusal;
-use crate::history::{HistoryRow, RunState};
-use crate::invalid_index::InvalidIndex;
-use crate::project::{Migration, Project};
+use crate::migrate::history::{HistoryRow, RunState};
+use crate::migrate::invalid_index::InvalidIndex;
+use crate::migrate::project::{Migration, Project};
 
 /// The state of one version, as `status` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -227,7 +227,7 @@ pub fn down<'p>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::SqlFile;
+    use crate::migrate::project::SqlFile;
 
     fn file(path: &str, sql: &str) -> SqlFile {
         SqlFile {
@@ -387,7 +387,7 @@ mod tests {
             table_schema: "public".into(),
             table: "t".into(),
             ready: false,
-            cause: crate::invalid_index::Cause::Create,
+            cause: crate::migrate::invalid_index::Cause::Create,
             note: String::new(),
             fix: vec![],
             ancestors: vec![],

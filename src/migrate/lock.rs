@@ -68,7 +68,7 @@ pub fn acquire(
         }
         if started.elapsed() >= next_report {
             on_wait(holder(client, key)?.as_ref(), started.elapsed());
-            next_report += crate::watch::PROGRESS_EVERY;
+            next_report += crate::migrate::watch::PROGRESS_EVERY;
         }
         if started.elapsed() >= wait {
             let holder = holder(client, key)?
@@ -120,7 +120,7 @@ pub fn holder(client: &mut Client, key: i64) -> Result<Option<Holder>> {
     let low = key & 0xffff_ffff;
     let row = client
         .query_typed_opt(
-            include_str!("sql/lock_holder.sql"),
+            include_str!("queries/lock_holder.sql"),
             &[(&high, Type::INT8), (&low, Type::INT8)],
         )
         .context("looking up the migration lock's holder")?;

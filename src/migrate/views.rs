@@ -17,9 +17,9 @@ use postgres::{Client, GenericClient, Transaction};
 use serde::Serialize;
 
 use crate::db::quote_ident;
-use crate::execute::{FileLimits, run_batch};
-use crate::history::History;
-use crate::project::{Project, View};
+use crate::migrate::execute::{FileLimits, run_batch};
+use crate::migrate::history::History;
+use crate::migrate::project::{Project, View};
 
 /// What happened to one view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -270,7 +270,7 @@ fn apply(
             savepoint.rollback()?;
             return recreate(tx, history, project, view, schema, fresh);
         }
-        Err(err) => return Err(crate::execute::located(err, &view.file)),
+        Err(err) => return Err(crate::migrate::execute::located(err, &view.file)),
     };
     finish(tx, history, view, schema)?;
     Ok(vec![ViewChange {
@@ -327,7 +327,7 @@ fn finish(tx: &mut Transaction, history: &History, view: &View, schema: &str) ->
         );
     }
     tx.execute_typed(
-        &history.sql(include_str!("sql/views_record.sql")),
+        &history.sql(include_str!("queries/views_record.sql")),
         &[
             (&file_key(view), Type::TEXT),
             (&schema, Type::TEXT),
@@ -362,7 +362,7 @@ fn managed_dependents(
 ) -> Result<Vec<(String, String, String)>> {
     let rows = client
         .query_typed(
-            include_str!("sql/view_dependents.sql"),
+            include_str!("queries/view_dependents.sql"),
             &[(&schema, Type::TEXT), (&name, Type::TEXT)],
         )
         .with_context(|| format!("finding the views that depend on {schema}.{name}"))?;
@@ -408,7 +408,7 @@ fn forget(
 ) -> Result<()> {
     client
         .execute_typed(
-            &history.sql(include_str!("sql/views_forget.sql")),
+            &history.sql(include_str!("queries/views_forget.sql")),
             &[(&schema, Type::TEXT), (&name, Type::TEXT)],
         )
         .with_context(|| format!("forgetting the view {schema}.{name}"))?;
@@ -418,7 +418,7 @@ fn forget(
 fn present(client: &mut impl GenericClient, schema: &str, name: &str) -> Result<bool> {
     Ok(client
         .query_typed_one(
-            include_str!("sql/view_present.sql"),
+            include_str!("queries/view_present.sql"),
             &[(&schema, Type::TEXT), (&name, Type::TEXT)],
         )
         .with_context(|| format!("looking up the view {schema}.{name}"))?
@@ -449,7 +449,8 @@ pub fn is_current(project: &Project, applied: &BTreeSet<i64>, state: &State) -> 
 }
 
 pub fn read_state(client: &mut impl GenericClient, history: &History) -> Result<State> {
-    let rows = match client.query_typed(&history.sql(include_str!("sql/views_state.sql")), &[]) {
+    let rows = match client.query_typed(&history.sql(include_str!("queries/views_state.sql")), &[])
+    {
         Ok(rows) => rows,
         Err(err)
             if err.code() == Some(&SqlState::UNDEFINED_TABLE)
@@ -511,7 +512,7 @@ pub fn read_state(client: &mut impl GenericClient, history: &History) -> Result<
     })
 }
 
-/// One value of a row of sql/views_state.sql, read without panicking: a NULL or a value of
+/// One value of a row of queries/views_state.sql, read without panicking: a NULL or a value of
 /// another type (a table changed by hand, or made by another tool) is an error naming the
 /// table, the row and the column, never a guess.
 struct ViewCell<'r> {
@@ -564,7 +565,7 @@ fn file_key(view: &View) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::SqlFile;
+    use crate::migrate::project::SqlFile;
 
     fn view(name: &str, requires: &[i64], sql: &str) -> View {
         View {

@@ -1,0 +1,25 @@
+//! Migrations on a live database. The project on disk (`project`: migrations/, rollbacks/,
+//! views/, read and checked before anything runs) is compared with the history (`plan`,
+//! pure), and the `runner` applies and rolls back under the migration lock (`lock`), one
+//! transaction and one round trip per file (`execute`, `no_transaction` for files that run
+//! statement by statement), each file starting from the same session (`session`), under
+//! lock and statement time limits, retried after a lost lock race (`retry`) and watched
+//! while it runs (`watch`); then `views` are rebuilt. `history` owns pgstrata's own tables;
+//! `adopt` takes over a refinery database; `invalid_index` finds what an interrupted
+//! CONCURRENTLY statement left. Catalog and bookkeeping SQL lives in `queries/`.
+//!
+//! Nothing here prints: progress goes to the caller through `runner::Event`.
+
+pub mod adopt;
+pub mod execute;
+pub mod history;
+pub mod invalid_index;
+pub mod lock;
+pub mod no_transaction;
+pub mod plan;
+pub mod project;
+pub mod retry;
+pub mod runner;
+pub mod session;
+pub mod views;
+pub mod watch;
