@@ -342,17 +342,8 @@ impl<'a> Runner<'a> {
         limits: &FileLimits,
         work: impl FnMut(&mut Client) -> Result<T>,
     ) -> Result<T> {
-        let (Some(watch), Some(baseline)) = (&self.watch, &self.baseline) else {
-            bail!("internal error: running a file outside a locked run");
-        };
-        let pid = baseline.backend_pid;
-        let on_event = &self.on_event;
-        let attempts = &mut self.attempts;
-        *attempts = 1;
-        let mut on_retry = |retry: &Retry| {
-            *attempts += 1;
-            on_event(Event::Retrying { what, retry });
-        };
+        let (watch, pid) = watched(&self.watch, &self.baseline)?;
+        let mut on_retry = retry_reporter(&self.on_event, &mut self.attempts, what);
         retry::attempt(
             self.client,
             Attempts {
@@ -372,17 +363,8 @@ impl<'a> Runner<'a> {
     fn run_outside(&mut self, what: &str, file: &crate::migrate::project::SqlFile) -> Result<()> {
         let limits = FileLimits::of(&self.options.limits, file);
         let reset = self.reset_sql()?;
-        let (Some(watch), Some(baseline)) = (&self.watch, &self.baseline) else {
-            bail!("internal error: running a file outside a locked run");
-        };
-        let pid = baseline.backend_pid;
-        let on_event = &self.on_event;
-        let attempts = &mut self.attempts;
-        *attempts = 1;
-        let mut on_retry = |retry: &Retry| {
-            *attempts += 1;
-            on_event(Event::Retrying { what, retry });
-        };
+        let (watch, pid) = watched(&self.watch, &self.baseline)?;
+        let mut on_retry = retry_reporter(&self.on_event, &mut self.attempts, what);
         no_transaction::run(
             self.client,
             file,
@@ -575,6 +557,27 @@ impl Drop for Runner<'_> {
     /// A panic (or a caller dropping a runner mid-run) must not keep the lock.
     fn drop(&mut self) {
         let _ = self.release_lock();
+    }
+}
+
+/// The watcher and the backend it watches; both exist once a locked run has begun.
+fn watched<'w>(watch: &'w Option<Watch>, baseline: &Option<Baseline>) -> Result<(&'w Watch, i32)> {
+    match (watch, baseline) {
+        (Some(watch), Some(baseline)) => Ok((watch, baseline.backend_pid)),
+        _ => bail!("internal error: running a file outside a locked run"),
+    }
+}
+
+/// Counts the attempts of the step in progress (from 1) and reports each retry.
+fn retry_reporter<'r>(
+    on_event: &'r OnEvent,
+    attempts: &'r mut u32,
+    what: &'r str,
+) -> impl FnMut(&Retry) + 'r {
+    *attempts = 1;
+    move |retry: &Retry| {
+        *attempts += 1;
+        on_event(Event::Retrying { what, retry });
     }
 }
 

@@ -6,7 +6,7 @@ use std::fs;
 use std::process::Stdio;
 
 use crate::harness::{
-    TempDir, TestDb, history, interrupt, pgstrata, pgstrata_for, run, wait_until,
+    TempDir, TestDb, databases_like, history, interrupt, pgstrata, pgstrata_for, run, wait_until,
 };
 
 fn project() -> TempDir {
@@ -183,18 +183,6 @@ fn sleeping_project() -> TempDir {
     ])
 }
 
-fn databases_named_like(client: &mut postgres::Client, pattern: &str) -> Vec<String> {
-    client
-        .query(
-            "SELECT datname FROM pg_database WHERE datname LIKE $1",
-            &[&pattern],
-        )
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect()
-}
-
 #[test]
 fn check_on_a_named_server_works_in_a_temporary_database_and_drops_it() {
     let db = TestDb::new();
@@ -207,7 +195,7 @@ fn check_on_a_named_server_works_in_a_temporary_database_and_drops_it() {
         .find(|word| word.starts_with("pgstrata_check_"))
         .unwrap_or_else(|| panic!("no temporary database named in {out}"))
         .to_string();
-    assert!(databases_named_like(&mut db.connect(), &name).is_empty());
+    assert!(databases_like(&mut db.connect(), &name).is_empty());
     assert!(
         history(&mut db.connect()).is_empty(),
         "the named database itself is untouched"
@@ -237,10 +225,7 @@ fn ctrl_c_during_check_drops_its_temporary_database() {
             == 1
     });
     assert_eq!(interrupt(&mut child), 130);
-    assert_eq!(
-        databases_named_like(&mut client, &ours),
-        Vec::<String>::new()
-    );
+    assert_eq!(databases_like(&mut client, &ours), Vec::<String>::new());
 }
 
 #[test]

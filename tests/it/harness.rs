@@ -258,6 +258,19 @@ pub fn relation_exists(client: &mut Client, name: &str) -> bool {
         .get(0)
 }
 
+/// The databases on the server whose names are LIKE `pattern`.
+pub fn databases_like(client: &mut Client, pattern: &str) -> Vec<String> {
+    client
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE $1",
+            &[&pattern],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
 /// Polls `ready` until it holds (panics after 30 s).
 pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use postgres::Client;
 
 use crate::harness::{
-    TempDir, TestDb, history, pgstrata, pgstrata_for, relation_exists, send_signal, wait_until,
+    TempDir, TestDb, databases_like, history, pgstrata, pgstrata_for, relation_exists, send_signal,
+    wait_until,
 };
 
 /// A project whose only migration creates a table, then sleeps long enough to be stopped.
@@ -105,18 +106,6 @@ fn sigint_during_up_still_exits_130() {
     let (code, err) = stop_up_with(libc::SIGINT);
     assert_eq!(code, 130, "{err}");
     assert!(err.contains("interrupted"), "{err}");
-}
-
-fn databases_like(client: &mut Client, pattern: &str) -> Vec<String> {
-    client
-        .query(
-            "SELECT datname FROM pg_database WHERE datname LIKE $1",
-            &[&pattern],
-        )
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect()
 }
 
 #[test]
