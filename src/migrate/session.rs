@@ -10,25 +10,39 @@
 //! server then reads them.
 
 use anyhow::{Context, Result, bail};
-use postgres::Client;
+use postgres::error::SqlState;
+use postgres::{Client, SimpleQueryMessage};
 
 use crate::config::Limits;
 use crate::db::quote_literal;
 use crate::migrate::execute::set_sql;
 
-/// Prepares a new connection in one round trip: refuses a server that reads strings with
-/// `standard_conforming_strings = off`, and asks PostgreSQL 14+ to check every second that
-/// pgstrata is still there (if pgstrata is killed mid-migration, the server aborts the
+/// Prepares a new connection in one round trip: asks PostgreSQL 14+ to check every second
+/// that pgstrata is still there (if pgstrata is killed mid-migration, the server aborts the
 /// migration and releases its locks within a second instead of finishing a long statement
-/// for nobody; older servers do not know the setting, and the query skips it).
+/// for nobody), and refuses a server that reads strings with `standard_conforming_strings =
+/// off`. Both are utility statements in the simple protocol: a fresh backend plans nothing
+/// and looks up no function for them, which a `SELECT` would cost on every connection.
 pub fn prepare(client: &mut Client) -> Result<()> {
-    let row = client
-        .query_typed_one(include_str!("queries/session_prepare.sql"), &[])
-        .context("configuring the session")?;
-    let standard: String = row
-        .try_get(0)
-        .context("reading standard_conforming_strings")?;
-    refuse_nonstandard_strings(&standard)
+    const SHOW: &str = "SHOW standard_conforming_strings";
+    let answer = match client.simple_query(&format!(
+        "SET client_connection_check_interval = 1000; {SHOW}"
+    )) {
+        Ok(answer) => answer,
+        // PostgreSQL 13 and older do not know the setting; that is fine.
+        Err(err) if err.code() == Some(&SqlState::UNDEFINED_OBJECT) => client
+            .simple_query(SHOW)
+            .context("reading standard_conforming_strings")?,
+        Err(err) => return Err(err).context("configuring the session"),
+    };
+    let standard = answer
+        .iter()
+        .find_map(|message| match message {
+            SimpleQueryMessage::Row(row) => row.get(0),
+            _ => None,
+        })
+        .context("reading standard_conforming_strings: the server sent no value")?;
+    refuse_nonstandard_strings(standard)
 }
 
 /// pgstrata's parser reads string literals the way PostgreSQL does by default; a session
