@@ -141,11 +141,24 @@ pub fn load(root: &Path) -> Result<Project> {
     finish(project, problems)
 }
 
-/// Loads the project without parsing its files: names, pairs, directives and checksums only,
-/// which is all a no-op `up` compares with the history (parsing hundreds of files would be
-/// most of its time). Anything that runs a file needs [`Project::parse`] first.
+/// Loads the project without parsing its files into statements: names, pairs, directives and
+/// checksums, which is all a no-op `up` compares with the history, and a syntax check of every
+/// file (parsing hundreds of files into trees would be most of its time). Anything that runs
+/// a file needs [`Project::parse`] first.
 pub fn load_unparsed(root: &Path) -> Result<Project> {
-    let (project, problems) = read(root)?;
+    let (project, mut problems) = read(root)?;
+    // Whatever the parser refuses is still a load error here: checking costs a fraction of
+    // parsing, and runs while the connection opens.
+    let files = project
+        .migrations
+        .iter()
+        .flat_map(|m| [&m.up, &m.down])
+        .chain(project.views.iter().map(|v| &v.file));
+    for file in files {
+        if let Err(err) = sql::check_syntax(&file.sql) {
+            problems.push(err.render(&file.path, &file.sql));
+        }
+    }
     finish(project, problems)
 }
 

@@ -14,4 +14,4 @@ mod parse;
 pub mod text;
 
 pub use classify::{Class, IndexName, ReindexTarget, TransactionControl};
-pub use parse::{Statement, SyntaxError, parse, with_room};
+pub use parse::{Statement, SyntaxError, check_syntax, parse, with_room};

@@ -207,3 +207,34 @@ fn a_no_op_up_still_refuses_a_rollback_the_parser_rejects() {
     assert_error_exit("up", &result);
     assert_located("up", &result.2, GOOD[1].0, &REJECTED[1]);
 }
+
+/// The issue's bug left databases where a migration the parser rejects is recorded as applied,
+/// with that file's checksum (an older pgstrata split it with a hand lexer and skipped
+/// statements). A no-op `up` compares checksums only, and must still refuse the file.
+#[test]
+fn a_no_op_up_refuses_an_applied_migration_the_parser_rejects() {
+    let db = TestDb::new();
+    let project = TempDir::with_files(&[
+        ("migrations/V1__a.sql", "CREATE TABLE a (id int);\n"),
+        ("rollbacks/V1__a.sql", "DROP TABLE a;\n"),
+    ]);
+    harness::up(&db, &project.path, None);
+    let broken = "-- pgstrata:no-transaction\nCREATE TABLE a (id int);\n\
+                  /* the archive/* reports */\nCREATE TABLE b (id int);\n";
+    project.write("migrations/V1__a.sql", broken);
+    // As an older run would have recorded it: with the broken file's checksum.
+    let checksum = pgstrata::checksum::sha256_hex(&pgstrata::checksum::normalize(broken));
+    db.connect()
+        .execute(
+            "UPDATE pgstrata.history SET checksum = $1 WHERE version = 1",
+            &[&checksum],
+        )
+        .unwrap();
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).arg("up"));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("migrations/V1__a.sql:3:1: unterminated /* comment"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
