@@ -11,11 +11,11 @@ use super::output::{count, duration_ms, stdout_is_terminal};
 use super::{OK, Target, connect, json, load_and_connect, load_and_connect_with, print_json};
 use crate::cli::Format;
 use crate::config::Settings;
+use crate::migrate::observed::Observed;
 use crate::migrate::plan::DownTarget;
 use crate::migrate::project::{self, Project};
-use crate::migrate::runner::{
-    self, Direction, Event, Observed, OnEvent, Options, Repair, RunReport, Runner,
-};
+use crate::migrate::repair::{self, Repair};
+use crate::migrate::runner::{Direction, Event, OnEvent, Options, RunReport, Runner};
 use crate::migrate::watch;
 
 pub fn up(settings: &Settings, format: Format, to: Option<i64>, dry_run: bool) -> Result<u8> {
@@ -93,7 +93,7 @@ pub fn repair(settings: &Settings, format: Format, version: i64, mark_applied: b
         (None, connect(settings)?, Repair::Forget)
     };
     let options = options(settings, &target, false);
-    runner::repair(
+    repair::repair(
         &mut target.client,
         &options,
         project.as_ref(),

@@ -4,9 +4,10 @@
 //! transaction and one round trip per file (`execute`, `no_transaction` for files that run
 //! statement by statement), each file starting from the same session (`session`), under
 //! lock and statement time limits, retried after a lost lock race (`retry`) and watched
-//! while it runs (`watch`); then `views` are rebuilt. `history` owns pgstrata's own tables;
-//! `adopt` takes over a refinery database; `invalid_index` finds what an interrupted
-//! CONCURRENTLY statement left. Catalog and bookkeeping SQL lives in `queries/`.
+//! while it runs (`watch`); then `views` are rebuilt. A no-op `up` is answered without the
+//! lock (`observed`); `repair` records how an interrupted run ended. `history` owns
+//! pgstrata's own tables; `adopt` takes over a refinery database; `invalid_index` finds what an
+//! interrupted CONCURRENTLY statement left. Catalog and bookkeeping SQL lives in `queries/`.
 //!
 //! Nothing here prints: progress goes to the caller through `runner::Event`.
 
@@ -16,8 +17,10 @@ pub mod history;
 pub mod invalid_index;
 pub mod lock;
 pub mod no_transaction;
+pub mod observed;
 pub mod plan;
 pub mod project;
+pub mod repair;
 pub mod retry;
 pub mod runner;
 pub mod session;

@@ -10,13 +10,17 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+mod directives;
+mod runnable;
 mod strays;
 
+use directives::{Directives, parse_directives};
+use runnable::refuse_unrunnable;
+
 use crate::checksum;
-use crate::config::parse_duration;
 use crate::error::Refusal;
 use crate::files;
-use crate::sql::{self, Statement, TransactionControl};
+use crate::sql::{self, Statement};
 
 /// A project: migrations in version order, each with its rollback, and views in file order.
 #[derive(Debug, Clone)]
@@ -127,7 +131,7 @@ impl Project {
 
 /// What kind of file a directive appears in; each kind allows different directives.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum FileKind {
+pub(super) enum FileKind {
     Migration,
     Rollback,
     View,
@@ -239,109 +243,6 @@ fn read_versioned(
         found.insert(version, entry);
     }
     Ok(found)
-}
-
-/// Refuses, before anything runs, statements that cannot run the way pgstrata runs `file`:
-/// in one transaction it opens and commits, or (no-transaction files) one statement at a
-/// time, each committing on its own.
-fn refuse_unrunnable(file: &SqlFile, problems: &mut Vec<String>) {
-    let folder = file.path.split('/').next().unwrap_or_default();
-    for statement in &file.statements {
-        let Some(why) = unrunnable(statement, file, folder) else {
-            continue;
-        };
-        let (line, col) = sql::text::line_col(&file.sql, statement.start);
-        problems.push(format!(
-            "{}:{line}:{col}: `{}` {why}\n{}",
-            file.path,
-            statement.head(&file.sql),
-            sql::text::excerpt(&file.sql, statement.start)
-        ));
-    }
-}
-
-/// Why `statement` cannot run in `file` as pgstrata runs it, if it cannot.
-fn unrunnable(statement: &Statement, file: &SqlFile, folder: &str) -> Option<String> {
-    let class = &statement.class;
-    let each = match folder {
-        "rollbacks" => "rollback",
-        "views" => "view rebuild",
-        _ => "migration",
-    };
-    let no_transaction_fix = if folder == "views" {
-        "; views are rebuilt in one transaction, so it does not belong in a view file".to_string()
-    } else {
-        "; put `-- pgstrata:no-transaction` in the file's leading comments to run the file \
-         statement by statement, each committing on its own"
-            .to_string()
-    };
-    if let Some(copy) = class.copy_with_client {
-        return Some(format!(
-            "({copy}) exchanges data with the client, which pgstrata does not do; load data \
-             with INSERT … VALUES, or COPY from or to a file on the server"
-        ));
-    }
-    if class.resets_limits && !file.no_transaction {
-        return Some(
-            "would lift the lock_timeout and statement_timeout the file runs under for the rest \
-             of it; remove it (pgstrata returns the session to its starting state after every \
-             file), or RESET only the settings you changed"
-                .to_string(),
-        );
-    }
-    if class.prepares {
-        return Some(
-            "makes a prepared statement, which outlives the file (the next file would inherit \
-             it) and its transaction (a retry after a lost lock race would find it there \
-             already); write the statement out, or use a function"
-                .to_string(),
-        );
-    }
-    if class.releases_locks {
-        return Some(
-            "releases every advisory lock of the session, the migration lock pgstrata holds \
-             for the run included, so another run could start in the middle of this one; \
-             release your own advisory locks by key (pg_advisory_unlock), and instead of \
-             DISCARD ALL use DISCARD TEMP, DISCARD PLANS or DISCARD SEQUENCES, or RESET ALL \
-             (pgstrata returns the session to its starting state after every file anyway)"
-                .to_string(),
-        );
-    }
-    if let Some(setting) = class.changes_reading {
-        return Some(format!(
-            "changes {setting}, after which the server reads (or encodes) the SQL pgstrata \
-             sends differently from how PostgreSQL's parser split it (pgstrata sends UTF-8 \
-             with standard conforming strings); remove it"
-        ));
-    }
-    match (class.transaction, file.no_transaction) {
-        (Some(TransactionControl::Block), false) => {
-            return Some(format!(
-                "controls the transaction, but pgstrata runs each {each} in one transaction \
-                 that it opens and commits together with its bookkeeping; remove it{}",
-                if folder == "views" {
-                    ""
-                } else {
-                    &no_transaction_fix
-                }
-            ));
-        }
-        (Some(_), true) => {
-            return Some(
-                "controls a transaction, but this no-transaction file runs each statement on \
-                 its own; move statements that belong together into a migration without \
-                 `-- pgstrata:no-transaction`, which runs in one transaction"
-                    .to_string(),
-            );
-        }
-        _ => {}
-    }
-    match (class.needs_autocommit, file.no_transaction) {
-        (Some(_), false) => Some(format!(
-            "cannot run inside a transaction block, and pgstrata runs each {each} in one{no_transaction_fix}"
-        )),
-        _ => None,
-    }
 }
 
 fn pair(
@@ -539,112 +440,6 @@ pub fn is_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-#[derive(Default)]
-struct Directives {
-    no_transaction: bool,
-    irreversible: Option<String>,
-    requires: Vec<i64>,
-    lock_timeout: Option<Duration>,
-    statement_timeout: Option<Duration>,
-}
-
-const DIRECTIVE: &str = "pgstrata:";
-
-/// Reads `-- pgstrata:…` directives from the file's leading comment block (the lines before
-/// the first line that is neither blank nor a `--` comment). A directive anywhere else, an
-/// unknown one, or one that does not belong in this kind of file is a problem.
-fn parse_directives(
-    text: &str,
-    relative: &str,
-    kind: FileKind,
-    problems: &mut Vec<String>,
-) -> Directives {
-    let mut directives = Directives::default();
-    let mut leading = true;
-    for (index, line) in checksum::normalize(text).lines().enumerate() {
-        let trimmed = line.trim();
-        let comment = trimmed.strip_prefix("--").map(str::trim_start);
-        if comment.is_none() && !trimmed.is_empty() {
-            leading = false;
-        }
-        let Some(body) = comment.and_then(|c| c.strip_prefix(DIRECTIVE)) else {
-            continue;
-        };
-        let at = format!("{relative}:{}", index + 1);
-        if !leading {
-            problems.push(format!(
-                "{at}: `-- {DIRECTIVE}` directives belong in the file's leading comment block, \
-                 before the first statement"
-            ));
-            continue;
-        }
-        let (word, rest) = body.split_once(char::is_whitespace).unwrap_or((body, ""));
-        let rest = rest.trim();
-        match (word, kind) {
-            ("no-transaction", FileKind::Migration | FileKind::Rollback) if rest.is_empty() => {
-                directives.no_transaction = true;
-            }
-            ("lock-timeout" | "statement-timeout", FileKind::Migration | FileKind::Rollback) => {
-                match parse_duration(rest) {
-                    Ok(duration) if word == "lock-timeout" => {
-                        directives.lock_timeout = Some(duration)
-                    }
-                    Ok(duration) => directives.statement_timeout = Some(duration),
-                    Err(why) => problems.push(format!("{at}: `-- pgstrata:{word}`: {why}")),
-                }
-            }
-            ("irreversible", FileKind::Rollback) if !rest.is_empty() => {
-                directives.irreversible = Some(rest.to_string());
-            }
-            ("irreversible", FileKind::Rollback) => problems.push(format!(
-                "{at}: `-- pgstrata:irreversible` needs a reason, e.g. \
-                 `-- pgstrata:irreversible drops customer data`"
-            )),
-            ("requires", FileKind::View) => match parse_requires(rest) {
-                Some(versions) => directives.requires.extend(versions),
-                None => problems.push(format!(
-                    "{at}: `-- pgstrata:requires` takes versions like `V5` or `V5 V7`"
-                )),
-            },
-            (
-                "no-transaction" | "irreversible" | "requires" | "lock-timeout"
-                | "statement-timeout",
-                _,
-            ) => problems.push(format!("{at}: `-- pgstrata:{word}` {}", misplaced(word))),
-            _ => problems.push(format!(
-                "{at}: unknown directive `-- pgstrata:{word}`; known: no-transaction, \
-                 lock-timeout <duration>, statement-timeout <duration> (migrations, rollbacks), \
-                 irreversible <reason> (rollbacks), requires V<n> (views)"
-            )),
-        }
-    }
-    directives
-}
-
-fn misplaced(word: &str) -> &'static str {
-    match word {
-        "no-transaction" => "is for migrations and rollbacks and takes no argument",
-        "lock-timeout" | "statement-timeout" => "is for migrations and rollbacks",
-        "irreversible" => "belongs in a rollback file",
-        _ => "belongs in a view file",
-    }
-}
-
-fn parse_requires(rest: &str) -> Option<Vec<i64>> {
-    let versions: Option<Vec<i64>> = rest
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|s| !s.is_empty())
-        .map(|v| {
-            v.strip_prefix('V')
-                .unwrap_or(v)
-                .parse()
-                .ok()
-                .filter(|v| *v > 0)
-        })
-        .collect();
-    versions.filter(|v| !v.is_empty())
-}
-
 /// Parses `V5` or `5` as a version, for command-line arguments.
 pub fn parse_version_arg(arg: &str) -> Result<i64, String> {
     let digits = arg.strip_prefix(['V', 'v']).unwrap_or(arg);
@@ -680,68 +475,6 @@ mod tests {
         ] {
             assert_eq!(parse_versioned_name(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn directives_are_read_from_the_leading_block_only() {
-        let mut problems = Vec::new();
-        let text = "-- undo V3\n\n-- pgstrata:irreversible drops data\nDROP TABLE t;\n";
-        let d = parse_directives(
-            text,
-            "rollbacks/V3__x.sql",
-            FileKind::Rollback,
-            &mut problems,
-        );
-        assert_eq!(d.irreversible.as_deref(), Some("drops data"));
-        assert!(problems.is_empty(), "{problems:?}");
-
-        let late = "SELECT 1;\n-- pgstrata:no-transaction\n";
-        parse_directives(
-            late,
-            "migrations/V1__x.sql",
-            FileKind::Migration,
-            &mut problems,
-        );
-        assert_eq!(problems.len(), 1);
-        assert!(
-            problems[0].starts_with("migrations/V1__x.sql:2:"),
-            "{problems:?}"
-        );
-    }
-
-    #[test]
-    fn unknown_and_misplaced_directives_are_problems() {
-        let mut problems = Vec::new();
-        parse_directives(
-            "-- pgstrata:no-transacton\n",
-            "migrations/V1__x.sql",
-            FileKind::Migration,
-            &mut problems,
-        );
-        parse_directives(
-            "-- pgstrata:requires V2\n",
-            "migrations/V1__x.sql",
-            FileKind::Migration,
-            &mut problems,
-        );
-        parse_directives(
-            "-- pgstrata:irreversible\n",
-            "rollbacks/V1__x.sql",
-            FileKind::Rollback,
-            &mut problems,
-        );
-        assert_eq!(problems.len(), 3, "{problems:?}");
-        assert!(problems[0].contains("unknown directive `-- pgstrata:no-transacton`"));
-        assert!(problems[1].contains("belongs in a view file"));
-        assert!(problems[2].contains("needs a reason"));
-    }
-
-    #[test]
-    fn requires_lists() {
-        assert_eq!(parse_requires("V5"), Some(vec![5]));
-        assert_eq!(parse_requires("V5 V7, 9"), Some(vec![5, 7, 9]));
-        assert_eq!(parse_requires(""), None);
-        assert_eq!(parse_requires("V5 later"), None);
     }
 
     #[test]

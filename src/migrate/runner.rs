@@ -104,50 +104,6 @@ pub enum Event<'a> {
     Note(&'a str),
 }
 
-/// The history and the managed views as read without the lock, while the project is still
-/// loading (see `cmd::load_and_connect_with`). Enough to see that `up` has nothing to do, a
-/// deploy's most common case, without waiting for the lock's round trips; anything else goes
-/// the locked way, which reads both again. Reading without the lock is safe for that answer:
-/// a run committing in between is ordered after this one, as it would be had we locked first.
-pub struct Observed {
-    rows: Vec<HistoryRow>,
-    views: views::State,
-}
-
-impl Observed {
-    /// `None` when either cannot be read (no history yet, no permission, a broken session):
-    /// the locked path then reports whatever is wrong.
-    pub fn read(client: &mut Client, history_schema: &str) -> Option<Observed> {
-        let history = History::new(history_schema);
-        // A history whose format is not recorded yet goes the locked way, which records it.
-        let rows = history
-            .read_recorded(client)
-            .ok()??
-            .format_recorded_rows()?;
-        let views = views::read_state(client, &history).ok()?;
-        Some(Observed { rows, views })
-    }
-
-    /// True when `up --to to` would apply nothing, refuse nothing and change no view.
-    pub fn nothing_to_do(&self, project: &Project, to: Option<i64>) -> bool {
-        let Ok(pending) = plan::up(project, &self.rows, to) else {
-            return false;
-        };
-        // A no-op parses no file, which is right only when every file is as it was recorded
-        // (and so was parsed before it ran); an edited rollback goes the long way.
-        let rollbacks_as_recorded = self.rows.iter().all(|row| {
-            project
-                .migration(row.version)
-                .is_some_and(|m| m.down.checksum == row.rollback_checksum)
-        });
-        if !rollbacks_as_recorded {
-            return false;
-        }
-        let applied: BTreeSet<i64> = self.rows.iter().map(|r| r.version).collect();
-        pending.is_empty() && views::is_current(project, &applied, &self.views)
-    }
-}
-
 /// Runs migrations on one connection, accumulating a report.
 pub struct Runner<'a> {
     client: &'a mut Client,
@@ -595,61 +551,4 @@ fn interrupted(migration: &Migration, state: RunState) -> String {
 
 fn elapsed_ms(started: Instant) -> i64 {
     started.elapsed().as_millis() as i64
-}
-
-/// How `repair` records the outcome of an interrupted no-transaction run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Repair {
-    /// All of the migration's effects are in place: record it as applied.
-    MarkApplied,
-    /// None are: remove its history row.
-    Forget,
-}
-
-/// Records the outcome of an interrupted no-transaction migration or rollback. Refuses to
-/// touch a version that is not dirty, and to mark one applied while an index its files build
-/// is INVALID (see `invalid_index`; `project` names those indexes: without it, any invalid
-/// index refuses).
-pub fn repair(
-    client: &mut Client,
-    options: &Options,
-    project: Option<&Project>,
-    version: i64,
-    action: Repair,
-) -> Result<()> {
-    let history = History::new(&options.history_schema);
-    let (schema, wait) = (&options.history_schema, options.lock_wait);
-    lock::with_lock(
-        client,
-        schema,
-        wait,
-        |_, _| {},
-        |client| {
-            let rows = history.read(client)?.unwrap_or_default();
-            let Some(row) = rows.iter().find(|r| r.version == version) else {
-                bail!(
-                    "migration {version} is not recorded in the history; there is nothing to repair"
-                );
-            };
-            if row.state == RunState::Applied {
-                bail!(
-                    "migration {version} is applied and was not interrupted; repair only records \
-                 the outcome of an interrupted no-transaction run (use `pgstrata down` to undo \
-                 it)"
-                );
-            }
-            match action {
-                Repair::MarkApplied => {
-                    // An interrupted CONCURRENTLY statement leaves an invalid index that
-                    // nothing else reports once the migration is recorded as applied.
-                    crate::migrate::invalid_index::refuse_unfinished(client, project, row)?;
-                    history.set_state(client, version, RunState::Applied, None)?;
-                }
-                Repair::Forget => {
-                    history.delete(client, version)?;
-                }
-            }
-            Ok(())
-        },
-    )
 }
