@@ -39,8 +39,8 @@ impl Observed {
         let Ok(pending) = plan::up(project, &self.rows, to) else {
             return false;
         };
-        // A no-op parses no file, which is right only when every file is as it was recorded
-        // (and so was parsed before it ran); an edited rollback goes the long way.
+        // A no-op only syntax-checks the files (no statements classified), which is right only
+        // when every file is as it was recorded; an edited rollback goes the long way.
         let rollbacks_as_recorded = self.rows.iter().all(|row| {
             project
                 .migration(row.version)
