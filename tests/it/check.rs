@@ -6,7 +6,8 @@ use std::fs;
 use std::process::Stdio;
 
 use crate::harness::{
-    TempDir, TestDb, databases_like, history, interrupt, pgstrata, pgstrata_for, run, wait_until,
+    TempDir, TestDb, check_until_it_sleeps, databases_like, history, interrupt, pgstrata,
+    pgstrata_for, run, sleeping_project, wait_until,
 };
 
 fn project() -> TempDir {
@@ -173,15 +174,6 @@ fn check_passes_on_the_repository() {
 }
 
 /// A project whose only migration sleeps long enough to be interrupted.
-fn sleeping_project() -> TempDir {
-    TempDir::with_files(&[
-        (
-            "migrations/V1__sleeps.sql",
-            "CREATE TABLE s (id int);\nSELECT pg_sleep(60);\n",
-        ),
-        ("rollbacks/V1__sleeps.sql", "DROP TABLE s;\n"),
-    ])
-}
 
 #[test]
 fn check_on_a_named_server_works_in_a_temporary_database_and_drops_it() {
@@ -205,25 +197,8 @@ fn check_on_a_named_server_works_in_a_temporary_database_and_drops_it() {
 #[test]
 fn ctrl_c_during_check_drops_its_temporary_database() {
     let db = TestDb::new();
-    let p = sleeping_project();
-    let mut child = pgstrata_for(&db, &p.path)
-        .arg("check")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let ours = format!("pgstrata_check_{}_%", child.id());
+    let (mut child, ours) = check_until_it_sleeps(&db, &sleeping_project());
     let mut client = db.connect();
-    wait_until("the migration to sleep in the temporary database", || {
-        client
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE $1 AND query LIKE '%pg_sleep%'",
-                &[&ours],
-            )
-            .unwrap()
-            .get::<_, i64>(0)
-            == 1
-    });
     assert_eq!(interrupt(&mut child), 130);
     assert_eq!(databases_like(&mut client, &ours), Vec::<String>::new());
 }

@@ -258,6 +258,46 @@ pub fn relation_exists(client: &mut Client, name: &str) -> bool {
         .get(0)
 }
 
+/// A project whose only migration sleeps a minute: something to interrupt.
+pub fn sleeping_project() -> TempDir {
+    TempDir::with_files(&[
+        (
+            "migrations/V1__sleeps.sql",
+            "CREATE TABLE s (id int);\nSELECT pg_sleep(60);\n",
+        ),
+        ("rollbacks/V1__sleeps.sql", "DROP TABLE s;\n"),
+    ])
+}
+
+/// Whether a session other than ours sleeps in a database whose name is like `pattern`.
+pub fn someone_sleeps(client: &mut Client, pattern: &str) -> bool {
+    client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE $1 \
+             AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+            &[&pattern],
+        )
+        .is_ok_and(|row| row.get::<_, i64>(0) == 1)
+}
+
+/// `pgstrata check` of `project` on `db`'s server (stderr piped), returned once the sleeping
+/// migration runs in check's temporary database, with that database's name as a LIKE pattern.
+pub fn check_until_it_sleeps(db: &TestDb, project: &TempDir) -> (Child, String) {
+    let child = pgstrata_for(db, &project.path)
+        .arg("check")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting pgstrata check");
+    let ours = format!("pgstrata_check_{}_%", child.id());
+    let mut client = db.connect();
+    wait_until(
+        "check's migration to sleep in its temporary database",
+        || someone_sleeps(&mut client, &ours),
+    );
+    (child, ours)
+}
+
 /// The databases on the server whose names are LIKE `pattern`.
 pub fn databases_like(client: &mut Client, pattern: &str) -> Vec<String> {
     client

@@ -11,31 +11,9 @@ use std::time::{Duration, Instant};
 use postgres::Client;
 
 use crate::harness::{
-    TempDir, TestDb, databases_like, history, pgstrata, pgstrata_for, relation_exists, send_signal,
-    wait_until,
+    TempDir, TestDb, check_until_it_sleeps, databases_like, history, pgstrata, pgstrata_for,
+    relation_exists, send_signal, sleeping_project, someone_sleeps, wait_until,
 };
-
-/// A project whose only migration creates a table, then sleeps long enough to be stopped.
-fn sleeping_project() -> TempDir {
-    TempDir::with_files(&[
-        (
-            "migrations/V1__sleeps.sql",
-            "CREATE TABLE s (id int);\nSELECT pg_sleep(60);\n",
-        ),
-        ("rollbacks/V1__sleeps.sql", "DROP TABLE s;\n"),
-    ])
-}
-
-/// Whether a session other than ours sleeps in a database whose name is like `pattern`.
-fn someone_sleeps(client: &mut Client, pattern: &str) -> bool {
-    client
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE $1 \
-             AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
-            &[&pattern],
-        )
-        .is_ok_and(|row| row.get::<_, i64>(0) == 1)
-}
 
 fn advisory_locks(client: &mut Client) -> i64 {
     client
@@ -111,18 +89,8 @@ fn sigint_during_up_still_exits_130() {
 #[test]
 fn sigterm_during_check_on_a_named_server_drops_its_temporary_database_and_exits_143() {
     let db = TestDb::new();
-    let p = sleeping_project();
-    let mut child = pgstrata_for(&db, &p.path)
-        .arg("check")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let ours = format!("pgstrata_check_{}_%", child.id());
+    let (mut child, ours) = check_until_it_sleeps(&db, &sleeping_project());
     let mut client = db.connect();
-    wait_until("the migration to sleep in check's database", || {
-        someone_sleeps(&mut client, &ours)
-    });
     let code = send_signal(&mut child, libc::SIGTERM);
     let err = stderr_of(&mut child);
     assert_eq!(code, 143, "{err}");
@@ -300,17 +268,8 @@ fn check_drops_temporary_databases_whose_maker_is_gone_and_keeps_the_others() {
 fn a_temporary_database_of_a_killed_check_is_dropped_by_the_next_check() {
     let db = TestDb::new();
     let p = sleeping_project();
-    let mut child = pgstrata_for(&db, &p.path)
-        .arg("check")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let ours = format!("pgstrata_check_{}_%", child.id());
+    let (mut child, ours) = check_until_it_sleeps(&db, &p);
     let mut client = db.connect();
-    wait_until("the migration to sleep in check's database", || {
-        someone_sleeps(&mut client, &ours)
-    });
     child.kill().unwrap();
     child.wait().unwrap();
     let left = databases_like(&mut client, &ours);
