@@ -3,11 +3,10 @@
 //! works in a temporary database; Ctrl-C leaves neither that database nor a scratch server.
 
 use std::fs;
-use std::process::Stdio;
 
 use crate::harness::{
-    TempDir, TestDb, check_until_it_sleeps, databases_like, history, interrupt, pgstrata,
-    pgstrata_for, run, sleeping_project, wait_until,
+    TempDir, TestDb, check_on_scratch_until_it_sleeps, check_until_it_sleeps, databases_like,
+    history, interrupt, pgstrata, pgstrata_for, run, sleeping_project,
 };
 
 fn project() -> TempDir {
@@ -206,42 +205,12 @@ fn ctrl_c_during_check_drops_its_temporary_database() {
 #[test]
 fn ctrl_c_during_check_on_a_scratch_server_stops_and_deletes_it() {
     let parent = TempDir::new();
-    let p = sleeping_project();
-    let mut child = pgstrata()
-        .env("PGSTRATA_SCRATCH_DIR", &parent.path)
-        .arg("--dir")
-        .arg(&p.path)
-        .arg("check")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut server_dir = None;
-    wait_until("the migration to sleep on the scratch server", || {
-        let Some(dir) = fs::read_dir(&parent.path)
-            .unwrap()
-            .flatten()
-            .map(|entry| entry.path())
-            .find(|dir| dir.join(".s.PGSQL.5432").exists())
-        else {
-            return false;
-        };
-        server_dir = Some(dir.clone());
-        let conninfo = format!("host={} user=postgres dbname=postgres", dir.display());
-        postgres::Client::connect(&conninfo, postgres::NoTls)
-            .and_then(|mut c| {
-                c.query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
-                    &[],
-                )
-            })
-            .is_ok_and(|row| row.get::<_, i64>(0) == 1)
-    });
+    let (mut child, server_dir) =
+        check_on_scratch_until_it_sleeps(&parent.path, &sleeping_project());
     let code = interrupt(&mut child);
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     assert_eq!(code, 130, "{err}");
-    let server_dir = server_dir.unwrap();
     assert!(!server_dir.exists(), "{} is left", server_dir.display());
     assert_eq!(fs::read_dir(&parent.path).unwrap().count(), 0);
     // No server process still runs on that directory.

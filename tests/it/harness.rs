@@ -298,6 +298,37 @@ pub fn check_until_it_sleeps(db: &TestDb, project: &TempDir) -> (Child, String) 
     (child, ours)
 }
 
+/// `pgstrata check` of `project` on a scratch server under `parent` (stderr piped), returned
+/// once the sleeping migration runs there, with the scratch server's directory.
+pub fn check_on_scratch_until_it_sleeps(parent: &Path, project: &TempDir) -> (Child, PathBuf) {
+    let child = pgstrata()
+        .env("PGSTRATA_SCRATCH_DIR", parent)
+        .arg("--dir")
+        .arg(&project.path)
+        .arg("check")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting pgstrata check");
+    let mut found = None;
+    wait_until("the migration to sleep on the scratch server", || {
+        let Some(dir) = fs::read_dir(parent)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.path())
+            .find(|dir| dir.join(".s.PGSQL.5432").exists())
+        else {
+            return false;
+        };
+        let conninfo = format!("host={} user=postgres dbname=postgres", dir.display());
+        let sleeping = pgstrata::db::connect(&conninfo)
+            .is_ok_and(|mut client| someone_sleeps(&mut client, "%"));
+        found = Some(dir);
+        sleeping
+    });
+    (child, found.expect("found while waiting"))
+}
+
 /// The databases on the server whose names are LIKE `pattern`.
 pub fn databases_like(client: &mut Client, pattern: &str) -> Vec<String> {
     client

@@ -4,15 +4,16 @@
 
 use std::fs;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use postgres::Client;
 
 use crate::harness::{
-    TempDir, TestDb, check_until_it_sleeps, databases_like, history, pgstrata, pgstrata_for,
-    relation_exists, send_signal, sleeping_project, someone_sleeps, wait_until,
+    TempDir, TestDb, check_on_scratch_until_it_sleeps, check_until_it_sleeps, databases_like,
+    history, pgstrata, pgstrata_for, relation_exists, send_signal, sleeping_project,
+    someone_sleeps, wait_until,
 };
 
 fn advisory_locks(client: &mut Client) -> i64 {
@@ -97,28 +98,6 @@ fn sigterm_during_check_on_a_named_server_drops_its_temporary_database_and_exits
     assert_eq!(databases_like(&mut client, &ours), Vec::<String>::new());
 }
 
-/// The directory of the scratch server `check` started under `parent`, once its migration
-/// sleeps.
-fn sleeping_scratch_server(parent: &Path) -> PathBuf {
-    let mut found = None;
-    wait_until("the migration to sleep on the scratch server", || {
-        let Some(dir) = fs::read_dir(parent)
-            .unwrap()
-            .flatten()
-            .map(|entry| entry.path())
-            .find(|dir| dir.join(".s.PGSQL.5432").exists())
-        else {
-            return false;
-        };
-        let conninfo = format!("host={} user=postgres dbname=postgres", dir.display());
-        let sleeping = pgstrata::db::connect(&conninfo)
-            .is_ok_and(|mut client| someone_sleeps(&mut client, "%"));
-        found = Some(dir);
-        sleeping
-    });
-    found.unwrap()
-}
-
 /// Whether any process runs with `dir` on its command line (a postgres server in it).
 fn process_uses(dir: &Path) -> bool {
     let dir = dir.to_string_lossy();
@@ -131,17 +110,8 @@ fn process_uses(dir: &Path) -> bool {
 
 fn stop_check_on_scratch_with(signal: i32) -> i32 {
     let parent = TempDir::new();
-    let p = sleeping_project();
-    let mut child = pgstrata()
-        .env("PGSTRATA_SCRATCH_DIR", &parent.path)
-        .arg("--dir")
-        .arg(&p.path)
-        .arg("check")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let server_dir = sleeping_scratch_server(&parent.path);
+    let (mut child, server_dir) =
+        check_on_scratch_until_it_sleeps(&parent.path, &sleeping_project());
     let code = send_signal(&mut child, signal);
     let err = stderr_of(&mut child);
     assert!(
