@@ -380,7 +380,9 @@ fn read_text(path: &Path, relative: &str, problems: &mut Vec<String>) -> Result<
     // PostgreSQL cannot take a NUL in query text (the protocol ends strings with it), and
     // where it sits is usually where a binary or UTF-16 file shows itself.
     if let Some(at) = text.find('\0') {
-        let (line, col) = char_position(&text, at);
+        // Columns as every other message counts them: a leading BOM is not text.
+        let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let (line, col) = sql::text::line_col(&text[bom..], at - bom);
         problems.push(format!(
             "{relative}:{line}:{col}: holds a NUL byte, which SQL text cannot contain; remove \
              it (a file saved as UTF-16, or not a text file at all, has them)"
@@ -388,15 +390,6 @@ fn read_text(path: &Path, relative: &str, problems: &mut Vec<String>) -> Result<
         return Ok(None);
     }
     Ok(Some(text))
-}
-
-/// 1-based line and column (in characters, a leading BOM not counted) of a byte offset.
-fn char_position(text: &str, offset: usize) -> (usize, usize) {
-    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let before = &text[start.min(offset)..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
 }
 
 /// Normalises and hashes a file's text; parsing comes later (see [`Project::parse`]).
