@@ -1,15 +1,18 @@
 //! `status`: every version and its state, from the files and the history, and every invalid
 //! index in the database with the statements that fix it.
 
+use std::collections::BTreeSet;
+
 use anyhow::Result;
 use serde_json::json;
 
-use super::{FOUND, OK, json, load_and_connect, print_json};
+use super::{FOUND, OK, json, load_and_connect, output, print_json};
 use crate::cli::Format;
 use crate::config::Settings;
 use crate::migrate::history::History;
 use crate::migrate::invalid_index::{self, InvalidIndex};
 use crate::migrate::plan::{self, VersionState};
+use crate::migrate::views::{self, plan::Standing};
 
 pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
     let (project, mut target) = load_and_connect(settings)?;
@@ -20,12 +23,16 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
     // A migration recorded as applied can still have left an invalid index behind (an
     // interrupted CONCURRENTLY statement, then `repair --mark-applied`): nothing else shows it.
     let invalid = invalid_index::list(&mut target.client)?;
-    let clean = plan::is_clean(&statuses, &invalid);
+    let applied: BTreeSet<i64> = rows.iter().map(|r| r.version).collect();
+    let history = History::new(&settings.history_schema);
+    let views = views::status(&mut target.client, &history, &project, &applied)?;
+    let clean = plan::is_clean(&statuses, &invalid) && views.iter().all(|v| !v.state.is_pending());
     if json(format) {
         print_json(&json!({
             "command": "status",
             "clean": clean,
             "versions": statuses,
+            "views": views,
             "invalid_indexes": invalid,
         }));
     } else {
@@ -60,22 +67,46 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
         for index in &invalid {
             explain_invalid(index);
         }
+        if !views.is_empty() {
+            outln!("{:<48} {:<13} file", "view", "state");
+            for v in &views {
+                outln!("{:<48} {:<13} {}", v.view, standing_words(v.state), v.file);
+            }
+        }
         let pending = statuses
             .iter()
             .filter(|s| s.state == VersionState::Pending)
             .count();
-        let applied = statuses.len() - pending;
+        let recorded = statuses.len() - pending;
         let invalid_count = match invalid.len() {
             0 => String::new(),
             1 => "; 1 invalid index".to_string(),
             n => format!("; {n} invalid indexes"),
         };
+        let stale = views.iter().filter(|v| v.state.is_pending()).count();
+        let stale = match stale {
+            0 => String::new(),
+            n => format!(
+                "; {} to rebuild (`pgstrata up` does it)",
+                output::count(n, "view")
+            ),
+        };
         outln!(
-            "{applied} recorded, {pending} pending{invalid_count}{}",
+            "{recorded} recorded, {pending} pending{invalid_count}{stale}{}",
             if clean { "; clean" } else { "" }
         );
     }
     Ok(if exit_code && !clean { FOUND } else { OK })
+}
+
+fn standing_words(standing: Standing) -> &'static str {
+    match standing {
+        Standing::Current => "current",
+        Standing::Changed => "changed",
+        Standing::Missing => "missing",
+        Standing::Unwanted => "unwanted",
+        Standing::NotRequired => "not required",
+    }
 }
 
 /// A line of advice under the table for each version that needs attention.

@@ -13,6 +13,7 @@ use anyhow::{Context, Result, bail};
 mod directives;
 mod runnable;
 mod strays;
+mod views;
 
 use directives::{Directives, parse_directives};
 use runnable::refuse_unrunnable;
@@ -20,7 +21,7 @@ use runnable::refuse_unrunnable;
 use crate::checksum;
 use crate::error::Refusal;
 use crate::files;
-use crate::sql::{self, Statement};
+use crate::sql::{self, Definition, Statement};
 
 /// A project: migrations in version order, each with its rollback, and views in file order.
 #[derive(Debug, Clone)]
@@ -65,20 +66,20 @@ pub struct Migration {
 
 #[derive(Debug, Clone)]
 pub struct View {
-    /// `views/x.sql` creates view `x` in the current schema; `views/s.x.sql` creates `s.x`.
-    pub schema: Option<String>,
-    pub name: String,
     pub file: SqlFile,
-    /// `-- pgstrata:requires V5`: the view exists only while these versions are applied.
+    /// `-- pgstrata:requires V5`: the view exists only while these versions are applied (and
+    /// so do the managed views that read it: see `views::plan`).
     pub requires: Vec<i64>,
+    /// What the file defines, once parsed: the one view or materialized view it manages.
+    pub definition: Option<Definition>,
 }
 
 impl View {
-    /// `schema.name` or `name`, for messages.
+    /// The view's name as the file writes it (`s.v` or `v`), or the file once unparsed.
     pub fn display_name(&self) -> String {
-        match &self.schema {
-            Some(schema) => format!("{schema}.{}", self.name),
-            None => self.name.clone(),
+        match &self.definition {
+            Some(def) => def.view.to_string(),
+            None => self.file.path.clone(),
         }
     }
 }
@@ -125,6 +126,7 @@ impl Project {
             Ok(found) => problems.extend(found),
             Err(err) => problems.push(format!("could not start PostgreSQL's parser: {err}")),
         }
+        views::define(&mut self.views, problems);
         self.parsed = true;
     }
 }
@@ -291,14 +293,6 @@ fn read_views(
     }
     let mut views = Vec::new();
     for (relative, path) in sql_files(root, "views", problems)? {
-        let stem = path.file_stem().and_then(|n| n.to_str()).unwrap_or("");
-        let Some((schema, name)) = parse_view_name(stem) else {
-            problems.push(format!(
-                "{relative}: the name does not parse; expected views/{{view}}.sql or \
-                 views/{{schema}}.{{view}}.sql with names made of letters, digits and _"
-            ));
-            continue;
-        };
         let Some(text) = read_text(&path, &relative, problems)? else {
             continue;
         };
@@ -311,10 +305,9 @@ fn read_views(
             }
         }
         views.push(View {
-            schema,
-            name,
+            requires: directives.requires.clone(),
             file: sql_file(relative, &text, &directives),
-            requires: directives.requires,
+            definition: None,
         });
     }
     Ok(views)
@@ -416,16 +409,6 @@ pub fn parse_versioned_name(file_name: &str) -> Option<(i64, String)> {
     }
     let version: i64 = digits.parse().ok().filter(|v| *v > 0)?;
     is_name(name).then(|| (version, name.to_string()))
-}
-
-fn parse_view_name(stem: &str) -> Option<(Option<String>, String)> {
-    match stem.split_once('.') {
-        Some((schema, name)) if is_name(schema) && is_name(name) => {
-            Some((Some(schema.to_string()), name.to_string()))
-        }
-        None if is_name(stem) => Some((None, stem.to_string())),
-        _ => None,
-    }
 }
 
 /// `[A-Za-z0-9_]+`, the names pgstrata accepts in file names.

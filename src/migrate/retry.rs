@@ -89,7 +89,17 @@ pub fn attempt<T>(
 
 /// The SQLSTATE of a server error that a retry can cure, and what it means.
 pub fn lost_race(err: &anyhow::Error) -> Option<(&'static str, &'static str)> {
-    let code = err.chain().find_map(|cause| {
+    match sqlstate(err)?.as_str() {
+        "55P03" => Some(("55P03", "timed out waiting for a lock (lock_timeout)")),
+        "40P01" => Some(("40P01", "was chosen as the victim of a deadlock")),
+        "40001" => Some(("40001", "hit a serialization failure")),
+        _ => None,
+    }
+}
+
+/// The SQLSTATE of the server error behind `err`, if a server error caused it.
+pub fn sqlstate(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|cause| {
         if let Some(source) = cause.downcast_ref::<SourceError>() {
             return Some(source.code.clone());
         }
@@ -97,13 +107,7 @@ pub fn lost_race(err: &anyhow::Error) -> Option<(&'static str, &'static str)> {
             .downcast_ref::<postgres::Error>()
             .and_then(|e| e.code())
             .map(|c| c.code().to_string())
-    })?;
-    match code.as_str() {
-        "55P03" => Some(("55P03", "timed out waiting for a lock (lock_timeout)")),
-        "40P01" => Some(("40P01", "was chosen as the victim of a deadlock")),
-        "40001" => Some(("40001", "hit a serialization failure")),
-        _ => None,
-    }
+    })
 }
 
 /// The pause after failed attempt `number` (1-based): 0.5 s doubling up to 5 s, each drawn

@@ -30,7 +30,7 @@ use crate::migrate::plan::{self, DownTarget};
 use crate::migrate::project::{Migration, Project};
 use crate::migrate::retry::{self, Attempts, Retry};
 use crate::migrate::session::Baseline;
-use crate::migrate::views::{self, ViewChange};
+use crate::migrate::views::{self, Restore, ViewChange};
 use crate::migrate::watch::{Blocker, OnTick, Tick, Watch};
 
 /// How a run behaves.
@@ -154,6 +154,7 @@ impl<'a> Runner<'a> {
     pub fn up(&mut self, to: Option<i64>) -> Result<()> {
         self.locked(|runner, rows| {
             let pending = plan::up(runner.project, &rows, to)?;
+            runner.drop_deleted_views(&rows)?;
             runner.apply_all(&pending)?;
             runner.rebuild_views(&rows, &pending, &[])
         })
@@ -182,6 +183,7 @@ impl<'a> Runner<'a> {
                 .cloned()
                 .collect();
             let again = plan::up(runner.project, &remaining, Some(newest))?;
+            runner.drop_deleted_views(&rows)?;
             runner.roll_back_all(&doomed, &rows)?;
             runner.apply_all(&again)?;
             runner.rebuild_views(&remaining, &again, &[])
@@ -247,6 +249,33 @@ impl<'a> Runner<'a> {
             return Ok(());
         }
         lock::release(self.client, &self.options.history_schema)
+    }
+
+    /// Before migrations run: drops the managed views whose files are gone, so that a
+    /// migration may drop what they read (see `views::drop_deleted`).
+    fn drop_deleted_views(&mut self, rows: &[HistoryRow]) -> Result<()> {
+        if self.options.dry_run {
+            return Ok(());
+        }
+        let applied: BTreeSet<i64> = rows.iter().map(|r| r.version).collect();
+        let limits = FileLimits::of_run(&self.options.limits);
+        let reset = self.reset_sql()?;
+        let (history, project) = (self.history.clone(), self.project);
+        let (changes, note) = self.attempt("dropping deleted views", &limits, |client| {
+            let guard = views::Guard {
+                limits: &limits,
+                reset: &reset,
+            };
+            views::drop_deleted(client, &history, project, &applied, &guard)
+        })?;
+        for change in changes {
+            (self.on_event)(Event::View(&change));
+            self.report.views.push(change);
+        }
+        if let Some(note) = note {
+            self.note(note);
+        }
+        Ok(())
     }
 
     /// Rebuilds views for the final set of applied versions.
@@ -362,9 +391,60 @@ impl<'a> Runner<'a> {
         let limits = FileLimits::of(&self.options.limits, &migration.up);
         let epilogue = format!("{}{}{record};\n", self.reset_sql()?, limits.set_local());
         let what = format!("migration {} ({})", migration.version, migration.name);
-        self.attempt(&what, &limits, |client| {
+        let first = self.attempt(&what, &limits, |client| {
             run_in_one_trip(client, &migration.up, &limits, &epilogue)
-        })
+        });
+        match first {
+            Err(err) if views_in_the_way(&err) && !self.project.views.is_empty() => {
+                self.apply_around_views(migration, &limits, &epilogue)
+            }
+            other => other,
+        }
+    }
+
+    /// Runs a migration again with the managed views dropped before it and created again
+    /// after it, in its transaction (see `views::around_migration`).
+    fn apply_around_views(
+        &mut self,
+        migration: &Migration,
+        limits: &FileLimits,
+        epilogue: &str,
+    ) -> Result<()> {
+        let mut after: BTreeSet<i64> = self
+            .history
+            .read(self.client)?
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r.version)
+            .collect();
+        after.insert(migration.version);
+        let reset = self.reset_sql()?;
+        let (history, project) = (self.history.clone(), self.project);
+        let what = format!("migration {} ({})", migration.version, migration.name);
+        let (changes, note) = self.attempt(&what, limits, |client| {
+            let mut tx = client.transaction().context("starting a transaction")?;
+            let own_limits = limits.set_local();
+            if !own_limits.is_empty() {
+                tx.batch_execute(&own_limits)
+                    .context("setting the file's lock_timeout and statement_timeout")?;
+            }
+            let done = views::around_migration(&mut tx, &history, project, &after, &reset, |tx| {
+                run_batch(tx, &migration.up)?;
+                tx.batch_execute(epilogue)
+                    .context("returning the session to its starting state")
+            })?;
+            tx.commit()
+                .with_context(|| format!("committing {}", migration.up.path))?;
+            Ok(done)
+        })?;
+        for change in changes {
+            (self.on_event)(Event::View(&change));
+            self.report.views.push(change);
+        }
+        if let Some(note) = note {
+            self.note(note);
+        }
+        Ok(())
     }
 
     fn apply_outside_transaction(&mut self, migration: &Migration) -> Result<()> {
@@ -384,7 +464,9 @@ impl<'a> Runner<'a> {
     }
 
     fn roll_back_all(&mut self, doomed: &[&Migration], rows: &[HistoryRow]) -> Result<()> {
+        let mut applied: BTreeSet<i64> = rows.iter().map(|r| r.version).collect();
         for migration in doomed {
+            applied.remove(&migration.version);
             if rows.iter().any(|r| {
                 r.version == migration.version && r.rollback_checksum != migration.down.checksum
             }) {
@@ -398,9 +480,9 @@ impl<'a> Runner<'a> {
             let started = Instant::now();
             if !self.options.dry_run {
                 let dropped = if migration.down.no_transaction {
-                    self.roll_back_outside_transaction(migration)?
+                    self.roll_back_outside_transaction(migration, &applied)?
                 } else {
-                    self.roll_back_in_transaction(migration)?
+                    self.roll_back_in_transaction(migration, &applied)?
                 };
                 for change in dropped {
                     (self.on_event)(Event::View(&change));
@@ -414,7 +496,11 @@ impl<'a> Runner<'a> {
 
     /// The rollback, the deletion of its history row and the dropping of the views that
     /// require it, in one transaction, retried whole after a lost lock race.
-    fn roll_back_in_transaction(&mut self, migration: &Migration) -> Result<Vec<ViewChange>> {
+    fn roll_back_in_transaction(
+        &mut self,
+        migration: &Migration,
+        after: &BTreeSet<i64>,
+    ) -> Result<Vec<ViewChange>> {
         let limits = FileLimits::of(&self.options.limits, &migration.down);
         let reset = self.reset_sql()?;
         let (history, project) = (self.history.clone(), self.project);
@@ -448,30 +534,56 @@ impl<'a> Runner<'a> {
                 tx.batch_execute(&own_limits)
                     .context("setting the file's lock_timeout and statement_timeout")?;
             }
-            let dropped = views::drop_requiring(&mut tx, &history, project, migration.version)?;
-            run_batch(&mut tx, &migration.down)?;
-            tx.batch_execute(&epilogue)
-                .context("returning the session to its starting state")?;
+            let changes = views::around_rollback(
+                &mut tx,
+                &history,
+                project,
+                after,
+                &reset,
+                Restore::InTheSameTransaction,
+                |tx| {
+                    run_batch(tx, &migration.down)?;
+                    tx.batch_execute(&epilogue)
+                        .context("returning the session to its starting state")
+                },
+            )?;
             tx.commit()
                 .with_context(|| format!("committing {}", migration.down.path))?;
-            Ok(dropped)
+            Ok(changes)
         })
     }
 
     /// Drops the views that require the migration and marks it `reverting` in one
     /// transaction (under the run's limits, retried like any other), then runs the rollback
     /// statement by statement.
-    fn roll_back_outside_transaction(&mut self, migration: &Migration) -> Result<Vec<ViewChange>> {
+    fn roll_back_outside_transaction(
+        &mut self,
+        migration: &Migration,
+        after: &BTreeSet<i64>,
+    ) -> Result<Vec<ViewChange>> {
         let what = format!(
             "the rollback of migration {} ({})",
             migration.version, migration.name
         );
         let limits = FileLimits::of_run(&self.options.limits);
+        let reset = self.reset_sql()?;
         let (history, project) = (self.history.clone(), self.project);
         let dropped = self.attempt(&what, &limits, |client| {
             let mut tx = client.transaction().context("starting a transaction")?;
-            let dropped = views::drop_requiring(&mut tx, &history, project, migration.version)?;
-            history.set_state(&mut tx, migration.version, RunState::Reverting, None)?;
+            // The rollback runs after this commits: the rebuild after it creates again the
+            // views that depended on the dropped ones.
+            let dropped = views::around_rollback(
+                &mut tx,
+                &history,
+                project,
+                after,
+                &reset,
+                Restore::AfterTheRun,
+                |tx| {
+                    history.set_state(tx, migration.version, RunState::Reverting, None)?;
+                    Ok(())
+                },
+            )?;
             tx.commit().context("marking the rollback as started")?;
             Ok(dropped)
         })?;
@@ -535,6 +647,13 @@ fn retry_reporter<'r>(
         *attempts += 1;
         on_event(Event::Retrying { what, retry });
     }
+}
+
+/// Whether a migration failed because views depend on what it drops or retypes: 2BP01
+/// (dependent objects still exist), or 0A000 ("cannot alter type of a column used by a view or
+/// rule").
+fn views_in_the_way(err: &anyhow::Error) -> bool {
+    matches!(retry::sqlstate(err).as_deref(), Some("2BP01" | "0A000"))
 }
 
 /// The message added to a no-transaction failure: the row stays dirty, and how to repair it.

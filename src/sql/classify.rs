@@ -9,6 +9,8 @@ use pg_query::protobuf::{
 };
 use pg_query::{NodeEnum, NodeRef};
 
+use super::view::{ViewRole, view_role};
+
 /// The facts about one statement that the loader and the runner act on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Class {
@@ -44,6 +46,9 @@ pub struct Class {
     /// `CALL`, or a `DO` block whose body may end transactions: outside a transaction block
     /// it can COMMIT part of its work before it fails, so it must not run twice.
     pub may_commit: bool,
+    /// What the statement is to a view file: the view's definition, a statement about one
+    /// relation, or something a view file may not hold.
+    pub view: ViewRole,
 }
 
 /// What a `REINDEX … CONCURRENTLY` names: one index, the indexes of one table, of one
@@ -89,7 +94,10 @@ pub struct IndexName {
 
 /// Classifies a top-level statement node.
 pub fn classify(node: &NodeEnum) -> Class {
-    let mut class = Class::default();
+    let mut class = Class {
+        view: view_role(node),
+        ..Class::default()
+    };
     match node {
         NodeEnum::TransactionStmt(stmt) => {
             class.transaction = Some(match TransactionStmtKind::try_from(stmt.kind) {

@@ -12,6 +12,8 @@
 mod classify;
 mod parse;
 pub mod text;
+mod view;
 
 pub use classify::{Class, IndexName, ReindexTarget, TransactionControl};
 pub use parse::{Statement, SyntaxError, check_syntax, parse, with_room};
+pub use view::{Definition, RelationName, ViewRole};

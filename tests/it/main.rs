@@ -20,4 +20,5 @@ mod seeds;
 mod session;
 mod signals;
 mod snapshot;
+mod view_graphs;
 mod views;

@@ -1,6 +1,7 @@
 //! Statements that cannot run the way pgstrata runs their file, refused when the project is
 //! parsed: in one transaction that pgstrata opens and commits (migrations, rollbacks, the view
 //! rebuild), or one statement at a time, each committing on its own (no-transaction files).
+//! What else a view file may not hold is checked by `views`.
 
 use super::SqlFile;
 use crate::sql::{self, Statement, TransactionControl};
@@ -25,7 +26,7 @@ pub(super) fn refuse_unrunnable(file: &SqlFile, problems: &mut Vec<String>) {
 }
 
 /// Why `statement` cannot run in `file` as pgstrata runs it, if it cannot.
-fn unrunnable(statement: &Statement, file: &SqlFile, folder: &str) -> Option<String> {
+pub(super) fn unrunnable(statement: &Statement, file: &SqlFile, folder: &str) -> Option<String> {
     let class = &statement.class;
     let each = match folder {
         "rollbacks" => "rollback",

@@ -1,0 +1,524 @@
+//! Managed views (`views/*.sql`): derived objects, rebuilt after every `up` and `down`.
+//!
+//! Each view file defines one view or materialized view (checked when the project loads). A
+//! view is (re)built when its file changed, its view is missing, or the versions it needs
+//! became applied; it is dropped when a version it needs is rolled back (in that rollback's
+//! transaction) or its file is deleted (before the migrations run, so a migration can drop
+//! what it read). Each rebuild is ONE transaction, so readers never see a view that has a file
+//! missing: see `plan` for what is decided and in which order, `apply` for how.
+
+mod apply;
+pub mod plan;
+
+use std::collections::BTreeSet;
+
+use anyhow::{Context, Result};
+use postgres::error::SqlState;
+use postgres::{Client, GenericClient, Transaction};
+use serde::Serialize;
+
+use self::apply::Work;
+use self::plan::{Graph, Standing, ViewName, decide, file_key};
+use crate::migrate::execute::FileLimits;
+use crate::migrate::history::History;
+use crate::migrate::project::Project;
+
+/// What happened to one view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViewChange {
+    /// `schema.name`.
+    pub view: String,
+    pub file: String,
+    pub action: ViewAction,
+    /// For `renamed`: the file the view was made from until now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_file: Option<String>,
+}
+
+impl ViewChange {
+    fn new(name: &ViewName, file: &str, action: ViewAction) -> ViewChange {
+        ViewChange {
+            view: name.to_string(),
+            file: file.to_string(),
+            action,
+            previous_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewAction {
+    Created,
+    Replaced,
+    /// Dropped and created again: `CREATE OR REPLACE` was refused or does not apply, or a
+    /// view it depends on was recreated.
+    Recreated,
+    Dropped,
+    /// The view is unchanged; the file that defines it was renamed.
+    Renamed,
+}
+
+/// A view pgstrata created, as recorded in `<schema>.views`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The file's name within views/.
+    pub file: String,
+    pub name: ViewName,
+    pub checksum: String,
+    pub present: bool,
+}
+
+/// How a rebuild's transaction runs: under the run's time limits, each view file starting
+/// from the session's baseline.
+pub struct Guard<'a> {
+    pub limits: &'a FileLimits,
+    /// SQL returning the session to its baseline (see `session`).
+    pub reset: &'a str,
+}
+
+/// Brings the managed views in line with the project and the `applied` versions, in one
+/// transaction. Without a `guard` (a dry run), only reports what it would do.
+pub fn rebuild(
+    client: &mut Client,
+    history: &History,
+    project: &Project,
+    applied: &BTreeSet<i64>,
+    guard: Option<&Guard>,
+) -> Result<Vec<ViewChange>> {
+    let state = read_state(client, history)?;
+    if project.views.is_empty() && state.recorded.is_empty() {
+        return Ok(Vec::new());
+    }
+    let graph = Graph::resolve(project, state.current_schema()?)?;
+    let plan = decide(&graph, applied, &state.recorded);
+    let Some(guard) = guard else {
+        return Ok(planned(&graph, &plan, &state.recorded));
+    };
+    if plan.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = client.transaction().context("starting the view rebuild")?;
+    let mut work = Work::new(
+        &mut tx,
+        history,
+        &graph,
+        &state.recorded,
+        applied,
+        guard.reset,
+    );
+    let mut todo: BTreeSet<usize> = plan.applies.iter().copied().collect();
+    for (name, file) in &plan.drops {
+        todo.extend(work.drop_view(name, file)?);
+    }
+    for (i, previous) in &plan.moves {
+        work.record(*i)?;
+        let node = &graph.nodes[*i];
+        work.changes.push(ViewChange {
+            previous_file: Some(format!("views/{previous}")),
+            ..ViewChange::new(&node.name, node.file(), ViewAction::Renamed)
+        });
+    }
+    work.apply_all(todo)?;
+    let changes = std::mem::take(&mut work.changes);
+    tx.batch_execute(guard.reset)
+        .context("returning the session to its starting state")?;
+    tx.commit().context("committing the view rebuild")?;
+    Ok(changes)
+}
+
+/// Before an `up` runs its migrations: drops the managed views whose file is gone (or now
+/// defines another view), so that a migration can drop what they read. Managed views that
+/// depend on them are created again in the same transaction when they can be; one that cannot
+/// yet (its file now reads what a pending migration creates) is left to the rebuild after the
+/// migrations, and named in the returned note.
+pub fn drop_deleted(
+    client: &mut Client,
+    history: &History,
+    project: &Project,
+    applied: &BTreeSet<i64>,
+    guard: &Guard,
+) -> Result<(Vec<ViewChange>, Option<String>)> {
+    let state = read_state(client, history)?;
+    if state.recorded.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    let graph = Graph::resolve(project, state.current_schema()?)?;
+    let deleted: Vec<(ViewName, String)> = state
+        .recorded
+        .iter()
+        .filter(|r| graph.index_of(&r.name).is_none())
+        .map(|r| (r.name.clone(), format!("views/{}", r.file)))
+        .collect();
+    if deleted.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    let mut tx = client
+        .transaction()
+        .context("starting to drop deleted views")?;
+    let mut work = Work::new(
+        &mut tx,
+        history,
+        &graph,
+        &state.recorded,
+        applied,
+        guard.reset,
+    );
+    let mut again = BTreeSet::new();
+    for (name, file) in &deleted {
+        again.extend(work.drop_view(name, file)?);
+    }
+    let mut note = None;
+    if !again.is_empty() {
+        let mut attempt = work.tx.savepoint("pgstrata_restore")?;
+        let mut restore = Work::new(
+            &mut attempt,
+            history,
+            &graph,
+            &state.recorded,
+            applied,
+            guard.reset,
+        );
+        restore.recreating = again.clone();
+        match restore.apply_all(again.clone()) {
+            Ok(()) => {
+                let restored = std::mem::take(&mut restore.changes);
+                attempt.commit()?;
+                work.changes.extend(restored);
+            }
+            Err(err) => {
+                attempt.rollback()?;
+                let names: Vec<String> = again
+                    .iter()
+                    .map(|&i| graph.nodes[i].name.to_string())
+                    .collect();
+                note = Some(format!(
+                    "{} depended on a view whose file was deleted and could not be created \
+                     again before the migrations ({err:#}); missing until the rebuild after \
+                     them",
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    let changes = std::mem::take(&mut work.changes);
+    tx.batch_execute(guard.reset)
+        .context("returning the session to its starting state")?;
+    tx.commit().context("committing the dropped views")?;
+    Ok((changes, note))
+}
+
+/// When the managed views that depended on views a rollback drops are created again.
+pub enum Restore {
+    /// Right after the rollback's SQL, in its transaction: all or nothing, so a rollback never
+    /// commits without the views its state wants.
+    InTheSameTransaction,
+    /// By the rebuild after the run: a no-transaction rollback runs after the transaction
+    /// that dropped them commits.
+    AfterTheRun,
+}
+
+/// Inside a rollback's transaction (`after` being the versions applied once it is done):
+/// drops the managed views that need a version no longer applied (and those depending on
+/// them), runs `rollback`, then creates again the dependents that are still wanted, as
+/// `restore` says.
+pub fn around_rollback(
+    tx: &mut Transaction,
+    history: &History,
+    project: &Project,
+    after: &BTreeSet<i64>,
+    fresh: &str,
+    restore: Restore,
+    rollback: impl FnOnce(&mut Transaction) -> Result<()>,
+) -> Result<Vec<ViewChange>> {
+    let state = read_state(tx, history)?;
+    let graph = Graph::resolve(project, state.current_schema()?)?;
+    let doomed: Vec<(ViewName, String)> = graph
+        .nodes
+        .iter()
+        .filter(|n| !n.wanted(after))
+        .filter(|n| state.recorded.iter().any(|r| r.name == n.name))
+        .map(|n| (n.name.clone(), n.file().to_string()))
+        .collect();
+    let mut work = Work::new(tx, history, &graph, &state.recorded, after, fresh);
+    let mut again = BTreeSet::new();
+    for (name, file) in &doomed {
+        again.extend(work.drop_view(name, file)?);
+    }
+    let (mut changes, recreating) = (
+        std::mem::take(&mut work.changes),
+        std::mem::take(&mut work.recreating),
+    );
+    rollback(tx)?;
+    if matches!(restore, Restore::InTheSameTransaction) && !again.is_empty() {
+        let mut work = Work::new(tx, history, &graph, &state.recorded, after, fresh);
+        work.recreating = recreating;
+        work.apply_all(again)?;
+        changes.extend(std::mem::take(&mut work.changes));
+    }
+    Ok(changes)
+}
+
+/// A migration that failed because views depend on what it drops or retypes (SQLSTATE 2BP01
+/// or 0A000) runs again through this, in one transaction: every managed view is dropped,
+/// `migration` runs, and the views wanted at `after` are created again from their files in
+/// the same transaction, so readers never see them missing. One that cannot be created yet
+/// (its file reads what a later migration creates) is left to the rebuild after the
+/// migrations, and named in the returned note.
+pub fn around_migration(
+    tx: &mut Transaction,
+    history: &History,
+    project: &Project,
+    after: &BTreeSet<i64>,
+    fresh: &str,
+    migration: impl FnOnce(&mut Transaction) -> Result<()>,
+) -> Result<(Vec<ViewChange>, Option<String>)> {
+    let state = read_state(tx, history)?;
+    let graph = Graph::resolve(project, state.current_schema()?)?;
+    let mut work = Work::new(tx, history, &graph, &state.recorded, after, fresh);
+    let mut again = BTreeSet::new();
+    // Dependents first: what is left of each view's dependents is dropped with it.
+    for i in (0..graph.nodes.len()).rev() {
+        if !again.contains(&i) {
+            again.extend(work.drop_for_restore(i)?);
+        }
+    }
+    let (mut changes, recreating) = (
+        std::mem::take(&mut work.changes),
+        std::mem::take(&mut work.recreating),
+    );
+    migration(tx)?;
+    let mut note = None;
+    let mut attempt = tx.savepoint("pgstrata_restore")?;
+    let mut restore = Work::new(&mut attempt, history, &graph, &state.recorded, after, fresh);
+    restore.recreating = recreating;
+    match restore.apply_all(again.clone()) {
+        Ok(()) => {
+            changes.extend(std::mem::take(&mut restore.changes));
+            attempt.commit()?;
+        }
+        Err(err) => {
+            attempt.rollback()?;
+            let names: Vec<String> = again
+                .iter()
+                .map(|&i| graph.nodes[i].name.to_string())
+                .collect();
+            note = Some(format!(
+                "{} could not be created again right after the migration that dropped what \
+                 they read ({err:#}); missing until the rebuild after the migrations",
+                names.join(", ")
+            ));
+        }
+    }
+    Ok((changes, note))
+}
+
+/// What a dry run reports for `plan`.
+fn planned(graph: &Graph, plan: &plan::Plan, recorded: &[Recorded]) -> Vec<ViewChange> {
+    let mut changes: Vec<ViewChange> = plan
+        .drops
+        .iter()
+        .map(|(name, file)| ViewChange::new(name, file, ViewAction::Dropped))
+        .collect();
+    for (i, previous) in &plan.moves {
+        let node = &graph.nodes[*i];
+        changes.push(ViewChange {
+            previous_file: Some(format!("views/{previous}")),
+            ..ViewChange::new(&node.name, node.file(), ViewAction::Renamed)
+        });
+    }
+    for &i in &plan.applies {
+        let node = &graph.nodes[i];
+        let present = recorded.iter().any(|r| r.name == node.name && r.present);
+        let action = if present {
+            ViewAction::Replaced
+        } else {
+            ViewAction::Created
+        };
+        changes.push(ViewChange::new(&node.name, node.file(), action));
+    }
+    changes
+}
+
+/// One managed view's standing, for `status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ViewStatus {
+    pub view: String,
+    pub file: String,
+    pub state: Standing,
+}
+
+/// Where every managed view stands at the `applied` versions.
+pub fn status(
+    client: &mut impl GenericClient,
+    history: &History,
+    project: &Project,
+    applied: &BTreeSet<i64>,
+) -> Result<Vec<ViewStatus>> {
+    let state = read_state(client, history)?;
+    if project.views.is_empty() && state.recorded.is_empty() {
+        return Ok(Vec::new());
+    }
+    let graph = Graph::resolve(project, state.current_schema()?)?;
+    Ok(plan::standings(&graph, applied, &state.recorded)
+        .into_iter()
+        .map(|(name, file, state)| ViewStatus {
+            view: name.to_string(),
+            file,
+            state,
+        })
+        .collect())
+}
+
+/// Whether a rebuild for the `applied` versions would do nothing, judged from a `State` read
+/// earlier (without the lock: see `observed`). On a project not parsed yet (a no-op `up`), by
+/// file and checksum: every file whose own `requires` hold has a current record, no other
+/// file has one, and every record has its file. A view needing more than its own `requires`
+/// (it reads a view that requires a version) then looks pending, and the full path decides.
+pub fn is_current(project: &Project, applied: &BTreeSet<i64>, state: &State) -> bool {
+    let Ok(schema) = state.current_schema() else {
+        return false;
+    };
+    if project.is_parsed() {
+        return Graph::resolve(project, schema)
+            .is_ok_and(|graph| decide(&graph, applied, &state.recorded).is_empty());
+    }
+    let files_current = project.views.iter().all(|view| {
+        let record = state
+            .recorded
+            .iter()
+            .find(|r| r.file == file_key(&view.file.path));
+        let wanted = view.requires.iter().all(|v| applied.contains(v));
+        match record {
+            Some(r) => wanted && r.present && r.checksum == view.file.checksum,
+            None => !wanted,
+        }
+    });
+    files_current
+        && state.recorded.iter().all(|r| {
+            project
+                .views
+                .iter()
+                .any(|v| file_key(&v.file.path) == r.file)
+        })
+}
+
+/// The session's current schema and the recorded views, in one query.
+pub struct State {
+    current_schema: Option<String>,
+    recorded: Vec<Recorded>,
+}
+
+impl State {
+    fn current_schema(&self) -> Result<&str> {
+        self.current_schema.as_deref().context(
+            "the search_path names no existing schema, so unqualified views have nowhere to go; \
+             fix search_path or qualify the view's name in its file (CREATE VIEW app.v …)",
+        )
+    }
+}
+
+pub fn read_state(client: &mut impl GenericClient, history: &History) -> Result<State> {
+    let rows = match client.query_typed(
+        &history.sql(include_str!("../queries/views_state.sql")),
+        &[],
+    ) {
+        Ok(rows) => rows,
+        Err(err)
+            if err.code() == Some(&SqlState::UNDEFINED_TABLE)
+                || err.code() == Some(&SqlState::INVALID_SCHEMA_NAME) =>
+        {
+            // No history yet (a dry run on a fresh database): nothing recorded.
+            let current_schema = client
+                .query_typed_one("SELECT current_schema()::text", &[])
+                .context("reading the current schema")?
+                .get(0);
+            return Ok(State {
+                current_schema,
+                recorded: Vec::new(),
+            });
+        }
+        Err(err) => {
+            return Err(err).with_context(|| {
+                format!(
+                    "reading the managed views from {}.views (if another tool made that table, \
+                     give pgstrata a schema of its own with --history-schema)",
+                    history.schema()
+                )
+            });
+        }
+    };
+    let mut recorded = Vec::with_capacity(rows.len());
+    for (index, row) in rows.iter().enumerate() {
+        let cell = |column: usize| ViewCell {
+            row,
+            index,
+            column,
+            history,
+        };
+        let Some(file) = cell(1).get::<Option<String>>()? else {
+            continue;
+        };
+        recorded.push(Recorded {
+            file,
+            name: ViewName {
+                schema: cell(2).get()?,
+                name: cell(3).get()?,
+            },
+            checksum: cell(4).get()?,
+            present: cell(5).get()?,
+        });
+    }
+    recorded.sort_by(|a, b| a.file.cmp(&b.file));
+    let current_schema = match rows.first() {
+        Some(row) => ViewCell {
+            row,
+            index: 0,
+            column: 0,
+            history,
+        }
+        .get()?,
+        None => None,
+    };
+    Ok(State {
+        current_schema,
+        recorded,
+    })
+}
+
+/// One value of a row of queries/views_state.sql, read without panicking: a NULL or a value of
+/// another type (a table changed by hand, or made by another tool) is an error naming the
+/// table, the row and the column, never a guess.
+struct ViewCell<'r> {
+    row: &'r postgres::Row,
+    index: usize,
+    column: usize,
+    history: &'r History,
+}
+
+impl<'r> ViewCell<'r> {
+    fn get<T: postgres::types::FromSql<'r>>(&self) -> Result<T> {
+        const COLUMNS: &[&str] = &[
+            "current_schema()",
+            "file",
+            "schema_name",
+            "view_name",
+            "checksum",
+            "present",
+        ];
+        self.row.try_get(self.column).map_err(|err| {
+            let file = self
+                .row
+                .try_get::<_, String>(1)
+                .map_or(String::new(), |f| format!(" (file {f})"));
+            anyhow::anyhow!(
+                "{}.views cannot be read: row {}{file}: column {}: {err}; the table was changed \
+                 by hand or made by another tool: restore it, or give pgstrata a schema of its \
+                 own with --history-schema",
+                self.history.schema(),
+                self.index + 1,
+                COLUMNS[self.column]
+            )
+        })
+    }
+}

@@ -1,0 +1,275 @@
+//! What a rebuild must do, decided before anything runs, from the project, the applied
+//! versions, the views pgstrata recorded and the session's current schema. Pure.
+//!
+//! Views are resolved to the names the server stores (an unqualified view goes to the current
+//! schema), put in the order they can be created in (a view after the managed views its query
+//! reads), and given the versions they need: their own `requires` and those of every managed
+//! view they read, so that a view reading a view that requires V2 follows it. Recorded views
+//! are matched by name, not by file: renaming a file moves the record and leaves the view be.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use anyhow::{Result, bail};
+
+use super::Recorded;
+use crate::migrate::project::{Project, View};
+use crate::sql::Definition;
+
+/// A view's name as the server stores it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ViewName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl fmt::Display for ViewName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.name)
+    }
+}
+
+/// One managed view, resolved.
+#[derive(Debug)]
+pub struct Node<'p> {
+    pub view: &'p View,
+    pub def: &'p Definition,
+    pub name: ViewName,
+    /// The versions that must be applied for the view to exist: its own `requires` and those
+    /// of the managed views it reads, transitively.
+    pub needs: BTreeSet<i64>,
+}
+
+impl Node<'_> {
+    pub fn file(&self) -> &str {
+        &self.view.file.path
+    }
+
+    pub fn wanted(&self, applied: &BTreeSet<i64>) -> bool {
+        self.needs.is_subset(applied)
+    }
+}
+
+/// The project's views in creation order.
+#[derive(Debug)]
+pub struct Graph<'p> {
+    pub nodes: Vec<Node<'p>>,
+}
+
+impl<'p> Graph<'p> {
+    /// Resolves and orders the project's views; `current_schema` is where unqualified names
+    /// go. Two files defining the same view once resolved (`v` and `public.v`) is an error
+    /// naming both.
+    pub fn resolve(project: &'p Project, current_schema: &str) -> Result<Graph<'p>> {
+        let resolve = |schema: &Option<String>, name: &str| ViewName {
+            schema: schema.clone().unwrap_or_else(|| current_schema.to_string()),
+            name: name.to_string(),
+        };
+        let mut by_name: BTreeMap<ViewName, usize> = BTreeMap::new();
+        let mut found = Vec::new();
+        for view in &project.views {
+            let Some(def) = &view.definition else {
+                bail!(
+                    "internal error: {} was not parsed before its view was resolved",
+                    view.file.path
+                );
+            };
+            let name = resolve(&def.view.schema, &def.view.name);
+            if let Some(&first) = by_name.get(&name) {
+                let first = &project.views[first];
+                bail!(
+                    "{} and {} both define the view {name}; a view is managed by one file: \
+                     delete one of them",
+                    first.file.path,
+                    view.file.path
+                );
+            }
+            by_name.insert(name.clone(), found.len());
+            found.push((view, def, name));
+        }
+        // What each view reads, among the managed views.
+        let reads: Vec<Vec<usize>> = found
+            .iter()
+            .enumerate()
+            .map(|(me, (_, def, _))| {
+                let mut reads: Vec<usize> = def
+                    .reads
+                    .iter()
+                    .filter_map(|r| by_name.get(&resolve(&r.schema, &r.name)).copied())
+                    .filter(|&other| other != me)
+                    .collect();
+                reads.sort_unstable();
+                reads.dedup();
+                reads
+            })
+            .collect();
+        let needs = needs(&found, &reads);
+        let order = creation_order(&found, &reads);
+        let mut slots: Vec<Option<(&View, &Definition, ViewName)>> =
+            found.into_iter().map(Some).collect();
+        let nodes = order
+            .into_iter()
+            .map(|i| {
+                let (view, def, name) = slots[i].take().expect("each index once");
+                Node {
+                    view,
+                    def,
+                    name,
+                    needs: needs[i].clone(),
+                }
+            })
+            .collect();
+        Ok(Graph { nodes })
+    }
+
+    pub fn index_of(&self, name: &ViewName) -> Option<usize> {
+        self.nodes.iter().position(|n| &n.name == name)
+    }
+}
+
+/// Each view's own `requires` joined with those of everything it reads, to a fixed point.
+fn needs(found: &[(&View, &Definition, ViewName)], reads: &[Vec<usize>]) -> Vec<BTreeSet<i64>> {
+    let mut needs: Vec<BTreeSet<i64>> = found
+        .iter()
+        .map(|(view, _, _)| view.requires.iter().copied().collect())
+        .collect();
+    loop {
+        let mut grew = false;
+        for me in 0..needs.len() {
+            for &other in &reads[me] {
+                let theirs: Vec<i64> = needs[other].difference(&needs[me]).copied().collect();
+                grew |= !theirs.is_empty();
+                needs[me].extend(theirs);
+            }
+        }
+        if !grew {
+            return needs;
+        }
+    }
+}
+
+/// Indices in an order where every view comes after the views it reads, ties (and, should
+/// names ever make a cycle, the cycle) broken by file name.
+fn creation_order(found: &[(&View, &Definition, ViewName)], reads: &[Vec<usize>]) -> Vec<usize> {
+    let mut by_file: Vec<usize> = (0..found.len()).collect();
+    by_file.sort_by(|&a, &b| found[a].0.file.path.cmp(&found[b].0.file.path));
+    let mut placed = vec![false; found.len()];
+    let mut order = Vec::with_capacity(found.len());
+    while order.len() < found.len() {
+        let ready = by_file
+            .iter()
+            .copied()
+            .find(|&i| !placed[i] && reads[i].iter().all(|&r| placed[r]))
+            .or_else(|| by_file.iter().copied().find(|&i| !placed[i]))
+            .expect("an unplaced view remains");
+        placed[ready] = true;
+        order.push(ready);
+    }
+    order
+}
+
+/// What a rebuild does.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Recorded views to drop: their file is gone, defines another view now, or needs a
+    /// version that is not applied. (name, file as recorded or as it is).
+    pub drops: Vec<(ViewName, String)>,
+    /// Nodes (indices into the graph) to create or replace, in creation order.
+    pub applies: Vec<usize>,
+    /// Nodes whose view is current but recorded under another file: (node, recorded file).
+    pub moves: Vec<(usize, String)>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.drops.is_empty() && self.applies.is_empty() && self.moves.is_empty()
+    }
+}
+
+/// Where one managed view stands, for `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// It exists as its file defines it.
+    Current,
+    /// It exists, but its file changed since.
+    Changed,
+    /// Its versions are applied but it does not exist (never built, dropped by hand, or its
+    /// last rebuild failed).
+    Missing,
+    /// It exists, but its file is gone or a version it needs is not applied: the next run
+    /// drops it.
+    Unwanted,
+    /// Its versions are not applied and it does not exist, as it should be.
+    NotRequired,
+}
+
+impl Standing {
+    /// Whether the next `up` would change it.
+    pub fn is_pending(self) -> bool {
+        !matches!(self, Standing::Current | Standing::NotRequired)
+    }
+}
+
+/// Decides the rebuild for `applied` versions.
+pub fn decide(graph: &Graph, applied: &BTreeSet<i64>, recorded: &[Recorded]) -> Plan {
+    let mut plan = Plan::default();
+    for (i, node) in graph.nodes.iter().enumerate() {
+        let record = recorded.iter().find(|r| r.name == node.name);
+        match (node.wanted(applied), record) {
+            (false, Some(r)) => plan.drops.push((r.name.clone(), node.file().to_string())),
+            (false, None) => {}
+            (true, Some(r)) if r.present && r.checksum == node.view.file.checksum => {
+                if r.file != file_key(node.file()) {
+                    plan.moves.push((i, r.file.clone()));
+                }
+            }
+            (true, _) => plan.applies.push(i),
+        }
+    }
+    for r in recorded {
+        if graph.index_of(&r.name).is_none() {
+            plan.drops
+                .push((r.name.clone(), format!("views/{}", r.file)));
+        }
+    }
+    plan
+}
+
+/// Each managed view's standing, then recorded views no file defines any more.
+pub fn standings(
+    graph: &Graph,
+    applied: &BTreeSet<i64>,
+    recorded: &[Recorded],
+) -> Vec<(ViewName, String, Standing)> {
+    let mut out = Vec::new();
+    for node in &graph.nodes {
+        let record = recorded.iter().find(|r| r.name == node.name);
+        let present = record.is_some_and(|r| r.present);
+        let standing = match (node.wanted(applied), record) {
+            (false, _) if present => Standing::Unwanted,
+            (false, _) => Standing::NotRequired,
+            (true, Some(r)) if r.present && r.checksum == node.view.file.checksum => {
+                Standing::Current
+            }
+            (true, Some(r)) if r.present => Standing::Changed,
+            (true, _) => Standing::Missing,
+        };
+        out.push((node.name.clone(), node.file().to_string(), standing));
+    }
+    for r in recorded {
+        if graph.index_of(&r.name).is_none() && r.present {
+            out.push((
+                r.name.clone(),
+                format!("views/{}", r.file),
+                Standing::Unwanted,
+            ));
+        }
+    }
+    out
+}
+
+/// The key a view is recorded under: its file name within views/.
+pub fn file_key(path: &str) -> String {
+    path.strip_prefix("views/").unwrap_or(path).to_string()
+}
