@@ -138,6 +138,12 @@ impl Notices {
         lock(&self.buffer).received.clear();
     }
 
+    /// Whether anything was received and not placed (so that a caller can skip building what
+    /// `place` needs, a copy of what was sent, in the common case of no notices).
+    pub fn pending(&self) -> bool {
+        !lock(&self.buffer).received.is_empty()
+    }
+
     /// Says that what was received since the last `place` or `discard` came from running
     /// `sent`, which holds part of the file `path` (text `file_text`) as `placement` says.
     pub fn place(&self, path: &str, file_text: &str, sent: &str, placement: Placement) {

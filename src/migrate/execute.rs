@@ -143,6 +143,9 @@ fn one_trip_head(limits: &FileLimits) -> String {
 /// Says that the notices received since the last placement came from [`run_in_one_trip`]
 /// running `file`, so that their positions map into it.
 pub fn place_one_trip_notices(notices: &Notices, file: &SqlFile, limits: &FileLimits) {
+    if !notices.pending() {
+        return;
+    }
     let head = one_trip_head(limits);
     let placement = Placement {
         prefix: head.len(),
