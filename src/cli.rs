@@ -54,6 +54,11 @@ pub struct Global {
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 
+    /// Hide the server's NOTICE messages (and INFO, LOG, DEBUG) raised by migrations,
+    /// rollbacks and views; WARNINGs are always shown, and JSON reports keep every message
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+
     /// Schema of pgstrata's own tables (history, views) [default: pgstrata]
     #[arg(
         long,

@@ -10,6 +10,7 @@
 //! - `snapshot`: the schema as deterministic SQL text
 //! - `check`: the CI proof on a scratch server or a temporary database
 //! - `scratch`: a throwaway PostgreSQL server; `conninfo`: connections as libpq makes them
+//! - `notices`: the server's NOTICE and WARNING messages, attributed to the file that caused them
 //! - `config`, `error`, `source_error`, `files`, `secrets`, `interrupt`, `process`, `db`,
 //!   `checksum`: settings, errors and the plumbing every part uses
 
@@ -24,6 +25,7 @@ pub mod error;
 pub mod files;
 pub mod interrupt;
 pub mod migrate;
+pub mod notices;
 pub mod process;
 pub mod scratch;
 pub mod secrets;

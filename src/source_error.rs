@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use postgres::error::ErrorPosition;
+use postgres::error::{DbError, ErrorPosition};
 
 use crate::sql::text;
 
@@ -71,6 +71,18 @@ impl SourceError {
         placement: Placement,
     ) -> Option<SourceError> {
         let db = err.as_db_error()?;
+        Some(SourceError::locate_db(db, file, file_text, sent, placement))
+    }
+
+    /// [`SourceError::locate`] for a message the server sent: an error, or a notice (see
+    /// `crate::notices`), which carries the same fields.
+    pub fn locate_db(
+        db: &DbError,
+        file: &str,
+        file_text: &str,
+        sent: &str,
+        placement: Placement,
+    ) -> SourceError {
         let mut context = db.where_().map(str::to_string);
         let byte = match db.position() {
             Some(ErrorPosition::Original(position)) => {
@@ -92,7 +104,7 @@ impl SourceError {
         let location = byte.map(|b| text::line_col(file_text, b));
         let excerpt =
             location.map(|(line, col)| (text::line_text(file_text, line).to_string(), col));
-        Some(SourceError {
+        SourceError {
             file: file.to_string(),
             location,
             code: db.code().code().to_string(),
@@ -102,7 +114,7 @@ impl SourceError {
             hint: db.hint().map(str::to_string),
             context,
             excerpt,
-        })
+        }
     }
 }
 

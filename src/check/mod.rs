@@ -22,6 +22,7 @@ use crate::migrate::history::History;
 use crate::migrate::plan::DownTarget;
 use crate::migrate::project::{Migration, Project};
 use crate::migrate::runner::{Options, Runner};
+use crate::notices::{Notice, Notices};
 use crate::snapshot::{self, Change, SnapshotOptions};
 
 /// How to check.
@@ -35,6 +36,9 @@ pub struct CheckOptions {
     pub snapshot: SnapshotOptions,
     /// The time limits migrations run under (as `up` would run them).
     pub limits: crate::config::Limits,
+    /// Where the notices of the connection `run` is given arrive (attached to it when it was
+    /// opened); a detached one drops them.
+    pub notices: Notices,
 }
 
 /// What is wrong, and where.
@@ -88,6 +92,9 @@ pub struct CheckReport {
     pub written: Vec<String>,
     /// Snapshot files for versions that do not exist.
     pub orphan_snapshots: Vec<String>,
+    /// What the server said while files ran, each distinct message once (check runs a file
+    /// up to four times), in the order first heard.
+    pub notices: Vec<Notice>,
 }
 
 /// Live progress.
@@ -96,6 +103,8 @@ pub enum CheckEvent<'a> {
     Finding(&'a Finding),
     /// The final whole-project round trip is starting.
     RoundTrip,
+    /// The server said something not heard before in this check.
+    Notice(&'a Notice),
 }
 
 /// The file name of a migration's snapshot, relative to the project root.
@@ -318,9 +327,17 @@ impl Checker<'_> {
             watch: None,
         };
         let quiet: crate::migrate::runner::OnEvent = std::sync::Arc::new(|_| {});
-        let mut runner = Runner::new(self.client, self.project, options, quiet);
+        let mut runner = Runner::new(self.client, self.project, options, quiet)
+            .with_notices(self.options.notices.clone());
         let result = action(&mut runner);
-        drop(runner);
+        let ran = runner.into_report();
+        let said = ran.steps.into_iter().flat_map(|s| s.notices);
+        for notice in said.chain(ran.notices) {
+            if !self.report.notices.contains(&notice) {
+                (self.on_event)(CheckEvent::Notice(&notice));
+                self.report.notices.push(notice);
+            }
+        }
         match result {
             Ok(()) => Ok(true),
             Err(err) => {

@@ -8,17 +8,18 @@ use postgres::Client;
 use serde_json::json;
 
 use super::output::{count, duration_ms, paint_diff, summary_line};
-use super::{FOUND, OK, json, print_json};
+use super::{FOUND, OK, Output, json, print_json};
 use crate::check::database;
 use crate::check::{self, CheckEvent, CheckOptions, Checked, Finding};
-use crate::cli::Format;
 use crate::config::Settings;
 use crate::conninfo::ConnInfo;
 use crate::interrupt::{self, CleanupGuard};
+use crate::notices::Notices;
 use crate::scratch::ScratchServer;
 use crate::snapshot::SnapshotOptions;
 
-pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) -> Result<u8> {
+pub fn run(settings: &Settings, output: Output, from: Option<i64>, write: bool) -> Result<u8> {
+    let format = output.format;
     crate::snapshot::refuse_blind_spots(&settings.snapshot_options())?;
     let project = super::load_project(settings)?;
     if let Some(from) = from.filter(|v| project.migration(*v).is_none()) {
@@ -27,7 +28,8 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
     let started = Instant::now();
     let cluster_wide = cluster_wide(&project);
     let mut place = CheckDatabase::open(settings, cluster_wide.as_deref())?;
-    let mut client = place.connect()?;
+    let notices = Notices::new();
+    let mut client = place.connect(&notices)?;
     let text = !json(format);
     if text {
         let total = project.migrations.len();
@@ -56,17 +58,30 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
             include_schemas: settings.schemas.clone(),
         },
         limits: settings.limits,
+        notices,
     };
-    let mut on_event = |event: CheckEvent| {
-        if text {
-            print_event(&event);
-        }
+    let mut on_event = |event: CheckEvent| match event {
+        // Each distinct WARNING once, in either format, as `up` shows it. NOTICEs are
+        // counted instead: check runs every file two to four times, and a project's routine
+        // "already exists, skipping" would bury the findings.
+        CheckEvent::Notice(notice) if notice.is_warning() => eprintln!("{}", notice.display()),
+        CheckEvent::Notice(_) => {}
+        _ if text => print_event(&event),
+        _ => {}
     };
     let report = check::run(&mut client, &project, &options, &mut on_event);
     drop(client);
     place.close();
     let report = report?;
     let ms = started.elapsed().as_millis() as u64;
+    let unshown = report.notices.iter().filter(|n| !n.is_warning()).count();
+    if text && unshown > 0 && !output.quiet {
+        eprintln!(
+            "note: the server sent {} below WARNING (NOTICE, INFO, …) while checking; `pgstrata \
+             up` shows them, `--format json` lists them, --quiet hides this note",
+            count(unshown, "distinct message")
+        );
+    }
     if text {
         for orphan in &report.orphan_snapshots {
             eprintln!("note: {orphan} belongs to no migration; delete it");
@@ -99,6 +114,7 @@ pub fn run(settings: &Settings, format: Format, from: Option<i64>, write: bool) 
             "findings": report.findings,
             "written": report.written,
             "orphan_snapshots": report.orphan_snapshots,
+            "notices": report.notices,
         }));
     }
     Ok(if report.findings.is_empty() {
@@ -199,11 +215,14 @@ impl CheckDatabase {
         })
     }
 
-    fn connect(&self) -> Result<Client> {
+    /// The connection check works on, its notices going to `notices`.
+    fn connect(&self, notices: &Notices) -> Result<Client> {
         match self {
-            CheckDatabase::Scratch(server) => server.connect("postgres"),
+            CheckDatabase::Scratch(server) => {
+                ConnInfo::parse(&server.conninfo("postgres"))?.connect_with_notices(notices)
+            }
             CheckDatabase::Temporary { server, name, .. } => {
-                let mut client = server.with_dbname(name).connect()?;
+                let mut client = server.with_dbname(name).connect_with_notices(notices)?;
                 // Killed outright, check must not leave a migration running on a shared server
                 // (and its database in use, so that the next check cannot drop it).
                 crate::migrate::session::prepare(&mut client)?;
@@ -285,6 +304,7 @@ fn print_event(event: &CheckEvent) {
         ),
         CheckEvent::Finding(finding) => print_finding(finding),
         CheckEvent::RoundTrip => outln!("rolling everything back and applying it again"),
+        CheckEvent::Notice(_) => {}
     }
 }
 

@@ -8,7 +8,9 @@ use anyhow::{Result, bail};
 use serde_json::json;
 
 use super::output::{count, duration_ms, stdout_is_terminal};
-use super::{OK, Target, connect, json, load_and_connect, load_and_connect_with, print_json};
+use super::{
+    OK, Output, Target, connect, json, load_and_connect, load_and_connect_with, print_json,
+};
 use crate::cli::Format;
 use crate::config::Settings;
 use crate::migrate::observed::Observed;
@@ -18,7 +20,8 @@ use crate::migrate::repair::{self, Repair};
 use crate::migrate::runner::{Direction, Event, OnEvent, Options, RunReport, Runner};
 use crate::migrate::watch;
 
-pub fn up(settings: &Settings, format: Format, to: Option<i64>, dry_run: bool) -> Result<u8> {
+pub fn up(settings: &Settings, output: Output, to: Option<i64>, dry_run: bool) -> Result<u8> {
+    let format = output.format;
     if to == Some(0) {
         bail!(
             "--to 0 applies nothing; give the version to stop after (e.g. --to 5), or leave \
@@ -37,7 +40,7 @@ pub fn up(settings: &Settings, format: Format, to: Option<i64>, dry_run: bool) -
         Some(project.parse()?)
     };
     match &project {
-        Some(project) => run(settings, format, project, &mut target, "up", dry_run, |r| {
+        Some(project) => run(settings, output, project, &mut target, "up", dry_run, |r| {
             r.up(to)
         }),
         None => {
@@ -49,7 +52,7 @@ pub fn up(settings: &Settings, format: Format, to: Option<i64>, dry_run: bool) -
 
 pub fn down(
     settings: &Settings,
-    format: Format,
+    output: Output,
     to: Option<i64>,
     steps: Option<usize>,
     dry_run: bool,
@@ -61,7 +64,7 @@ pub fn down(
     let (project, mut target) = load_and_connect(settings)?;
     run(
         settings,
-        format,
+        output,
         &project,
         &mut target,
         "down",
@@ -70,11 +73,11 @@ pub fn down(
     )
 }
 
-pub fn redo(settings: &Settings, format: Format) -> Result<u8> {
+pub fn redo(settings: &Settings, output: Output) -> Result<u8> {
     let (project, mut target) = load_and_connect(settings)?;
     run(
         settings,
-        format,
+        output,
         &project,
         &mut target,
         "redo",
@@ -157,7 +160,7 @@ fn options(settings: &Settings, target: &Target, dry_run: bool) -> Options {
 #[allow(clippy::too_many_arguments)]
 fn run(
     settings: &Settings,
-    format: Format,
+    output: Output,
     project: &Project,
     target: &mut Target,
     command: &str,
@@ -165,9 +168,11 @@ fn run(
     action: impl FnOnce(&mut Runner) -> Result<()>,
 ) -> Result<u8> {
     let started = Instant::now();
+    let format = output.format;
     let text = !json(format);
     let printer = Printer {
         text,
+        quiet: output.quiet,
         tty: text && stdout_is_terminal(),
         // A CI log (stderr not a terminal) gets a line as each migration starts; a terminal
         // sees the step on stdout as it runs.
@@ -176,7 +181,8 @@ fn run(
     };
     let on_event: OnEvent = Arc::new(move |event: Event| printer.print(&event));
     let options = options(settings, target, dry_run);
-    let mut runner = Runner::new(&mut target.client, project, options, on_event);
+    let mut runner = Runner::new(&mut target.client, project, options, on_event)
+        .with_notices(target.notices.clone());
     let result = action(&mut runner);
     let report_ = runner.into_report();
     let ms = started.elapsed().as_millis() as u64;
@@ -207,6 +213,7 @@ fn report(
         "steps": report.steps,
         "views": report.views,
         "notes": report.notes,
+        "notices": report.notices,
         "error": result.as_ref().err().map(|e| format!("{e:#}")),
     }));
 }
@@ -214,6 +221,8 @@ fn report(
 /// How a run's events are shown: steps on stdout (text reports), progress on stderr.
 struct Printer {
     text: bool,
+    /// `--quiet`: notices below WARNING are not shown (the JSON report keeps them).
+    quiet: bool,
     tty: bool,
     log: bool,
     dry_run: bool,
@@ -235,6 +244,12 @@ impl Printer {
                 }
             }
             Event::Note(note) => eprintln!("note: {note}"),
+            // On stderr in either format, as the server's messages are in psql.
+            Event::Notice(notice) => {
+                if notice.is_warning() || !self.quiet {
+                    eprintln!("{}", notice.display());
+                }
+            }
             Event::Running {
                 what,
                 elapsed,

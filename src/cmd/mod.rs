@@ -34,6 +34,7 @@ use crate::config::{self, Overrides, Settings};
 use crate::conninfo::ConnInfo;
 use crate::interrupt::{self, CleanupGuard};
 use crate::migrate::project::{self, Project};
+use crate::notices::Notices;
 use crate::scratch::ScratchServer;
 
 /// Exit code: success.
@@ -59,15 +60,28 @@ pub fn run(cli: Cli) -> Result<u8> {
         lock_retries: global.lock_retries,
         statement_timeout: global.statement_timeout,
     })?;
-    let format = global.format;
-    dispatch(cli.command, &settings, format).map_err(explain_lost_connection)
+    let output = Output {
+        format: global.format,
+        quiet: global.quiet,
+    };
+    dispatch(cli.command, &settings, output).map_err(explain_lost_connection)
 }
 
-fn dispatch(command: Command, settings: &Settings, format: Format) -> Result<u8> {
+/// How a command shows what it does: the report's format, and whether the server's notices
+/// below WARNING are hidden (`--quiet`; a flag only, like `--format`: how this run's output is
+/// read, not a setting of the project that would hide the server's words from everyone).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Output {
+    pub format: Format,
+    pub quiet: bool,
+}
+
+fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8> {
+    let format = output.format;
     match command {
-        Command::Up { to, dry_run } => migrate::up(settings, format, to, dry_run),
-        Command::Down { to, steps, dry_run } => migrate::down(settings, format, to, steps, dry_run),
-        Command::Redo => migrate::redo(settings, format),
+        Command::Up { to, dry_run } => migrate::up(settings, output, to, dry_run),
+        Command::Down { to, steps, dry_run } => migrate::down(settings, output, to, steps, dry_run),
+        Command::Redo => migrate::redo(settings, output),
         Command::Repair {
             version,
             mark_applied,
@@ -79,7 +93,7 @@ fn dispatch(command: Command, settings: &Settings, format: Format) -> Result<u8>
         Command::Check {
             from,
             write_snapshots,
-        } => check::run(settings, format, from, write_snapshots),
+        } => check::run(settings, output, from, write_snapshots),
         Command::Snapshot { write } => snapshot::snapshot(settings, format, write),
         Command::Drift => snapshot::drift(settings, format),
     }
@@ -104,6 +118,8 @@ pub(crate) struct Target {
     pub client: Client,
     /// How to open more connections to the same database.
     pub info: ConnInfo,
+    /// What the server says on `client` beside results (NOTICE, WARNING, …).
+    pub notices: Notices,
     _cancel: CleanupGuard,
     // Dropped last: the server outlives the connection.
     _scratch: Option<ScratchServer>,
@@ -111,13 +127,14 @@ pub(crate) struct Target {
 
 /// Connects to the configured database, or starts a scratch server when asked to.
 pub(crate) fn connect(settings: &Settings) -> Result<Target> {
+    let notices = Notices::new();
     let (client, info, scratch) = if settings.scratch {
         let server = ScratchServer::start().context("starting a scratch server")?;
         let info = ConnInfo::parse(&server.conninfo("postgres"))?;
-        (info.connect()?, info, Some(server))
+        (info.connect_with_notices(&notices)?, info, Some(server))
     } else {
         let info = open_target(settings)?;
-        (info.connect()?, info, None)
+        (info.connect_with_notices(&notices)?, info, None)
     };
     let mut client = client;
     crate::migrate::session::prepare(&mut client)?;
@@ -125,6 +142,7 @@ pub(crate) fn connect(settings: &Settings) -> Result<Target> {
     Ok(Target {
         client,
         info,
+        notices,
         _cancel: cancel,
         _scratch: scratch,
     })

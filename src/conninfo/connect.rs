@@ -15,8 +15,9 @@ use postgres::{Client, Config, NoTls};
 use super::ConnInfo;
 use super::target::Target;
 use super::tls;
+use crate::notices::Notices;
 
-pub(crate) fn connect(info: &ConnInfo) -> Result<Client> {
+pub(crate) fn connect(info: &ConnInfo, notices: Option<&Notices>) -> Result<Client> {
     let targets = info.targets()?;
     let attrs = info.get("target_session_attrs").unwrap_or("any");
     // libpq: prefer-standby looks for a standby first, then takes any server.
@@ -27,7 +28,7 @@ pub(crate) fn connect(info: &ConnInfo) -> Result<Client> {
     let mut failures = Vec::new();
     for pass in passes {
         for (index, target) in targets.iter().enumerate() {
-            let attempt = connect_target(info, index, target).and_then(|mut client| {
+            let attempt = connect_target(info, index, target, notices).and_then(|mut client| {
                 check_session(&mut client, pass)?;
                 Ok(client)
             });
@@ -64,9 +65,17 @@ fn report(info: &ConnInfo, mut failures: Vec<(String, anyhow::Error)>) -> anyhow
 
 /// Connects to one target with the TLS behaviour of `sslmode`. libpq never uses TLS on a
 /// Unix-domain socket, whatever the mode.
-fn connect_target(info: &ConnInfo, index: usize, target: &Target) -> Result<Client> {
+fn connect_target(
+    info: &ConnInfo,
+    index: usize,
+    target: &Target,
+    notices: Option<&Notices>,
+) -> Result<Client> {
     let mode = info.sslmode();
     let mut config = base_config(info, index, target)?;
+    if let Some(notices) = notices {
+        notices.attach(&mut config);
+    }
     if target.is_socket() || mode == "disable" {
         return plain(&mut config);
     }

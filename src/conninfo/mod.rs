@@ -157,7 +157,12 @@ impl ConnInfo {
     /// Opens a connection, trying each host in turn, with TLS as `sslmode` says. Errors name
     /// the target with [`ConnInfo::describe`] and, for TLS failures, what to change.
     pub fn connect(&self) -> Result<Client> {
-        connect::connect(self)
+        connect::connect(self, None)
+    }
+
+    /// [`ConnInfo::connect`], delivering the server's notices to `notices`.
+    pub fn connect_with_notices(&self, notices: &crate::notices::Notices) -> Result<Client> {
+        connect::connect(self, Some(notices))
     }
 
     pub(crate) fn targets(&self) -> Result<Vec<Target>> {

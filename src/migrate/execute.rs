@@ -1,5 +1,6 @@
 //! Sending a file's SQL to the server under its time limits, and turning a server error into
-//! a [`SourceError`] located in that file.
+//! a [`SourceError`] located in that file (and the notices it raised into notices placed in
+//! it).
 //!
 //! The file text is sent exactly as loaded (normalised), at most behind pgstrata's own
 //! `BEGIN;` and `SET LOCAL` lines, so the server's error positions map to positions in the
@@ -12,6 +13,7 @@ use postgres::{Client, GenericClient};
 
 use crate::config::Limits;
 use crate::migrate::project::SqlFile;
+use crate::notices::Notices;
 use crate::source_error::{Placement, SourceError};
 use crate::sql::Statement;
 
@@ -98,12 +100,7 @@ pub fn run_batch(client: &mut impl GenericClient, file: &SqlFile) -> Result<()> 
 pub fn run_statement(client: &mut Client, file: &SqlFile, statement: &Statement) -> Result<()> {
     let text = statement.text(&file.sql);
     client.batch_execute(text).map_err(|err| {
-        let placement = Placement {
-            prefix: 0,
-            len: text.len(),
-            offset: statement.start,
-            single_statement: true,
-        };
+        let placement = statement_placement(text, statement);
         match SourceError::locate(&err, &file.path, &file.sql, text, placement) {
             Some(source) => anyhow::Error::new(source),
             None => anyhow::Error::new(err).context(format!("running {}", file.path)),
@@ -120,7 +117,7 @@ pub fn run_in_one_trip(
     limits: &FileLimits,
     epilogue: &str,
 ) -> Result<()> {
-    let head = format!("BEGIN;\n{}", limits.set_local());
+    let head = one_trip_head(limits);
     // The newline ends a trailing `--` comment; the semicolon a last statement without one.
     let batch = format!("{head}{}\n;\n{epilogue}COMMIT;", file.sql);
     match client.batch_execute(&batch) {
@@ -135,6 +132,57 @@ pub fn run_in_one_trip(
             };
             Err(locate(err, file, &batch, placement))
         }
+    }
+}
+
+/// What [`run_in_one_trip`] sends before the file's text.
+fn one_trip_head(limits: &FileLimits) -> String {
+    format!("BEGIN;\n{}", limits.set_local())
+}
+
+/// Says that the notices received since the last placement came from [`run_in_one_trip`]
+/// running `file`, so that their positions map into it.
+pub fn place_one_trip_notices(notices: &Notices, file: &SqlFile, limits: &FileLimits) {
+    if !notices.pending() {
+        return;
+    }
+    let head = one_trip_head(limits);
+    let placement = Placement {
+        prefix: head.len(),
+        ..Placement::whole(&file.sql)
+    };
+    // What follows the file's text is pgstrata's own: a position there maps to no line.
+    let sent = format!("{head}{}", file.sql);
+    notices.place(&file.path, &file.sql, &sent, placement);
+}
+
+/// Says that the notices received since the last placement came from [`run_batch`].
+pub fn place_batch_notices(notices: &Notices, file: &SqlFile) {
+    notices.place(
+        &file.path,
+        &file.sql,
+        &file.sql,
+        Placement::whole(&file.sql),
+    );
+}
+
+/// Says that the notices received since the last placement came from [`run_statement`].
+pub fn place_statement_notices(notices: &Notices, file: &SqlFile, statement: &Statement) {
+    let text = statement.text(&file.sql);
+    notices.place(
+        &file.path,
+        &file.sql,
+        text,
+        statement_placement(text, statement),
+    );
+}
+
+fn statement_placement(text: &str, statement: &Statement) -> Placement {
+    Placement {
+        prefix: 0,
+        len: text.len(),
+        offset: statement.start,
+        single_statement: true,
     }
 }
 

@@ -17,10 +17,11 @@ use postgres::Client;
 use postgres::types::Type;
 
 use crate::db::quote_ident;
-use crate::migrate::execute::{FileLimits, run_statement, set_sql};
+use crate::migrate::execute::{FileLimits, place_statement_notices, run_statement, set_sql};
 use crate::migrate::project::SqlFile;
 use crate::migrate::retry::{self, Attempts, Retry};
 use crate::migrate::watch::Watch;
+use crate::notices::Notices;
 use crate::sql::{IndexName, Statement, text};
 
 /// What a no-transaction run needs from the runner.
@@ -32,6 +33,8 @@ pub struct Support<'r> {
     /// SQL returning the session to its baseline (see `session`).
     pub reset: &'r str,
     pub on_retry: &'r mut dyn FnMut(&Retry),
+    /// Where the connection's notices arrive; each statement's are placed at it.
+    pub notices: &'r Notices,
 }
 
 /// Runs `file` statement by statement, then returns the session to its baseline (also after
@@ -87,9 +90,13 @@ fn run_each(
             },
             not_retried,
         };
+        let notices = cx.notices;
         let result = retry::attempt(client, attempts, &what, cx.on_retry, |client| {
+            // Only the last attempt's notices are the statement's; before it ran ours.
+            notices.discard();
             run_cleanly(client, file, statement)
         });
+        place_statement_notices(notices, file, statement);
         if statement.class.resets_limits {
             // The statement put lock_timeout and statement_timeout back to the session's
             // defaults: send the file's limits again before the next one.

@@ -9,7 +9,8 @@
 //! Every file runs under its time limits (`lock_timeout`, `statement_timeout`), starts from
 //! the same session (see `session`), and is retried whole when it loses a lock race (see
 //! `retry`), watched meanwhile (see `watch`). Progress is reported through an event callback;
-//! the runner never prints.
+//! the runner never prints. The server's notices (see `notices`) are attributed to the step
+//! whose file raised them; those of pgstrata's own statements are dropped.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -22,7 +23,9 @@ use serde::Serialize;
 use crate::config::Limits;
 use crate::conninfo::ConnInfo;
 use crate::error::Refusal;
-use crate::migrate::execute::{FileLimits, run_batch, run_in_one_trip};
+use crate::migrate::execute::{
+    FileLimits, place_batch_notices, place_one_trip_notices, run_batch, run_in_one_trip,
+};
 use crate::migrate::history::{History, HistoryRow, RunState};
 use crate::migrate::lock::{self, Holder};
 use crate::migrate::no_transaction::{self, Support};
@@ -32,6 +35,7 @@ use crate::migrate::retry::{self, Attempts, Retry};
 use crate::migrate::session::Baseline;
 use crate::migrate::views::{self, Restore, ViewChange};
 use crate::migrate::watch::{Blocker, OnTick, Tick, Watch};
+use crate::notices::{Notice, Notices};
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -66,6 +70,8 @@ pub struct Step {
     pub no_transaction: bool,
     /// How many times it ran: more than 1 after lost lock races.
     pub attempts: u32,
+    /// What the server said while the file ran (its last attempt), in order.
+    pub notices: Vec<Notice>,
 }
 
 /// What a run did (or, with `dry_run`, would do), in order.
@@ -76,6 +82,9 @@ pub struct RunReport {
     pub views: Vec<ViewChange>,
     /// Things worth knowing that did not stop the run.
     pub notes: Vec<String>,
+    /// What the server said outside a finished step: during the view rebuild (`file` null),
+    /// or while the step that failed ran.
+    pub notices: Vec<Notice>,
 }
 
 /// Where a runner's events go. Called from the runner's thread, and (for `Running`) from
@@ -102,6 +111,8 @@ pub enum Event<'a> {
     Finished(&'a Step),
     View(&'a ViewChange),
     Note(&'a str),
+    /// Something the server said (NOTICE, WARNING, …), after the step it belongs to.
+    Notice(&'a Notice),
 }
 
 /// Runs migrations on one connection, accumulating a report.
@@ -119,6 +130,10 @@ pub struct Runner<'a> {
     holding_lock: bool,
     /// Attempts of the step in progress.
     attempts: u32,
+    /// Where the connection's notices arrive (detached: none).
+    notices: Notices,
+    /// The notices of the step in progress, until it is recorded.
+    step_notices: Vec<Notice>,
 }
 
 impl<'a> Runner<'a> {
@@ -142,7 +157,16 @@ impl<'a> Runner<'a> {
             baseline: None,
             holding_lock: false,
             attempts: 0,
+            notices: Notices::default(),
+            step_notices: Vec::new(),
         }
+    }
+
+    /// Attributes the notices arriving in `notices` (attached to this runner's connection)
+    /// to the steps that raise them; without it they are dropped.
+    pub fn with_notices(mut self, notices: Notices) -> Runner<'a> {
+        self.notices = notices;
+        self
     }
 
     /// What the run did so far; complete after success, partial after a failure.
@@ -201,6 +225,9 @@ impl<'a> Runner<'a> {
             "internal error: the project's files were not parsed before running them"
         );
         let result = self.begin().and_then(|rows| body(self, rows));
+        // A failed step's notices: they may say why it failed.
+        let unrecorded = std::mem::take(&mut self.step_notices);
+        self.report_notices(unrecorded);
         let released = self.release_lock();
         result.and(released)
     }
@@ -290,8 +317,8 @@ impl<'a> Runner<'a> {
         for m in rolled_back {
             versions.remove(&m.version);
         }
-        let changes = if self.options.dry_run {
-            views::rebuild(self.client, &self.history, self.project, &versions, None)?
+        let rebuilt = if self.options.dry_run {
+            views::rebuild(self.client, &self.history, self.project, &versions, None)
         } else {
             let limits = FileLimits::of_run(&self.options.limits);
             let reset = self.reset_sql()?;
@@ -302,13 +329,38 @@ impl<'a> Runner<'a> {
                     reset: &reset,
                 };
                 views::rebuild(client, &history, project, &versions, Some(&guard))
-            })?
+            })
+        };
+        // Attributed to the rebuild as a whole (`file` null) until views.rs places each view
+        // file's notices itself (`Notices::place` after each file's statement).
+        let said = self.notices.take(None);
+        let changes = match rebuilt {
+            Ok(changes) => changes,
+            Err(err) => {
+                self.report_notices(said);
+                return Err(err);
+            }
         };
         for change in changes {
             (self.on_event)(Event::View(&change));
             self.report.views.push(change);
         }
+        self.report_notices(said);
         Ok(())
+    }
+
+    /// Shows notices that belong to no recorded step and keeps them in the report.
+    fn report_notices(&mut self, notices: Vec<Notice>) {
+        for notice in &notices {
+            (self.on_event)(Event::Notice(notice));
+        }
+        self.report.notices.extend(notices);
+    }
+
+    /// Takes what the server said while `file` ran, for the step being run.
+    fn collect_notices(&mut self, file: &crate::migrate::project::SqlFile) {
+        let said = self.notices.take(Some(&file.path));
+        self.step_notices.extend(said);
     }
 
     /// The SQL returning the session to its baseline (captured by `begin`).
@@ -329,6 +381,8 @@ impl<'a> Runner<'a> {
     ) -> Result<T> {
         let (watch, pid) = watched(&self.watch, &self.baseline)?;
         let mut on_retry = retry_reporter(&self.on_event, &mut self.attempts, what);
+        let notices = self.notices.clone();
+        let mut work = work;
         retry::attempt(
             self.client,
             Attempts {
@@ -340,7 +394,11 @@ impl<'a> Runner<'a> {
             },
             what,
             &mut on_retry,
-            work,
+            |client| {
+                // Only the last attempt's notices are the work's; before it ran ours.
+                notices.discard();
+                work(client)
+            },
         )
     }
 
@@ -360,6 +418,7 @@ impl<'a> Runner<'a> {
                 pid,
                 reset: &reset,
                 on_retry: &mut on_retry,
+                notices: &self.notices,
             },
         )
     }
@@ -394,12 +453,19 @@ impl<'a> Runner<'a> {
         let first = self.attempt(&what, &limits, |client| {
             run_in_one_trip(client, &migration.up, &limits, &epilogue)
         });
-        match first {
-            Err(err) if views_in_the_way(&err) && !self.project.views.is_empty() => {
-                self.apply_around_views(migration, &limits, &epilogue)
-            }
-            other => other,
+        if let Err(err) = &first
+            && views_in_the_way(err)
+            && !self.project.views.is_empty()
+        {
+            // The refused attempt is run again whole: what it said is said again.
+            self.notices.discard();
+            let again = self.apply_around_views(migration, &limits, &epilogue);
+            self.collect_notices(&migration.up);
+            return again;
         }
+        place_one_trip_notices(&self.notices, &migration.up, &limits);
+        self.collect_notices(&migration.up);
+        first
     }
 
     /// Runs a migration again with the managed views dropped before it and created again
@@ -421,6 +487,7 @@ impl<'a> Runner<'a> {
         let reset = self.reset_sql()?;
         let (history, project) = (self.history.clone(), self.project);
         let what = format!("migration {} ({})", migration.version, migration.name);
+        let notices = self.notices.clone();
         let (changes, note) = self.attempt(&what, limits, |client| {
             let mut tx = client.transaction().context("starting a transaction")?;
             let own_limits = limits.set_local();
@@ -429,7 +496,10 @@ impl<'a> Runner<'a> {
                     .context("setting the file's lock_timeout and statement_timeout")?;
             }
             let done = views::around_migration(&mut tx, &history, project, &after, &reset, |tx| {
-                run_batch(tx, &migration.up)?;
+                notices.discard();
+                let ran = run_batch(tx, &migration.up);
+                place_batch_notices(&notices, &migration.up);
+                ran?;
                 tx.batch_execute(epilogue)
                     .context("returning the session to its starting state")
             })?;
@@ -452,8 +522,9 @@ impl<'a> Runner<'a> {
         self.history
             .insert(self.client, migration, 0, RunState::Running)?;
         let what = format!("migration {} ({})", migration.version, migration.name);
-        self.run_outside(&what, &migration.up)
-            .with_context(|| interrupted(migration, RunState::Running))?;
+        let result = self.run_outside(&what, &migration.up);
+        self.collect_notices(&migration.up);
+        result.with_context(|| interrupted(migration, RunState::Running))?;
         self.history.set_state(
             self.client,
             migration.version,
@@ -521,13 +592,15 @@ impl<'a> Runner<'a> {
             .any(|view| view.requires.contains(&migration.version));
         if !drops_views {
             // The common case, like a migration: one round trip.
-            return self
-                .attempt(&what, &limits, |client| {
-                    run_in_one_trip(client, &migration.down, &limits, &epilogue)
-                })
-                .map(|()| Vec::new());
+            let result = self.attempt(&what, &limits, |client| {
+                run_in_one_trip(client, &migration.down, &limits, &epilogue)
+            });
+            place_one_trip_notices(&self.notices, &migration.down, &limits);
+            self.collect_notices(&migration.down);
+            return result.map(|()| Vec::new());
         }
-        self.attempt(&what, &limits, |client| {
+        let notices = self.notices.clone();
+        let result = self.attempt(&what, &limits, |client| {
             let mut tx = client.transaction().context("starting a transaction")?;
             let own_limits = limits.set_local();
             if !own_limits.is_empty() {
@@ -542,7 +615,10 @@ impl<'a> Runner<'a> {
                 &reset,
                 Restore::InTheSameTransaction,
                 |tx| {
-                    run_batch(tx, &migration.down)?;
+                    notices.discard();
+                    let ran = run_batch(tx, &migration.down);
+                    place_batch_notices(&notices, &migration.down);
+                    ran?;
                     tx.batch_execute(&epilogue)
                         .context("returning the session to its starting state")
                 },
@@ -550,7 +626,9 @@ impl<'a> Runner<'a> {
             tx.commit()
                 .with_context(|| format!("committing {}", migration.down.path))?;
             Ok(changes)
-        })
+        });
+        self.collect_notices(&migration.down);
+        result
     }
 
     /// Drops the views that require the migration and marks it `reverting` in one
@@ -587,8 +665,9 @@ impl<'a> Runner<'a> {
             tx.commit().context("marking the rollback as started")?;
             Ok(dropped)
         })?;
-        self.run_outside(&what, &migration.down)
-            .with_context(|| interrupted(migration, RunState::Reverting))?;
+        let result = self.run_outside(&what, &migration.down);
+        self.collect_notices(&migration.down);
+        result.with_context(|| interrupted(migration, RunState::Reverting))?;
         self.history.delete(self.client, migration.version)?;
         Ok(dropped)
     }
@@ -610,8 +689,12 @@ impl<'a> Runner<'a> {
             },
             no_transaction: file.no_transaction,
             attempts: self.attempts.max(1),
+            notices: std::mem::take(&mut self.step_notices),
         };
         (self.on_event)(Event::Finished(&step));
+        for notice in &step.notices {
+            (self.on_event)(Event::Notice(notice));
+        }
         self.report.steps.push(step);
     }
 

@@ -11,6 +11,7 @@ mod harness;
 mod inputs;
 mod invalid_index;
 mod lock_gaps;
+mod notices;
 mod parser;
 mod runner;
 mod safety;
