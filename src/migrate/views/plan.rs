@@ -273,3 +273,172 @@ pub fn standings(
 pub fn file_key(path: &str) -> String {
     path.strip_prefix("views/").unwrap_or(path).to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrate::project::SqlFile;
+
+    fn project(files: &[(&str, &str, &[i64])]) -> Project {
+        let mut views: Vec<View> = files
+            .iter()
+            .map(|(file, sql, requires)| View {
+                file: SqlFile {
+                    path: format!("views/{file}"),
+                    sql: sql.to_string(),
+                    checksum: crate::checksum::sha256_hex(sql),
+                    statements: crate::sql::parse(sql).expect("parses"),
+                    ..SqlFile::default()
+                },
+                requires: requires.to_vec(),
+                definition: None,
+            })
+            .collect();
+        for view in &mut views {
+            view.definition = view
+                .file
+                .statements
+                .iter()
+                .find_map(|s| match &s.class.view {
+                    crate::sql::ViewRole::Defines(def) => Some(def.clone()),
+                    _ => None,
+                });
+        }
+        Project {
+            root: ".".into(),
+            parsed: true,
+            migrations: vec![],
+            views,
+            warnings: vec![],
+        }
+    }
+
+    fn names(graph: &Graph) -> Vec<String> {
+        graph.nodes.iter().map(|n| n.name.to_string()).collect()
+    }
+
+    fn recorded(graph: &Graph, i: usize, present: bool) -> Recorded {
+        let node = &graph.nodes[i];
+        Recorded {
+            file: file_key(node.file()),
+            name: node.name.clone(),
+            checksum: node.view.file.checksum.clone(),
+            present,
+        }
+    }
+
+    #[test]
+    fn views_come_after_what_they_read_and_need_what_it_needs() {
+        let p = project(&[
+            (
+                "a.sql",
+                "CREATE VIEW a AS SELECT * FROM b JOIN app.c USING (id)",
+                &[],
+            ),
+            ("b.sql", "CREATE VIEW b AS SELECT * FROM public.d", &[]),
+            ("c.sql", "CREATE VIEW app.c AS SELECT 1 AS id", &[3]),
+            ("d.sql", "CREATE VIEW d AS SELECT 1 AS id", &[2]),
+            ("e.sql", "CREATE VIEW e AS SELECT * FROM elsewhere.d", &[]),
+        ]);
+        let graph = Graph::resolve(&p, "public").unwrap();
+        assert_eq!(
+            names(&graph),
+            ["app.c", "public.d", "public.b", "public.a", "public.e"]
+        );
+        let needs: Vec<Vec<i64>> = graph
+            .nodes
+            .iter()
+            .map(|n| n.needs.iter().copied().collect())
+            .collect();
+        assert_eq!(needs, [vec![3], vec![2], vec![2], vec![2, 3], vec![]]);
+    }
+
+    #[test]
+    fn the_same_view_in_two_files_is_an_error_naming_both() {
+        let p = project(&[
+            ("report.sql", "CREATE VIEW report AS SELECT 1", &[]),
+            (
+                "public.report.sql",
+                "CREATE VIEW public.report AS SELECT 1",
+                &[],
+            ),
+        ]);
+        let err = Graph::resolve(&p, "public").unwrap_err().to_string();
+        assert!(
+            err.contains("views/public.report.sql") && err.contains("views/report.sql"),
+            "{err}"
+        );
+        assert!(
+            Graph::resolve(&p, "app").is_ok(),
+            "in another schema they differ"
+        );
+    }
+
+    #[test]
+    fn decide_matches_records_by_name_and_applies_only_what_is_not_current() {
+        let p = project(&[
+            ("same.sql", "CREATE VIEW same AS SELECT 1", &[]),
+            ("changed.sql", "CREATE VIEW changed AS SELECT 2", &[]),
+            ("missing.sql", "CREATE VIEW missing AS SELECT 3", &[]),
+            ("moved_here.sql", "CREATE VIEW moved AS SELECT 4", &[]),
+            ("later.sql", "CREATE VIEW later AS SELECT 5", &[9]),
+        ]);
+        let graph = Graph::resolve(&p, "public").unwrap();
+        let at = |name: &str| {
+            graph
+                .nodes
+                .iter()
+                .position(|n| n.name.name == name)
+                .unwrap()
+        };
+        let mut changed = recorded(&graph, at("changed"), true);
+        changed.checksum = "old".into();
+        let mut moved = recorded(&graph, at("moved"), true);
+        moved.file = "moved.sql".into();
+        let records = vec![
+            recorded(&graph, at("same"), true),
+            changed,
+            recorded(&graph, at("missing"), false),
+            moved,
+            recorded(&graph, at("later"), true),
+            Recorded {
+                file: "deleted.sql".into(),
+                name: ViewName {
+                    schema: "public".into(),
+                    name: "deleted".into(),
+                },
+                checksum: "x".into(),
+                present: true,
+            },
+        ];
+        let plan = decide(&graph, &[1].into(), &records);
+        let applies: Vec<&str> = plan
+            .applies
+            .iter()
+            .map(|&i| graph.nodes[i].name.name.as_str())
+            .collect();
+        assert_eq!(applies, ["changed", "missing"]);
+        let drops: Vec<String> = plan.drops.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(drops, ["public.later", "public.deleted"]);
+        assert_eq!(plan.moves, vec![(at("moved"), "moved.sql".to_string())]);
+        let standings: Vec<Standing> = standings(&graph, &[1].into(), &records)
+            .into_iter()
+            .map(|(_, _, s)| s)
+            .collect();
+        assert!(standings.contains(&Standing::Changed));
+        assert!(standings.contains(&Standing::Missing));
+        assert_eq!(
+            standings
+                .iter()
+                .filter(|s| **s == Standing::Unwanted)
+                .count(),
+            2
+        );
+        // All current: nothing to do.
+        let current: Vec<Recorded> = (0..graph.nodes.len())
+            .filter(|&i| graph.nodes[i].name.name != "later")
+            .map(|i| recorded(&graph, i, true))
+            .collect();
+        assert!(decide(&graph, &[1].into(), &current).is_empty());
+    }
+}
