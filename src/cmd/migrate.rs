@@ -317,11 +317,14 @@ impl Printer {
             }
             Event::View(change) => {
                 let action = serde_json::to_value(change.action).expect("enum serialises");
+                let file = match &change.previous_file {
+                    Some(previous) => format!("{previous} → {}", change.file),
+                    None => change.file.clone(),
+                };
                 outln!(
-                    "view  {:<10} {} ({})",
+                    "view  {:<10} {} ({file})",
                     action.as_str().unwrap_or_default(),
                     change.view,
-                    change.file
                 );
             }
         }
