@@ -8,9 +8,11 @@
 //! unchecked. The caller provides a fresh, empty database; this module never prints.
 
 pub mod database;
+mod snapshots;
+
+pub use snapshots::snapshot_path;
 
 use std::fs;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -98,14 +100,6 @@ pub enum CheckEvent<'a> {
     RoundTrip,
 }
 
-/// The file name of a migration's snapshot, relative to the project root.
-pub fn snapshot_path(migration: &Migration) -> String {
-    format!(
-        "schema-snapshots/V{}__{}.sql",
-        migration.version, migration.name
-    )
-}
-
 struct Checker<'a> {
     client: &'a mut Client,
     project: &'a Project,
@@ -145,7 +139,7 @@ pub fn run(
 
 impl Checker<'_> {
     fn run(&mut self) -> Result<()> {
-        self.report.orphan_snapshots = orphan_snapshots(self.project)?;
+        self.report.orphan_snapshots = snapshots::orphans(self.project)?;
         let from = self.options.from.unwrap_or(i64::MIN);
         let unchecked: Vec<i64> = self
             .project
@@ -424,29 +418,4 @@ impl Checker<'_> {
     fn snapshot(&mut self) -> Result<String> {
         Ok(snapshot::take(self.client, &self.options.snapshot)?.render())
     }
-}
-
-/// Files in schema-snapshots/ whose version is not a migration of the project.
-fn orphan_snapshots(project: &Project) -> Result<Vec<String>> {
-    let dir: PathBuf = project.root.join("schema-snapshots");
-    let Ok(entries) = fs::read_dir(&dir) else {
-        return Ok(Vec::new());
-    };
-    let mut orphans = Vec::new();
-    for entry in entries {
-        let name = entry
-            .with_context(|| format!("reading {}", dir.display()))?
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        let known = project
-            .migrations
-            .iter()
-            .any(|m| snapshot_path(m) == format!("schema-snapshots/{name}"));
-        if name.ends_with(".sql") && !known {
-            orphans.push(format!("schema-snapshots/{name}"));
-        }
-    }
-    orphans.sort();
-    Ok(orphans)
 }
