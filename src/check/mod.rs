@@ -3,8 +3,8 @@
 //! For each migration in order: apply it (and rebuild views), snapshot, compare with
 //! `schema-snapshots/` (missing or stale is a finding); roll it back and compare with the
 //! schema before it (any difference: the rollback is not exact); apply it again and compare
-//! with the first result. Then roll everything back (the schema must be the empty one again,
-//! the history empty) and apply everything again. `--from V` applies the migrations before V
+//! with the first result. Then roll everything back (the schema must be the one before the
+//! first migration again, the history empty) and apply everything again. `--from V` applies the migrations before V
 //! unchecked. The caller provides a fresh, empty database; this module never prints.
 
 pub mod database;
@@ -157,7 +157,17 @@ impl Checker<'_> {
                 return Ok(());
             }
             self.report.applied_unchecked = unchecked;
+        } else if !self.step(
+            |r| r.up(Some(0)),
+            None,
+            "building the views wanted before the first migration (a view that needs a \
+             migration's objects says so with `-- pgstrata:requires V…`)",
+        )? {
+            return Ok(());
         }
+        // The schema every rollback is compared with is taken after the views wanted at that
+        // version were rebuilt, as a rollback's own rebuild leaves them: a view without
+        // `requires` exists after V1's rollback, so it must exist in the schema before V1 too.
         let base = self.snapshot()?;
         let mut before = base.clone();
         let mut floor = (base.clone(), self.report.applied_unchecked.last().copied());
@@ -252,7 +262,7 @@ impl Checker<'_> {
         let emptied = self.snapshot()?;
         let what = match floor_version {
             Some(v) => format!("the schema of V{v}"),
-            None => "an empty schema".to_string(),
+            None => "the schema before the first migration (its views only)".to_string(),
         };
         self.expect_same(
             floor_schema,
