@@ -8,6 +8,7 @@
 //! unchecked. The caller provides a fresh, empty database; this module never prints.
 
 pub mod database;
+pub mod rows;
 mod snapshots;
 
 pub use snapshots::snapshot_path;
@@ -51,6 +52,9 @@ pub enum FindingKind {
     InexactRollback,
     /// Applying a migration again after its rollback gives another schema.
     ReapplyDiffers,
+    /// The rollback is right for the schema, but applying the migration again after it leaves
+    /// another number of rows in a table (it did not delete what its migration inserted).
+    RowsLeftBehind,
     /// A migration or rollback failed to run.
     Failed,
     /// After rolling everything back, the schema is not the empty one or history remains.
@@ -75,7 +79,9 @@ pub struct Checked {
     pub name: String,
     /// `ok`, `missing`, `stale`, `written` or `unchanged` (with --write-snapshots).
     pub snapshot: &'static str,
-    /// `exact`, `inexact`, or `irreversible` (not rolled back: its rollback says it cannot be).
+    /// `exact`, `inexact`, `leaves_rows` (exact for the schema, but applying again after it
+    /// leaves another number of rows), or `irreversible` (not rolled back: its rollback says
+    /// it cannot be).
     pub rollback: &'static str,
     pub ms: u64,
 }
@@ -109,6 +115,9 @@ struct Checker<'a> {
     /// Snapshot files to write (relative path, text) once the run has not been refused as
     /// blind: a refused run must not leave empty snapshots behind.
     to_write: Vec<(String, String)>,
+    /// Rollbacks that left rows behind, said again when a later step fails: that failure
+    /// (a `UNIQUE` violated by a doubled seed row) is likely theirs.
+    left_rows: Vec<String>,
 }
 
 /// Checks `project` on `client`'s database, which must be empty.
@@ -125,6 +134,7 @@ pub fn run(
         on_event,
         report: CheckReport::default(),
         to_write: Vec::new(),
+        left_rows: Vec::new(),
     };
     checker.run()?;
     for (relative, text) in std::mem::take(&mut checker.to_write) {
@@ -199,6 +209,7 @@ impl Checker<'_> {
         let rollback = if migration.irreversible.is_some() {
             "irreversible"
         } else {
+            let rows_first = self.count_rows()?;
             if !self.step(|r| r.down(DownTarget::Steps(1)), Some(v), "rolling back")? {
                 return Ok(None);
             }
@@ -229,7 +240,12 @@ impl Checker<'_> {
                 Some(v),
                 format!("V{v} applied again after its rollback gives a different schema"),
             );
-            if exact { "exact" } else { "inexact" }
+            let left_rows = self.rows_left_behind(migration, &rows_first)?;
+            match (exact, left_rows) {
+                (false, _) => "inexact",
+                (true, true) => "leaves_rows",
+                (true, false) => "exact",
+            }
         };
         let checked = Checked {
             version: v,
@@ -241,6 +257,39 @@ impl Checker<'_> {
         (self.on_event)(CheckEvent::Checked(&checked));
         self.report.checked.push(checked);
         Ok(Some(after))
+    }
+
+    /// Compares the rows after `migration`'s second apply with those after its first; a
+    /// difference is a finding naming the rollback. Returns whether there was one.
+    fn rows_left_behind(&mut self, migration: &Migration, first: &rows::RowCounts) -> Result<bool> {
+        let again = self.count_rows()?;
+        let leftovers = rows::differences(first, &again);
+        if leftovers.is_empty() {
+            return Ok(false);
+        }
+        let v = migration.version;
+        let tables: Vec<String> = leftovers.iter().map(ToString::to_string).collect();
+        let blame = format!(
+            "{} left rows behind when check rolled V{v} back and applied it again ({})",
+            migration.down.path,
+            tables.join("; ")
+        );
+        self.add(Finding {
+            kind: FindingKind::RowsLeftBehind,
+            version: Some(v),
+            message: format!(
+                "rollback of V{v} leaves rows behind: {blame}; a rollback must delete the rows \
+                 its migration inserted, or applying V{v} again inserts them twice"
+            ),
+            changes: vec![],
+            diff: String::new(),
+        });
+        self.left_rows.push(blame);
+        Ok(true)
+    }
+
+    fn count_rows(&mut self) -> Result<rows::RowCounts> {
+        rows::count(self.client, &self.options.snapshot.exclude_schemas)
     }
 
     /// Rolls everything checked back (to the newest irreversible migration, if any) and
@@ -336,10 +385,18 @@ impl Checker<'_> {
                          cannot go on"
                     )));
                 }
+                // A doubled seed row fails a later migration: name the rollback that left it.
+                let cause = match self.left_rows.as_slice() {
+                    [] => String::new(),
+                    blames => format!(
+                        "; earlier, {}: that is the likely cause, not this step",
+                        blames.join("; and ")
+                    ),
+                };
                 self.add(Finding {
                     kind: FindingKind::Failed,
                     version,
-                    message: format!("{at}{doing} failed: {err:#}"),
+                    message: format!("{at}{doing} failed: {err:#}{cause}"),
                     changes: vec![],
                     diff: String::new(),
                 });

@@ -236,6 +236,74 @@ fn views_do_not_hide_a_rollback_that_leaves_a_table_or_drops_a_column() {
     assert!(out.contains("  ~ table public.b"), "{out}");
 }
 
+/// A seed row in V2, a `UNIQUE` in V3; `rollback_v2` is V2's rollback.
+fn seeded_project(rollback_v2: &str) -> TempDir {
+    TempDir::with_files(&[
+        (
+            "migrations/V1__settings.sql",
+            "CREATE TABLE settings (id serial, key text NOT NULL, value text);\n",
+        ),
+        ("rollbacks/V1__settings.sql", "DROP TABLE settings;\n"),
+        (
+            "migrations/V2__seed.sql",
+            "INSERT INTO settings (key, value) VALUES ('theme', 'dark');\n",
+        ),
+        ("rollbacks/V2__seed.sql", rollback_v2),
+        (
+            "migrations/V3__unique.sql",
+            "ALTER TABLE settings ADD CONSTRAINT settings_key UNIQUE (key);\n",
+        ),
+        (
+            "rollbacks/V3__unique.sql",
+            "ALTER TABLE settings DROP CONSTRAINT settings_key;\n",
+        ),
+    ])
+}
+
+/// Regression (issue 9): V2's rollback is right for the schema but leaves V2's seed row, so
+/// applying V2 again doubled it and V3's `UNIQUE` failed; check blamed V3 alone.
+#[test]
+fn check_names_the_rollback_that_leaves_rows_behind() {
+    let p =
+        seeded_project("-- forgets the seed row: right for the schema, not the data\nSELECT 1;\n");
+    let (code, out, err) = check(&p, &["--write-snapshots"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(
+            "finding: rollback of V2 leaves rows behind: rollbacks/V2__seed.sql left rows \
+             behind when check rolled V2 back and applied it again (public.settings has 2 rows \
+             where the first apply left 1 row)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("rollback leaves_rows"), "{out}");
+    assert!(
+        out.contains("V3: applying failed: migrations/V3__unique.sql")
+            && out.contains(
+                "earlier, rollbacks/V2__seed.sql left rows behind when check rolled V2 back"
+            ),
+        "the failure names the rollback that caused it: {out}"
+    );
+    let (code, out, _) = check(&p, &["--write-snapshots", "--format", "json"]);
+    assert_eq!(code, 1);
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(value["findings"][0]["kind"], "rows_left_behind", "{out}");
+    assert_eq!(value["findings"][0]["version"], 2);
+    assert_eq!(value["checked"][1]["rollback"], "leaves_rows");
+}
+
+/// Rows are counted, not compared: the seed row deleted and inserted again with the next
+/// serial id is a correct rollback.
+#[test]
+fn check_passes_a_rollback_that_deletes_its_seed_rows() {
+    let p = seeded_project("DELETE FROM settings WHERE key = 'theme';\n");
+    let (code, out, err) = check(&p, &["--write-snapshots"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = check(&p, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("every rollback exact"), "{out}");
+}
+
 /// The repository's own migrations: every snapshot current, every rollback exact.
 #[test]
 fn check_passes_on_the_repository() {
