@@ -80,7 +80,7 @@ fn dispatch(command: Command, settings: &Settings, format: Format) -> Result<u8>
             from,
             write_snapshots,
         } => check::run(settings, format, from, write_snapshots),
-        Command::Snapshot { write } => snapshot::snapshot(settings, format, write),
+        Command::Snapshot { write, force } => snapshot::snapshot(settings, format, write, force),
         Command::Drift => snapshot::drift(settings, format),
     }
 }
