@@ -389,7 +389,7 @@ impl Checker<'_> {
                 let cause = match self.left_rows.as_slice() {
                     [] => String::new(),
                     blames => format!(
-                        "; earlier, {}: that is the likely cause, not this step",
+                        "\n  likely cause, not this step: earlier, {}",
                         blames.join("; and ")
                     ),
                 };

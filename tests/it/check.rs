@@ -280,7 +280,8 @@ fn check_names_the_rollback_that_leaves_rows_behind() {
     assert!(
         out.contains("V3: applying failed: migrations/V3__unique.sql")
             && out.contains(
-                "earlier, rollbacks/V2__seed.sql left rows behind when check rolled V2 back"
+                "\n  likely cause, not this step: earlier, rollbacks/V2__seed.sql left rows \
+                 behind when check rolled V2 back"
             ),
         "the failure names the rollback that caused it: {out}"
     );
