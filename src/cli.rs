@@ -159,10 +159,19 @@ pub enum Command {
         exit_code: bool,
     },
     /// Print the database's schema as a snapshot
+    ///
+    /// --write refuses a database with an interrupted migration (dirty) and one whose schema
+    /// differs from the committed snapshot of its version: writing would hide that drift (or
+    /// a hand edit) in the committed file. To rewrite a snapshot from the migrations after
+    /// changing one, use `pgstrata check --write-snapshots`.
     Snapshot {
         /// Write it to schema-snapshots/ under the database's newest applied version instead
         #[arg(long)]
         write: bool,
+        /// With --write: write the schema as it is, even from a dirty database or over a
+        /// committed snapshot it differs from
+        #[arg(long, requires = "write")]
+        force: bool,
     },
     /// Compare the live schema with the committed snapshot of its applied version (exit 0
     /// same, 1 drift)

@@ -3,14 +3,17 @@
 //! For each migration in order: apply it (and rebuild views), snapshot, compare with
 //! `schema-snapshots/` (missing or stale is a finding); roll it back and compare with the
 //! schema before it (any difference: the rollback is not exact); apply it again and compare
-//! with the first result. Then roll everything back (the schema must be the empty one again,
-//! the history empty) and apply everything again. `--from V` applies the migrations before V
+//! with the first result. Then roll everything back (the schema must be the one before the
+//! first migration again, the history empty) and apply everything again. `--from V` applies the migrations before V
 //! unchecked. The caller provides a fresh, empty database; this module never prints.
 
 pub mod database;
+pub mod rows;
+mod snapshots;
+
+pub use snapshots::snapshot_path;
 
 use std::fs;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -53,6 +56,9 @@ pub enum FindingKind {
     InexactRollback,
     /// Applying a migration again after its rollback gives another schema.
     ReapplyDiffers,
+    /// The rollback is right for the schema, but applying the migration again after it leaves
+    /// another number of rows in a table (it did not delete what its migration inserted).
+    RowsLeftBehind,
     /// A migration or rollback failed to run.
     Failed,
     /// After rolling everything back, the schema is not the empty one or history remains.
@@ -77,7 +83,9 @@ pub struct Checked {
     pub name: String,
     /// `ok`, `missing`, `stale`, `written` or `unchanged` (with --write-snapshots).
     pub snapshot: &'static str,
-    /// `exact`, `inexact`, or `irreversible` (not rolled back: its rollback says it cannot be).
+    /// `exact`, `inexact`, `leaves_rows` (exact for the schema, but applying again after it
+    /// leaves another number of rows), or `irreversible` (not rolled back: its rollback says
+    /// it cannot be).
     pub rollback: &'static str,
     pub ms: u64,
 }
@@ -107,14 +115,6 @@ pub enum CheckEvent<'a> {
     Notice(&'a Notice),
 }
 
-/// The file name of a migration's snapshot, relative to the project root.
-pub fn snapshot_path(migration: &Migration) -> String {
-    format!(
-        "schema-snapshots/V{}__{}.sql",
-        migration.version, migration.name
-    )
-}
-
 struct Checker<'a> {
     client: &'a mut Client,
     project: &'a Project,
@@ -124,6 +124,9 @@ struct Checker<'a> {
     /// Snapshot files to write (relative path, text) once the run has not been refused as
     /// blind: a refused run must not leave empty snapshots behind.
     to_write: Vec<(String, String)>,
+    /// Rollbacks that left rows behind, said again when a later step fails: that failure
+    /// (a `UNIQUE` violated by a doubled seed row) is likely theirs.
+    left_rows: Vec<String>,
 }
 
 /// Checks `project` on `client`'s database, which must be empty.
@@ -140,6 +143,7 @@ pub fn run(
         on_event,
         report: CheckReport::default(),
         to_write: Vec::new(),
+        left_rows: Vec::new(),
     };
     checker.run()?;
     for (relative, text) in std::mem::take(&mut checker.to_write) {
@@ -154,7 +158,7 @@ pub fn run(
 
 impl Checker<'_> {
     fn run(&mut self) -> Result<()> {
-        self.report.orphan_snapshots = orphan_snapshots(self.project)?;
+        self.report.orphan_snapshots = snapshots::orphans(self.project)?;
         let from = self.options.from.unwrap_or(i64::MIN);
         let unchecked: Vec<i64> = self
             .project
@@ -172,7 +176,17 @@ impl Checker<'_> {
                 return Ok(());
             }
             self.report.applied_unchecked = unchecked;
+        } else if !self.step(
+            |r| r.up(Some(0)),
+            None,
+            "building the views wanted before the first migration (a view that needs a \
+             migration's objects says so with `-- pgstrata:requires V…`)",
+        )? {
+            return Ok(());
         }
+        // The schema every rollback is compared with is taken after the views wanted at that
+        // version were rebuilt, as a rollback's own rebuild leaves them: a view without
+        // `requires` exists after V1's rollback, so it must exist in the schema before V1 too.
         let base = self.snapshot()?;
         let mut before = base.clone();
         let mut floor = (base.clone(), self.report.applied_unchecked.last().copied());
@@ -204,6 +218,7 @@ impl Checker<'_> {
         let rollback = if migration.irreversible.is_some() {
             "irreversible"
         } else {
+            let rows_first = self.count_rows()?;
             if !self.step(|r| r.down(DownTarget::Steps(1)), Some(v), "rolling back")? {
                 return Ok(None);
             }
@@ -234,7 +249,12 @@ impl Checker<'_> {
                 Some(v),
                 format!("V{v} applied again after its rollback gives a different schema"),
             );
-            if exact { "exact" } else { "inexact" }
+            let left_rows = self.rows_left_behind(migration, &rows_first)?;
+            match (exact, left_rows) {
+                (false, _) => "inexact",
+                (true, true) => "leaves_rows",
+                (true, false) => "exact",
+            }
         };
         let checked = Checked {
             version: v,
@@ -246,6 +266,39 @@ impl Checker<'_> {
         (self.on_event)(CheckEvent::Checked(&checked));
         self.report.checked.push(checked);
         Ok(Some(after))
+    }
+
+    /// Compares the rows after `migration`'s second apply with those after its first; a
+    /// difference is a finding naming the rollback. Returns whether there was one.
+    fn rows_left_behind(&mut self, migration: &Migration, first: &rows::RowCounts) -> Result<bool> {
+        let again = self.count_rows()?;
+        let leftovers = rows::differences(first, &again);
+        if leftovers.is_empty() {
+            return Ok(false);
+        }
+        let v = migration.version;
+        let tables: Vec<String> = leftovers.iter().map(ToString::to_string).collect();
+        let blame = format!(
+            "{} left rows behind when check rolled V{v} back and applied it again ({})",
+            migration.down.path,
+            tables.join("; ")
+        );
+        self.add(Finding {
+            kind: FindingKind::RowsLeftBehind,
+            version: Some(v),
+            message: format!(
+                "rollback of V{v} leaves rows behind: {blame}; a rollback must delete the rows \
+                 its migration inserted, or applying V{v} again inserts them twice"
+            ),
+            changes: vec![],
+            diff: String::new(),
+        });
+        self.left_rows.push(blame);
+        Ok(true)
+    }
+
+    fn count_rows(&mut self) -> Result<rows::RowCounts> {
+        rows::count(self.client, &self.options.snapshot.exclude_schemas)
     }
 
     /// Rolls everything checked back (to the newest irreversible migration, if any) and
@@ -267,7 +320,7 @@ impl Checker<'_> {
         let emptied = self.snapshot()?;
         let what = match floor_version {
             Some(v) => format!("the schema of V{v}"),
-            None => "an empty schema".to_string(),
+            None => "the schema before the first migration (its views only)".to_string(),
         };
         self.expect_same(
             floor_schema,
@@ -349,10 +402,18 @@ impl Checker<'_> {
                          cannot go on"
                     )));
                 }
+                // A doubled seed row fails a later migration: name the rollback that left it.
+                let cause = match self.left_rows.as_slice() {
+                    [] => String::new(),
+                    blames => format!(
+                        "\n  likely cause, not this step: earlier, {}",
+                        blames.join("; and ")
+                    ),
+                };
                 self.add(Finding {
                     kind: FindingKind::Failed,
                     version,
-                    message: format!("{at}{doing} failed: {err:#}"),
+                    message: format!("{at}{doing} failed: {err:#}{cause}"),
                     changes: vec![],
                     diff: String::new(),
                 });
@@ -441,29 +502,4 @@ impl Checker<'_> {
     fn snapshot(&mut self) -> Result<String> {
         Ok(snapshot::take(self.client, &self.options.snapshot)?.render())
     }
-}
-
-/// Files in schema-snapshots/ whose version is not a migration of the project.
-fn orphan_snapshots(project: &Project) -> Result<Vec<String>> {
-    let dir: PathBuf = project.root.join("schema-snapshots");
-    let Ok(entries) = fs::read_dir(&dir) else {
-        return Ok(Vec::new());
-    };
-    let mut orphans = Vec::new();
-    for entry in entries {
-        let name = entry
-            .with_context(|| format!("reading {}", dir.display()))?
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        let known = project
-            .migrations
-            .iter()
-            .any(|m| snapshot_path(m) == format!("schema-snapshots/{name}"));
-        if name.ends_with(".sql") && !known {
-            orphans.push(format!("schema-snapshots/{name}"));
-        }
-    }
-    orphans.sort();
-    Ok(orphans)
 }

@@ -94,7 +94,7 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
             from,
             write_snapshots,
         } => check::run(settings, output, from, write_snapshots),
-        Command::Snapshot { write } => snapshot::snapshot(settings, format, write),
+        Command::Snapshot { write, force } => snapshot::snapshot(settings, format, write, force),
         Command::Drift => snapshot::drift(settings, format),
     }
 }

@@ -1,5 +1,10 @@
 //! `snapshot` and `drift`: the live schema as text, and how it differs from the committed
 //! snapshot of its applied version.
+//!
+//! Neither trusts a dirty database (a no-transaction migration or rollback was interrupted, so
+//! the schema is neither version's): `drift` refuses it, and `snapshot --write` refuses it
+//! and a database that differs from the committed snapshot of its version unless forced,
+//! since either would bake a half-run migration or a hand edit into a committed file.
 
 use std::fs;
 
@@ -11,12 +16,14 @@ use super::{FOUND, OK, Target, connect, json, load_and_connect, print_json};
 use crate::check::snapshot_path;
 use crate::cli::Format;
 use crate::config::Settings;
+use crate::error::Refusal;
 use crate::files::{self, MAX_SQL_BYTES};
-use crate::migrate::history::History;
+use crate::migrate::history::{History, HistoryRow};
+use crate::migrate::plan;
 use crate::migrate::project::{Migration, Project};
 use crate::snapshot;
 
-pub fn snapshot(settings: &Settings, format: Format, write: bool) -> Result<u8> {
+pub fn snapshot(settings: &Settings, format: Format, write: bool, force: bool) -> Result<u8> {
     let mut target = connect(settings)?;
     snapshot::refuse_blind_spots_in(&mut target.client, &settings.snapshot_options())?;
     let text = take(settings, &mut target)?;
@@ -29,15 +36,27 @@ pub fn snapshot(settings: &Settings, format: Format, write: bool) -> Result<u8> 
         return Ok(OK);
     }
     let project = super::load_project(settings)?;
-    let migration = applied_migration(settings, &project, &mut target)?;
+    let rows = history_rows(settings, &mut target)?;
+    if !force {
+        refuse_dirty(
+            &rows,
+            "snapshot --write would record a half-run migration as the schema of V{} (`--force` \
+             writes it anyway)",
+        )?;
+    }
+    let migration = newest_migration(&project, &rows)?;
     let relative = snapshot_path(migration);
     let path = project.root.join(&relative);
-    let unchanged = match files::read_regular_text(&path, MAX_SQL_BYTES) {
-        Ok(old) => crate::checksum::normalize(&old) == text,
-        Err(err) if err.is_not_found() => false,
+    let committed = match files::read_regular_text(&path, MAX_SQL_BYTES) {
+        Ok(old) => Some(crate::checksum::normalize(&old)),
+        Err(err) if err.is_not_found() => None,
         // Writing to a FIFO would block; anything else unreadable is not ours to replace.
         Err(err) => bail!("{relative}: {err}"),
     };
+    let unchanged = committed.as_deref() == Some(text.as_str());
+    if let Some(committed) = committed.as_deref().filter(|_| !unchanged && !force) {
+        refuse_drifted(committed, &text, &relative, migration.version)?;
+    }
     if !unchanged {
         fs::create_dir_all(path.parent().expect("a folder"))
             .with_context(|| format!("creating the folder of {relative}"))?;
@@ -60,7 +79,12 @@ pub fn snapshot(settings: &Settings, format: Format, write: bool) -> Result<u8> 
 pub fn drift(settings: &Settings, format: Format) -> Result<u8> {
     let (project, mut target) = load_and_connect(settings)?;
     snapshot::refuse_blind_spots_in(&mut target.client, &settings.snapshot_options())?;
-    let migration = applied_migration(settings, &project, &mut target)?;
+    let rows = history_rows(settings, &mut target)?;
+    refuse_dirty(
+        &rows,
+        "drift cannot compare it with the snapshot of V{}, or of any version",
+    )?;
+    let migration = newest_migration(&project, &rows)?;
     let relative = snapshot_path(migration);
     let committed = match files::read_regular_text(&project.root.join(&relative), MAX_SQL_BYTES) {
         Ok(text) => text,
@@ -112,15 +136,55 @@ fn take(settings: &Settings, target: &mut Target) -> Result<String> {
     Ok(snapshot::take_parallel(&target.info, &options)?.render())
 }
 
-/// The project's migration for the database's newest applied version.
-fn applied_migration<'p>(
-    settings: &Settings,
-    project: &'p Project,
-    target: &mut Target,
-) -> Result<&'p Migration> {
-    let rows = History::new(&settings.history_schema)
+/// The target's history, in version order (empty when it has none).
+fn history_rows(settings: &Settings, target: &mut Target) -> Result<Vec<HistoryRow>> {
+    Ok(History::new(&settings.history_schema)
         .read(&mut target.client)?
-        .unwrap_or_default();
+        .unwrap_or_default())
+}
+
+/// Refuses a database whose history has an interrupted (`running` or `reverting`) row; `what`
+/// says what cannot be done, `{}` standing for the interrupted version.
+fn refuse_dirty(rows: &[HistoryRow], what: &str) -> Result<()> {
+    match plan::refuse_dirty(rows) {
+        Ok(()) => Ok(()),
+        Err(refusal) => {
+            let version = match &refusal {
+                Refusal::Dirty { version, .. } => *version,
+                _ => 0,
+            };
+            let context = format!(
+                "the database is dirty: {}",
+                what.replace("{}", &version.to_string())
+            );
+            Err(anyhow::Error::new(refusal).context(context))
+        }
+    }
+}
+
+/// Refuses to overwrite `committed` (the snapshot of `version`) with the live schema that
+/// differs from it: that is drift, and writing it would hide it in the committed file.
+fn refuse_drifted(committed: &str, live: &str, relative: &str, version: i64) -> Result<()> {
+    let comparison = snapshot::compare(committed, live, relative, "live database");
+    let changes: Vec<String> = comparison
+        .changes
+        .iter()
+        .map(|change| format!("\n  {}", summary_line(change)))
+        .collect();
+    bail!(
+        "the database is at V{version} but differs from the committed {relative} in {}:{}\n\
+         writing would put that drift (a hand edit, or a change made outside the migrations) \
+         into the committed file; see it with `pgstrata drift`, then undo it or make it a \
+         migration; if migrations/ changed on purpose, rewrite the snapshots from the \
+         migrations with `pgstrata check --write-snapshots`; `pgstrata snapshot --write \
+         --force` writes the database as it is",
+        super::output::count(comparison.changes.len(), "object"),
+        changes.concat()
+    )
+}
+
+/// The project's migration for the database's newest applied version.
+fn newest_migration<'p>(project: &'p Project, rows: &[HistoryRow]) -> Result<&'p Migration> {
     let Some(newest) = rows.iter().map(|r| r.version).max() else {
         bail!("no migration is applied to this database, so it has no committed snapshot to match");
     };

@@ -156,6 +156,155 @@ fn check_reports_a_failing_migration_as_a_finding_and_invalid_files_as_errors() 
     );
 }
 
+/// `project()` with a managed view that requires nothing and one that requires V2, next to
+/// `a_ids` (requires V1).
+fn project_with_views() -> TempDir {
+    let p = project();
+    p.write(
+        "views/pg_version.sql",
+        "CREATE OR REPLACE VIEW pg_version AS SELECT version() AS v;\n",
+    );
+    p.write(
+        "views/b_ids.sql",
+        "-- pgstrata:requires V2\nCREATE OR REPLACE VIEW b_ids AS SELECT id FROM b;\n",
+    );
+    p
+}
+
+/// Regression (issue 9): a view without `requires` exists after V1's rollback rebuilt the
+/// views, but the schema before V1 was taken before any view was built, so check called V1's
+/// correct rollback "not exact" (and the final round trip "not empty").
+#[test]
+fn views_without_requires_do_not_make_a_correct_rollback_look_inexact() {
+    let p = project_with_views();
+    let (code, out, err) = check(&p, &["--write-snapshots"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = check(&p, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "check passed: 2 migrations checked, every snapshot current, every rollback exact"
+        ),
+        "{out}"
+    );
+    let v2 = fs::read_to_string(p.path.join("schema-snapshots/V2__b.sql")).unwrap();
+    for view in ["pg_version", "a_ids", "b_ids"] {
+        assert!(v2.contains(&format!("-- view public.{view}")), "{v2}");
+    }
+}
+
+/// The fair comparison must still catch wrong rollbacks, with views of every kind around.
+#[test]
+fn views_do_not_hide_a_rollback_that_leaves_a_table_or_drops_a_column() {
+    let p = project_with_views();
+    p.write(
+        "migrations/V2__b.sql",
+        "CREATE TABLE b (id int REFERENCES a, label text);\nCREATE INDEX b_id ON b (id);\n",
+    );
+    p.write(
+        "migrations/V3__c.sql",
+        "ALTER TABLE a ADD COLUMN note text, ADD COLUMN size int;\n",
+    );
+    p.write(
+        "rollbacks/V3__c.sql",
+        "ALTER TABLE a DROP COLUMN note, DROP COLUMN size;\n",
+    );
+    assert_eq!(check(&p, &["--write-snapshots"]).0, 0);
+    assert_eq!(check(&p, &[]).0, 0);
+
+    p.write("rollbacks/V1__a.sql", "SELECT 1;\n");
+    let (code, out, err) = check(&p, &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("finding: rollback of V1 is not exact: rollbacks/V1__a.sql"),
+        "{out}"
+    );
+    assert!(out.contains("  + table public.a"), "{out}");
+    p.write("rollbacks/V1__a.sql", "DROP TABLE a;\n");
+
+    // Drops V3's columns and one that was there before V3.
+    p.write(
+        "rollbacks/V3__c.sql",
+        "ALTER TABLE a DROP COLUMN note, DROP COLUMN size;\nALTER TABLE b DROP COLUMN label;\n",
+    );
+    let (code, out, err) = check(&p, &["--from", "V3"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("finding: rollback of V3 is not exact: rollbacks/V3__c.sql"),
+        "{out}"
+    );
+    assert!(out.contains("  ~ table public.b"), "{out}");
+}
+
+/// A seed row in V2, a `UNIQUE` in V3; `rollback_v2` is V2's rollback.
+fn seeded_project(rollback_v2: &str) -> TempDir {
+    TempDir::with_files(&[
+        (
+            "migrations/V1__settings.sql",
+            "CREATE TABLE settings (id serial, key text NOT NULL, value text);\n",
+        ),
+        ("rollbacks/V1__settings.sql", "DROP TABLE settings;\n"),
+        (
+            "migrations/V2__seed.sql",
+            "INSERT INTO settings (key, value) VALUES ('theme', 'dark');\n",
+        ),
+        ("rollbacks/V2__seed.sql", rollback_v2),
+        (
+            "migrations/V3__unique.sql",
+            "ALTER TABLE settings ADD CONSTRAINT settings_key UNIQUE (key);\n",
+        ),
+        (
+            "rollbacks/V3__unique.sql",
+            "ALTER TABLE settings DROP CONSTRAINT settings_key;\n",
+        ),
+    ])
+}
+
+/// Regression (issue 9): V2's rollback is right for the schema but leaves V2's seed row, so
+/// applying V2 again doubled it and V3's `UNIQUE` failed; check blamed V3 alone.
+#[test]
+fn check_names_the_rollback_that_leaves_rows_behind() {
+    let p =
+        seeded_project("-- forgets the seed row: right for the schema, not the data\nSELECT 1;\n");
+    let (code, out, err) = check(&p, &["--write-snapshots"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(
+            "finding: rollback of V2 leaves rows behind: rollbacks/V2__seed.sql left rows \
+             behind when check rolled V2 back and applied it again (public.settings has 2 rows \
+             where the first apply left 1 row)"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("rollback leaves_rows"), "{out}");
+    assert!(
+        out.contains("V3: applying failed: migrations/V3__unique.sql")
+            && out.contains(
+                "\n  likely cause, not this step: earlier, rollbacks/V2__seed.sql left rows \
+                 behind when check rolled V2 back"
+            ),
+        "the failure names the rollback that caused it: {out}"
+    );
+    let (code, out, _) = check(&p, &["--write-snapshots", "--format", "json"]);
+    assert_eq!(code, 1);
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(value["findings"][0]["kind"], "rows_left_behind", "{out}");
+    assert_eq!(value["findings"][0]["version"], 2);
+    assert_eq!(value["checked"][1]["rollback"], "leaves_rows");
+}
+
+/// Rows are counted, not compared: the seed row deleted and inserted again with the next
+/// serial id is a correct rollback.
+#[test]
+fn check_passes_a_rollback_that_deletes_its_seed_rows() {
+    let p = seeded_project("DELETE FROM settings WHERE key = 'theme';\n");
+    let (code, out, err) = check(&p, &["--write-snapshots"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = check(&p, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("every rollback exact"), "{out}");
+}
+
 /// The repository's own migrations: every snapshot current, every rollback exact.
 #[test]
 fn check_passes_on_the_repository() {

@@ -1,4 +1,6 @@
-//! `drift` against the repository's committed snapshots, and `snapshot [--write]`.
+//! `drift` against the repository's committed snapshots, and `snapshot [--write]`; neither
+//! trusts a dirty database, and `snapshot --write` does not overwrite a committed snapshot with
+//! drift unless forced.
 
 use std::fs;
 
@@ -90,4 +92,93 @@ fn drift_without_a_committed_snapshot_is_an_error() {
     let (code, printed, _) = run(pgstrata_for(&db, &project.path).arg("snapshot"));
     assert_eq!(code, 0);
     assert_eq!(printed, written, "snapshot prints what --write stores");
+}
+
+/// Regression (issue 9): `drift` said "no drift" on a database whose newest migration was
+/// interrupted, and `snapshot --write` wrote its half-run schema as that version's snapshot.
+#[test]
+fn drift_and_snapshot_write_refuse_a_dirty_database() {
+    let db = TestDb::new();
+    let project = two_tables();
+    harness::up(&db, &project.path, None);
+    db.connect()
+        .batch_execute("UPDATE pgstrata.history SET state = 'running' WHERE version = 2")
+        .unwrap();
+    let (code, out, err) = run(pgstrata_for(&db, &project.path).arg("drift"));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(!out.contains("no drift"), "{out}");
+    for part in [
+        "error: the database is dirty: drift cannot compare it",
+        "migration 2 (u) was interrupted while applying",
+        "(history state `running`)",
+        "`pgstrata repair --version 2 --mark-applied`",
+    ] {
+        assert!(err.contains(part), "{part} missing from: {err}");
+    }
+
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).args(["snapshot", "--write"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the database is dirty: snapshot --write would record a half-run")
+            && err.contains("`pgstrata repair --version 2"),
+        "{err}"
+    );
+    assert!(!project.path.join("schema-snapshots").exists());
+    let (code, out, err) =
+        run(pgstrata_for(&db, &project.path).args(["snapshot", "--write", "--force"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("schema-snapshots/V2__u.sql written"), "{out}");
+}
+
+/// A hand edit after the snapshot of the database's version was committed: `snapshot
+/// --write` used to overwrite the committed file with it, hiding the drift.
+#[test]
+fn snapshot_write_refuses_to_overwrite_a_committed_snapshot_with_drift() {
+    let db = TestDb::new();
+    let project = two_tables();
+    harness::up(&db, &project.path, None);
+    let mut client = db.connect();
+    assert_eq!(
+        run(pgstrata_for(&db, &project.path).args(["snapshot", "--write"])).0,
+        0,
+        "nothing committed yet"
+    );
+    let file = project.path.join("schema-snapshots/V2__u.sql");
+    let committed = fs::read_to_string(&file).unwrap();
+    client
+        .batch_execute("CREATE INDEX hotfix ON t (id)")
+        .unwrap();
+    let (code, out, err) = run(pgstrata_for(&db, &project.path).args(["snapshot", "--write"]));
+    assert_eq!(code, 2, "{out}{err}");
+    for part in [
+        "the database is at V2 but differs from the committed schema-snapshots/V2__u.sql in 1 \
+         object:",
+        "  + index public.hotfix",
+        "`pgstrata check --write-snapshots`",
+        "`pgstrata snapshot --write --force`",
+    ] {
+        assert!(err.contains(part), "{part} missing from: {err}");
+    }
+    assert_eq!(fs::read_to_string(&file).unwrap(), committed, "left alone");
+
+    let (code, out, err) =
+        run(pgstrata_for(&db, &project.path).args(["snapshot", "--write", "--force"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(fs::read_to_string(&file).unwrap().contains("hotfix"));
+    // What matches the committed file is no drift: written "unchanged", forced or not.
+    let (code, out, _) = run(pgstrata_for(&db, &project.path).args(["snapshot", "--write"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("unchanged"), "{out}");
+
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).args(["snapshot", "--force"]));
+    assert_eq!(code, 2, "--force without --write is a usage error: {err}");
+}
+
+fn two_tables() -> TempDir {
+    TempDir::with_files(&[
+        ("migrations/V1__t.sql", "CREATE TABLE t (id int);\n"),
+        ("rollbacks/V1__t.sql", "DROP TABLE t;\n"),
+        ("migrations/V2__u.sql", "CREATE TABLE u (id int);\n"),
+        ("rollbacks/V2__u.sql", "DROP TABLE u;\n"),
+    ])
 }
