@@ -10,8 +10,8 @@
 //! - `snapshot`: the schema as deterministic SQL text
 //! - `check`: the CI proof on a scratch server or a temporary database
 //! - `scratch`: a throwaway PostgreSQL server; `conninfo`: connections as libpq makes them
-//! - `config`, `error`, `source_error`, `files`, `secrets`, `interrupt`, `process`, `db`,
-//!   `checksum`: settings, errors and the plumbing every part uses
+//! - `config`, `error`, `source_error`, `files`, `secrets`, `shown`, `interrupt`, `process`,
+//!   `db`, `checksum`: settings, errors and the plumbing every part uses
 
 pub mod check;
 pub mod checksum;
@@ -27,6 +27,7 @@ pub mod migrate;
 pub mod process;
 pub mod scratch;
 pub mod secrets;
+pub mod shown;
 pub mod snapshot;
 pub mod source_error;
 pub mod sql;

@@ -17,6 +17,7 @@ use crate::migrate::project::{self, Project};
 use crate::migrate::repair::{self, Repair};
 use crate::migrate::runner::{Direction, Event, OnEvent, Options, RunReport, Runner};
 use crate::migrate::watch;
+use crate::shown::escape;
 
 pub fn up(settings: &Settings, format: Format, to: Option<i64>, dry_run: bool) -> Result<u8> {
     if to == Some(0) {
@@ -130,13 +131,14 @@ pub fn adopt_refinery(settings: &Settings, format: Format, table: &str) -> Resul
             outln!(
                 "adopted V{:<5} {:<40} (applied by refinery {})",
                 a.version,
-                a.name,
-                a.applied_on.as_deref().unwrap_or("at an unknown time")
+                escape(&a.name),
+                escape(a.applied_on.as_deref().unwrap_or("at an unknown time"))
             );
         }
         outln!(
-            "adopted {} from {table}; it is no longer used and can be dropped",
-            count(adopted.len(), "migration")
+            "adopted {} from {}; it is no longer used and can be dropped",
+            count(adopted.len(), "migration"),
+            escape(table)
         );
     }
     Ok(OK)
@@ -228,13 +230,14 @@ impl Printer {
                     secs => format!(" ({secs} s so far)"),
                 };
                 match holder {
-                    Some(holder) => {
-                        eprintln!("waiting for the migration lock{so_far}, held by {holder}")
-                    }
+                    Some(holder) => eprintln!(
+                        "waiting for the migration lock{so_far}, held by {}",
+                        escape(&holder.to_string())
+                    ),
                     None => eprintln!("waiting for the migration lock{so_far}"),
                 }
             }
-            Event::Note(note) => eprintln!("note: {note}"),
+            Event::Note(note) => eprintln!("note: {}", escape(note)),
             Event::Running {
                 what,
                 elapsed,
@@ -245,14 +248,14 @@ impl Printer {
                     [] => eprintln!("… {what}: still running after {secs} s"),
                     _ => eprintln!(
                         "… {what}: waiting for a lock for {secs} s, blocked by {}",
-                        watch::describe(blockers)
+                        escape(&watch::describe(blockers))
                     ),
                 }
             }
             Event::Retrying { what, retry } => {
                 let blocked = match retry.blockers.as_slice() {
                     [] => String::new(),
-                    blockers => format!("; blocked by {}", watch::describe(blockers)),
+                    blockers => format!("; blocked by {}", escape(&watch::describe(blockers))),
                 };
                 eprintln!(
                     "lock wait: {what}, attempt {} of {}, {} ({}){blocked}; rolled back, \
@@ -305,8 +308,8 @@ impl Printer {
                 outln!(
                     "view  {:<10} {} ({})",
                     action.as_str().unwrap_or_default(),
-                    change.view,
-                    change.file
+                    escape(&change.view),
+                    escape(&change.file)
                 );
             }
         }

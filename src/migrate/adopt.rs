@@ -20,6 +20,7 @@ use crate::error::Refusal;
 use crate::migrate::history::History;
 use crate::migrate::lock;
 use crate::migrate::project::{Migration, Project};
+use crate::shown::escape;
 
 /// One migration recorded from refinery's history.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -141,13 +142,14 @@ fn verify(project: &Project, row: &RefineryRow) -> Result<(), String> {
     let Some(migration) = project.migration(v) else {
         return Err(format!(
             "refinery applied V{v}__{}, but migrations/ has no migration {v}",
-            row.name
+            escape(&row.name)
         ));
     };
     if migration.name != row.name {
         return Err(format!(
             "{}: refinery applied version {v} as `{}`; the names must match",
-            migration.up.path, row.name
+            migration.up.path,
+            escape(&row.name)
         ));
     }
     let expected = refinery_checksum(project, migration)?;
@@ -157,7 +159,8 @@ fn verify(project: &Project, row: &RefineryRow) -> Result<(), String> {
             "{}: changed since refinery applied it (refinery checksum {recorded}, file \
              {expected}); restore the file as it was when it ran. (A project built with \
              refinery's int8-versions feature has other checksums; it cannot be adopted yet.)",
-            migration.up.path
+            migration.up.path,
+            recorded = escape(recorded),
         ));
     }
     Ok(())

@@ -11,6 +11,7 @@ mod harness;
 mod inputs;
 mod invalid_index;
 mod lock_gaps;
+mod odd_history;
 mod parser;
 mod runner;
 mod safety;
