@@ -279,6 +279,24 @@ impl fmt::Display for Refusal {
 
 impl std::error::Error for Refusal {}
 
+impl Refusal {
+    /// The variant as a JSON report's `kind`: `invalid_project`, `lock_timeout`…
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refusal::InvalidProject(_) => "invalid_project",
+            Refusal::Modified { .. } => "modified",
+            Refusal::Dirty { .. } => "dirty",
+            Refusal::MissingOnDisk { .. } => "missing_on_disk",
+            Refusal::OutOfOrder { .. } => "out_of_order",
+            Refusal::Irreversible { .. } => "irreversible",
+            Refusal::LockTimeout { .. } => "lock_timeout",
+            Refusal::UnknownVersion(_) => "unknown_version",
+            Refusal::Blocked(_) => "blocked",
+            Refusal::InvalidIndexes { .. } => "invalid_indexes",
+        }
+    }
+}
+
 fn short(checksum: &str) -> &str {
     &checksum[..checksum.len().min(12)]
 }

@@ -202,15 +202,19 @@ fn report(
         }
         return;
     }
-    print_json(&json!({
+    let mut value = json!({
         "command": command,
         "ok": result.is_ok(),
         "dry_run": dry_run,
         "steps": report.steps,
         "views": report.views,
         "notes": report.notes,
-        "error": result.as_ref().err().map(|e| format!("{e:#}")),
-    }));
+        "error": null,
+    });
+    if let (Err(err), Some(object)) = (result, value.as_object_mut()) {
+        object.extend(super::error_fields(err));
+    }
+    print_json(&value);
 }
 
 /// How a run's events are shown: steps on stdout (text reports), progress on stderr.

@@ -10,6 +10,7 @@ mod drift;
 mod harness;
 mod inputs;
 mod invalid_index;
+mod json_errors;
 mod lock_gaps;
 mod odd_history;
 mod parser;
