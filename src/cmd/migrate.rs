@@ -11,6 +11,7 @@ use super::output::{count, duration_ms, stdout_is_terminal};
 use super::{OK, Target, connect, json, load_and_connect, load_and_connect_with, print_json};
 use crate::cli::Format;
 use crate::config::Settings;
+use crate::migrate::adopt::Adoption;
 use crate::migrate::observed::Observed;
 use crate::migrate::plan::DownTarget;
 use crate::migrate::project::{self, Project};
@@ -115,24 +116,44 @@ pub fn repair(settings: &Settings, format: Format, version: i64, mark_applied: b
     Ok(OK)
 }
 
-pub fn adopt_refinery(settings: &Settings, format: Format, table: &str) -> Result<u8> {
-    let (project, mut target) = load_and_connect(settings)?;
-    let adopted = crate::migrate::adopt::refinery(
-        &mut target.client,
-        &project,
-        &settings.history_schema,
+pub fn adopt_refinery(
+    settings: &Settings,
+    format: Format,
+    table: &str,
+    unwrap_transactions: bool,
+) -> Result<u8> {
+    // Parsed by the adoption, once the files refinery ran wrapped in BEGIN … COMMIT are
+    // unwrapped (when asked to): the loader would refuse them as they are.
+    let (project, mut target, ()) =
+        load_and_connect_with(settings, project::load_unparsed, |_| ())?;
+    let how = Adoption {
+        history_schema: &settings.history_schema,
         table,
-        settings.lock_wait,
-    )?;
+        lock_wait: settings.lock_wait,
+        unwrap_transactions,
+    };
+    let adopted = crate::migrate::adopt::refinery(&mut target.client, project, &how)?;
     if json(format) {
         print_json(&json!({"command": "adopt-refinery", "ok": true, "adopted": adopted}));
     } else {
         for a in &adopted {
             outln!(
-                "adopted V{:<5} {:<40} (applied by refinery {})",
+                "adopted V{:<5} {:<40} (applied by refinery {}){}",
                 a.version,
                 escape(&a.name),
-                escape(a.applied_on.as_deref().unwrap_or("at an unknown time"))
+                escape(a.applied_on.as_deref().unwrap_or("at an unknown time")),
+                if a.unwrapped {
+                    "; its BEGIN; and COMMIT; are commented out"
+                } else {
+                    ""
+                }
+            );
+        }
+        let unwrapped = adopted.iter().filter(|a| a.unwrapped).count();
+        if unwrapped > 0 {
+            outln!(
+                "rewrote {} in migrations/; commit the change",
+                count(unwrapped, "file")
             );
         }
         outln!(

@@ -94,7 +94,10 @@ fn dispatch(command: Command, settings: &Settings, format: Format) -> Result<u8>
             mark_applied,
             forget: _,
         } => migrate::repair(settings, format, version, mark_applied),
-        Command::AdoptRefinery { table } => migrate::adopt_refinery(settings, format, &table),
+        Command::AdoptRefinery {
+            table,
+            unwrap_transactions,
+        } => migrate::adopt_refinery(settings, format, &table, unwrap_transactions),
         Command::Status { exit_code } => status::run(settings, format, exit_code),
         Command::New { name } => new::run(settings, format, &name),
         Command::Check {
