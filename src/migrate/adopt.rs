@@ -302,15 +302,30 @@ fn read_refinery(client: &mut Client, table: &str, quoted: &str) -> Result<Vec<R
             anyhow::Error::new(err).context(format!("reading {table}"))
         }
     })?;
-    Ok(rows
-        .iter()
-        .map(|row| RefineryRow {
-            version: row.get(0),
-            name: row.get(1),
-            applied_on: row.get(2),
-            checksum: row.get(3),
+    // Every column is cast to the type read here (queries/refinery_history.sql), so only a
+    // NULL can fail: refinery never writes one, a hand-edited table may.
+    rows.iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let null = |column: &str| {
+                anyhow::anyhow!(
+                    "{table} cannot be adopted: row {} has no {column} (NULL), which refinery \
+                     never writes; fix or delete that row by hand",
+                    index + 1
+                )
+            };
+            Ok(RefineryRow {
+                version: row
+                    .try_get::<_, Option<i64>>(0)?
+                    .ok_or_else(|| null("version"))?,
+                name: row
+                    .try_get::<_, Option<String>>(1)?
+                    .ok_or_else(|| null("name"))?,
+                applied_on: row.try_get(2)?,
+                checksum: row.try_get(3)?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Checks one refinery row against the project: same version, same name, same checksum.

@@ -244,3 +244,22 @@ fn transaction_control_that_unwrapping_would_change_is_refused_where_it_is() {
     );
     assert!(history(&mut db.connect()).is_empty());
 }
+
+// A NULL in a hand-edited refinery table panicked in the reader.
+#[test]
+fn a_hand_edited_refinery_table_is_an_error_not_a_panic() {
+    let db = TestDb::new();
+    let p = project();
+    migrate_with_refinery(&db, &p);
+    db.connect()
+        .batch_execute("UPDATE refinery_schema_history SET name = NULL WHERE version = 2")
+        .unwrap();
+    let (code, _, err) = run(pgstrata_for(&db, &p.path).arg("adopt-refinery"));
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("refinery_schema_history cannot be adopted: row 2 has no name (NULL)"),
+        "{err}"
+    );
+    assert!(history(&mut db.connect()).is_empty());
+}
