@@ -33,13 +33,23 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// [`escape`] line by line: the line breaks of a message made of several lines stay, every
-/// other control character is escaped. For messages whose lines pgstrata itself composed.
+/// [`escape`] for a message of several lines that pgstrata composed: its line breaks and tabs
+/// stay (a quoted file line keeps its tabs, so the caret under it still lines up), every other
+/// control character is escaped. Values quoted in it are escaped with [`escape`] first.
 pub fn escape_lines(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c != '\n' && needs_escape(c)) {
+    let kept = |c: char| c == '\n' || c == '\t';
+    if !text.chars().any(|c| !kept(c) && needs_escape(c)) {
         return Cow::Borrowed(text);
     }
-    Cow::Owned(text.split('\n').map(escape).collect::<Vec<_>>().join("\n"))
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(at) = rest.find(kept) {
+        out.push_str(&escape(&rest[..at]));
+        out.push_str(&rest[at..at + 1]);
+        rest = &rest[at + 1..];
+    }
+    out.push_str(&escape(rest));
+    Cow::Owned(out)
 }
 
 /// Control characters, and the characters that reorder text when displayed ("Trojan
@@ -66,8 +76,11 @@ mod tests {
     }
 
     #[test]
-    fn escape_lines_keeps_line_breaks_only() {
-        assert!(matches!(escape_lines("a\nb"), Cow::Borrowed("a\nb")));
-        assert_eq!(escape_lines("a\n\x1b[2Jb\r"), "a\n\\x1b[2Jb\\r");
+    fn escape_lines_keeps_line_breaks_and_tabs_only() {
+        assert!(matches!(escape_lines("a\n\tb"), Cow::Borrowed("a\n\tb")));
+        assert_eq!(
+            escape_lines("a\n\x1b[2Jb\r\tc\u{202e}"),
+            "a\n\\x1b[2Jb\\r\tc\\u{202e}"
+        );
     }
 }

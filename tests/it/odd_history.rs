@@ -149,3 +149,21 @@ fn a_dirty_row_with_control_characters_is_refused_escaped_and_repaired() {
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(history(&mut client), vec![(1, "applied".into())]);
 }
+
+// The server's words quote what the database holds (here a RAISE; as often a key in a unique
+// violation): a terminal escape in them reached the terminal raw.
+#[test]
+fn a_server_error_with_a_terminal_escape_is_printed_escaped() {
+    let db = TestDb::new();
+    let p = TempDir::with_files(&[
+        (
+            "migrations/V1__boom.sql",
+            "DO $$ BEGIN RAISE EXCEPTION E'boom\\x1b[2J\\rforged'; END $$;\n",
+        ),
+        ("rollbacks/V1__boom.sql", "SELECT 1;\n"),
+    ]);
+    let (code, out, err) = run(pgstrata_for(&db, &p.path).arg("up"));
+    assert_eq!(code, 2, "{out}{err}");
+    assert_no_raw_controls("up", &err);
+    assert!(err.contains("boom\\x1b[2J\\rforged"), "{err}");
+}
