@@ -201,9 +201,16 @@ pub enum Command {
     /// against migrations/ (version, name and refinery's own checksum of the file), then
     /// record them as applied in pgstrata's history
     AdoptRefinery {
-        /// refinery's history table
+        /// refinery's history table, as refinery was given it (`--table-name`): NAME or
+        /// SCHEMA.NAME, a part with capitals or dots in "double quotes"
         #[arg(long, value_name = "NAME", default_value = "refinery_schema_history")]
         table: String,
+        /// Comment out the BEGIN; and COMMIT; that wrap the whole text of a migration file
+        /// refinery applied (refinery ran it in a transaction of its own, where they did
+        /// nothing; in pgstrata's one transaction per migration the COMMIT would end it
+        /// early). Rewrites those files; commit them. Other transaction control is refused
+        #[arg(long)]
+        unwrap_transactions: bool,
     },
     /// Record the outcome of an interrupted no-transaction migration or rollback
     Repair {

@@ -6,6 +6,7 @@
 use std::fmt;
 
 use crate::migrate::invalid_index::InvalidIndex;
+use crate::shown::escape;
 
 /// pgstrata refused to act because the database and the project disagree, or a file says
 /// the operation cannot be done. Nothing was changed.
@@ -115,13 +116,16 @@ impl fmt::Display for Refusal {
                      transaction (history state `{state}`), so it may be partly done; inspect the \
                      database, finish or undo the partial work by hand, then record the outcome \
                      with `pgstrata repair --version {version} --mark-applied` (its effects are \
-                     all in place) or `pgstrata repair --version {version} --forget` (none are)"
+                     all in place) or `pgstrata repair --version {version} --forget` (none are)",
+                    name = escape(name),
+                    state = escape(state),
                 )
             }
             Refusal::MissingOnDisk { version, name } => write!(
                 f,
                 "migration {version} ({name}) is applied but migrations/V{version}__{name}.sql is \
-                 missing; restore the file (and its rollback) from version control"
+                 missing; restore the file (and its rollback) from version control",
+                name = escape(name)
             ),
             Refusal::OutOfOrder {
                 version,
@@ -144,7 +148,8 @@ impl fmt::Display for Refusal {
             Refusal::LockTimeout { waited_s, holder } => write!(
                 f,
                 "another migration run holds the lock; gave up after {waited_s} s (holder: \
-                 {holder}); wait for it to finish, or raise --lock-wait"
+                 {holder}); wait for it to finish, or raise --lock-wait",
+                holder = escape(holder)
             ),
             Refusal::Blocked(blocked) => {
                 let Blocked {
@@ -180,7 +185,7 @@ impl fmt::Display for Refusal {
                          of the lock timeout, or a second connection it could not open)"
                     )?;
                 } else {
-                    write!(f, "\n  blocked by: {blockers}")?;
+                    write!(f, "\n  blocked by: {}", escape(blockers))?;
                 }
                 let end = match blocker_pids.as_slice() {
                     [] => String::new(),
@@ -255,9 +260,9 @@ impl fmt::Display for Refusal {
                     write!(
                         f,
                         "\n  {}: {}\n    fix: {}",
-                        index.describe(),
-                        index.note,
-                        index.fix_line()
+                        escape(&index.describe()),
+                        escape(&index.note),
+                        escape(&index.fix_line())
                     )?;
                 }
                 write!(
@@ -273,6 +278,24 @@ impl fmt::Display for Refusal {
 }
 
 impl std::error::Error for Refusal {}
+
+impl Refusal {
+    /// The variant as a JSON report's `kind`: `invalid_project`, `lock_timeout`…
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refusal::InvalidProject(_) => "invalid_project",
+            Refusal::Modified { .. } => "modified",
+            Refusal::Dirty { .. } => "dirty",
+            Refusal::MissingOnDisk { .. } => "missing_on_disk",
+            Refusal::OutOfOrder { .. } => "out_of_order",
+            Refusal::Irreversible { .. } => "irreversible",
+            Refusal::LockTimeout { .. } => "lock_timeout",
+            Refusal::UnknownVersion(_) => "unknown_version",
+            Refusal::Blocked(_) => "blocked",
+            Refusal::InvalidIndexes { .. } => "invalid_indexes",
+        }
+    }
+}
 
 fn short(checksum: &str) -> &str {
     &checksum[..checksum.len().min(12)]

@@ -11,8 +11,8 @@
 //! - `check`: the CI proof on a scratch server or a temporary database
 //! - `scratch`: a throwaway PostgreSQL server; `conninfo`: connections as libpq makes them
 //! - `notices`: the server's NOTICE and WARNING messages, attributed to the file that caused them
-//! - `config`, `error`, `source_error`, `files`, `secrets`, `interrupt`, `process`, `db`,
-//!   `checksum`: settings, errors and the plumbing every part uses
+//! - `config`, `error`, `source_error`, `files`, `secrets`, `shown`, `interrupt`, `process`,
+//!   `db`, `checksum`: settings, errors and the plumbing every part uses
 
 pub mod check;
 pub mod checksum;
@@ -29,6 +29,7 @@ pub mod notices;
 pub mod process;
 pub mod scratch;
 pub mod secrets;
+pub mod shown;
 pub mod snapshot;
 pub mod source_error;
 pub mod sql;

@@ -16,10 +16,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             let args: Vec<String> = std::env::args().collect();
-            eprintln!(
-                "error: {}",
-                pgstrata::secrets::redact_args(&format!("{err:#}"), &args)
-            );
+            let message = pgstrata::secrets::redact_args(&format!("{err:#}"), &args);
+            // Errors quote the server and the database; no terminal escape gets through.
+            eprintln!("error: {}", pgstrata::shown::escape_lines(&message));
             ExitCode::from(pgstrata::cmd::ERROR)
         }
     }

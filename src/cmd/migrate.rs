@@ -13,12 +13,14 @@ use super::{
 };
 use crate::cli::Format;
 use crate::config::Settings;
+use crate::migrate::adopt::Adoption;
 use crate::migrate::observed::Observed;
 use crate::migrate::plan::DownTarget;
 use crate::migrate::project::{self, Project};
 use crate::migrate::repair::{self, Repair};
 use crate::migrate::runner::{Direction, Event, OnEvent, Options, RunReport, Runner};
 use crate::migrate::watch;
+use crate::shown::escape;
 
 pub fn up(settings: &Settings, output: Output, to: Option<i64>, dry_run: bool) -> Result<u8> {
     let format = output.format;
@@ -117,29 +119,50 @@ pub fn repair(settings: &Settings, format: Format, version: i64, mark_applied: b
     Ok(OK)
 }
 
-pub fn adopt_refinery(settings: &Settings, format: Format, table: &str) -> Result<u8> {
-    let (project, mut target) = load_and_connect(settings)?;
-    let adopted = crate::migrate::adopt::refinery(
-        &mut target.client,
-        &project,
-        &settings.history_schema,
+pub fn adopt_refinery(
+    settings: &Settings,
+    format: Format,
+    table: &str,
+    unwrap_transactions: bool,
+) -> Result<u8> {
+    // Parsed by the adoption, once the files refinery ran wrapped in BEGIN … COMMIT are
+    // unwrapped (when asked to): the loader would refuse them as they are.
+    let (project, mut target, ()) =
+        load_and_connect_with(settings, project::load_unparsed, |_| ())?;
+    let how = Adoption {
+        history_schema: &settings.history_schema,
         table,
-        settings.lock_wait,
-    )?;
+        lock_wait: settings.lock_wait,
+        unwrap_transactions,
+    };
+    let adopted = crate::migrate::adopt::refinery(&mut target.client, project, &how)?;
     if json(format) {
         print_json(&json!({"command": "adopt-refinery", "ok": true, "adopted": adopted}));
     } else {
         for a in &adopted {
             outln!(
-                "adopted V{:<5} {:<40} (applied by refinery {})",
+                "adopted V{:<5} {:<40} (applied by refinery {}){}",
                 a.version,
-                a.name,
-                a.applied_on.as_deref().unwrap_or("at an unknown time")
+                escape(&a.name),
+                escape(a.applied_on.as_deref().unwrap_or("at an unknown time")),
+                if a.unwrapped {
+                    "; its BEGIN; and COMMIT; are commented out"
+                } else {
+                    ""
+                }
+            );
+        }
+        let unwrapped = adopted.iter().filter(|a| a.unwrapped).count();
+        if unwrapped > 0 {
+            outln!(
+                "rewrote {} in migrations/; commit the change",
+                count(unwrapped, "file")
             );
         }
         outln!(
-            "adopted {} from {table}; it is no longer used and can be dropped",
-            count(adopted.len(), "migration")
+            "adopted {} from {}; it is no longer used and can be dropped",
+            count(adopted.len(), "migration"),
+            escape(table)
         );
     }
     Ok(OK)
@@ -206,7 +229,7 @@ fn report(
         }
         return;
     }
-    print_json(&json!({
+    let mut value = json!({
         "command": command,
         "ok": result.is_ok(),
         "dry_run": dry_run,
@@ -214,8 +237,12 @@ fn report(
         "views": report.views,
         "notes": report.notes,
         "notices": report.notices,
-        "error": result.as_ref().err().map(|e| format!("{e:#}")),
-    }));
+        "error": null,
+    });
+    if let (Err(err), Some(object)) = (result, value.as_object_mut()) {
+        object.extend(super::error_fields(err));
+    }
+    print_json(&value);
 }
 
 /// How a run's events are shown: steps on stdout (text reports), progress on stderr.
@@ -237,13 +264,14 @@ impl Printer {
                     secs => format!(" ({secs} s so far)"),
                 };
                 match holder {
-                    Some(holder) => {
-                        eprintln!("waiting for the migration lock{so_far}, held by {holder}")
-                    }
+                    Some(holder) => eprintln!(
+                        "waiting for the migration lock{so_far}, held by {}",
+                        escape(&holder.to_string())
+                    ),
                     None => eprintln!("waiting for the migration lock{so_far}"),
                 }
             }
-            Event::Note(note) => eprintln!("note: {note}"),
+            Event::Note(note) => eprintln!("note: {}", escape(note)),
             // On stderr in either format, as the server's messages are in psql.
             Event::Notice(notice) => {
                 if notice.is_warning() || !self.quiet {
@@ -260,14 +288,14 @@ impl Printer {
                     [] => eprintln!("… {what}: still running after {secs} s"),
                     _ => eprintln!(
                         "… {what}: waiting for a lock for {secs} s, blocked by {}",
-                        watch::describe(blockers)
+                        escape(&watch::describe(blockers))
                     ),
                 }
             }
             Event::Retrying { what, retry } => {
                 let blocked = match retry.blockers.as_slice() {
                     [] => String::new(),
-                    blockers => format!("; blocked by {}", watch::describe(blockers)),
+                    blockers => format!("; blocked by {}", escape(&watch::describe(blockers))),
                 };
                 eprintln!(
                     "lock wait: {what}, attempt {} of {}, {} ({}){blocked}; rolled back, \
@@ -318,13 +346,13 @@ impl Printer {
             Event::View(change) => {
                 let action = serde_json::to_value(change.action).expect("enum serialises");
                 let file = match &change.previous_file {
-                    Some(previous) => format!("{previous} → {}", change.file),
-                    None => change.file.clone(),
+                    Some(previous) => format!("{} → {}", escape(previous), escape(&change.file)),
+                    None => escape(&change.file).to_string(),
                 };
                 outln!(
                     "view  {:<10} {} ({file})",
                     action.as_str().unwrap_or_default(),
-                    change.view,
+                    escape(&change.view),
                 );
             }
         }

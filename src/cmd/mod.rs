@@ -26,6 +26,8 @@ mod output;
 mod snapshot;
 mod status;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use anyhow::{Context, Result, bail};
 use postgres::Client;
 
@@ -44,8 +46,27 @@ pub const FOUND: u8 = 1;
 /// Exit code: error.
 pub const ERROR: u8 = 2;
 
-/// Runs a parsed command line and returns the process exit code.
+/// Runs a parsed command line and returns the process exit code. With `--format json`,
+/// every failure prints one JSON report (`ok: false`, the error and its `kind`) unless the
+/// command printed its own report already: stdout carries exactly one JSON document.
 pub fn run(cli: Cli) -> Result<u8> {
+    let format = cli.global.format;
+    let command = command_name(&cli.command);
+    let outcome = run_parsed(cli);
+    if let Err(err) = &outcome
+        && json(format)
+        && !REPORTED.load(Ordering::SeqCst)
+    {
+        let mut report = serde_json::Map::new();
+        report.insert("command".into(), command.into());
+        report.insert("ok".into(), false.into());
+        report.extend(error_fields(err));
+        print_json(&report.into());
+    }
+    outcome
+}
+
+fn run_parsed(cli: Cli) -> Result<u8> {
     interrupt::install_signal_handlers()
         .context("installing the handlers for Ctrl-C, SIGTERM and SIGHUP")?;
     let global = cli.global;
@@ -87,7 +108,10 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
             mark_applied,
             forget: _,
         } => migrate::repair(settings, format, version, mark_applied),
-        Command::AdoptRefinery { table } => migrate::adopt_refinery(settings, format, &table),
+        Command::AdoptRefinery {
+            table,
+            unwrap_transactions,
+        } => migrate::adopt_refinery(settings, format, &table, unwrap_transactions),
         Command::Status { exit_code } => status::run(settings, format, exit_code),
         Command::New { name } => new::run(settings, format, &name),
         Command::Check {
@@ -97,6 +121,76 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
         Command::Snapshot { write, force } => snapshot::snapshot(settings, format, write, force),
         Command::Drift => snapshot::drift(settings, format),
     }
+}
+
+/// The command's name as the command line spells it, for JSON reports.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Up { .. } => "up",
+        Command::Down { .. } => "down",
+        Command::Redo => "redo",
+        Command::Repair { .. } => "repair",
+        Command::AdoptRefinery { .. } => "adopt-refinery",
+        Command::Status { .. } => "status",
+        Command::New { .. } => "new",
+        Command::Check { .. } => "check",
+        Command::Snapshot { .. } => "snapshot",
+        Command::Drift => "drift",
+    }
+}
+
+/// What a JSON report says about a failure: `error` (the message, as `error: …` on stderr
+/// shows it), `kind` and `exit_code`; `problems` for an invalid project; `sqlstate` for an
+/// error from the server, with `file`, `line` and `column` where it is located in a file.
+///
+/// `kind`: a refusal's name (`invalid_project`, `modified`, `dirty`, `missing_on_disk`,
+/// `out_of_order`, `irreversible`, `lock_timeout`, `unknown_version`, `blocked`,
+/// `invalid_indexes`); `connection` (no connection could be made, or it was lost);
+/// `database` (the server refused a statement); `error` (anything else: settings, files,
+/// usage).
+pub(crate) fn error_fields(err: &anyhow::Error) -> serde_json::Map<String, serde_json::Value> {
+    let args: Vec<String> = std::env::args().collect();
+    let mut fields = serde_json::Map::new();
+    let message = crate::secrets::redact_args(&format!("{err:#}"), &args);
+    fields.insert("error".into(), message.into());
+    let mut kind = "error";
+    if let Some(refusal) = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<crate::error::Refusal>())
+    {
+        kind = refusal.kind();
+        if let crate::error::Refusal::InvalidProject(problems) = refusal {
+            fields.insert("problems".into(), problems.clone().into());
+        }
+    } else if crate::db::connection_lost(err).is_some() {
+        kind = "connection";
+    } else if let Some(source) = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<crate::source_error::SourceError>())
+    {
+        kind = "database";
+        fields.insert("sqlstate".into(), source.code.clone().into());
+        fields.insert("file".into(), source.file.clone().into());
+        if let Some((line, column)) = source.location {
+            fields.insert("line".into(), line.into());
+            fields.insert("column".into(), column.into());
+        }
+    } else if let Some(pg) = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<postgres::Error>())
+    {
+        match pg.as_db_error() {
+            Some(db) => {
+                kind = "database";
+                fields.insert("sqlstate".into(), db.code().code().into());
+            }
+            // No answer from a server: it could not be reached, or refused the session.
+            None => kind = "connection",
+        }
+    }
+    fields.insert("kind".into(), kind.into());
+    fields.insert("exit_code".into(), ERROR.into());
+    fields
 }
 
 /// A connection lost without the server's reason is shown with what could have caused it; one
@@ -215,8 +309,13 @@ pub(crate) fn open_target(settings: &Settings) -> Result<ConnInfo> {
     Ok(info)
 }
 
-/// Prints a value as pretty JSON on stdout.
+/// Whether a JSON report was printed: `run` prints one for a failure only when the command
+/// has not.
+static REPORTED: AtomicBool = AtomicBool::new(false);
+
+/// Prints a value as pretty JSON on stdout: the command's one report.
 pub(crate) fn print_json(value: &serde_json::Value) {
+    REPORTED.store(true, Ordering::SeqCst);
     outln!(
         "{}",
         serde_json::to_string_pretty(value).expect("JSON values always serialise")

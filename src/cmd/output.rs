@@ -31,7 +31,7 @@ pub fn summary_line(change: &Change) -> String {
         ChangeKind::Removed => '-',
         ChangeKind::Changed => '~',
     };
-    format!("{sign} {}", change.object)
+    format!("{sign} {}", crate::shown::escape(&change.object))
 }
 
 /// `12 ms`, `1.5 s`, `2 min 3 s`.

@@ -13,6 +13,7 @@ use crate::migrate::history::History;
 use crate::migrate::invalid_index::{self, InvalidIndex};
 use crate::migrate::plan::{self, VersionState};
 use crate::migrate::views::{self, plan::Standing};
+use crate::shown::escape;
 
 pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
     let (project, mut target) = load_and_connect(settings)?;
@@ -54,8 +55,8 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
                 "V{:<6} {:<16} {:<40} {:<21} {:>8}",
                 s.version,
                 state,
-                s.name,
-                s.applied_at.as_deref().unwrap_or("-"),
+                escape(&s.name),
+                escape(s.applied_at.as_deref().unwrap_or("-")),
                 s.execution_ms
                     .map(|ms| ms.to_string())
                     .unwrap_or_else(|| "-".into())
@@ -70,7 +71,12 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
         if !views.is_empty() {
             outln!("{:<48} {:<13} file", "view", "state");
             for v in &views {
-                outln!("{:<48} {:<13} {}", v.view, standing_words(v.state), v.file);
+                outln!(
+                    "{:<48} {:<13} {}",
+                    escape(&v.view),
+                    standing_words(v.state),
+                    escape(&v.file)
+                );
             }
         }
         let pending = statuses
@@ -117,13 +123,13 @@ fn explain(s: &plan::VersionStatus) {
             "V{}: {file} changed since it was applied (applied sha256 {}, file {}); restore it, \
              or undo it with `pgstrata down` before editing",
             s.version,
-            s.applied_checksum.as_deref().unwrap_or("?"),
+            escape(s.applied_checksum.as_deref().unwrap_or("?")),
             s.file_checksum.as_deref().unwrap_or("?")
         ),
         VersionState::MissingOnDisk => outln!(
             "V{}: applied as {}, but its file is missing; restore it from version control",
             s.version,
-            s.name
+            escape(&s.name)
         ),
         VersionState::Dirty => outln!(
             "V{}: interrupted outside a transaction; see `pgstrata repair --help`",
@@ -145,6 +151,10 @@ fn explain(s: &plan::VersionStatus) {
 
 /// Two lines for an invalid index: what it is, and the statements that fix it.
 fn explain_invalid(index: &InvalidIndex) {
-    outln!("invalid index {}: {}", index.describe(), index.note);
-    outln!("  fix: {}", index.fix_line());
+    outln!(
+        "invalid index {}: {}",
+        escape(&index.describe()),
+        escape(&index.note)
+    );
+    outln!("  fix: {}", escape(&index.fix_line()));
 }

@@ -293,6 +293,7 @@ impl History {
 
     fn unknown_state(&self, version: i64, state: &str) -> anyhow::Error {
         let shown: String = state.chars().take(40).collect();
+        let shown = crate::shown::escape(&shown);
         anyhow!(
             "{schema}.history cannot be read: row version {version} has state `{shown}`, which \
              this pgstrata does not know (applied, running, reverting), so it will not guess \

@@ -298,7 +298,7 @@ fn command_line_mistakes_never_show_the_password() {
         (vec!["new", url], "is not a valid migration name"),
         (
             vec!["adopt-refinery", "--table", url],
-            "there is no table postgres://u:***@h/db",
+            "--table `postgres://u:***@h/db` is not a table name",
         ),
     ] {
         let (code, out, err) = run(pgstrata_for(&db, &dir.path).args(&args));

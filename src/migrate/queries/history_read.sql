@@ -9,7 +9,12 @@ SELECT m.format,
        h.name,
        h.checksum,
        h.rollback_checksum,
-       to_char(h.applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS applied_at,
+       -- to_char gives NULL for 'infinity' and '-infinity', which a hand-edited row can hold:
+       -- those are shown as the server spells them, not refused as NULLs.
+       CASE WHEN isfinite(h.applied_at)
+            THEN to_char(h.applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+            ELSE h.applied_at::text
+       END AS applied_at,
        h.applied_by,
        h.execution_ms,
        h.state

@@ -6,7 +6,12 @@ SELECT NULL::integer AS format,
        name,
        checksum,
        rollback_checksum,
-       to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS applied_at,
+       -- to_char gives NULL for 'infinity' and '-infinity', which a hand-edited row can hold:
+       -- those are shown as the server spells them, not refused as NULLs.
+       CASE WHEN isfinite(applied_at)
+            THEN to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+            ELSE applied_at::text
+       END AS applied_at,
        applied_by,
        execution_ms,
        state
