@@ -295,13 +295,7 @@ impl<'a> Runner<'a> {
             };
             views::drop_deleted(client, &history, project, &applied, &guard)
         })?;
-        for change in changes {
-            (self.on_event)(Event::View(&change));
-            self.report.views.push(change);
-        }
-        if let Some(note) = note {
-            self.note(note);
-        }
+        self.report_views(changes, note);
         Ok(())
     }
 
@@ -507,13 +501,7 @@ impl<'a> Runner<'a> {
                 .with_context(|| format!("committing {}", migration.up.path))?;
             Ok(done)
         })?;
-        for change in changes {
-            (self.on_event)(Event::View(&change));
-            self.report.views.push(change);
-        }
-        if let Some(note) = note {
-            self.note(note);
-        }
+        self.report_views(changes, note);
         Ok(())
     }
 
@@ -696,6 +684,17 @@ impl<'a> Runner<'a> {
             (self.on_event)(Event::Notice(notice));
         }
         self.report.steps.push(step);
+    }
+
+    /// Reports view changes made outside the rebuild, and the note about them, if any.
+    fn report_views(&mut self, changes: Vec<ViewChange>, note: Option<String>) {
+        for change in changes {
+            (self.on_event)(Event::View(&change));
+            self.report.views.push(change);
+        }
+        if let Some(note) = note {
+            self.note(note);
+        }
     }
 
     fn note(&mut self, note: String) {

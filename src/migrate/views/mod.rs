@@ -168,40 +168,20 @@ pub fn drop_deleted(
     for (name, file) in &deleted {
         again.extend(work.drop_view(name, file)?);
     }
-    let mut note = None;
-    if !again.is_empty() {
-        let mut attempt = work.tx.savepoint("pgstrata_restore")?;
-        let mut restore = Work::new(
-            &mut attempt,
-            history,
-            &graph,
-            &state.recorded,
-            applied,
-            guard.reset,
-        );
-        restore.recreating = again.clone();
-        match restore.apply_all(again.clone()) {
-            Ok(()) => {
-                let restored = std::mem::take(&mut restore.changes);
-                attempt.commit()?;
-                work.changes.extend(restored);
-            }
-            Err(err) => {
-                attempt.rollback()?;
-                let names: Vec<String> = again
-                    .iter()
-                    .map(|&i| graph.nodes[i].name.to_string())
-                    .collect();
-                note = Some(format!(
-                    "{} depended on a view whose file was deleted and could not be created \
-                     again before the migrations ({err:#}); missing until the rebuild after \
-                     them",
-                    names.join(", ")
-                ));
-            }
-        }
-    }
-    let changes = std::mem::take(&mut work.changes);
+    let mut changes = std::mem::take(&mut work.changes);
+    let recreating = std::mem::take(&mut work.recreating);
+    let (restored, note) = restore_or_leave(
+        &mut tx,
+        &graph,
+        &state.recorded,
+        history,
+        applied,
+        guard.reset,
+        (again, recreating),
+        "depended on a view whose file was deleted and could not be created again before the \
+         migrations",
+    )?;
+    changes.extend(restored);
     tx.batch_execute(guard.reset)
         .context("returning the session to its starting state")?;
     tx.commit().context("committing the dropped views")?;
@@ -288,14 +268,45 @@ pub fn around_migration(
         std::mem::take(&mut work.recreating),
     );
     migration(tx)?;
-    let mut note = None;
+    let (restored, note) = restore_or_leave(
+        tx,
+        &graph,
+        &state.recorded,
+        history,
+        after,
+        fresh,
+        (again, recreating),
+        "could not be created again right after the migration that dropped what they read",
+    )?;
+    changes.extend(restored);
+    Ok((changes, note))
+}
+
+/// Creates again, in a savepoint of `tx`, the views `again` that were dropped; when one cannot
+/// be created yet, none is, and the note says `why` (they are left to the rebuild after the
+/// migrations, which runs whatever happens).
+#[allow(clippy::too_many_arguments)]
+fn restore_or_leave(
+    tx: &mut Transaction,
+    graph: &Graph,
+    recorded: &[Recorded],
+    history: &History,
+    applied: &BTreeSet<i64>,
+    fresh: &str,
+    (again, recreating): (BTreeSet<usize>, BTreeSet<usize>),
+    why: &str,
+) -> Result<(Vec<ViewChange>, Option<String>)> {
+    if again.is_empty() {
+        return Ok((Vec::new(), None));
+    }
     let mut attempt = tx.savepoint("pgstrata_restore")?;
-    let mut restore = Work::new(&mut attempt, history, &graph, &state.recorded, after, fresh);
+    let mut restore = Work::new(&mut attempt, history, graph, recorded, applied, fresh);
     restore.recreating = recreating;
     match restore.apply_all(again.clone()) {
         Ok(()) => {
-            changes.extend(std::mem::take(&mut restore.changes));
+            let restored = std::mem::take(&mut restore.changes);
             attempt.commit()?;
+            Ok((restored, None))
         }
         Err(err) => {
             attempt.rollback()?;
@@ -303,14 +314,15 @@ pub fn around_migration(
                 .iter()
                 .map(|&i| graph.nodes[i].name.to_string())
                 .collect();
-            note = Some(format!(
-                "{} could not be created again right after the migration that dropped what \
-                 they read ({err:#}); missing until the rebuild after the migrations",
-                names.join(", ")
-            ));
+            Ok((
+                Vec::new(),
+                Some(format!(
+                    "{} {why} ({err:#}); missing until the rebuild after the migrations",
+                    names.join(", ")
+                )),
+            ))
         }
     }
-    Ok((changes, note))
 }
 
 /// What a dry run reports for `plan`.
