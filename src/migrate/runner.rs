@@ -288,10 +288,11 @@ impl<'a> Runner<'a> {
         let limits = FileLimits::of_run(&self.options.limits);
         let reset = self.reset_sql()?;
         let (history, project) = (self.history.clone(), self.project);
+        let notices = self.notices.clone();
         let (changes, note) = self.attempt("dropping deleted views", &limits, |client| {
             let guard = views::Guard {
-                limits: &limits,
                 reset: &reset,
+                notices: &notices,
             };
             views::drop_deleted(client, &history, project, &applied, &guard)
         })?;
@@ -317,16 +318,17 @@ impl<'a> Runner<'a> {
             let limits = FileLimits::of_run(&self.options.limits);
             let reset = self.reset_sql()?;
             let (history, project) = (self.history.clone(), self.project);
+            let notices = self.notices.clone();
             self.attempt("the view rebuild", &limits, |client| {
                 let guard = views::Guard {
-                    limits: &limits,
                     reset: &reset,
+                    notices: &notices,
                 };
                 views::rebuild(client, &history, project, &versions, Some(&guard))
             })
         };
-        // Attributed to the rebuild as a whole (`file` null) until views.rs places each view
-        // file's notices itself (`Notices::place` after each file's statement).
+        // Each view file's notices are placed in it; anything else (none expected) goes to
+        // the rebuild as a whole (`file` null).
         let said = self.notices.take(None);
         let changes = match rebuilt {
             Ok(changes) => changes,
@@ -489,7 +491,11 @@ impl<'a> Runner<'a> {
                 tx.batch_execute(&own_limits)
                     .context("setting the file's lock_timeout and statement_timeout")?;
             }
-            let done = views::around_migration(&mut tx, &history, project, &after, &reset, |tx| {
+            let guard = views::Guard {
+                reset: &reset,
+                notices: &notices,
+            };
+            let done = views::around_migration(&mut tx, &history, project, &after, &guard, |tx| {
                 notices.discard();
                 let ran = run_batch(tx, &migration.up);
                 place_batch_notices(&notices, &migration.up);
@@ -595,12 +601,16 @@ impl<'a> Runner<'a> {
                 tx.batch_execute(&own_limits)
                     .context("setting the file's lock_timeout and statement_timeout")?;
             }
+            let guard = views::Guard {
+                reset: &reset,
+                notices: &notices,
+            };
             let changes = views::around_rollback(
                 &mut tx,
                 &history,
                 project,
                 after,
-                &reset,
+                &guard,
                 Restore::InTheSameTransaction,
                 |tx| {
                     notices.discard();
@@ -634,8 +644,13 @@ impl<'a> Runner<'a> {
         let limits = FileLimits::of_run(&self.options.limits);
         let reset = self.reset_sql()?;
         let (history, project) = (self.history.clone(), self.project);
+        let notices = self.notices.clone();
         let dropped = self.attempt(&what, &limits, |client| {
             let mut tx = client.transaction().context("starting a transaction")?;
+            let guard = views::Guard {
+                reset: &reset,
+                notices: &notices,
+            };
             // The rollback runs after this commits: the rebuild after it creates again the
             // views that depended on the dropped ones.
             let dropped = views::around_rollback(
@@ -643,7 +658,7 @@ impl<'a> Runner<'a> {
                 &history,
                 project,
                 after,
-                &reset,
+                &guard,
                 Restore::AfterTheRun,
                 |tx| {
                     history.set_state(tx, migration.version, RunState::Reverting, None)?;

@@ -245,7 +245,7 @@ fn pgstrata_s_own_statements_raise_no_notices() {
 }
 
 #[test]
-fn the_view_rebuild_s_notices_are_shown_and_reported_as_the_rebuild_s() {
+fn a_view_file_s_notices_are_shown_with_the_view_file() {
     let db = TestDb::new();
     let p = TempDir::with_files(&[
         ("migrations/V1__t.sql", "CREATE TABLE t (id int);\n"),
@@ -259,14 +259,14 @@ fn the_view_rebuild_s_notices_are_shown_and_reported_as_the_rebuild_s() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
         err.contains(&format!(
-            "the view rebuild: NOTICE: identifier \"{LONG}\" will be truncated"
+            "views/long.sql: NOTICE: identifier \"{LONG}\" will be truncated"
         )),
         "{err}"
     );
     let report = json(&out);
     let notices = report["notices"].as_array().expect("an array");
     assert_eq!(notices.len(), 1, "{report:#}");
-    assert_eq!(notices[0]["file"], Value::Null);
+    assert_eq!(notices[0]["file"], "views/long.sql");
     assert_eq!(notices[0]["code"], "42622");
     assert_eq!(report["steps"][0]["notices"], serde_json::json!([]));
 }

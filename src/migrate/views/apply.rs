@@ -16,9 +16,9 @@ use postgres::types::Type;
 use postgres::{GenericClient, Transaction};
 
 use super::plan::{Graph, ViewName, file_key};
-use super::{Recorded, ViewAction, ViewChange};
+use super::{Guard, Recorded, ViewAction, ViewChange};
 use crate::db::quote_ident;
-use crate::migrate::execute::{located, run_batch};
+use crate::migrate::execute::{located, place_batch_notices, run_batch};
 use crate::migrate::history::History;
 
 /// One transaction's view work, for the views wanted at `applied` versions.
@@ -28,8 +28,8 @@ pub(super) struct Work<'w, 't> {
     pub graph: &'w Graph<'w>,
     pub recorded: &'w [Recorded],
     pub applied: &'w BTreeSet<i64>,
-    /// SQL returning the session to its baseline after each file.
-    pub fresh: &'w str,
+    /// How each file runs.
+    pub guard: &'w Guard<'w>,
     pub changes: Vec<ViewChange>,
     /// Nodes dropped because a view they depend on had to be: created again, not new.
     pub recreating: BTreeSet<usize>,
@@ -42,7 +42,7 @@ impl<'w, 't> Work<'w, 't> {
         graph: &'w Graph<'w>,
         recorded: &'w [Recorded],
         applied: &'w BTreeSet<i64>,
-        fresh: &'w str,
+        guard: &'w Guard<'w>,
     ) -> Self {
         Work {
             tx,
@@ -50,7 +50,7 @@ impl<'w, 't> Work<'w, 't> {
             graph,
             recorded,
             applied,
-            fresh,
+            guard,
             changes: Vec::new(),
             recreating: BTreeSet::new(),
         }
@@ -129,11 +129,12 @@ impl<'w, 't> Work<'w, 't> {
             ),
         };
         if in_place {
-            let fresh = self.fresh;
+            let guard = self.guard;
             let mut savepoint = self.tx.transaction()?;
-            let replaced = savepoint
-                .batch_execute(&node.view.file.sql)
-                .and_then(|()| savepoint.batch_execute(fresh));
+            guard.notices.discard();
+            let replaced = savepoint.batch_execute(&node.view.file.sql);
+            place_batch_notices(guard.notices, &node.view.file);
+            let replaced = replaced.and_then(|()| savepoint.batch_execute(guard.reset));
             match replaced {
                 Ok(()) => {
                     savepoint.commit()?;
@@ -158,9 +159,12 @@ impl<'w, 't> Work<'w, 't> {
     fn create(&mut self, i: usize, action: ViewAction) -> Result<()> {
         let graph = self.graph;
         let node = &graph.nodes[i];
-        run_batch(self.tx, &node.view.file)?;
+        self.guard.notices.discard();
+        let ran = run_batch(self.tx, &node.view.file);
+        place_batch_notices(self.guard.notices, &node.view.file);
+        ran?;
         self.tx
-            .batch_execute(self.fresh)
+            .batch_execute(self.guard.reset)
             .context("returning the session to its starting state")?;
         self.finish(i, action)
     }

@@ -19,9 +19,9 @@ use serde::Serialize;
 
 use self::apply::Work;
 use self::plan::{Graph, Standing, ViewName, decide, file_key};
-use crate::migrate::execute::FileLimits;
 use crate::migrate::history::History;
 use crate::migrate::project::Project;
+use crate::notices::Notices;
 
 /// What happened to one view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,12 +69,12 @@ pub struct Recorded {
     pub present: bool,
 }
 
-/// How a rebuild's transaction runs: under the run's time limits, each view file starting
-/// from the session's baseline.
+/// How view files run: each starting from the session's baseline (the run's time limits
+/// included), the server's notices placed in the file that caused them.
 pub struct Guard<'a> {
-    pub limits: &'a FileLimits,
     /// SQL returning the session to its baseline (see `session`).
     pub reset: &'a str,
+    pub notices: &'a Notices,
 }
 
 /// Brings the managed views in line with the project and the `applied` versions, in one
@@ -99,14 +99,7 @@ pub fn rebuild(
         return Ok(Vec::new());
     }
     let mut tx = client.transaction().context("starting the view rebuild")?;
-    let mut work = Work::new(
-        &mut tx,
-        history,
-        &graph,
-        &state.recorded,
-        applied,
-        guard.reset,
-    );
+    let mut work = Work::new(&mut tx, history, &graph, &state.recorded, applied, guard);
     let mut todo: BTreeSet<usize> = plan.applies.iter().copied().collect();
     for (name, file) in &plan.drops {
         todo.extend(work.drop_view(name, file)?);
@@ -156,14 +149,7 @@ pub fn drop_deleted(
     let mut tx = client
         .transaction()
         .context("starting to drop deleted views")?;
-    let mut work = Work::new(
-        &mut tx,
-        history,
-        &graph,
-        &state.recorded,
-        applied,
-        guard.reset,
-    );
+    let mut work = Work::new(&mut tx, history, &graph, &state.recorded, applied, guard);
     let mut again = BTreeSet::new();
     for (name, file) in &deleted {
         again.extend(work.drop_view(name, file)?);
@@ -176,7 +162,7 @@ pub fn drop_deleted(
         &state.recorded,
         history,
         applied,
-        guard.reset,
+        guard,
         (again, recreating),
         "depended on a view whose file was deleted and could not be created again before the \
          migrations",
@@ -207,7 +193,7 @@ pub fn around_rollback(
     history: &History,
     project: &Project,
     after: &BTreeSet<i64>,
-    fresh: &str,
+    guard: &Guard,
     restore: Restore,
     rollback: impl FnOnce(&mut Transaction) -> Result<()>,
 ) -> Result<Vec<ViewChange>> {
@@ -220,7 +206,7 @@ pub fn around_rollback(
         .filter(|n| state.recorded.iter().any(|r| r.name == n.name))
         .map(|n| (n.name.clone(), n.file().to_string()))
         .collect();
-    let mut work = Work::new(tx, history, &graph, &state.recorded, after, fresh);
+    let mut work = Work::new(tx, history, &graph, &state.recorded, after, guard);
     let mut again = BTreeSet::new();
     for (name, file) in &doomed {
         again.extend(work.drop_view(name, file)?);
@@ -231,7 +217,7 @@ pub fn around_rollback(
     );
     rollback(tx)?;
     if matches!(restore, Restore::InTheSameTransaction) && !again.is_empty() {
-        let mut work = Work::new(tx, history, &graph, &state.recorded, after, fresh);
+        let mut work = Work::new(tx, history, &graph, &state.recorded, after, guard);
         work.recreating = recreating;
         work.apply_all(again)?;
         changes.extend(std::mem::take(&mut work.changes));
@@ -250,12 +236,12 @@ pub fn around_migration(
     history: &History,
     project: &Project,
     after: &BTreeSet<i64>,
-    fresh: &str,
+    guard: &Guard,
     migration: impl FnOnce(&mut Transaction) -> Result<()>,
 ) -> Result<(Vec<ViewChange>, Option<String>)> {
     let state = read_state(tx, history)?;
     let graph = Graph::resolve(project, state.current_schema()?)?;
-    let mut work = Work::new(tx, history, &graph, &state.recorded, after, fresh);
+    let mut work = Work::new(tx, history, &graph, &state.recorded, after, guard);
     let mut again = BTreeSet::new();
     // Dependents first: what is left of each view's dependents is dropped with it.
     for i in (0..graph.nodes.len()).rev() {
@@ -274,7 +260,7 @@ pub fn around_migration(
         &state.recorded,
         history,
         after,
-        fresh,
+        guard,
         (again, recreating),
         "could not be created again right after the migration that dropped what they read",
     )?;
@@ -292,7 +278,7 @@ fn restore_or_leave(
     recorded: &[Recorded],
     history: &History,
     applied: &BTreeSet<i64>,
-    fresh: &str,
+    guard: &Guard,
     (again, recreating): (BTreeSet<usize>, BTreeSet<usize>),
     why: &str,
 ) -> Result<(Vec<ViewChange>, Option<String>)> {
@@ -300,7 +286,7 @@ fn restore_or_leave(
         return Ok((Vec::new(), None));
     }
     let mut attempt = tx.savepoint("pgstrata_restore")?;
-    let mut restore = Work::new(&mut attempt, history, graph, recorded, applied, fresh);
+    let mut restore = Work::new(&mut attempt, history, graph, recorded, applied, guard);
     restore.recreating = recreating;
     match restore.apply_all(again.clone()) {
         Ok(()) => {
