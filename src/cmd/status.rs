@@ -78,6 +78,16 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
                     escape(&v.file)
                 );
             }
+            for v in &views {
+                if let Some(error) = &v.error {
+                    let first = error.lines().next().unwrap_or_default();
+                    outln!(
+                        "{}: its last rebuild failed: {}",
+                        escape(&v.view),
+                        escape(first)
+                    );
+                }
+            }
         }
         let pending = statuses
             .iter()
@@ -112,6 +122,7 @@ fn standing_words(standing: Standing) -> &'static str {
         Standing::Missing => "missing",
         Standing::Unwanted => "unwanted",
         Standing::NotRequired => "not required",
+        Standing::Failed => "failed",
     }
 }
 

@@ -14,7 +14,7 @@ use crate::db::with_schema;
 pub const FORMAT: i32 = 1;
 
 /// The tables pgstrata keeps in its history schema (queries/history_create.sql, history_meta.sql).
-pub const TABLES: &[&str] = &["history", "views", "meta"];
+pub const TABLES: &[&str] = &["history", "views", "view_failures", "meta"];
 
 /// pgstrata's tables as this build makes them: (table, [(column, type)]), types as
 /// `format_type` prints them. Used only to say what is wrong with a table it cannot read.

@@ -12,6 +12,7 @@
 //! the runner never prints. The server's notices (see `notices`) are attributed to the step
 //! whose file raised them; those of pgstrata's own statements are dropped.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -293,6 +294,7 @@ impl<'a> Runner<'a> {
             let guard = views::Guard {
                 reset: &reset,
                 notices: &notices,
+                failed: None,
             };
             views::drop_deleted(client, &history, project, &applied, &guard)
         })?;
@@ -312,6 +314,7 @@ impl<'a> Runner<'a> {
         for m in rolled_back {
             versions.remove(&m.version);
         }
+        let failed = RefCell::new(None);
         let rebuilt = if self.options.dry_run {
             views::rebuild(self.client, &self.history, self.project, &versions, None)
         } else {
@@ -323,6 +326,7 @@ impl<'a> Runner<'a> {
                 let guard = views::Guard {
                     reset: &reset,
                     notices: &notices,
+                    failed: Some(&failed),
                 };
                 views::rebuild(client, &history, project, &versions, Some(&guard))
             })
@@ -334,9 +338,13 @@ impl<'a> Runner<'a> {
             Ok(changes) => changes,
             Err(err) => {
                 self.report_notices(said);
+                self.record_view_failure(&err, failed.into_inner());
                 return Err(err);
             }
         };
+        if !changes.is_empty() {
+            views::clear_failures(self.client, &self.history)?;
+        }
         for change in changes {
             (self.on_event)(Event::View(&change));
             self.report.views.push(change);
@@ -494,6 +502,7 @@ impl<'a> Runner<'a> {
             let guard = views::Guard {
                 reset: &reset,
                 notices: &notices,
+                failed: None,
             };
             let done = views::around_migration(&mut tx, &history, project, &after, &guard, |tx| {
                 notices.discard();
@@ -604,6 +613,7 @@ impl<'a> Runner<'a> {
             let guard = views::Guard {
                 reset: &reset,
                 notices: &notices,
+                failed: None,
             };
             let changes = views::around_rollback(
                 &mut tx,
@@ -650,6 +660,7 @@ impl<'a> Runner<'a> {
             let guard = views::Guard {
                 reset: &reset,
                 notices: &notices,
+                failed: None,
             };
             // The rollback runs after this commits: the rebuild after it creates again the
             // views that depended on the dropped ones.
@@ -699,6 +710,18 @@ impl<'a> Runner<'a> {
             (self.on_event)(Event::Notice(notice));
         }
         self.report.steps.push(step);
+    }
+
+    /// Records which view file the failed rebuild `err` failed on, for `status`; a failure to
+    /// record it is a note, never in the way of the rebuild's own error.
+    fn record_view_failure(&mut self, err: &anyhow::Error, failed: Option<views::FailedView>) {
+        let Some(failed) = failed else {
+            return;
+        };
+        let error = format!("{err:#}");
+        if let Err(why) = views::record_failure(self.client, &self.history, &failed, &error) {
+            self.note(format!("{why:#}"));
+        }
     }
 
     /// Reports view changes made outside the rebuild, and the note about them, if any.

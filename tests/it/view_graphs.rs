@@ -462,3 +462,51 @@ fn status_reports_each_managed_view_and_is_not_clean_until_all_are_current() {
     let (code, out, _) = run(pgstrata_for(&db, &p.path).args(["status", "--exit-code"]));
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn a_view_whose_rebuild_failed_is_failed_in_status_until_it_is_built() {
+    let db = TestDb::new();
+    let p = tables();
+    p.write(
+        "views/a.sql",
+        "CREATE OR REPLACE VIEW a AS SELECT id FROM orders;\n",
+    );
+    ok(&db, &p, &["up"]);
+    p.write(
+        "views/a.sql",
+        "CREATE OR REPLACE VIEW a AS SELECT id, no_such_column FROM orders;\n",
+    );
+    let err = fails(&db, &p, &["up"]);
+    assert!(err.contains("views/a.sql:1:40: ERROR 42703"), "{err}");
+    let (code, out, _) = run(pgstrata_for(&db, &p.path).args(["status", "--exit-code"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("failed") && out.contains("views/a.sql"),
+        "{out}"
+    );
+    assert!(
+        out.contains("public.a: its last rebuild failed: views/a.sql:1:40: ERROR 42703"),
+        "{out}"
+    );
+    let (_, out, _) = run(pgstrata_for(&db, &p.path).args(["status", "--format", "json"]));
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["views"][0]["state"], "failed", "{json:#}");
+    assert!(
+        json["views"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no_such_column"),
+        "{json:#}"
+    );
+    // Edited again (not yet run): changed, not failed; fixed and run: current, the failure gone.
+    p.write(
+        "views/a.sql",
+        "CREATE OR REPLACE VIEW a AS SELECT id, total FROM orders;\n",
+    );
+    let (_, out, _) = run(pgstrata_for(&db, &p.path).arg("status"));
+    assert!(out.contains("changed") && !out.contains("failed"), "{out}");
+    ok(&db, &p, &["up"]);
+    let (code, out, _) = run(pgstrata_for(&db, &p.path).args(["status", "--exit-code"]));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(count(&db, "SELECT count(*) FROM pgstrata.view_failures"), 0);
+}

@@ -16,7 +16,7 @@ use postgres::types::Type;
 use postgres::{GenericClient, Transaction};
 
 use super::plan::{Graph, ViewName, file_key};
-use super::{Guard, Recorded, ViewAction, ViewChange};
+use super::{FailedView, Guard, Recorded, ViewAction, ViewChange};
 use crate::db::quote_ident;
 use crate::migrate::execute::{located, place_batch_notices, run_batch};
 use crate::migrate::history::History;
@@ -60,7 +60,16 @@ impl<'w, 't> Work<'w, 't> {
     /// after the views it reads.
     pub fn apply_all(&mut self, mut todo: BTreeSet<usize>) -> Result<()> {
         while let Some(i) = todo.pop_first() {
-            todo.extend(self.apply(i)?);
+            let file = &self.graph.nodes[i].view.file;
+            let dropped = self.apply(i).inspect_err(|_| {
+                if let Some(failed) = self.guard.failed {
+                    failed.replace(Some(FailedView {
+                        file: file.path.clone(),
+                        checksum: file.checksum.clone(),
+                    }));
+                }
+            })?;
+            todo.extend(dropped);
         }
         Ok(())
     }

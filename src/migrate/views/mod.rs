@@ -10,10 +10,12 @@
 mod apply;
 pub mod plan;
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
 use postgres::error::SqlState;
+use postgres::types::Type;
 use postgres::{Client, GenericClient, Transaction};
 use serde::Serialize;
 
@@ -69,12 +71,84 @@ pub struct Recorded {
     pub present: bool,
 }
 
+/// The view file a rebuild failed on, so that the failure can be recorded for `status` (see
+/// [`record_failure`]).
+#[derive(Debug)]
+pub struct FailedView {
+    pub file: String,
+    pub checksum: String,
+}
+
+/// Records that the rebuild failed on `failed` with `error` (the transaction was rolled back;
+/// call with the lock held, outside a transaction).
+pub fn record_failure(
+    client: &mut impl GenericClient,
+    history: &History,
+    failed: &FailedView,
+    error: &str,
+) -> Result<()> {
+    client
+        .batch_execute(&history.sql(include_str!("../queries/view_failures_create.sql")))
+        .context("creating the table of failed view rebuilds")?;
+    client
+        .execute_typed(
+            &history.sql(include_str!("../queries/view_failure_record.sql")),
+            &[
+                (&file_key(&failed.file), Type::TEXT),
+                (&failed.checksum, Type::TEXT),
+                (&error, Type::TEXT),
+            ],
+        )
+        .with_context(|| format!("recording that {} failed", failed.file))?;
+    Ok(())
+}
+
+/// Forgets earlier failures after a rebuild that succeeded.
+pub fn clear_failures(client: &mut impl GenericClient, history: &History) -> Result<()> {
+    match client.batch_execute(&history.sql(include_str!("../queries/view_failures_clear.sql"))) {
+        Err(err) if err.code() == Some(&SqlState::UNDEFINED_TABLE) => Ok(()),
+        other => other.context("forgetting earlier failed view rebuilds"),
+    }
+}
+
+/// The recorded failures: (file within views/, checksum, error). None when none was recorded.
+fn read_failures(
+    client: &mut impl GenericClient,
+    history: &History,
+) -> Result<Vec<(String, String, String)>> {
+    match client.query_typed(
+        &history.sql(include_str!("../queries/view_failures_read.sql")),
+        &[],
+    ) {
+        Ok(rows) => rows
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .collect::<Result<_, postgres::Error>>()
+            .with_context(|| {
+                format!(
+                    "{}.view_failures cannot be read; it was changed by hand: drop it (pgstrata \
+                     makes it again)",
+                    history.schema()
+                )
+            }),
+        Err(err)
+            if err.code() == Some(&SqlState::UNDEFINED_TABLE)
+                || err.code() == Some(&SqlState::INVALID_SCHEMA_NAME) =>
+        {
+            Ok(Vec::new())
+        }
+        Err(err) => Err(err).context("reading the failed view rebuilds"),
+    }
+}
+
 /// How view files run: each starting from the session's baseline (the run's time limits
 /// included), the server's notices placed in the file that caused them.
 pub struct Guard<'a> {
     /// SQL returning the session to its baseline (see `session`).
     pub reset: &'a str,
     pub notices: &'a Notices,
+    /// Where to say which view file failed, when the caller records failures.
+    pub failed: Option<&'a RefCell<Option<FailedView>>>,
 }
 
 /// Brings the managed views in line with the project and the `applied` versions, in one
@@ -344,6 +418,9 @@ pub struct ViewStatus {
     pub view: String,
     pub file: String,
     pub state: Standing,
+    /// For `failed`: the error of its file's last rebuild.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Where every managed view stands at the `applied` versions.
@@ -358,12 +435,35 @@ pub fn status(
         return Ok(Vec::new());
     }
     let graph = Graph::resolve(project, state.current_schema()?)?;
+    let failures = read_failures(client, history)?;
     Ok(plan::standings(&graph, applied, &state.recorded)
         .into_iter()
-        .map(|(name, file, state)| ViewStatus {
-            view: name.to_string(),
-            file,
-            state,
+        .map(|(name, file, state)| {
+            // A failure stands while the file is the one that failed and its view is not
+            // current.
+            let failed = graph
+                .index_of(&name)
+                .map(|i| &graph.nodes[i].view.file)
+                .and_then(|f| {
+                    failures
+                        .iter()
+                        .find(|(key, sum, _)| *key == file_key(&f.path) && *sum == f.checksum)
+                })
+                .filter(|_| matches!(state, Standing::Changed | Standing::Missing));
+            match failed {
+                Some((_, _, error)) => ViewStatus {
+                    view: name.to_string(),
+                    file,
+                    state: Standing::Failed,
+                    error: Some(error.clone()),
+                },
+                None => ViewStatus {
+                    view: name.to_string(),
+                    file,
+                    state,
+                    error: None,
+                },
+            }
         })
         .collect())
 }

@@ -202,6 +202,8 @@ pub enum Standing {
     Unwanted,
     /// Its versions are not applied and it does not exist, as it should be.
     NotRequired,
+    /// Changed or missing, and the last rebuild failed on its file as it is (`status` only).
+    Failed,
 }
 
 impl Standing {
