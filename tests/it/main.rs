@@ -24,4 +24,5 @@ mod session;
 mod signals;
 mod snapshot;
 mod view_graphs;
+mod view_review;
 mod views;
