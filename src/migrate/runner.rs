@@ -31,7 +31,7 @@ use crate::migrate::history::{History, HistoryRow, RunState};
 use crate::migrate::lock::{self, Holder};
 use crate::migrate::no_transaction::{self, Support};
 use crate::migrate::plan::{self, DownTarget};
-use crate::migrate::project::{Migration, Project};
+use crate::migrate::project::{Migration, Project, SqlFile};
 use crate::migrate::retry::{self, Attempts, Retry};
 use crate::migrate::session::Baseline;
 use crate::migrate::views::{self, Restore, ViewChange};
@@ -189,6 +189,7 @@ impl<'a> Runner<'a> {
     pub fn down(&mut self, target: DownTarget) -> Result<()> {
         self.locked(|runner, rows| {
             let doomed = plan::down(runner.project, &rows, target)?;
+            runner.drop_deleted_views(&rows)?;
             runner.roll_back_all(&doomed, &rows)?;
             runner.rebuild_views(&rows, &[], &doomed)
         })
@@ -461,38 +462,38 @@ impl<'a> Runner<'a> {
             && views_in_the_way(err)
             && !self.project.views.is_empty()
         {
-            // The refused attempt is run again whole: what it said is said again.
-            self.notices.discard();
-            let again = self.apply_around_views(migration, &limits, &epilogue);
-            self.collect_notices(&migration.up);
-            return again;
+            let mut after: BTreeSet<i64> = self
+                .history
+                .read(self.client)?
+                .unwrap_or_default()
+                .iter()
+                .map(|r| r.version)
+                .collect();
+            after.insert(migration.version);
+            return self.run_around_views(&what, &migration.up, &after, &limits, &epilogue);
         }
         place_one_trip_notices(&self.notices, &migration.up, &limits);
         self.collect_notices(&migration.up);
         first
     }
 
-    /// Runs a migration again with the managed views dropped before it and created again
-    /// after it, in its transaction (see `views::around_migration`).
-    fn apply_around_views(
+    /// Runs a migration's or rollback's `file` again with the managed views dropped before it
+    /// and those wanted at `after` created again after it, in its transaction (see
+    /// `views::around_all`), for when the server refused it because views were in its way.
+    fn run_around_views(
         &mut self,
-        migration: &Migration,
+        what: &str,
+        file: &SqlFile,
+        after: &BTreeSet<i64>,
         limits: &FileLimits,
         epilogue: &str,
     ) -> Result<()> {
-        let mut after: BTreeSet<i64> = self
-            .history
-            .read(self.client)?
-            .unwrap_or_default()
-            .iter()
-            .map(|r| r.version)
-            .collect();
-        after.insert(migration.version);
+        // The refused attempt is run again whole: what it said is said again.
+        self.notices.discard();
         let reset = self.reset_sql()?;
         let (history, project) = (self.history.clone(), self.project);
-        let what = format!("migration {} ({})", migration.version, migration.name);
         let notices = self.notices.clone();
-        let (changes, note) = self.attempt(&what, limits, |client| {
+        let done = self.attempt(what, limits, |client| {
             let mut tx = client.transaction().context("starting a transaction")?;
             let own_limits = limits.set_local();
             if !own_limits.is_empty() {
@@ -504,18 +505,20 @@ impl<'a> Runner<'a> {
                 notices: &notices,
                 failed: None,
             };
-            let done = views::around_migration(&mut tx, &history, project, &after, &guard, |tx| {
+            let done = views::around_all(&mut tx, &history, project, after, &guard, |tx| {
                 notices.discard();
-                let ran = run_batch(tx, &migration.up);
-                place_batch_notices(&notices, &migration.up);
+                let ran = run_batch(tx, file);
+                place_batch_notices(&notices, file);
                 ran?;
                 tx.batch_execute(epilogue)
                     .context("returning the session to its starting state")
             })?;
             tx.commit()
-                .with_context(|| format!("committing {}", migration.up.path))?;
+                .with_context(|| format!("committing {}", file.path))?;
             Ok(done)
-        })?;
+        });
+        self.collect_notices(file);
+        let (changes, note) = done?;
         self.report_views(changes, note);
         Ok(())
     }
@@ -598,6 +601,13 @@ impl<'a> Runner<'a> {
             let result = self.attempt(&what, &limits, |client| {
                 run_in_one_trip(client, &migration.down, &limits, &epilogue)
             });
+            if let Err(err) = &result
+                && views_in_the_way(err)
+                && !project.views.is_empty()
+            {
+                self.run_around_views(&what, &migration.down, after, &limits, &epilogue)?;
+                return Ok(Vec::new());
+            }
             place_one_trip_notices(&self.notices, &migration.down, &limits);
             self.collect_notices(&migration.down);
             return result.map(|()| Vec::new());
@@ -635,6 +645,12 @@ impl<'a> Runner<'a> {
                 .with_context(|| format!("committing {}", migration.down.path))?;
             Ok(changes)
         });
+        if let Err(err) = &result
+            && views_in_the_way(err)
+        {
+            self.run_around_views(&what, &migration.down, after, &limits, &epilogue)?;
+            return Ok(Vec::new());
+        }
         self.collect_notices(&migration.down);
         result
     }

@@ -67,7 +67,7 @@ pub struct Definition {
     pub or_replace: bool,
     /// `CREATE TEMP VIEW`: gone at the end of the session, so it cannot be managed.
     pub temporary: bool,
-    /// Every relation the query names, CTE names included (harmless: they match no view).
+    /// Every relation the query names (not its CTEs).
     pub reads: Vec<RelationName>,
 }
 
@@ -75,9 +75,11 @@ pub struct Definition {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum ViewRole {
     Defines(Definition),
-    /// `COMMENT ON`, `GRANT`/`REVOKE`, `CREATE INDEX` or `ALTER VIEW`/`ALTER MATERIALIZED
-    /// VIEW` about this relation: allowed when it is the file's own view.
+    /// `COMMENT ON`, `GRANT`/`REVOKE` or `ALTER VIEW`/`ALTER MATERIALIZED VIEW` about this
+    /// relation: allowed when it is the file's own view.
     About(RelationName),
+    /// `CREATE INDEX` on this relation: allowed when it is the file's own materialized view.
+    Indexes(RelationName),
     /// Anything else, which a view file may not hold.
     #[default]
     Other,
@@ -131,7 +133,7 @@ pub fn view_role(node: &NodeEnum) -> ViewRole {
         NodeEnum::IndexStmt(stmt) if !stmt.concurrent => stmt
             .relation
             .as_ref()
-            .map_or(ViewRole::Other, |r| ViewRole::About(RelationName::of(r))),
+            .map_or(ViewRole::Other, |r| ViewRole::Indexes(RelationName::of(r))),
         NodeEnum::AlterTableStmt(stmt)
             if stmt.objtype == ObjectType::ObjectView as i32
                 || stmt.objtype == ObjectType::ObjectMatview as i32 =>
@@ -144,16 +146,28 @@ pub fn view_role(node: &NodeEnum) -> ViewRole {
     }
 }
 
-/// The relations a view's query names, each once, in order of first appearance.
+/// The relations a view's query names, each once, in order of first appearance. An
+/// unqualified name that a `WITH` of the query defines is that CTE, not a relation (a
+/// CTE's scope is narrower than the whole query, so this may miss a relation of the same
+/// name read outside it: a view then comes in file order, as if it did not read it).
 fn reads(query: Option<&protobuf::Node>) -> Vec<RelationName> {
     let Some(query) = query.and_then(|q| q.node.as_ref()) else {
         return Vec::new();
     };
+    let nodes = query.nodes();
+    let ctes: Vec<&str> = nodes
+        .iter()
+        .filter_map(|(node, ..)| match node {
+            NodeRef::CommonTableExpr(cte) => Some(cte.ctename.as_str()),
+            _ => None,
+        })
+        .collect();
     let mut found: Vec<RelationName> = Vec::new();
-    for (node, ..) in query.nodes() {
+    for (node, ..) in &nodes {
         if let NodeRef::RangeVar(range) = node {
             let name = RelationName::of(range);
-            if !found.contains(&name) {
+            let is_cte = name.schema.is_none() && ctes.contains(&name.name.as_str());
+            if !is_cte && !found.contains(&name) {
                 found.push(name);
             }
         }
@@ -238,7 +252,7 @@ mod tests {
         );
         assert_eq!(
             role("CREATE UNIQUE INDEX ON mv (id)"),
-            ViewRole::About(name(None, "mv"))
+            ViewRole::Indexes(name(None, "mv"))
         );
         assert_eq!(
             role("ALTER VIEW v ALTER COLUMN c SET DEFAULT 1"),

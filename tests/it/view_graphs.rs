@@ -244,7 +244,7 @@ fn a_view_file_holds_one_view_and_statements_about_it_only() {
         "views/v.sql",
         "CREATE VIEW v AS SELECT id FROM orders;\n\
          COMMENT ON VIEW v IS 'the orders';\n\
-         COMMENT ON COLUMN public.v.id IS 'its id';\n\
+         COMMENT ON COLUMN v.id IS 'its id';\n\
          GRANT SELECT ON v TO PUBLIC;\n",
     );
     p.write(

@@ -57,16 +57,28 @@ fn definition(view: &View, problems: &mut Vec<String>) -> Option<Definition> {
                 excerpt(statement.start)
             )),
             ViewRole::Defines(def) => found = Some(def.clone()),
-            ViewRole::About(target) => match &found {
-                Some(def) if same_relation(target, &def.view) => {}
-                Some(def) => problems.push(format!(
+            ViewRole::About(target) | ViewRole::Indexes(target) => match &found {
+                Some(def) if target != &def.view => problems.push(format!(
                     "{}: `{head}` is about {target}, but this file manages the view {}; a view \
                      file holds only its view's definition and statements about that view \
-                     (COMMENT ON, GRANT, REVOKE, CREATE INDEX, ALTER VIEW)\n{}",
+                     (COMMENT ON, GRANT, REVOKE, CREATE INDEX, ALTER VIEW), naming it as its \
+                     CREATE does (an unqualified name could find another relation)\n{}",
                     at(statement.start),
                     def.view,
                     excerpt(statement.start)
                 )),
+                Some(def)
+                    if matches!(statement.class.view, ViewRole::Indexes(_))
+                        && !def.materialized =>
+                {
+                    problems.push(format!(
+                        "{}: `{head}` indexes {target}, which is a view, not a materialized \
+                         view; only a materialized view has indexes\n{}",
+                        at(statement.start),
+                        excerpt(statement.start)
+                    ))
+                }
+                Some(_) => {}
                 None => problems.push(format!(
                     "{}: `{head}` comes before the view's definition; put the CREATE VIEW (or \
                      CREATE MATERIALIZED VIEW) first\n{}",
@@ -94,14 +106,4 @@ fn definition(view: &View, problems: &mut Vec<String>) -> Option<Definition> {
         ));
     }
     found
-}
-
-/// Whether a statement's `target` names the file's view: the same name, and the same schema
-/// when both say one.
-fn same_relation(target: &RelationName, view: &RelationName) -> bool {
-    target.name == view.name
-        && match (&target.schema, &view.schema) {
-            (Some(a), Some(b)) => a == b,
-            _ => true,
-        }
 }

@@ -33,6 +33,8 @@ pub(super) struct Work<'w, 't> {
     pub changes: Vec<ViewChange>,
     /// Nodes dropped because a view they depend on had to be: created again, not new.
     pub recreating: BTreeSet<usize>,
+    /// Views dropped so far, not to be dropped (or reported) twice.
+    dropped: BTreeSet<ViewName>,
 }
 
 impl<'w, 't> Work<'w, 't> {
@@ -53,6 +55,7 @@ impl<'w, 't> Work<'w, 't> {
             guard,
             changes: Vec::new(),
             recreating: BTreeSet::new(),
+            dropped: BTreeSet::new(),
         }
     }
 
@@ -77,6 +80,10 @@ impl<'w, 't> Work<'w, 't> {
     /// Drops the view `name` (reported as made from `file`) and the managed views depending
     /// on it; returns the dependents that are wanted, to be created again.
     pub fn drop_view(&mut self, name: &ViewName, file: &str) -> Result<BTreeSet<usize>> {
+        if self.dropped.contains(name) {
+            // Gone already, with a view it depended on.
+            return Ok(BTreeSet::new());
+        }
         let again = self.drop_dependents(name)?;
         if let Some(kind) = kind(self.tx, name)? {
             drop_relation(self.tx, name, &kind)?;
@@ -238,20 +245,8 @@ impl<'w, 't> Work<'w, 't> {
     /// Drops the views depending on `name`, deepest first; every one must be managed. Returns
     /// those that are wanted, to be created again after `name`.
     fn drop_dependents(&mut self, name: &ViewName) -> Result<BTreeSet<usize>> {
-        let rows = self
-            .tx
-            .query_typed(
-                include_str!("../queries/view_dependents.sql"),
-                &[(&name.schema, Type::TEXT), (&name.name, Type::TEXT)],
-            )
-            .with_context(|| format!("finding the views that depend on {name}"))?;
-        let mut dependents = Vec::new();
-        for row in rows {
-            let dependent = ViewName {
-                schema: row.try_get(0)?,
-                name: row.try_get(1)?,
-            };
-            let kind: String = row.try_get(2)?;
+        let mut found = Vec::new();
+        for (dependent, kind) in dependents(self.tx, name)? {
             let node = self.graph.index_of(&dependent);
             let recorded = self.recorded.iter().find(|r| r.name == dependent);
             let file = match (node, recorded) {
@@ -263,12 +258,13 @@ impl<'w, 't> Work<'w, 't> {
                      views/ (or drop it in a migration) so pgstrata can recreate it"
                 ),
             };
-            dependents.push((dependent, kind, node, file));
+            found.push((dependent, kind, node, file));
         }
         let mut again = BTreeSet::new();
-        for (dependent, kind, node, file) in dependents {
+        for (dependent, kind, node, file) in found {
             drop_relation(self.tx, &dependent, &kind)?;
             self.forget(None, &dependent)?;
+            self.dropped.insert(dependent.clone());
             match node {
                 Some(i) if self.graph.nodes[i].wanted(self.applied) => {
                     self.recreating.insert(i);
@@ -284,7 +280,7 @@ impl<'w, 't> Work<'w, 't> {
 }
 
 /// The relkind of `name`, if it exists.
-fn kind(client: &mut impl GenericClient, name: &ViewName) -> Result<Option<String>> {
+pub(super) fn kind(client: &mut impl GenericClient, name: &ViewName) -> Result<Option<String>> {
     Ok(client
         .query_typed_opt(
             include_str!("../queries/view_kind.sql"),
@@ -327,4 +323,28 @@ fn needs_recreate(err: &postgres::Error) -> bool {
     ]
     .iter()
     .any(|code| err.code() == Some(code))
+}
+
+/// The views depending on `name` (directly or not), deepest first, as (name, relkind).
+pub(super) fn dependents(
+    client: &mut impl GenericClient,
+    name: &ViewName,
+) -> Result<Vec<(ViewName, String)>> {
+    client
+        .query_typed(
+            include_str!("../queries/view_dependents.sql"),
+            &[(&name.schema, Type::TEXT), (&name.name, Type::TEXT)],
+        )
+        .with_context(|| format!("finding the views that depend on {name}"))?
+        .iter()
+        .map(|row| {
+            Ok((
+                ViewName {
+                    schema: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                },
+                row.try_get(2)?,
+            ))
+        })
+        .collect()
 }

@@ -164,10 +164,10 @@ pub fn rebuild(
     if project.views.is_empty() && state.recorded.is_empty() {
         return Ok(Vec::new());
     }
-    let graph = Graph::resolve(project, state.current_schema()?)?;
+    let graph = Graph::resolve(project, state.current_schema()?, &state.search_path)?;
     let plan = decide(&graph, applied, &state.recorded);
     let Some(guard) = guard else {
-        return Ok(planned(&graph, &plan, &state.recorded));
+        return planned(client, &graph, &plan, &state.recorded);
     };
     if plan.is_empty() {
         return Ok(Vec::new());
@@ -210,7 +210,7 @@ pub fn drop_deleted(
     if state.recorded.is_empty() {
         return Ok((Vec::new(), None));
     }
-    let graph = Graph::resolve(project, state.current_schema()?)?;
+    let graph = Graph::resolve(project, state.current_schema()?, &state.search_path)?;
     let deleted: Vec<(ViewName, String)> = state
         .recorded
         .iter()
@@ -238,8 +238,7 @@ pub fn drop_deleted(
         applied,
         guard,
         (again, recreating),
-        "depended on a view whose file was deleted and could not be created again before the \
-         migrations",
+        "a view whose file was deleted was dropped",
     )?;
     changes.extend(restored);
     tx.batch_execute(guard.reset)
@@ -272,7 +271,7 @@ pub fn around_rollback(
     rollback: impl FnOnce(&mut Transaction) -> Result<()>,
 ) -> Result<Vec<ViewChange>> {
     let state = read_state(tx, history)?;
-    let graph = Graph::resolve(project, state.current_schema()?)?;
+    let graph = Graph::resolve(project, state.current_schema()?, &state.search_path)?;
     let doomed: Vec<(ViewName, String)> = graph
         .nodes
         .iter()
@@ -299,22 +298,21 @@ pub fn around_rollback(
     Ok(changes)
 }
 
-/// A migration that failed because views depend on what it drops or retypes (SQLSTATE 2BP01
-/// or 0A000) runs again through this, in one transaction: every managed view is dropped,
-/// `migration` runs, and the views wanted at `after` are created again from their files in
-/// the same transaction, so readers never see them missing. One that cannot be created yet
-/// (its file reads what a later migration creates) is left to the rebuild after the
-/// migrations, and named in the returned note.
-pub fn around_migration(
+/// A migration or rollback that failed because views depend on what it drops or retypes
+/// (SQLSTATE 2BP01 or 0A000) runs again through this, in one transaction: every managed view
+/// is dropped, `file` runs, and the views wanted at `after` are created again from their files
+/// in the same transaction, so readers never see them missing (see `restore_or_leave` for one
+/// that cannot be).
+pub fn around_all(
     tx: &mut Transaction,
     history: &History,
     project: &Project,
     after: &BTreeSet<i64>,
     guard: &Guard,
-    migration: impl FnOnce(&mut Transaction) -> Result<()>,
+    file: impl FnOnce(&mut Transaction) -> Result<()>,
 ) -> Result<(Vec<ViewChange>, Option<String>)> {
     let state = read_state(tx, history)?;
-    let graph = Graph::resolve(project, state.current_schema()?)?;
+    let graph = Graph::resolve(project, state.current_schema()?, &state.search_path)?;
     let mut work = Work::new(tx, history, &graph, &state.recorded, after, guard);
     let mut again = BTreeSet::new();
     // Dependents first: what is left of each view's dependents is dropped with it.
@@ -327,7 +325,7 @@ pub fn around_migration(
         std::mem::take(&mut work.changes),
         std::mem::take(&mut work.recreating),
     );
-    migration(tx)?;
+    file(tx)?;
     let (restored, note) = restore_or_leave(
         tx,
         &graph,
@@ -336,15 +334,17 @@ pub fn around_migration(
         after,
         guard,
         (again, recreating),
-        "could not be created again right after the migration that dropped what they read",
+        "the file drops or changes what managed views read",
     )?;
     changes.extend(restored);
     Ok((changes, note))
 }
 
-/// Creates again, in a savepoint of `tx`, the views `again` that were dropped; when one cannot
-/// be created yet, none is, and the note says `why` (they are left to the rebuild after the
-/// migrations, which runs whatever happens).
+/// Creates again the views `again` that were dropped, each in a savepoint of `tx`, in
+/// creation order. A view whose file did not change since it was built must come back: if it
+/// cannot, that is the error (`why` says what took it down), and the caller's transaction
+/// commits nothing. A view whose file changed may need what a later migration creates: it is
+/// left to the rebuild after the migrations, and named in the returned note.
 #[allow(clippy::too_many_arguments)]
 fn restore_or_leave(
     tx: &mut Transaction,
@@ -356,37 +356,59 @@ fn restore_or_leave(
     (again, recreating): (BTreeSet<usize>, BTreeSet<usize>),
     why: &str,
 ) -> Result<(Vec<ViewChange>, Option<String>)> {
-    if again.is_empty() {
-        return Ok((Vec::new(), None));
-    }
-    let mut attempt = tx.savepoint("pgstrata_restore")?;
-    let mut restore = Work::new(&mut attempt, history, graph, recorded, applied, guard);
-    restore.recreating = recreating;
-    match restore.apply_all(again.clone()) {
-        Ok(()) => {
-            let restored = std::mem::take(&mut restore.changes);
-            attempt.commit()?;
-            Ok((restored, None))
+    let mut changes = Vec::new();
+    let mut left = Vec::new();
+    for i in again {
+        let node = &graph.nodes[i];
+        let mut attempt = tx.savepoint("pgstrata_restore")?;
+        let mut restore = Work::new(&mut attempt, history, graph, recorded, applied, guard);
+        if recreating.contains(&i) {
+            restore.recreating.insert(i);
         }
-        Err(err) => {
-            attempt.rollback()?;
-            let names: Vec<String> = again
-                .iter()
-                .map(|&i| graph.nodes[i].name.to_string())
-                .collect();
-            Ok((
-                Vec::new(),
-                Some(format!(
-                    "{} {why} ({err:#}); missing until the rebuild after the migrations",
-                    names.join(", ")
-                )),
-            ))
+        match restore.apply_all([i].into()) {
+            Ok(()) => {
+                changes.extend(std::mem::take(&mut restore.changes));
+                attempt.commit()?;
+            }
+            Err(err) => {
+                attempt.rollback()?;
+                let unchanged = recorded
+                    .iter()
+                    .any(|r| r.name == node.name && r.checksum == node.view.file.checksum);
+                if unchanged {
+                    return Err(err.context(format!(
+                        "{why}, and {} cannot be created again from {}, which did not change; \
+                         change or delete that file in the same change",
+                        node.name,
+                        node.file()
+                    )));
+                }
+                let first = format!("{err:#}");
+                let first = first.lines().next().unwrap_or_default().to_string();
+                left.push(format!("{} ({first})", node.name));
+            }
         }
     }
+    let note = (!left.is_empty()).then(|| {
+        format!(
+            "{why}; {} cannot be created yet, and will be by the rebuild after the migrations \
+             if they succeed",
+            left.join(", ")
+        )
+    });
+    Ok((changes, note))
 }
 
-/// What a dry run reports for `plan`.
-fn planned(graph: &Graph, plan: &plan::Plan, recorded: &[Recorded]) -> Vec<ViewChange> {
+/// What a dry run reports for `plan`. A view that will be dropped and created again for sure
+/// (a materialized view, a file without OR REPLACE, a change of kind) is reported as
+/// recreated, with the managed views depending on it; a view replaced in place is reported as
+/// replaced, though the server may refuse the new definition and have it recreated then.
+fn planned(
+    client: &mut Client,
+    graph: &Graph,
+    plan: &plan::Plan,
+    recorded: &[Recorded],
+) -> Result<Vec<ViewChange>> {
     let mut changes: Vec<ViewChange> = plan
         .drops
         .iter()
@@ -399,17 +421,35 @@ fn planned(graph: &Graph, plan: &plan::Plan, recorded: &[Recorded]) -> Vec<ViewC
             ..ViewChange::new(&node.name, node.file(), ViewAction::Renamed)
         });
     }
+    let mut reported: BTreeSet<ViewName> = BTreeSet::new();
     for &i in &plan.applies {
         let node = &graph.nodes[i];
-        let present = recorded.iter().any(|r| r.name == node.name && r.present);
-        let action = if present {
-            ViewAction::Replaced
-        } else {
-            ViewAction::Created
+        if reported.contains(&node.name) {
+            continue;
+        }
+        let action = match apply::kind(client, &node.name)?.as_deref() {
+            None => ViewAction::Created,
+            Some("v") if node.def.or_replace && !node.def.materialized => ViewAction::Replaced,
+            Some(_) => ViewAction::Recreated,
         };
+        reported.insert(node.name.clone());
         changes.push(ViewChange::new(&node.name, node.file(), action));
+        if action == ViewAction::Recreated {
+            for (dependent, _) in apply::dependents(client, &node.name)? {
+                let file = match graph.index_of(&dependent) {
+                    Some(d) => graph.nodes[d].file().to_string(),
+                    None => recorded.iter().find(|r| r.name == dependent).map_or_else(
+                        || "not managed".to_string(),
+                        |r| format!("views/{}", r.file),
+                    ),
+                };
+                if reported.insert(dependent.clone()) {
+                    changes.push(ViewChange::new(&dependent, &file, ViewAction::Recreated));
+                }
+            }
+        }
     }
-    changes
+    Ok(changes)
 }
 
 /// One managed view's standing, for `status`.
@@ -434,7 +474,7 @@ pub fn status(
     if project.views.is_empty() && state.recorded.is_empty() {
         return Ok(Vec::new());
     }
-    let graph = Graph::resolve(project, state.current_schema()?)?;
+    let graph = Graph::resolve(project, state.current_schema()?, &state.search_path)?;
     let failures = read_failures(client, history)?;
     Ok(plan::standings(&graph, applied, &state.recorded)
         .into_iter()
@@ -478,7 +518,7 @@ pub fn is_current(project: &Project, applied: &BTreeSet<i64>, state: &State) -> 
         return false;
     };
     if project.is_parsed() {
-        return Graph::resolve(project, schema)
+        return Graph::resolve(project, schema, &state.search_path)
             .is_ok_and(|graph| decide(&graph, applied, &state.recorded).is_empty());
     }
     let files_current = project.views.iter().all(|view| {
@@ -504,6 +544,8 @@ pub fn is_current(project: &Project, applied: &BTreeSet<i64>, state: &State) -> 
 /// The session's current schema and the recorded views, in one query.
 pub struct State {
     current_schema: Option<String>,
+    /// The schemas of search_path that exist, in order.
+    search_path: Vec<String>,
     recorded: Vec<Recorded>,
 }
 
@@ -527,12 +569,15 @@ pub fn read_state(client: &mut impl GenericClient, history: &History) -> Result<
                 || err.code() == Some(&SqlState::INVALID_SCHEMA_NAME) =>
         {
             // No history yet (a dry run on a fresh database): nothing recorded.
-            let current_schema = client
-                .query_typed_one("SELECT current_schema()::text", &[])
-                .context("reading the current schema")?
-                .get(0);
+            let row = client
+                .query_typed_one(
+                    "SELECT current_schema()::text, current_schemas(false)::text[]",
+                    &[],
+                )
+                .context("reading the current schema")?;
             return Ok(State {
-                current_schema,
+                current_schema: row.get(0),
+                search_path: row.get(1),
                 recorded: Vec::new(),
             });
         }
@@ -554,32 +599,35 @@ pub fn read_state(client: &mut impl GenericClient, history: &History) -> Result<
             column,
             history,
         };
-        let Some(file) = cell(1).get::<Option<String>>()? else {
+        let Some(file) = cell(2).get::<Option<String>>()? else {
             continue;
         };
         recorded.push(Recorded {
             file,
             name: ViewName {
-                schema: cell(2).get()?,
-                name: cell(3).get()?,
+                schema: cell(3).get()?,
+                name: cell(4).get()?,
             },
-            checksum: cell(4).get()?,
-            present: cell(5).get()?,
+            checksum: cell(5).get()?,
+            present: cell(6).get()?,
         });
     }
     recorded.sort_by(|a, b| a.file.cmp(&b.file));
-    let current_schema = match rows.first() {
-        Some(row) => ViewCell {
-            row,
-            index: 0,
-            column: 0,
-            history,
+    let (current_schema, search_path) = match rows.first() {
+        Some(row) => {
+            let cell = |column: usize| ViewCell {
+                row,
+                index: 0,
+                column,
+                history,
+            };
+            (cell(0).get()?, cell(1).get()?)
         }
-        .get()?,
-        None => None,
+        None => (None, Vec::new()),
     };
     Ok(State {
         current_schema,
+        search_path,
         recorded,
     })
 }
@@ -598,6 +646,7 @@ impl<'r> ViewCell<'r> {
     fn get<T: postgres::types::FromSql<'r>>(&self) -> Result<T> {
         const COLUMNS: &[&str] = &[
             "current_schema()",
+            "current_schemas(false)",
             "file",
             "schema_name",
             "view_name",
@@ -607,7 +656,7 @@ impl<'r> ViewCell<'r> {
         self.row.try_get(self.column).map_err(|err| {
             let file = self
                 .row
-                .try_get::<_, String>(1)
+                .try_get::<_, String>(2)
                 .map_or(String::new(), |f| format!(" (file {f})"));
             anyhow::anyhow!(
                 "{}.views cannot be read: row {}{file}: column {}: {err}; the table was changed \

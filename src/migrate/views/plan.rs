@@ -57,10 +57,15 @@ pub struct Graph<'p> {
 }
 
 impl<'p> Graph<'p> {
-    /// Resolves and orders the project's views; `current_schema` is where unqualified names
-    /// go. Two files defining the same view once resolved (`v` and `public.v`) is an error
-    /// naming both.
-    pub fn resolve(project: &'p Project, current_schema: &str) -> Result<Graph<'p>> {
+    /// Resolves and orders the project's views: `current_schema` is where an unqualified view
+    /// goes; an unqualified name a query reads is the managed view of the first schema of
+    /// `search_path` that has one. Two files defining the same view once resolved (`v` and
+    /// `public.v`) is an error naming both.
+    pub fn resolve(
+        project: &'p Project,
+        current_schema: &str,
+        search_path: &[String],
+    ) -> Result<Graph<'p>> {
         let resolve = |schema: &Option<String>, name: &str| ViewName {
             schema: schema.clone().unwrap_or_else(|| current_schema.to_string()),
             name: name.to_string(),
@@ -88,6 +93,17 @@ impl<'p> Graph<'p> {
             found.push((view, def, name));
         }
         // What each view reads, among the managed views.
+        let find = |r: &crate::sql::RelationName| match &r.schema {
+            Some(_) => by_name.get(&resolve(&r.schema, &r.name)).copied(),
+            None => search_path.iter().find_map(|schema| {
+                by_name
+                    .get(&ViewName {
+                        schema: schema.clone(),
+                        name: r.name.clone(),
+                    })
+                    .copied()
+            }),
+        };
         let reads: Vec<Vec<usize>> = found
             .iter()
             .enumerate()
@@ -95,7 +111,7 @@ impl<'p> Graph<'p> {
                 let mut reads: Vec<usize> = def
                     .reads
                     .iter()
-                    .filter_map(|r| by_name.get(&resolve(&r.schema, &r.name)).copied())
+                    .filter_map(find)
                     .filter(|&other| other != me)
                     .collect();
                 reads.sort_unstable();
@@ -342,7 +358,7 @@ mod tests {
             ("d.sql", "CREATE VIEW d AS SELECT 1 AS id", &[2]),
             ("e.sql", "CREATE VIEW e AS SELECT * FROM elsewhere.d", &[]),
         ]);
-        let graph = Graph::resolve(&p, "public").unwrap();
+        let graph = Graph::resolve(&p, "public", &["public".to_string()]).unwrap();
         assert_eq!(
             names(&graph),
             ["app.c", "public.d", "public.b", "public.a", "public.e"]
@@ -365,13 +381,15 @@ mod tests {
                 &[],
             ),
         ]);
-        let err = Graph::resolve(&p, "public").unwrap_err().to_string();
+        let err = Graph::resolve(&p, "public", &["public".to_string()])
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("views/public.report.sql") && err.contains("views/report.sql"),
             "{err}"
         );
         assert!(
-            Graph::resolve(&p, "app").is_ok(),
+            Graph::resolve(&p, "app", &["app".to_string()]).is_ok(),
             "in another schema they differ"
         );
     }
@@ -385,7 +403,7 @@ mod tests {
             ("moved_here.sql", "CREATE VIEW moved AS SELECT 4", &[]),
             ("later.sql", "CREATE VIEW later AS SELECT 5", &[9]),
         ]);
-        let graph = Graph::resolve(&p, "public").unwrap();
+        let graph = Graph::resolve(&p, "public", &["public".to_string()]).unwrap();
         let at = |name: &str| {
             graph
                 .nodes
