@@ -136,6 +136,7 @@ impl History {
     pub fn ensure(&self, client: &mut impl GenericClient) -> Result<()> {
         let sql = [
             include_str!("queries/history_create.sql"),
+            include_str!("queries/view_failures_create.sql"),
             include_str!("queries/history_meta.sql"),
         ]
         .concat();

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use postgres::Client;
+use postgres::{Client, Transaction};
 use serde::Serialize;
 
 use crate::config::Limits;
@@ -494,12 +494,7 @@ impl<'a> Runner<'a> {
         let (history, project) = (self.history.clone(), self.project);
         let notices = self.notices.clone();
         let done = self.attempt(what, limits, |client| {
-            let mut tx = client.transaction().context("starting a transaction")?;
-            let own_limits = limits.set_local();
-            if !own_limits.is_empty() {
-                tx.batch_execute(&own_limits)
-                    .context("setting the file's lock_timeout and statement_timeout")?;
-            }
+            let mut tx = begin_under(client, limits)?;
             let guard = views::Guard {
                 reset: &reset,
                 notices: &notices,
@@ -614,12 +609,7 @@ impl<'a> Runner<'a> {
         }
         let notices = self.notices.clone();
         let result = self.attempt(&what, &limits, |client| {
-            let mut tx = client.transaction().context("starting a transaction")?;
-            let own_limits = limits.set_local();
-            if !own_limits.is_empty() {
-                tx.batch_execute(&own_limits)
-                    .context("setting the file's lock_timeout and statement_timeout")?;
-            }
+            let mut tx = begin_under(client, &limits)?;
             let guard = views::Guard {
                 reset: &reset,
                 notices: &notices,
@@ -783,6 +773,17 @@ fn retry_reporter<'r>(
         *attempts += 1;
         on_event(Event::Retrying { what, retry });
     }
+}
+
+/// Starts a transaction under a file's own limits (the run's are the session's already).
+fn begin_under<'c>(client: &'c mut Client, limits: &FileLimits) -> Result<Transaction<'c>> {
+    let mut tx = client.transaction().context("starting a transaction")?;
+    let own_limits = limits.set_local();
+    if !own_limits.is_empty() {
+        tx.batch_execute(&own_limits)
+            .context("setting the file's lock_timeout and statement_timeout")?;
+    }
+    Ok(tx)
 }
 
 /// Whether a migration failed because views depend on what it drops or retypes: 2BP01

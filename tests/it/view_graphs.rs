@@ -7,7 +7,7 @@ use std::fs;
 use crate::harness::{TempDir, TestDb, pgstrata_for, query_text, relation_exists, run};
 
 /// Two tables; the views are added per test.
-fn tables() -> TempDir {
+pub fn tables() -> TempDir {
     TempDir::with_files(&[
         (
             "migrations/V1__orders.sql",
@@ -23,7 +23,7 @@ fn tables() -> TempDir {
     ])
 }
 
-fn ok(db: &TestDb, p: &TempDir, args: &[&str]) -> String {
+pub fn ok(db: &TestDb, p: &TempDir, args: &[&str]) -> String {
     let (code, out, err) = run(pgstrata_for(db, &p.path).args(args));
     assert_eq!(code, 0, "pgstrata {args:?}\n{out}\n{err}");
     out
@@ -36,14 +36,14 @@ fn fails(db: &TestDb, p: &TempDir, args: &[&str]) -> String {
 }
 
 /// The view's oid: unchanged when the view was never dropped.
-fn oid(db: &TestDb, view: &str) -> Option<u32> {
+pub fn oid(db: &TestDb, view: &str) -> Option<u32> {
     db.connect()
         .query_one("SELECT to_regclass($1)::oid", &[&view])
         .unwrap()
         .get(0)
 }
 
-fn count(db: &TestDb, sql: &str) -> i64 {
+pub fn count(db: &TestDb, sql: &str) -> i64 {
     db.connect().query_one(sql, &[]).unwrap().get(0)
 }
 

@@ -5,31 +5,10 @@
 use std::fs;
 
 use crate::harness::{TempDir, TestDb, pgstrata_for, relation_exists, run};
-
-fn tables() -> TempDir {
-    TempDir::with_files(&[
-        (
-            "migrations/V1__orders.sql",
-            "CREATE TABLE orders (id int PRIMARY KEY, total numeric, note text);\n\
-             INSERT INTO orders VALUES (1, 5, 'a'), (2, 50, 'b');\n",
-        ),
-        ("rollbacks/V1__orders.sql", "DROP TABLE orders;\n"),
-        (
-            "migrations/V2__refunds.sql",
-            "CREATE TABLE refunds (order_id int REFERENCES orders, amount numeric);\n",
-        ),
-        ("rollbacks/V2__refunds.sql", "DROP TABLE refunds;\n"),
-    ])
-}
+use crate::view_graphs::{count, oid, ok, tables};
 
 fn go(db: &TestDb, p: &TempDir, args: &[&str]) -> (i32, String, String) {
     run(pgstrata_for(db, &p.path).args(args))
-}
-
-fn ok(db: &TestDb, p: &TempDir, args: &[&str]) -> String {
-    let (code, out, err) = go(db, p, args);
-    assert_eq!(code, 0, "pgstrata {args:?}\n{out}\n{err}");
-    out
 }
 
 fn exists(db: &TestDb, name: &str) -> bool {
@@ -37,10 +16,6 @@ fn exists(db: &TestDb, name: &str) -> bool {
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
         .unwrap()
         .get(0)
-}
-
-fn count(db: &TestDb, sql: &str) -> i64 {
-    db.connect().query_one(sql, &[]).unwrap().get(0)
 }
 
 /// A no-op `up` prints no view line.
@@ -309,13 +284,6 @@ fn one_view_that_must_wait_for_a_later_migration_does_not_take_the_others_down()
         exists(&db, "plain"),
         "plain's file never changed; it could be made again right after V3\n{out}\n{err}"
     );
-}
-
-fn oid(db: &TestDb, view: &str) -> Option<u32> {
-    db.connect()
-        .query_one("SELECT to_regclass($1)::oid", &[&view])
-        .unwrap()
-        .get(0)
 }
 
 /// Rolling back V2 drops `refunded` (requires V2) and `summary`, which reads it. `summary` is
