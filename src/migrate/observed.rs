@@ -30,7 +30,7 @@ impl Observed {
             .read_recorded(client)
             .ok()??
             .format_recorded_rows()?;
-        let views = views::read_state(client, &history).ok()?;
+        let views = views::read_state_quick(client, &history).ok()?;
         Some(Observed { rows, views })
     }
 
