@@ -12,7 +12,9 @@
 //! the runner never prints. The server's notices (see `notices`) are attributed to the step
 //! whose file raised them; those of pgstrata's own statements are dropped.
 
-use std::cell::RefCell;
+mod managed_views;
+mod rollback;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,20 +23,19 @@ use anyhow::{Context, Result, bail, ensure};
 use postgres::{Client, Transaction};
 use serde::Serialize;
 
+use self::managed_views::views_in_the_way;
 use crate::config::Limits;
 use crate::conninfo::ConnInfo;
 use crate::error::Refusal;
-use crate::migrate::execute::{
-    FileLimits, place_batch_notices, place_one_trip_notices, run_batch, run_in_one_trip,
-};
+use crate::migrate::execute::{FileLimits, place_one_trip_notices, run_in_one_trip};
 use crate::migrate::history::{History, HistoryRow, RunState};
 use crate::migrate::lock::{self, Holder};
 use crate::migrate::no_transaction::{self, Support};
 use crate::migrate::plan::{self, DownTarget};
-use crate::migrate::project::{Migration, Project, SqlFile};
+use crate::migrate::project::{Migration, Project};
 use crate::migrate::retry::{self, Attempts, Retry};
 use crate::migrate::session::Baseline;
-use crate::migrate::views::{self, Restore, ViewChange};
+use crate::migrate::views::ViewChange;
 use crate::migrate::watch::{Blocker, OnTick, Tick, Watch};
 use crate::notices::{Notice, Notices};
 
@@ -280,80 +281,6 @@ impl<'a> Runner<'a> {
         lock::release(self.client, &self.options.history_schema)
     }
 
-    /// Before migrations run: drops the managed views whose files are gone, so that a
-    /// migration may drop what they read (see `views::drop_deleted`).
-    fn drop_deleted_views(&mut self, rows: &[HistoryRow]) -> Result<()> {
-        if self.options.dry_run {
-            return Ok(());
-        }
-        let applied: BTreeSet<i64> = rows.iter().map(|r| r.version).collect();
-        let limits = FileLimits::of_run(&self.options.limits);
-        let reset = self.reset_sql()?;
-        let (history, project) = (self.history.clone(), self.project);
-        let notices = self.notices.clone();
-        let (changes, note) = self.attempt("dropping deleted views", &limits, |client| {
-            let guard = views::Guard {
-                reset: &reset,
-                notices: &notices,
-                failed: None,
-            };
-            views::drop_deleted(client, &history, project, &applied, &guard)
-        })?;
-        self.report_views(changes, note);
-        Ok(())
-    }
-
-    /// Rebuilds views for the final set of applied versions.
-    fn rebuild_views(
-        &mut self,
-        before: &[HistoryRow],
-        applied: &[&Migration],
-        rolled_back: &[&Migration],
-    ) -> Result<()> {
-        let mut versions: BTreeSet<i64> = before.iter().map(|r| r.version).collect();
-        versions.extend(applied.iter().map(|m| m.version));
-        for m in rolled_back {
-            versions.remove(&m.version);
-        }
-        let failed = RefCell::new(None);
-        let rebuilt = if self.options.dry_run {
-            views::rebuild(self.client, &self.history, self.project, &versions, None)
-        } else {
-            let limits = FileLimits::of_run(&self.options.limits);
-            let reset = self.reset_sql()?;
-            let (history, project) = (self.history.clone(), self.project);
-            let notices = self.notices.clone();
-            self.attempt("the view rebuild", &limits, |client| {
-                let guard = views::Guard {
-                    reset: &reset,
-                    notices: &notices,
-                    failed: Some(&failed),
-                };
-                views::rebuild(client, &history, project, &versions, Some(&guard))
-            })
-        };
-        // Each view file's notices are placed in it; anything else (none expected) goes to
-        // the rebuild as a whole (`file` null).
-        let said = self.notices.take(None);
-        let changes = match rebuilt {
-            Ok(changes) => changes,
-            Err(err) => {
-                self.report_notices(said);
-                self.record_view_failure(&err, failed.into_inner());
-                return Err(err);
-            }
-        };
-        if !changes.is_empty() {
-            views::clear_failures(self.client, &self.history)?;
-        }
-        for change in changes {
-            (self.on_event)(Event::View(&change));
-            self.report.views.push(change);
-        }
-        self.report_notices(said);
-        Ok(())
-    }
-
     /// Shows notices that belong to no recorded step and keeps them in the report.
     fn report_notices(&mut self, notices: Vec<Notice>) {
         for notice in &notices {
@@ -477,47 +404,6 @@ impl<'a> Runner<'a> {
         first
     }
 
-    /// Runs a migration's or rollback's `file` again with the managed views dropped before it
-    /// and those wanted at `after` created again after it, in its transaction (see
-    /// `views::around_all`), for when the server refused it because views were in its way.
-    fn run_around_views(
-        &mut self,
-        what: &str,
-        file: &SqlFile,
-        after: &BTreeSet<i64>,
-        limits: &FileLimits,
-        epilogue: &str,
-    ) -> Result<()> {
-        // The refused attempt is run again whole: what it said is said again.
-        self.notices.discard();
-        let reset = self.reset_sql()?;
-        let (history, project) = (self.history.clone(), self.project);
-        let notices = self.notices.clone();
-        let done = self.attempt(what, limits, |client| {
-            let mut tx = begin_under(client, limits)?;
-            let guard = views::Guard {
-                reset: &reset,
-                notices: &notices,
-                failed: None,
-            };
-            let done = views::around_all(&mut tx, &history, project, after, &guard, |tx| {
-                notices.discard();
-                let ran = run_batch(tx, file);
-                place_batch_notices(&notices, file);
-                ran?;
-                tx.batch_execute(epilogue)
-                    .context("returning the session to its starting state")
-            })?;
-            tx.commit()
-                .with_context(|| format!("committing {}", file.path))?;
-            Ok(done)
-        });
-        self.collect_notices(file);
-        let (changes, note) = done?;
-        self.report_views(changes, note);
-        Ok(())
-    }
-
     fn apply_outside_transaction(&mut self, migration: &Migration) -> Result<()> {
         let started = Instant::now();
         self.history
@@ -533,163 +419,6 @@ impl<'a> Runner<'a> {
             Some(elapsed_ms(started)),
         )?;
         Ok(())
-    }
-
-    fn roll_back_all(&mut self, doomed: &[&Migration], rows: &[HistoryRow]) -> Result<()> {
-        let mut applied: BTreeSet<i64> = rows.iter().map(|r| r.version).collect();
-        for migration in doomed {
-            applied.remove(&migration.version);
-            if rows.iter().any(|r| {
-                r.version == migration.version && r.rollback_checksum != migration.down.checksum
-            }) {
-                self.note(format!(
-                    "{} has changed since migration {} was applied; rolling back with the file \
-                     as it is now",
-                    migration.down.path, migration.version
-                ));
-            }
-            (self.on_event)(Event::Starting(Direction::Down, migration));
-            let started = Instant::now();
-            if !self.options.dry_run {
-                let dropped = if migration.down.no_transaction {
-                    self.roll_back_outside_transaction(migration, &applied)?
-                } else {
-                    self.roll_back_in_transaction(migration, &applied)?
-                };
-                for change in dropped {
-                    (self.on_event)(Event::View(&change));
-                    self.report.views.push(change);
-                }
-            }
-            self.record_step(migration, Direction::Down, started);
-        }
-        Ok(())
-    }
-
-    /// The rollback, the deletion of its history row and the dropping of the views that
-    /// require it, in one transaction, retried whole after a lost lock race.
-    fn roll_back_in_transaction(
-        &mut self,
-        migration: &Migration,
-        after: &BTreeSet<i64>,
-    ) -> Result<Vec<ViewChange>> {
-        let limits = FileLimits::of(&self.options.limits, &migration.down);
-        let reset = self.reset_sql()?;
-        let (history, project) = (self.history.clone(), self.project);
-        let what = format!(
-            "the rollback of migration {} ({})",
-            migration.version, migration.name
-        );
-        // The reset clears the file's own limits too; the row's deletion waits under them,
-        // like the rollback, while its locks are held.
-        let epilogue = format!(
-            "{reset}{}{};\n",
-            limits.set_local(),
-            history.forget_statement(migration.version)
-        );
-        let drops_views = project
-            .views
-            .iter()
-            .any(|view| view.requires.contains(&migration.version));
-        if !drops_views {
-            // The common case, like a migration: one round trip.
-            let result = self.attempt(&what, &limits, |client| {
-                run_in_one_trip(client, &migration.down, &limits, &epilogue)
-            });
-            if let Err(err) = &result
-                && views_in_the_way(err)
-                && !project.views.is_empty()
-            {
-                self.run_around_views(&what, &migration.down, after, &limits, &epilogue)?;
-                return Ok(Vec::new());
-            }
-            place_one_trip_notices(&self.notices, &migration.down, &limits);
-            self.collect_notices(&migration.down);
-            return result.map(|()| Vec::new());
-        }
-        let notices = self.notices.clone();
-        let result = self.attempt(&what, &limits, |client| {
-            let mut tx = begin_under(client, &limits)?;
-            let guard = views::Guard {
-                reset: &reset,
-                notices: &notices,
-                failed: None,
-            };
-            let changes = views::around_rollback(
-                &mut tx,
-                &history,
-                project,
-                after,
-                &guard,
-                Restore::InTheSameTransaction,
-                |tx| {
-                    notices.discard();
-                    let ran = run_batch(tx, &migration.down);
-                    place_batch_notices(&notices, &migration.down);
-                    ran?;
-                    tx.batch_execute(&epilogue)
-                        .context("returning the session to its starting state")
-                },
-            )?;
-            tx.commit()
-                .with_context(|| format!("committing {}", migration.down.path))?;
-            Ok(changes)
-        });
-        if let Err(err) = &result
-            && views_in_the_way(err)
-        {
-            self.run_around_views(&what, &migration.down, after, &limits, &epilogue)?;
-            return Ok(Vec::new());
-        }
-        self.collect_notices(&migration.down);
-        result
-    }
-
-    /// Drops the views that require the migration and marks it `reverting` in one
-    /// transaction (under the run's limits, retried like any other), then runs the rollback
-    /// statement by statement.
-    fn roll_back_outside_transaction(
-        &mut self,
-        migration: &Migration,
-        after: &BTreeSet<i64>,
-    ) -> Result<Vec<ViewChange>> {
-        let what = format!(
-            "the rollback of migration {} ({})",
-            migration.version, migration.name
-        );
-        let limits = FileLimits::of_run(&self.options.limits);
-        let reset = self.reset_sql()?;
-        let (history, project) = (self.history.clone(), self.project);
-        let notices = self.notices.clone();
-        let dropped = self.attempt(&what, &limits, |client| {
-            let mut tx = client.transaction().context("starting a transaction")?;
-            let guard = views::Guard {
-                reset: &reset,
-                notices: &notices,
-                failed: None,
-            };
-            // The rollback runs after this commits: the rebuild after it creates again the
-            // views that depended on the dropped ones.
-            let dropped = views::around_rollback(
-                &mut tx,
-                &history,
-                project,
-                after,
-                &guard,
-                Restore::AfterTheRun,
-                |tx| {
-                    history.set_state(tx, migration.version, RunState::Reverting, None)?;
-                    Ok(())
-                },
-            )?;
-            tx.commit().context("marking the rollback as started")?;
-            Ok(dropped)
-        })?;
-        let result = self.run_outside(&what, &migration.down);
-        self.collect_notices(&migration.down);
-        result.with_context(|| interrupted(migration, RunState::Reverting))?;
-        self.history.delete(self.client, migration.version)?;
-        Ok(dropped)
     }
 
     fn record_step(&mut self, migration: &Migration, direction: Direction, started: Instant) {
@@ -716,29 +445,6 @@ impl<'a> Runner<'a> {
             (self.on_event)(Event::Notice(notice));
         }
         self.report.steps.push(step);
-    }
-
-    /// Records which view file the failed rebuild `err` failed on, for `status`; a failure to
-    /// record it is a note, never in the way of the rebuild's own error.
-    fn record_view_failure(&mut self, err: &anyhow::Error, failed: Option<views::FailedView>) {
-        let Some(failed) = failed else {
-            return;
-        };
-        let error = format!("{err:#}");
-        if let Err(why) = views::record_failure(self.client, &self.history, &failed, &error) {
-            self.note(format!("{why:#}"));
-        }
-    }
-
-    /// Reports view changes made outside the rebuild, and the note about them, if any.
-    fn report_views(&mut self, changes: Vec<ViewChange>, note: Option<String>) {
-        for change in changes {
-            (self.on_event)(Event::View(&change));
-            self.report.views.push(change);
-        }
-        if let Some(note) = note {
-            self.note(note);
-        }
     }
 
     fn note(&mut self, note: String) {
@@ -784,13 +490,6 @@ fn begin_under<'c>(client: &'c mut Client, limits: &FileLimits) -> Result<Transa
             .context("setting the file's lock_timeout and statement_timeout")?;
     }
     Ok(tx)
-}
-
-/// Whether a migration failed because views depend on what it drops or retypes: 2BP01
-/// (dependent objects still exist), or 0A000 ("cannot alter type of a column used by a view or
-/// rule").
-fn views_in_the_way(err: &anyhow::Error) -> bool {
-    matches!(retry::sqlstate(err).as_deref(), Some("2BP01" | "0A000"))
 }
 
 /// The message added to a no-transaction failure: the row stays dirty, and how to repair it.

@@ -8,19 +8,24 @@
 //! missing: see `plan` for what is decided and in which order, `apply` for how.
 
 mod apply;
+mod failures;
 pub mod plan;
+mod state;
+mod status;
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
-use postgres::error::SqlState;
-use postgres::types::Type;
-use postgres::{Client, GenericClient, Transaction};
+use postgres::{Client, Transaction};
 use serde::Serialize;
 
+pub use self::failures::{FailedView, clear_failures, record_failure};
+pub use self::state::{State, read_state, read_state_quick};
+pub use self::status::{ViewStatus, status};
+
 use self::apply::Work;
-use self::plan::{Graph, Standing, ViewName, decide, file_key};
+use self::plan::{Graph, ViewName, decide, file_key};
 use crate::migrate::history::History;
 use crate::migrate::project::Project;
 use crate::notices::Notices;
@@ -69,76 +74,6 @@ pub struct Recorded {
     pub name: ViewName,
     pub checksum: String,
     pub present: bool,
-}
-
-/// The view file a rebuild failed on, so that the failure can be recorded for `status` (see
-/// [`record_failure`]).
-#[derive(Debug)]
-pub struct FailedView {
-    pub file: String,
-    pub checksum: String,
-}
-
-/// Records that the rebuild failed on `failed` with `error` (the transaction was rolled back;
-/// call with the lock held, outside a transaction).
-pub fn record_failure(
-    client: &mut impl GenericClient,
-    history: &History,
-    failed: &FailedView,
-    error: &str,
-) -> Result<()> {
-    client
-        .batch_execute(&history.sql(include_str!("../queries/view_failures_create.sql")))
-        .context("creating the table of failed view rebuilds")?;
-    client
-        .execute_typed(
-            &history.sql(include_str!("../queries/view_failure_record.sql")),
-            &[
-                (&file_key(&failed.file), Type::TEXT),
-                (&failed.checksum, Type::TEXT),
-                (&error, Type::TEXT),
-            ],
-        )
-        .with_context(|| format!("recording that {} failed", failed.file))?;
-    Ok(())
-}
-
-/// Forgets earlier failures after a rebuild that succeeded.
-pub fn clear_failures(client: &mut impl GenericClient, history: &History) -> Result<()> {
-    match client.batch_execute(&history.sql(include_str!("../queries/view_failures_clear.sql"))) {
-        Err(err) if err.code() == Some(&SqlState::UNDEFINED_TABLE) => Ok(()),
-        other => other.context("forgetting earlier failed view rebuilds"),
-    }
-}
-
-/// The recorded failures: (file within views/, checksum, error). None when none was recorded.
-fn read_failures(
-    client: &mut impl GenericClient,
-    history: &History,
-) -> Result<Vec<(String, String, String)>> {
-    match client.query_typed(
-        &history.sql(include_str!("../queries/view_failures_read.sql")),
-        &[],
-    ) {
-        Ok(rows) => rows
-            .iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-            .collect::<Result<_, postgres::Error>>()
-            .with_context(|| {
-                format!(
-                    "{}.view_failures cannot be read; it was changed by hand: drop it (pgstrata \
-                     makes it again)",
-                    history.schema()
-                )
-            }),
-        Err(err)
-            if err.code() == Some(&SqlState::UNDEFINED_TABLE)
-                || err.code() == Some(&SqlState::INVALID_SCHEMA_NAME) =>
-        {
-            Ok(Vec::new())
-        }
-        Err(err) => Err(err).context("reading the failed view rebuilds"),
-    }
 }
 
 /// How view files run: each starting from the session's baseline (the run's time limits
@@ -452,62 +387,6 @@ fn planned(
     Ok(changes)
 }
 
-/// One managed view's standing, for `status`.
-#[derive(Debug, Clone, Serialize)]
-pub struct ViewStatus {
-    pub view: String,
-    pub file: String,
-    pub state: Standing,
-    /// For `failed`: the error of its file's last rebuild.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// Where every managed view stands at the `applied` versions.
-pub fn status(
-    client: &mut impl GenericClient,
-    history: &History,
-    project: &Project,
-    applied: &BTreeSet<i64>,
-) -> Result<Vec<ViewStatus>> {
-    let state = read_state(client, history)?;
-    if project.views.is_empty() && state.recorded.is_empty() {
-        return Ok(Vec::new());
-    }
-    let graph = Graph::resolve(project, state.current_schema()?, &state.search_path)?;
-    let failures = read_failures(client, history)?;
-    Ok(plan::standings(&graph, applied, &state.recorded)
-        .into_iter()
-        .map(|(name, file, state)| {
-            // A failure stands while the file is the one that failed and its view is not
-            // current.
-            let failed = graph
-                .index_of(&name)
-                .map(|i| &graph.nodes[i].view.file)
-                .and_then(|f| {
-                    failures
-                        .iter()
-                        .find(|(key, sum, _)| *key == file_key(&f.path) && *sum == f.checksum)
-                })
-                .filter(|_| matches!(state, Standing::Changed | Standing::Missing));
-            match failed {
-                Some((_, _, error)) => ViewStatus {
-                    view: name.to_string(),
-                    file,
-                    state: Standing::Failed,
-                    error: Some(error.clone()),
-                },
-                None => ViewStatus {
-                    view: name.to_string(),
-                    file,
-                    state,
-                    error: None,
-                },
-            }
-        })
-        .collect())
-}
-
 /// Whether a rebuild for the `applied` versions would do nothing, judged from a `State` read
 /// earlier (without the lock: see `observed`). On a project not parsed yet (a no-op `up`), by
 /// file and checksum: every file whose own `requires` hold has a current record, no other
@@ -539,159 +418,4 @@ pub fn is_current(project: &Project, applied: &BTreeSet<i64>, state: &State) -> 
                 .iter()
                 .any(|v| file_key(&v.file.path) == r.file)
         })
-}
-
-/// The session's current schema and the recorded views, in one query.
-pub struct State {
-    current_schema: Option<String>,
-    /// The schemas of search_path that exist, in order.
-    search_path: Vec<String>,
-    recorded: Vec<Recorded>,
-}
-
-impl State {
-    fn current_schema(&self) -> Result<&str> {
-        self.current_schema.as_deref().context(
-            "the search_path names no existing schema, so unqualified views have nowhere to go; \
-             fix search_path or qualify the view's name in its file (CREATE VIEW app.v …)",
-        )
-    }
-}
-
-/// The recorded views, exactly: a recorded view whose name a table (or anything else than a
-/// view) took is not present.
-pub fn read_state(client: &mut impl GenericClient, history: &History) -> Result<State> {
-    let mut state = read_state_quick(client, history)?;
-    if state.recorded.iter().any(|r| r.present) {
-        let rows = client
-            .query_typed(
-                &history.sql(include_str!("../queries/views_not_views.sql")),
-                &[],
-            )
-            .context("checking that the managed views are views")?;
-        for row in rows {
-            let name = ViewName {
-                schema: row.try_get(0)?,
-                name: row.try_get(1)?,
-            };
-            for r in state.recorded.iter_mut().filter(|r| r.name == name) {
-                r.present = false;
-            }
-        }
-    }
-    Ok(state)
-}
-
-/// The recorded views in one cheap query, for a no-op `up`: `present` says a relation of that
-/// name exists, whatever its kind (a full run reads them exactly, and would say so).
-pub fn read_state_quick(client: &mut impl GenericClient, history: &History) -> Result<State> {
-    let rows = match client.query_typed(
-        &history.sql(include_str!("../queries/views_state.sql")),
-        &[],
-    ) {
-        Ok(rows) => rows,
-        Err(err)
-            if err.code() == Some(&SqlState::UNDEFINED_TABLE)
-                || err.code() == Some(&SqlState::INVALID_SCHEMA_NAME) =>
-        {
-            // No history yet (a dry run on a fresh database): nothing recorded.
-            let row = client
-                .query_typed_one(
-                    "SELECT current_schema()::text, current_schemas(false)::text[]",
-                    &[],
-                )
-                .context("reading the current schema")?;
-            return Ok(State {
-                current_schema: row.get(0),
-                search_path: row.get(1),
-                recorded: Vec::new(),
-            });
-        }
-        Err(err) => {
-            return Err(err).with_context(|| {
-                format!(
-                    "reading the managed views from {}.views (if another tool made that table, \
-                     give pgstrata a schema of its own with --history-schema)",
-                    history.schema()
-                )
-            });
-        }
-    };
-    let mut recorded = Vec::with_capacity(rows.len());
-    for (index, row) in rows.iter().enumerate() {
-        let cell = |column: usize| ViewCell {
-            row,
-            index,
-            column,
-            history,
-        };
-        let Some(file) = cell(2).get::<Option<String>>()? else {
-            continue;
-        };
-        recorded.push(Recorded {
-            file,
-            name: ViewName {
-                schema: cell(3).get()?,
-                name: cell(4).get()?,
-            },
-            checksum: cell(5).get()?,
-            present: cell(6).get()?,
-        });
-    }
-    recorded.sort_by(|a, b| a.file.cmp(&b.file));
-    let (current_schema, search_path) = match rows.first() {
-        Some(row) => {
-            let cell = |column: usize| ViewCell {
-                row,
-                index: 0,
-                column,
-                history,
-            };
-            (cell(0).get()?, cell(1).get()?)
-        }
-        None => (None, Vec::new()),
-    };
-    Ok(State {
-        current_schema,
-        search_path,
-        recorded,
-    })
-}
-
-/// One value of a row of queries/views_state.sql, read without panicking: a NULL or a value of
-/// another type (a table changed by hand, or made by another tool) is an error naming the
-/// table, the row and the column, never a guess.
-struct ViewCell<'r> {
-    row: &'r postgres::Row,
-    index: usize,
-    column: usize,
-    history: &'r History,
-}
-
-impl<'r> ViewCell<'r> {
-    fn get<T: postgres::types::FromSql<'r>>(&self) -> Result<T> {
-        const COLUMNS: &[&str] = &[
-            "current_schema()",
-            "current_schemas(false)",
-            "file",
-            "schema_name",
-            "view_name",
-            "checksum",
-            "present",
-        ];
-        self.row.try_get(self.column).map_err(|err| {
-            let file = self
-                .row
-                .try_get::<_, String>(2)
-                .map_or(String::new(), |f| format!(" (file {f})"));
-            anyhow::anyhow!(
-                "{}.views cannot be read: row {}{file}: column {}: {err}; the table was changed \
-                 by hand or made by another tool: restore it, or give pgstrata a schema of its \
-                 own with --history-schema",
-                self.history.schema(),
-                self.index + 1,
-                COLUMNS[self.column]
-            )
-        })
-    }
 }
