@@ -510,3 +510,29 @@ fn a_view_whose_rebuild_failed_is_failed_in_status_until_it_is_built() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(count(&db, "SELECT count(*) FROM pgstrata.view_failures"), 0);
 }
+
+#[test]
+fn rolling_back_what_a_view_without_requires_reads_says_to_add_requires() {
+    let db = TestDb::new();
+    let p = tables();
+    p.write(
+        "views/a.sql",
+        "CREATE OR REPLACE VIEW a AS SELECT id FROM orders;\n",
+    );
+    ok(&db, &p, &["up"]);
+    let err = fails(&db, &p, &["down", "--to", "0"]);
+    assert!(
+        err.contains("views/a.sql, which did not change") && err.contains("pgstrata:requires V<n>"),
+        "{err}"
+    );
+    // Nothing of V1's rollback was committed (V2's was: it is another transaction).
+    assert!(relation_exists(&mut db.connect(), "orders"));
+    assert!(relation_exists(&mut db.connect(), "a"));
+    p.write(
+        "views/a.sql",
+        "-- pgstrata:requires V1\nCREATE OR REPLACE VIEW a AS SELECT id FROM orders;\n",
+    );
+    ok(&db, &p, &["up"]);
+    ok(&db, &p, &["down", "--to", "0"]);
+    assert!(!relation_exists(&mut db.connect(), "a"));
+}

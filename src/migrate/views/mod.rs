@@ -313,7 +313,9 @@ fn restore_or_leave(
                 if unchanged {
                     return Err(err.context(format!(
                         "{why}, and {} cannot be created again from {}, which did not change; \
-                         change or delete that file in the same change",
+                         change or delete that file in the same change (a view that needs what \
+                         a migration made says so with `-- pgstrata:requires V<n>`, and is then \
+                         dropped with that migration's rollback)",
                         node.name,
                         node.file()
                     )));
