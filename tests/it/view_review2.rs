@@ -170,7 +170,10 @@ fn a_migration_refused_for_one_view_leaves_unrelated_materialized_views_alone() 
             "CREATE TABLE orders (id int, total numeric, note text);\n\
              CREATE TABLE stock (id int);\nINSERT INTO stock VALUES (1);\n",
         ),
-        ("rollbacks/V1__t.sql", "DROP TABLE orders;\nDROP TABLE stock;\n"),
+        (
+            "rollbacks/V1__t.sql",
+            "DROP TABLE orders;\nDROP TABLE stock;\n",
+        ),
         (
             "views/base.sql",
             "-- pgstrata:requires V1\n\
@@ -232,7 +235,10 @@ fn an_unmanaged_view_on_an_unrelated_managed_view_does_not_block_a_migration() {
             "CREATE TABLE orders (id int, total numeric, note text);\n\
              CREATE TABLE stock (id int);\n",
         ),
-        ("rollbacks/V1__t.sql", "DROP TABLE orders;\nDROP TABLE stock;\n"),
+        (
+            "rollbacks/V1__t.sql",
+            "DROP TABLE orders;\nDROP TABLE stock;\n",
+        ),
         (
             "views/base.sql",
             "-- pgstrata:requires V1\n\
@@ -456,4 +462,52 @@ fn a_dry_run_of_a_deleted_view_names_the_views_made_again_with_it() {
     let dry = views(&["up", "--dry-run", "--format", "json"]);
     let real = views(&["up", "--format", "json"]);
     assert_eq!(dry, real, "the dry run and the real run differ");
+}
+
+/// A no-transaction rollback of V2 fails half-way: V2 is `reverting` (dirty), and the view
+/// requiring V2 was dropped before the rollback ran. `status` then says `1 view to rebuild
+/// (`pgstrata up` does it)`, but `up` refuses a dirty database (exit 2, "repair" first).
+///
+/// Observed: the hint sends the user to a command that refuses to run.
+///
+/// Expected: while a version is dirty, `status` does not offer `pgstrata up` for the views;
+/// it points at `pgstrata repair` (which it already names on the version's line).
+#[test]
+fn status_of_a_dirty_database_does_not_offer_up_to_rebuild_views() {
+    let db = TestDb::new();
+    let p = TempDir::with_files(&[
+        (
+            "migrations/V1__o.sql",
+            "CREATE TABLE orders (id int, total numeric);\n",
+        ),
+        ("rollbacks/V1__o.sql", "DROP TABLE orders;\n"),
+        (
+            "migrations/V2__tag.sql",
+            "-- pgstrata:no-transaction\n\
+             ALTER TABLE orders ADD COLUMN tag text;\n\
+             CREATE INDEX CONCURRENTLY orders_tag ON orders (tag);\n",
+        ),
+        (
+            "rollbacks/V2__tag.sql",
+            "-- pgstrata:no-transaction\n\
+             DROP INDEX CONCURRENTLY orders_tag;\n\
+             SELECT 1/0;\n\
+             ALTER TABLE orders DROP COLUMN tag;\n",
+        ),
+        (
+            "views/tagged.sql",
+            "-- pgstrata:requires V2\n\
+             CREATE OR REPLACE VIEW tagged AS SELECT id, tag FROM orders;\n",
+        ),
+    ]);
+    ok(&db, &p, &["up"]);
+    let (code, _, _) = go(&db, &p, &["down"]);
+    assert_eq!(code, 2);
+    let status = ok(&db, &p, &["status"]);
+    let (code, _, err) = go(&db, &p, &["up"]);
+    assert_eq!(code, 2, "up refuses a dirty database: {err}");
+    assert!(
+        !status.contains("`pgstrata up` does it"),
+        "status offers `pgstrata up`, which refuses to run:\n{status}"
+    );
 }
