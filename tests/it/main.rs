@@ -25,4 +25,5 @@ mod signals;
 mod snapshot;
 mod view_graphs;
 mod view_review;
+mod view_review2;
 mod views;
