@@ -100,8 +100,13 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
             n => format!("; {n} invalid indexes"),
         };
         let stale = views.iter().filter(|v| v.state.is_pending()).count();
+        let dirty = statuses.iter().any(|s| s.state == VersionState::Dirty);
         let stale = match stale {
             0 => String::new(),
+            n if dirty => format!(
+                "; {} to rebuild (repair the dirty version, then `pgstrata up` rebuilds them)",
+                output::count(n, "view")
+            ),
             n => format!(
                 "; {} to rebuild (`pgstrata up` does it)",
                 output::count(n, "view")

@@ -102,7 +102,7 @@ pub fn rebuild(
     let graph = Graph::resolve(project, state.current_schema()?, &state.search_path)?;
     let plan = decide(&graph, applied, &state.recorded);
     let Some(guard) = guard else {
-        return planned(client, &graph, &plan, &state.recorded);
+        return planned(client, &graph, &plan, &state.recorded, applied);
     };
     if plan.is_empty() {
         return Ok(Vec::new());
@@ -345,23 +345,33 @@ fn planned(
     graph: &Graph,
     plan: &plan::Plan,
     recorded: &[Recorded],
+    applied: &BTreeSet<i64>,
 ) -> Result<Vec<ViewChange>> {
-    let mut changes: Vec<ViewChange> = plan
-        .drops
-        .iter()
-        .map(|(name, file)| ViewChange::new(name, file, ViewAction::Dropped))
-        .collect();
+    let mut report = DryRun {
+        graph,
+        recorded,
+        applied,
+        changes: Vec::new(),
+        reported: BTreeSet::new(),
+    };
+    for (name, file) in &plan.drops {
+        if report.reported.insert(name.clone()) {
+            report
+                .changes
+                .push(ViewChange::new(name, file, ViewAction::Dropped));
+            report.dependents(client, name)?;
+        }
+    }
     for (i, previous) in &plan.moves {
         let node = &graph.nodes[*i];
-        changes.push(ViewChange {
+        report.changes.push(ViewChange {
             previous_file: Some(format!("views/{previous}")),
             ..ViewChange::new(&node.name, node.file(), ViewAction::Renamed)
         });
     }
-    let mut reported: BTreeSet<ViewName> = BTreeSet::new();
     for &i in &plan.applies {
         let node = &graph.nodes[i];
-        if reported.contains(&node.name) {
+        if !report.reported.insert(node.name.clone()) {
             continue;
         }
         let action = match apply::kind(client, &node.name)?.as_deref() {
@@ -369,24 +379,56 @@ fn planned(
             Some("v") if node.def.or_replace && !node.def.materialized => ViewAction::Replaced,
             Some(_) => ViewAction::Recreated,
         };
-        reported.insert(node.name.clone());
-        changes.push(ViewChange::new(&node.name, node.file(), action));
+        report
+            .changes
+            .push(ViewChange::new(&node.name, node.file(), action));
         if action == ViewAction::Recreated {
-            for (dependent, _) in apply::dependents(client, &node.name)? {
-                let file = match graph.index_of(&dependent) {
-                    Some(d) => graph.nodes[d].file().to_string(),
-                    None => recorded.iter().find(|r| r.name == dependent).map_or_else(
-                        || "not managed".to_string(),
-                        |r| format!("views/{}", r.file),
-                    ),
-                };
-                if reported.insert(dependent.clone()) {
-                    changes.push(ViewChange::new(&dependent, &file, ViewAction::Recreated));
-                }
-            }
+            report.dependents(client, &node.name)?;
         }
     }
-    Ok(changes)
+    Ok(report.changes)
+}
+
+/// A dry run's report, each view once.
+struct DryRun<'g> {
+    graph: &'g Graph<'g>,
+    recorded: &'g [Recorded],
+    applied: &'g BTreeSet<i64>,
+    changes: Vec<ViewChange>,
+    reported: BTreeSet<ViewName>,
+}
+
+impl DryRun<'_> {
+    /// A view dropped, or dropped to be made again, takes the views depending on it along:
+    /// made again when wanted, dropped otherwise.
+    fn dependents(&mut self, client: &mut Client, name: &ViewName) -> Result<()> {
+        for (dependent, _) in apply::dependents(client, name)? {
+            if !self.reported.insert(dependent.clone()) {
+                continue;
+            }
+            let (file, action) = match self.graph.index_of(&dependent) {
+                Some(d) => {
+                    let node = &self.graph.nodes[d];
+                    let action = if node.wanted(self.applied) {
+                        ViewAction::Recreated
+                    } else {
+                        ViewAction::Dropped
+                    };
+                    (node.file().to_string(), action)
+                }
+                None => (
+                    self.recorded
+                        .iter()
+                        .find(|r| r.name == dependent)
+                        .map_or_else(|| "not managed".to_string(), |r| format!("views/{}", r.file)),
+                    ViewAction::Dropped,
+                ),
+            };
+            self.changes
+                .push(ViewChange::new(&dependent, &file, action));
+        }
+        Ok(())
+    }
 }
 
 /// Whether a rebuild for the `applied` versions would do nothing, judged from a `State` read
