@@ -147,26 +147,51 @@ pub fn view_role(node: &NodeEnum) -> ViewRole {
 }
 
 /// The relations a view's query names, each once, in order of first appearance. An
-/// unqualified name that a `WITH` of the query defines is that CTE, not a relation (a
-/// CTE's scope is narrower than the whole query, so this may miss a relation of the same
-/// name read outside it: a view then comes in file order, as if it did not read it).
+/// unqualified name that a `WITH` of the query defines is that CTE, not a relation, except
+/// inside the CTE's own body when the `WITH` is not RECURSIVE (`WITH big AS (SELECT * FROM
+/// big)` reads the relation `big`). A CTE's scope is otherwise taken as the whole query, so a
+/// relation of a CTE's name read outside that scope is missed: the view then comes in file
+/// order, as if it did not read it.
 fn reads(query: Option<&protobuf::Node>) -> Vec<RelationName> {
     let Some(query) = query.and_then(|q| q.node.as_ref()) else {
         return Vec::new();
     };
     let nodes = query.nodes();
-    let ctes: Vec<&str> = nodes
-        .iter()
-        .filter_map(|(node, ..)| match node {
-            NodeRef::CommonTableExpr(cte) => Some(cte.ctename.as_str()),
-            _ => None,
-        })
-        .collect();
+    // Each CTE: its name, and where its own body's relations are when it cannot see itself.
+    let mut ctes: Vec<(&str, Vec<i32>)> = Vec::new();
+    for (node, ..) in &nodes {
+        let NodeRef::SelectStmt(select) = node else {
+            continue;
+        };
+        let Some(with) = &select.with_clause else {
+            continue;
+        };
+        for cte in &with.ctes {
+            let Some(NodeEnum::CommonTableExpr(cte)) = &cte.node else {
+                continue;
+            };
+            let own_body = match cte.ctequery.as_deref().and_then(|q| q.node.as_ref()) {
+                Some(body) if !with.recursive => body
+                    .nodes()
+                    .iter()
+                    .filter_map(|(n, ..)| match n {
+                        NodeRef::RangeVar(r) => Some(r.location),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            ctes.push((cte.ctename.as_str(), own_body));
+        }
+    }
     let mut found: Vec<RelationName> = Vec::new();
     for (node, ..) in &nodes {
         if let NodeRef::RangeVar(range) = node {
             let name = RelationName::of(range);
-            let is_cte = name.schema.is_none() && ctes.contains(&name.name.as_str());
+            let is_cte = name.schema.is_none()
+                && ctes.iter().any(|(cte, own_body)| {
+                    *cte == name.name && !own_body.contains(&range.location)
+                });
             if !is_cte && !found.contains(&name) {
                 found.push(name);
             }
