@@ -8,7 +8,7 @@
 //! dropped and created again, each after what it reads. A view depending on it that no file
 //! manages stops the rebuild: pgstrata could not create it again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result, bail};
 use postgres::error::SqlState;
@@ -35,6 +35,9 @@ pub(super) struct Work<'w, 't> {
     pub recreating: BTreeSet<usize>,
     /// Views dropped so far, not to be dropped (or reported) twice.
     dropped: BTreeSet<ViewName>,
+    /// What migrations put on views dropped to be made again (triggers, rules), as the
+    /// statements that put it back once they are.
+    extras: BTreeMap<ViewName, Vec<String>>,
 }
 
 impl<'w, 't> Work<'w, 't> {
@@ -56,6 +59,7 @@ impl<'w, 't> Work<'w, 't> {
             changes: Vec::new(),
             recreating: BTreeSet::new(),
             dropped: BTreeSet::new(),
+            extras: BTreeMap::new(),
         }
     }
 
@@ -103,6 +107,9 @@ impl<'w, 't> Work<'w, 't> {
             return Ok(BTreeSet::new());
         };
         let mut again = self.drop_dependents(&node.name)?;
+        if node.wanted(self.applied) {
+            self.keep_extras(&node.name)?;
+        }
         drop_relation(self.tx, &node.name, &kind)?;
         self.forget(None, &node.name)?;
         if node.wanted(self.applied) {
@@ -164,6 +171,7 @@ impl<'w, 't> Work<'w, 't> {
         // Recreate: its dependents go first, and come back after it.
         let again = self.drop_dependents(&node.name)?;
         if let Some(kind) = existing {
+            self.keep_extras(&node.name)?;
             drop_relation(self.tx, &node.name, &kind)?;
         }
         self.recreating.remove(&i);
@@ -179,6 +187,16 @@ impl<'w, 't> Work<'w, 't> {
         let ran = run_batch(self.tx, &node.view.file);
         place_batch_notices(self.guard.notices, &node.view.file);
         ran?;
+        for statement in self.extras.remove(&node.name).unwrap_or_default() {
+            self.tx.batch_execute(&statement).with_context(|| {
+                format!(
+                    "putting back on {} what a migration had put on it and {} does not make \
+                     (`{statement}`); change or drop it in a migration",
+                    node.name,
+                    node.file()
+                )
+            })?;
+        }
         self.tx
             .batch_execute(self.guard.reset)
             .context("returning the session to its starting state")?;
@@ -262,6 +280,9 @@ impl<'w, 't> Work<'w, 't> {
         }
         let mut again = BTreeSet::new();
         for (dependent, kind, node, file) in found {
+            if node.is_some_and(|i| self.graph.nodes[i].wanted(self.applied)) {
+                self.keep_extras(&dependent)?;
+            }
             drop_relation(self.tx, &dependent, &kind)?;
             self.forget(None, &dependent)?;
             self.dropped.insert(dependent.clone());
@@ -276,6 +297,27 @@ impl<'w, 't> Work<'w, 't> {
             }
         }
         Ok(again)
+    }
+}
+
+impl Work<'_, '_> {
+    /// Keeps what migrations put on `name` (triggers, rules), to put it back once the view is
+    /// made again: pgstrata never silently drops it.
+    fn keep_extras(&mut self, name: &ViewName) -> Result<()> {
+        let statements = self
+            .tx
+            .query_typed(
+                include_str!("../queries/view_extras.sql"),
+                &[(&name.schema, Type::TEXT), (&name.name, Type::TEXT)],
+            )
+            .with_context(|| format!("reading the triggers and rules of {name}"))?
+            .iter()
+            .map(|row| row.try_get::<_, String>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !statements.is_empty() {
+            self.extras.insert(name.clone(), statements);
+        }
+        Ok(())
     }
 }
 
