@@ -9,7 +9,7 @@ use pg_query::protobuf::{
 };
 use pg_query::{NodeEnum, NodeRef};
 
-use super::view::{ViewRole, view_role};
+use super::view::{RelationName, ViewRole, altered, view_role};
 
 /// The facts about one statement that the loader and the runner act on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,6 +49,9 @@ pub struct Class {
     /// What the statement is to a view file: the view's definition, a statement about one
     /// relation, or something a view file may not hold.
     pub view: ViewRole,
+    /// The relations it alters or drops (`ALTER TABLE`, `DROP TABLE`…): where managed views
+    /// reading them may stand in its way.
+    pub alters: Vec<RelationName>,
 }
 
 /// What a `REINDEX … CONCURRENTLY` names: one index, the indexes of one table, of one
@@ -96,6 +99,7 @@ pub struct IndexName {
 pub fn classify(node: &NodeEnum) -> Class {
     let mut class = Class {
         view: view_role(node),
+        alters: altered(node),
         ..Class::default()
     };
     match node {

@@ -146,6 +146,34 @@ pub fn view_role(node: &NodeEnum) -> ViewRole {
     }
 }
 
+/// The relations an `ALTER TABLE` (or `ALTER VIEW`, …) changes, or a `DROP TABLE`, `DROP
+/// VIEW`, `DROP MATERIALIZED VIEW` or `DROP FOREIGN TABLE` drops: where views reading them may
+/// stand in the way. Empty for anything else.
+pub fn altered(node: &NodeEnum) -> Vec<RelationName> {
+    match node {
+        NodeEnum::AlterTableStmt(stmt) => stmt.relation.iter().map(RelationName::of).collect(),
+        NodeEnum::DropStmt(stmt)
+            if [
+                ObjectType::ObjectTable,
+                ObjectType::ObjectView,
+                ObjectType::ObjectMatview,
+                ObjectType::ObjectForeignTable,
+            ]
+            .iter()
+            .any(|kind| stmt.remove_type == *kind as i32) =>
+        {
+            stmt.objects
+                .iter()
+                .filter_map(|object| match &object.node {
+                    Some(NodeEnum::List(list)) => RelationName::of_list(&list.items, 0),
+                    _ => None,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The relations a view's query names, each once, in order of first appearance. An
 /// unqualified name that a `WITH` of the query defines is that CTE, not a relation, except
 /// inside the CTE's own body when the `WITH` is not RECURSIVE (`WITH big AS (SELECT * FROM
@@ -259,6 +287,24 @@ mod tests {
             panic!("not a definition");
         };
         assert!(def.temporary);
+    }
+
+    #[test]
+    fn what_an_alter_or_a_drop_changes() {
+        let altered = |sql: &str| {
+            let statements = crate::sql::parse(sql).expect("parses");
+            statements[0].class.alters.clone()
+        };
+        assert_eq!(
+            altered("ALTER TABLE app.t ALTER COLUMN a TYPE int"),
+            vec![name(Some("app"), "t")]
+        );
+        assert_eq!(
+            altered("DROP TABLE a, s.b CASCADE"),
+            vec![name(None, "a"), name(Some("s"), "b")]
+        );
+        assert_eq!(altered("DROP FUNCTION f()"), vec![]);
+        assert_eq!(altered("CREATE TABLE t (a int)"), vec![]);
     }
 
     #[test]

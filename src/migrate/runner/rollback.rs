@@ -155,15 +155,15 @@ impl Runner<'_> {
                 notices: &notices,
                 failed: None,
             };
-            // The rollback runs after this commits: the rebuild after it creates again the
-            // views that depended on the dropped ones.
+            // The rollback runs after this commits: the views that depended on the dropped
+            // ones are made again here, before it.
             let dropped = views::around_rollback(
                 &mut tx,
                 &history,
                 project,
                 after,
                 &guard,
-                Restore::AfterTheRun,
+                Restore::BeforeTheRollback,
                 |tx| {
                     history.set_state(tx, migration.version, RunState::Reverting, None)?;
                     Ok(())

@@ -32,7 +32,7 @@ pub(super) struct Work<'w, 't> {
     pub guard: &'w Guard<'w>,
     pub changes: Vec<ViewChange>,
     /// Nodes dropped because a view they depend on had to be: created again, not new.
-    pub recreating: BTreeSet<usize>,
+    recreating: BTreeSet<usize>,
     /// Views dropped so far, not to be dropped (or reported) twice.
     dropped: BTreeSet<ViewName>,
     /// What migrations put on views dropped to be made again (triggers, rules), as the
@@ -300,7 +300,38 @@ impl<'w, 't> Work<'w, 't> {
     }
 }
 
+/// What a [`Work`] that dropped views hands to the one that makes them again: which views
+/// to make again, which of them are made *again* (for reports), and what migrations had put on
+/// them.
+#[derive(Debug, Default)]
+pub(super) struct Carry {
+    pub again: BTreeSet<usize>,
+    recreating: BTreeSet<usize>,
+    extras: BTreeMap<ViewName, Vec<String>>,
+}
+
 impl Work<'_, '_> {
+    /// Ends the dropping: the changes so far, and what the making again needs.
+    pub fn hand_over(&mut self, again: BTreeSet<usize>) -> (Vec<ViewChange>, Carry) {
+        let carry = Carry {
+            again,
+            recreating: std::mem::take(&mut self.recreating),
+            extras: std::mem::take(&mut self.extras),
+        };
+        (std::mem::take(&mut self.changes), carry)
+    }
+
+    /// Takes over, from `carry`, what making node `i` again needs.
+    pub fn take_over(&mut self, carry: &mut Carry, i: usize) {
+        if carry.recreating.remove(&i) {
+            self.recreating.insert(i);
+        }
+        let name = &self.graph.nodes[i].name;
+        if let Some(extras) = carry.extras.remove(name) {
+            self.extras.insert(name.clone(), extras);
+        }
+    }
+
     /// Keeps what migrations put on `name` (triggers, rules), to put it back once the view is
     /// made again: pgstrata never silently drops it.
     fn keep_extras(&mut self, name: &ViewName) -> Result<()> {

@@ -24,7 +24,7 @@ pub use self::failures::{FailedView, clear_failures, record_failure};
 pub use self::state::{State, read_state, read_state_quick};
 pub use self::status::{ViewStatus, status};
 
-use self::apply::Work;
+use self::apply::{Carry, Work};
 use self::plan::{Graph, ViewName, decide, file_key};
 use crate::migrate::history::History;
 use crate::migrate::project::Project;
@@ -163,8 +163,7 @@ pub fn drop_deleted(
     for (name, file) in &deleted {
         again.extend(work.drop_view(name, file)?);
     }
-    let mut changes = std::mem::take(&mut work.changes);
-    let recreating = std::mem::take(&mut work.recreating);
+    let (mut changes, carry) = work.hand_over(again);
     let (restored, note) = restore_or_leave(
         &mut tx,
         &graph,
@@ -172,7 +171,7 @@ pub fn drop_deleted(
         history,
         applied,
         guard,
-        (again, recreating),
+        carry,
         "a view whose file was deleted was dropped",
     )?;
     changes.extend(restored);
@@ -187,9 +186,10 @@ pub enum Restore {
     /// Right after the rollback's SQL, in its transaction: all or nothing, so a rollback never
     /// commits without the views its state wants.
     InTheSameTransaction,
-    /// By the rebuild after the run: a no-transaction rollback runs after the transaction
-    /// that dropped them commits.
-    AfterTheRun,
+    /// Right after they were dropped, before the rollback runs: a no-transaction rollback
+    /// runs after the transaction that dropped them commits. One that cannot be made yet is
+    /// left to the rebuild after the run.
+    BeforeTheRollback,
 }
 
 /// Inside a rollback's transaction (`after` being the versions applied once it is done):
@@ -219,16 +219,32 @@ pub fn around_rollback(
     for (name, file) in &doomed {
         again.extend(work.drop_view(name, file)?);
     }
-    let (mut changes, recreating) = (
-        std::mem::take(&mut work.changes),
-        std::mem::take(&mut work.recreating),
-    );
+    let (mut changes, mut carry) = work.hand_over(again);
     rollback(tx)?;
-    if matches!(restore, Restore::InTheSameTransaction) && !again.is_empty() {
-        let mut work = Work::new(tx, history, &graph, &state.recorded, after, guard);
-        work.recreating = recreating;
-        work.apply_all(again)?;
-        changes.extend(std::mem::take(&mut work.changes));
+    match restore {
+        Restore::InTheSameTransaction => {
+            let mut work = Work::new(tx, history, &graph, &state.recorded, after, guard);
+            let again = std::mem::take(&mut carry.again);
+            for &i in &again {
+                work.take_over(&mut carry, i);
+            }
+            work.apply_all(again)?;
+            changes.extend(std::mem::take(&mut work.changes));
+        }
+        Restore::BeforeTheRollback => {
+            let why = "the views needing the version rolled back were dropped";
+            let (restored, _left_to_the_rebuild) = restore_or_leave(
+                tx,
+                &graph,
+                &state.recorded,
+                history,
+                after,
+                guard,
+                carry,
+                why,
+            )?;
+            changes.extend(restored);
+        }
     }
     Ok(changes)
 }
@@ -256,10 +272,7 @@ pub fn around_all(
             again.extend(work.drop_for_restore(i)?);
         }
     }
-    let (mut changes, recreating) = (
-        std::mem::take(&mut work.changes),
-        std::mem::take(&mut work.recreating),
-    );
+    let (mut changes, carry) = work.hand_over(again);
     file(tx)?;
     let (restored, note) = restore_or_leave(
         tx,
@@ -268,7 +281,7 @@ pub fn around_all(
         history,
         after,
         guard,
-        (again, recreating),
+        carry,
         "the file drops or changes what managed views read",
     )?;
     changes.extend(restored);
@@ -288,18 +301,16 @@ fn restore_or_leave(
     history: &History,
     applied: &BTreeSet<i64>,
     guard: &Guard,
-    (again, recreating): (BTreeSet<usize>, BTreeSet<usize>),
+    mut carry: Carry,
     why: &str,
 ) -> Result<(Vec<ViewChange>, Option<String>)> {
     let mut changes = Vec::new();
     let mut left = Vec::new();
-    for i in again {
+    for i in std::mem::take(&mut carry.again) {
         let node = &graph.nodes[i];
         let mut attempt = tx.savepoint("pgstrata_restore")?;
         let mut restore = Work::new(&mut attempt, history, graph, recorded, applied, guard);
-        if recreating.contains(&i) {
-            restore.recreating.insert(i);
-        }
+        restore.take_over(&mut carry, i);
         match restore.apply_all([i].into()) {
             Ok(()) => {
                 changes.extend(std::mem::take(&mut restore.changes));
