@@ -97,7 +97,11 @@ pub fn run_batch(client: &mut impl GenericClient, file: &SqlFile) -> Result<()> 
 
 /// Runs one statement of a file on its own (a no-transaction file: `CREATE INDEX
 /// CONCURRENTLY` must be sent alone, and commits on its own).
-pub fn run_statement(client: &mut Client, file: &SqlFile, statement: &Statement) -> Result<()> {
+pub fn run_statement(
+    client: &mut impl GenericClient,
+    file: &SqlFile,
+    statement: &Statement,
+) -> Result<()> {
     let text = statement.text(&file.sql);
     client.batch_execute(text).map_err(|err| {
         let placement = statement_placement(text, statement);

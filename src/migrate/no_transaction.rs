@@ -35,6 +35,9 @@ pub struct Support<'r> {
     pub on_retry: &'r mut dyn FnMut(&Retry),
     /// Where the connection's notices arrive; each statement's are placed at it.
     pub notices: &'r Notices,
+    /// Runs a statement the server refused because managed views stand in its way again, in
+    /// a transaction with those views dropped before it and made again after it.
+    pub around_views: &'r mut dyn FnMut(&mut Client, &Statement) -> Result<()>,
 }
 
 /// Runs `file` statement by statement, then returns the session to its baseline (also after
@@ -102,6 +105,21 @@ fn run_each(
             // defaults: send the file's limits again before the next one.
             in_force = None;
         }
+        // Views in its way: once more around them, when it can run in a transaction and ran
+        // nothing the first time.
+        let result = match result {
+            Err(err)
+                if retry::views_in_the_way(&err)
+                    && statement.class.needs_autocommit.is_none()
+                    && !statement.class.may_commit =>
+            {
+                notices.discard();
+                let again = (cx.around_views)(client, statement);
+                place_statement_notices(notices, file, statement);
+                again
+            }
+            other => other,
+        };
         if let Err(err) = result {
             let leftovers = if statement.class.concurrent {
                 invalid_indexes_note(client)

@@ -97,6 +97,13 @@ pub fn lost_race(err: &anyhow::Error) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// Whether the server refused a statement because views depend on what it drops or retypes:
+/// 2BP01 (dependent objects still exist), or 0A000 ("cannot alter type of a column used by a
+/// view or rule").
+pub fn views_in_the_way(err: &anyhow::Error) -> bool {
+    matches!(sqlstate(err).as_deref(), Some("2BP01" | "0A000"))
+}
+
 /// The SQLSTATE of the server error behind `err`, if a server error caused it.
 pub fn sqlstate(err: &anyhow::Error) -> Option<String> {
     err.chain().find_map(|cause| {

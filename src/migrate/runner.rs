@@ -23,21 +23,21 @@ use anyhow::{Context, Result, bail, ensure};
 use postgres::{Client, Transaction};
 use serde::Serialize;
 
-use self::managed_views::views_in_the_way;
 use crate::config::Limits;
 use crate::conninfo::ConnInfo;
 use crate::error::Refusal;
-use crate::migrate::execute::{FileLimits, place_one_trip_notices, run_in_one_trip};
+use crate::migrate::execute::{FileLimits, place_one_trip_notices, run_in_one_trip, run_statement};
 use crate::migrate::history::{History, HistoryRow, RunState};
 use crate::migrate::lock::{self, Holder};
 use crate::migrate::no_transaction::{self, Support};
 use crate::migrate::plan::{self, DownTarget};
 use crate::migrate::project::{Migration, Project};
-use crate::migrate::retry::{self, Attempts, Retry};
+use crate::migrate::retry::{self, Attempts, Retry, views_in_the_way};
 use crate::migrate::session::Baseline;
-use crate::migrate::views::ViewChange;
+use crate::migrate::views::{self, ViewChange};
 use crate::migrate::watch::{Blocker, OnTick, Tick, Watch};
 use crate::notices::{Notice, Notices};
+use crate::sql::Statement;
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -335,12 +335,47 @@ impl<'a> Runner<'a> {
     }
 
     /// Runs a no-transaction file under the watcher, statement by statement.
-    fn run_outside(&mut self, what: &str, file: &crate::migrate::project::SqlFile) -> Result<()> {
+    /// `after`: the versions applied once the file has run (`None`: as the history says
+    /// meanwhile, this migration's `running` row included), for the views made again when
+    /// the server refuses a statement because views stand in its way.
+    fn run_outside(
+        &mut self,
+        what: &str,
+        file: &crate::migrate::project::SqlFile,
+        after: Option<&BTreeSet<i64>>,
+    ) -> Result<()> {
         let limits = FileLimits::of(&self.options.limits, file);
         let reset = self.reset_sql()?;
         let (watch, pid) = watched(&self.watch, &self.baseline)?;
+        let (history, project) = (self.history.clone(), self.project);
+        let notices = self.notices.clone();
+        let mut made_again = (Vec::new(), None);
+        let mut around_views = |client: &mut Client, statement: &Statement| -> Result<()> {
+            let mut tx = client.transaction().context("starting a transaction")?;
+            let after = match after {
+                Some(after) => after.clone(),
+                None => history
+                    .read(&mut tx)?
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|r| r.version)
+                    .collect(),
+            };
+            let guard = views::Guard {
+                reset: &reset,
+                notices: &notices,
+                failed: None,
+            };
+            let targets = &statement.class.alters;
+            made_again =
+                views::around_all(&mut tx, &history, project, &after, &guard, targets, |tx| {
+                    run_statement(tx, file, statement)
+                })?;
+            tx.commit().context("committing the statement")?;
+            Ok(())
+        };
         let mut on_retry = retry_reporter(&self.on_event, &mut self.attempts, what);
-        no_transaction::run(
+        let ran = no_transaction::run(
             self.client,
             file,
             &limits,
@@ -351,8 +386,13 @@ impl<'a> Runner<'a> {
                 reset: &reset,
                 on_retry: &mut on_retry,
                 notices: &self.notices,
+                around_views: &mut around_views,
             },
-        )
+        );
+        drop(on_retry);
+        let (changes, note) = made_again;
+        self.report_views(changes, note);
+        ran
     }
 
     fn apply_all(&mut self, pending: &[&Migration]) -> Result<()> {
@@ -409,7 +449,7 @@ impl<'a> Runner<'a> {
         self.history
             .insert(self.client, migration, 0, RunState::Running)?;
         let what = format!("migration {} ({})", migration.version, migration.name);
-        let result = self.run_outside(&what, &migration.up);
+        let result = self.run_outside(&what, &migration.up, None);
         self.collect_notices(&migration.up);
         result.with_context(|| interrupted(migration, RunState::Running))?;
         self.history.set_state(

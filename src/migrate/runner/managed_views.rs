@@ -12,7 +12,6 @@ use super::{Event, Runner, begin_under};
 use crate::migrate::execute::{FileLimits, place_batch_notices, run_batch};
 use crate::migrate::history::HistoryRow;
 use crate::migrate::project::{Migration, SqlFile};
-use crate::migrate::retry;
 use crate::migrate::views::{self, ViewChange};
 
 impl Runner<'_> {
@@ -113,14 +112,20 @@ impl Runner<'_> {
                 notices: &notices,
                 failed: None,
             };
-            let done = views::around_all(&mut tx, &history, project, after, &guard, |tx| {
-                notices.discard();
-                let ran = run_batch(tx, file);
-                place_batch_notices(&notices, file);
-                ran?;
-                tx.batch_execute(epilogue)
-                    .context("returning the session to its starting state")
-            })?;
+            let targets: Vec<_> = file
+                .statements
+                .iter()
+                .flat_map(|statement| statement.class.alters.iter().cloned())
+                .collect();
+            let done =
+                views::around_all(&mut tx, &history, project, after, &guard, &targets, |tx| {
+                    notices.discard();
+                    let ran = run_batch(tx, file);
+                    place_batch_notices(&notices, file);
+                    ran?;
+                    tx.batch_execute(epilogue)
+                        .context("returning the session to its starting state")
+                })?;
             tx.commit()
                 .with_context(|| format!("committing {}", file.path))?;
             Ok(done)
@@ -153,11 +158,4 @@ impl Runner<'_> {
             self.note(note);
         }
     }
-}
-
-/// Whether a migration failed because views depend on what it drops or retypes: 2BP01
-/// (dependent objects still exist), or 0A000 ("cannot alter type of a column used by a view or
-/// rule").
-pub(super) fn views_in_the_way(err: &anyhow::Error) -> bool {
-    matches!(retry::sqlstate(err).as_deref(), Some("2BP01" | "0A000"))
 }

@@ -8,13 +8,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use super::managed_views::views_in_the_way;
 use super::{Direction, Event, Runner, begin_under, interrupted};
 use crate::migrate::execute::{
     FileLimits, place_batch_notices, place_one_trip_notices, run_batch, run_in_one_trip,
 };
 use crate::migrate::history::{HistoryRow, RunState};
 use crate::migrate::project::Migration;
+use crate::migrate::retry::views_in_the_way;
 use crate::migrate::views::{self, Restore, ViewChange};
 
 impl Runner<'_> {
@@ -172,7 +172,7 @@ impl Runner<'_> {
             tx.commit().context("marking the rollback as started")?;
             Ok(dropped)
         })?;
-        let result = self.run_outside(&what, &migration.down);
+        let result = self.run_outside(&what, &migration.down, Some(after));
         self.collect_notices(&migration.down);
         result.with_context(|| interrupted(migration, RunState::Reverting))?;
         self.history.delete(self.client, migration.version)?;

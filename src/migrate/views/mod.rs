@@ -17,6 +17,7 @@ use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
+use postgres::types::Type;
 use postgres::{Client, Transaction};
 use serde::Serialize;
 
@@ -26,9 +27,11 @@ pub use self::status::{ViewStatus, status};
 
 use self::apply::{Carry, Work};
 use self::plan::{Graph, ViewName, decide, file_key};
+use crate::db::quote_ident;
 use crate::migrate::history::History;
 use crate::migrate::project::Project;
 use crate::notices::Notices;
+use crate::sql::RelationName;
 
 /// What happened to one view.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -250,24 +253,31 @@ pub fn around_rollback(
 }
 
 /// A migration or rollback that failed because views depend on what it drops or retypes
-/// (SQLSTATE 2BP01 or 0A000) runs again through this, in one transaction: every managed view
-/// is dropped, `file` runs, and the views wanted at `after` are created again from their files
-/// in the same transaction, so readers never see them missing (see `restore_or_leave` for one
-/// that cannot be).
+/// (SQLSTATE 2BP01 or 0A000) runs again through this, in one transaction: the managed views in
+/// its way are dropped, `file` runs, and those wanted at `after` are created again from their
+/// files in the same transaction, so readers never see them missing (see `restore_or_leave`
+/// for one that cannot be). The views in its way are those reading, directly or not, the
+/// relations its statements alter or drop (`targets`); when none does (it drops a function or
+/// a type a view uses), every managed view is.
 pub fn around_all(
     tx: &mut Transaction,
     history: &History,
     project: &Project,
     after: &BTreeSet<i64>,
     guard: &Guard,
+    targets: &[RelationName],
     file: impl FnOnce(&mut Transaction) -> Result<()>,
 ) -> Result<(Vec<ViewChange>, Option<String>)> {
     let state = read_state(tx, history)?;
     let graph = Graph::resolve(project, state.current_schema()?, &state.search_path)?;
+    let mut in_the_way = in_the_way(tx, &graph, targets)?;
+    if in_the_way.is_empty() {
+        in_the_way = (0..graph.nodes.len()).collect();
+    }
     let mut work = Work::new(tx, history, &graph, &state.recorded, after, guard);
     let mut again = BTreeSet::new();
     // Dependents first: what is left of each view's dependents is dropped with it.
-    for i in (0..graph.nodes.len()).rev() {
+    for &i in in_the_way.iter().rev() {
         if !again.contains(&i) {
             again.extend(work.drop_for_restore(i)?);
         }
@@ -286,6 +296,39 @@ pub fn around_all(
     )?;
     changes.extend(restored);
     Ok((changes, note))
+}
+
+/// The managed views (nodes) that read, directly or not, one of `targets`, or are one.
+fn in_the_way(
+    tx: &mut Transaction,
+    graph: &Graph,
+    targets: &[RelationName],
+) -> Result<BTreeSet<usize>> {
+    let mut found = BTreeSet::new();
+    for target in targets {
+        let written = match &target.schema {
+            Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(&target.name)),
+            None => quote_ident(&target.name),
+        };
+        let Some(row) = tx
+            .query_typed_opt(
+                include_str!("../queries/relation_named.sql"),
+                &[(&written, Type::TEXT)],
+            )
+            .with_context(|| format!("looking up {target}"))?
+        else {
+            continue;
+        };
+        let relation = ViewName {
+            schema: row.try_get(0)?,
+            name: row.try_get(1)?,
+        };
+        found.extend(graph.index_of(&relation));
+        for (dependent, _) in apply::dependents(tx, &relation)? {
+            found.extend(graph.index_of(&dependent));
+        }
+    }
+    Ok(found)
 }
 
 /// Creates again the views `again` that were dropped, each in a savepoint of `tx`, in
@@ -431,7 +474,10 @@ impl DryRun<'_> {
                     self.recorded
                         .iter()
                         .find(|r| r.name == dependent)
-                        .map_or_else(|| "not managed".to_string(), |r| format!("views/{}", r.file)),
+                        .map_or_else(
+                            || "not managed".to_string(),
+                            |r| format!("views/{}", r.file),
+                        ),
                     ViewAction::Dropped,
                 ),
             };
