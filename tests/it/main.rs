@@ -26,4 +26,5 @@ mod snapshot;
 mod view_graphs;
 mod view_review;
 mod view_review2;
+mod view_review3;
 mod views;
