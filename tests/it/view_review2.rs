@@ -1,7 +1,7 @@
 //! A second hostile review of managed views: readers in a second connection while views are
 //! rebuilt, no-transaction files, migrations refused because of views, dry runs and objects
 //! attached to views. Each test states what is expected and why, and what the review observed
-//! (every test here failed when it was written).
+//! (every test here failed when it was written, and passes since the fix).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

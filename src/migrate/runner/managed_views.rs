@@ -131,7 +131,13 @@ impl Runner<'_> {
             Ok(done)
         });
         self.collect_notices(file);
-        let (changes, note) = done?;
+        let (changes, note) = done.with_context(|| {
+            format!(
+                "{what} ({}) was refused by the server because managed views depend on what it \
+                 alters or drops, and running it again around those views failed too",
+                file.path
+            )
+        })?;
         self.report_views(changes, note);
         Ok(())
     }

@@ -88,13 +88,23 @@ impl<'w, 't> Work<'w, 't> {
             // Gone already, with a view it depended on.
             return Ok(BTreeSet::new());
         }
-        let again = self.drop_dependents(name)?;
-        if let Some(kind) = kind(self.tx, name)? {
-            drop_relation(self.tx, name, &kind)?;
-        }
+        // Only a view is dropped: a table (or anything else) that took a recorded view's name
+        // is not pgstrata's; the record is forgotten and the table left alone.
+        let existing = kind(self.tx, name)?.filter(|k| k == "v" || k == "m");
+        let again = match &existing {
+            Some(kind) => {
+                let again = self.drop_dependents(name)?;
+                drop_relation(self.tx, name, kind)?;
+                again
+            }
+            None => BTreeSet::new(),
+        };
         self.forget(None, name)?;
-        self.changes
-            .push(ViewChange::new(name, file, ViewAction::Dropped));
+        self.dropped.insert(name.clone());
+        if existing.is_some() {
+            self.changes
+                .push(ViewChange::new(name, file, ViewAction::Dropped));
+        }
         Ok(again)
     }
 
@@ -144,10 +154,9 @@ impl<'w, 't> Work<'w, 't> {
             Some("m") => false,
             Some(other) => bail!(
                 "{}: {} exists and is {}, not a view; pgstrata manages only the views its files \
-                 define: rename the view, or drop the {} in a migration",
+                 define: rename the view, or drop that relation in a migration",
                 node.file(),
                 node.name,
-                relkind_words(other),
                 relkind_words(other)
             ),
         };
@@ -398,26 +407,37 @@ fn needs_recreate(err: &postgres::Error) -> bool {
     .any(|code| err.code() == Some(code))
 }
 
-/// The views depending on `name` (directly or not), deepest first, as (name, relkind).
+/// The views depending on `name` (directly or not), as (name, relkind), each before the views
+/// it reads: the order they can be dropped in.
 pub(super) fn dependents(
     client: &mut impl GenericClient,
     name: &ViewName,
 ) -> Result<Vec<(ViewName, String)>> {
-    client
+    let rows = client
         .query_typed(
             include_str!("../queries/view_dependents.sql"),
             &[(&name.schema, Type::TEXT), (&name.name, Type::TEXT)],
         )
-        .with_context(|| format!("finding the views that depend on {name}"))?
-        .iter()
-        .map(|row| {
-            Ok((
-                ViewName {
-                    schema: row.try_get(0)?,
-                    name: row.try_get(1)?,
-                },
-                row.try_get(2)?,
-            ))
-        })
-        .collect()
+        .with_context(|| format!("finding the views that depend on {name}"))?;
+    let mut left: Vec<(i64, ViewName, String, Vec<i64>)> = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let view = ViewName {
+            schema: row.try_get(1)?,
+            name: row.try_get(2)?,
+        };
+        left.push((row.try_get(0)?, view, row.try_get(3)?, row.try_get(4)?));
+    }
+    // Drop first a view that none of those left reads; the server's dependencies have no
+    // cycles, so one always exists.
+    let mut order = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let read: BTreeSet<i64> = left.iter().flat_map(|(.., reads)| reads.clone()).collect();
+        let next = left
+            .iter()
+            .position(|(oid, ..)| !read.contains(oid))
+            .unwrap_or(0);
+        let (_, view, kind, _) = left.remove(next);
+        order.push((view, kind));
+    }
+    Ok(order)
 }

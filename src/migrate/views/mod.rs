@@ -145,9 +145,11 @@ pub fn drop_deleted(
     guard: &Guard,
 ) -> Result<(Vec<ViewChange>, Option<String>)> {
     let state = read_state(client, history)?;
-    if state.recorded.is_empty() {
+    if project.views.is_empty() && state.recorded.is_empty() {
         return Ok((Vec::new(), None));
     }
+    // Resolved whatever is recorded: two files defining one view are refused here, before any
+    // migration runs.
     let graph = Graph::resolve(project, state.current_schema()?, &state.search_path)?;
     let deleted: Vec<(ViewName, String)> = state
         .recorded
