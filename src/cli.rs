@@ -144,12 +144,25 @@ pub enum Command {
         /// Roll back this many migrations [default: 1]
         #[arg(long, value_name = "N", value_parser = parse_steps)]
         steps: Option<usize>,
-        /// Show what would run; change nothing, take no lock
+        /// Show what would run, and what each rollback would drop (rehearsed in a
+        /// transaction that is rolled back, taking the rollbacks' locks meanwhile); change
+        /// nothing, take no migration lock
         #[arg(long)]
         dry_run: bool,
+        /// Run rollbacks that drop tables, materialized views or columns holding data.
+        /// Without it each rollback is first rehearsed in a transaction that is rolled back
+        /// (taking the rollback's locks meanwhile), and refused, naming every object and what
+        /// it holds, when it would drop data
+        #[arg(long)]
+        allow_data_loss: bool,
     },
     /// Roll back the newest applied migration and apply it again
-    Redo,
+    Redo {
+        /// Run the rollback even when it drops tables, materialized views or columns holding
+        /// data (see `down --help`)
+        #[arg(long)]
+        allow_data_loss: bool,
+    },
     /// List every version: applied, pending, modified since applied, missing on disk, or
     /// dirty; and every invalid index, with the statements that fix it
     Status {

@@ -47,6 +47,9 @@ pub enum Refusal {
     UnknownVersion(i64),
     /// Work lost every race for its locks; the last attempt was rolled back.
     Blocked(Box<Blocked>),
+    /// Rollbacks that would drop data, refused before any ran (see `migrate::data_loss`): the
+    /// sentence naming every object and its count.
+    DataLoss(String),
     /// `repair --mark-applied` of a migration whose CONCURRENTLY statements left INVALID
     /// indexes: it is not done.
     InvalidIndexes {
@@ -227,6 +230,7 @@ impl fmt::Display for Refusal {
                 }
                 write!(f, "\n  last error: {}", error.replace('\n', "\n    "))
             }
+            Refusal::DataLoss(refusal) => f.write_str(refusal),
             Refusal::UnknownVersion(version) => write!(
                 f,
                 "there is no migration {version} in migrations/; `pgstrata status` lists them"
@@ -293,6 +297,7 @@ impl Refusal {
             Refusal::UnknownVersion(_) => "unknown_version",
             Refusal::Blocked(_) => "blocked",
             Refusal::InvalidIndexes { .. } => "invalid_indexes",
+            Refusal::DataLoss(_) => "data_loss",
         }
     }
 }

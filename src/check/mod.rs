@@ -378,6 +378,8 @@ impl Checker<'_> {
             limits: self.options.limits,
             // A private database: nobody else can block it.
             watch: None,
+            // Its database is its own and empty of anyone's data.
+            allow_data_loss: true,
         };
         let quiet: crate::migrate::runner::OnEvent = std::sync::Arc::new(|_| {});
         let mut runner = Runner::new(self.client, self.project, options, quiet)

@@ -42,9 +42,16 @@ pub fn up(settings: &Settings, output: Output, to: Option<i64>, dry_run: bool) -
         Some(project.parse()?)
     };
     match &project {
-        Some(project) => run(settings, output, project, &mut target, "up", dry_run, |r| {
-            r.up(to)
-        }),
+        Some(project) => run(
+            settings,
+            output,
+            project,
+            &mut target,
+            "up",
+            dry_run,
+            false,
+            |r| r.up(to),
+        ),
         None => {
             report(format, "up", dry_run, &RunReport::default(), &Ok(()), 0);
             Ok(OK)
@@ -58,6 +65,7 @@ pub fn down(
     to: Option<i64>,
     steps: Option<usize>,
     dry_run: bool,
+    allow_data_loss: bool,
 ) -> Result<u8> {
     let target_version = match to {
         Some(to) => DownTarget::To(to),
@@ -71,11 +79,12 @@ pub fn down(
         &mut target,
         "down",
         dry_run,
+        allow_data_loss,
         |r| r.down(target_version),
     )
 }
 
-pub fn redo(settings: &Settings, output: Output) -> Result<u8> {
+pub fn redo(settings: &Settings, output: Output, allow_data_loss: bool) -> Result<u8> {
     let (project, mut target) = load_and_connect(settings)?;
     run(
         settings,
@@ -84,6 +93,7 @@ pub fn redo(settings: &Settings, output: Output) -> Result<u8> {
         &mut target,
         "redo",
         false,
+        allow_data_loss,
         |r| r.redo(),
     )
 }
@@ -97,7 +107,7 @@ pub fn repair(settings: &Settings, format: Format, version: i64, mark_applied: b
     } else {
         (None, connect(settings)?, Repair::Forget)
     };
-    let options = options(settings, &target, false);
+    let options = options(settings, &target, false, false);
     repair::repair(
         &mut target.client,
         &options,
@@ -168,13 +178,14 @@ pub fn adopt_refinery(
     Ok(OK)
 }
 
-fn options(settings: &Settings, target: &Target, dry_run: bool) -> Options {
+fn options(settings: &Settings, target: &Target, dry_run: bool, allow_data_loss: bool) -> Options {
     Options {
         history_schema: settings.history_schema.clone(),
         lock_wait: settings.lock_wait,
         dry_run,
         limits: settings.limits,
         watch: Some(target.info.clone()),
+        allow_data_loss,
     }
 }
 
@@ -188,6 +199,7 @@ fn run(
     target: &mut Target,
     command: &str,
     dry_run: bool,
+    allow_data_loss: bool,
     action: impl FnOnce(&mut Runner) -> Result<()>,
 ) -> Result<u8> {
     let started = Instant::now();
@@ -203,7 +215,7 @@ fn run(
         dry_run,
     };
     let on_event: OnEvent = Arc::new(move |event: Event| printer.print(&event));
-    let options = options(settings, target, dry_run);
+    let options = options(settings, target, dry_run, allow_data_loss);
     let mut runner = Runner::new(&mut target.client, project, options, on_event)
         .with_notices(target.notices.clone());
     let result = action(&mut runner);
@@ -237,6 +249,7 @@ fn report(
         "views": report.views,
         "notes": report.notes,
         "notices": report.notices,
+        "data_loss": report.data_loss,
         "error": null,
     });
     if let (Err(err), Some(object)) = (result, value.as_object_mut()) {

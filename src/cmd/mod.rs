@@ -101,8 +101,13 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
     let format = output.format;
     match command {
         Command::Up { to, dry_run } => migrate::up(settings, output, to, dry_run),
-        Command::Down { to, steps, dry_run } => migrate::down(settings, output, to, steps, dry_run),
-        Command::Redo => migrate::redo(settings, output),
+        Command::Down {
+            to,
+            steps,
+            dry_run,
+            allow_data_loss,
+        } => migrate::down(settings, output, to, steps, dry_run, allow_data_loss),
+        Command::Redo { allow_data_loss } => migrate::redo(settings, output, allow_data_loss),
         Command::Repair {
             version,
             mark_applied,
@@ -128,7 +133,7 @@ fn command_name(command: &Command) -> &'static str {
     match command {
         Command::Up { .. } => "up",
         Command::Down { .. } => "down",
-        Command::Redo => "redo",
+        Command::Redo { .. } => "redo",
         Command::Repair { .. } => "repair",
         Command::AdoptRefinery { .. } => "adopt-refinery",
         Command::Status { .. } => "status",

@@ -7,11 +7,13 @@
 //! while it runs (`watch`); then `views` are rebuilt. A no-op `up` is answered without the
 //! lock (`observed`); `repair` records how an interrupted run ended. `history` owns
 //! pgstrata's own tables; `adopt` takes over a refinery database; `invalid_index` finds what an
-//! interrupted CONCURRENTLY statement left. Catalog and bookkeeping SQL lives in `queries/`.
+//! interrupted CONCURRENTLY statement left; `data_loss` rehearses a rollback to find the data
+//! it would destroy. Catalog and bookkeeping SQL lives in `queries/`.
 //!
 //! Nothing here prints: progress goes to the caller through `runner::Event`.
 
 pub mod adopt;
+pub mod data_loss;
 pub mod execute;
 pub mod history;
 pub mod invalid_index;

@@ -12,6 +12,7 @@
 //! the runner never prints. The server's notices (see `notices`) are attributed to the step
 //! whose file raised them; those of pgstrata's own statements are dropped.
 
+mod data_guard;
 mod managed_views;
 mod rollback;
 
@@ -51,6 +52,9 @@ pub struct Options {
     /// How to open a second connection that names the sessions blocking a lock wait;
     /// `None`: waits are reported without names.
     pub watch: Option<ConnInfo>,
+    /// Run rollbacks that drop tables, materialized views or columns holding data. Otherwise
+    /// each rollback is rehearsed first and refused when it would (see `data_loss`).
+    pub allow_data_loss: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -87,6 +91,8 @@ pub struct RunReport {
     /// What the server said outside a finished step: during the view rebuild (`file` null),
     /// or while the step that failed ran.
     pub notices: Vec<Notice>,
+    /// The rollback refused because it would drop data, with what it would drop.
+    pub data_loss: Vec<crate::migrate::data_loss::StepLoss>,
 }
 
 /// Where a runner's events go. Called from the runner's thread, and (for `Running`) from

@@ -220,6 +220,8 @@ fn with_runner(db: &TestDb, dir: &Path, action: impl FnOnce(&mut Runner) -> anyh
         dry_run: false,
         limits: pgstrata::config::Limits::default(),
         watch: None,
+        // These helpers move data down and up on purpose; the guard has its own tests.
+        allow_data_loss: true,
     };
     let quiet: pgstrata::migrate::runner::OnEvent = std::sync::Arc::new(|_: Event| {});
     let mut runner = Runner::new(&mut client, &project, options, quiet);

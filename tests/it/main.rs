@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod concurrency;
 mod conninfo;
+mod data_loss;
 mod drift;
 mod harness;
 mod inputs;

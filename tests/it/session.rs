@@ -121,7 +121,8 @@ fn one_run_and_one_run_per_migration_build_the_same_database() {
 
     // Rolling back: the rollback of V2 does not inherit V1's nor anything else.
     for db in [&together, &apart] {
-        let (code, _, err) = run(pgstrata_for(db, &project.path).args(["down", "--to", "0"]));
+        let (code, _, err) =
+            run(pgstrata_for(db, &project.path).args(["down", "--to", "0", "--allow-data-loss"]));
         assert_eq!(code, 0, "{err}");
         assert_eq!(
             rows(
@@ -159,7 +160,7 @@ fn the_history_row_is_written_as_pgstrata_even_after_set_role() {
         rows(&db, "SELECT version, applied_by FROM pgstrata.history"),
         vec!["1 | postgres"]
     );
-    let (code, _, err) = run(pgstrata_for(&db, &project.path).arg("down"));
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).args(["down", "--allow-data-loss"]));
     assert_eq!(code, 0, "{err}");
     assert!(rows(&db, "SELECT version FROM pgstrata.history").is_empty());
     db.connect()

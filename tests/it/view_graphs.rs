@@ -533,6 +533,6 @@ fn rolling_back_what_a_view_without_requires_reads_says_to_add_requires() {
         "-- pgstrata:requires V1\nCREATE OR REPLACE VIEW a AS SELECT id FROM orders;\n",
     );
     ok(&db, &p, &["up"]);
-    ok(&db, &p, &["down", "--to", "0"]);
+    ok(&db, &p, &["down", "--to", "0", "--allow-data-loss"]);
     assert!(!relation_exists(&mut db.connect(), "a"));
 }

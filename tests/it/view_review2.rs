@@ -501,7 +501,7 @@ fn status_of_a_dirty_database_does_not_offer_up_to_rebuild_views() {
         ),
     ]);
     ok(&db, &p, &["up"]);
-    let (code, _, _) = go(&db, &p, &["down"]);
+    let (code, _, _) = go(&db, &p, &["down", "--allow-data-loss"]);
     assert_eq!(code, 2);
     let status = ok(&db, &p, &["status"]);
     let (code, _, err) = go(&db, &p, &["up"]);

@@ -23,6 +23,9 @@ impl Runner<'_> {
         doomed: &[&Migration],
         rows: &[HistoryRow],
     ) -> Result<()> {
+        if !self.options.allow_data_loss {
+            self.guard_data(doomed, rows)?;
+        }
         let mut applied: BTreeSet<i64> = rows.iter().map(|r| r.version).collect();
         for migration in doomed {
             applied.remove(&migration.version);

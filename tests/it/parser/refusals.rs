@@ -360,7 +360,8 @@ fn create_index_concurrently_runs_in_a_no_transaction_migration() {
         "true"
     );
     assert_eq!(history(&mut client), vec![(1, "applied".to_string())]);
-    let (code, out, err) = run(pgstrata_for(&db, &project.path).arg("down"));
+    let (code, out, err) =
+        run(pgstrata_for(&db, &project.path).args(["down", "--allow-data-loss"]));
     assert_eq!(code, 0, "{out}{err}");
     assert!(!relation_exists(&mut client, "t_id"));
 }
