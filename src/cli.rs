@@ -131,7 +131,8 @@ pub enum Command {
         /// Stop after this version (5 or V5) [default: apply all]
         #[arg(long, value_name = "VERSION", value_parser = parse_version_arg)]
         to: Option<i64>,
-        /// Show what would run; change nothing, take no lock
+        /// Show what would run, each step's SQL included (pgstrata's own statements and the
+        /// limits in force too); change nothing, take no lock
         #[arg(long)]
         dry_run: bool,
     },
@@ -144,7 +145,7 @@ pub enum Command {
         /// Roll back this many migrations [default: 1]
         #[arg(long, value_name = "N", value_parser = parse_steps)]
         steps: Option<usize>,
-        /// Show what would run, and what each rollback would drop (rehearsed in a
+        /// Show what would run, each step's SQL included, and what each rollback would drop (rehearsed in a
         /// transaction that is rolled back, taking the rollbacks' locks meanwhile); change
         /// nothing, take no migration lock
         #[arg(long)]
@@ -158,6 +159,10 @@ pub enum Command {
     },
     /// Roll back the newest applied migration and apply it again
     Redo {
+        /// Show what would run, each step's SQL included; change nothing, take no migration
+        /// lock (the rollback is still rehearsed for the data-loss guard: see `down --help`)
+        #[arg(long)]
+        dry_run: bool,
         /// Run the rollback even when it drops tables, materialized views or columns holding
         /// data (see `down --help`)
         #[arg(long)]

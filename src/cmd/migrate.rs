@@ -84,7 +84,12 @@ pub fn down(
     )
 }
 
-pub fn redo(settings: &Settings, output: Output, allow_data_loss: bool) -> Result<u8> {
+pub fn redo(
+    settings: &Settings,
+    output: Output,
+    dry_run: bool,
+    allow_data_loss: bool,
+) -> Result<u8> {
     let (project, mut target) = load_and_connect(settings)?;
     run(
         settings,
@@ -92,7 +97,7 @@ pub fn redo(settings: &Settings, output: Output, allow_data_loss: bool) -> Resul
         &project,
         &mut target,
         "redo",
-        false,
+        dry_run,
         allow_data_loss,
         |r| r.redo(),
     )
@@ -246,7 +251,7 @@ fn report(
         "ok": result.is_ok(),
         "dry_run": dry_run,
         "steps": report.steps,
-        "views": report.views,
+        "views": views_json(report),
         "notes": report.notes,
         "notices": report.notices,
         "data_loss": report.data_loss,
@@ -256,6 +261,19 @@ fn report(
         object.extend(super::error_fields(err));
     }
     print_json(&value);
+}
+
+/// The report's view changes, each with its SQL in a dry run.
+fn views_json(report: &RunReport) -> serde_json::Value {
+    let mut views = serde_json::to_value(&report.views).expect("view changes serialise");
+    if let Some(views) = views.as_array_mut() {
+        for (index, sql) in &report.view_sql {
+            if let Some(object) = views.get_mut(*index).and_then(|v| v.as_object_mut()) {
+                object.insert("sql".to_string(), json!(sql));
+            }
+        }
+    }
+    views
 }
 
 /// How a run's events are shown: steps on stdout (text reports), progress on stderr.
@@ -355,7 +373,11 @@ impl Printer {
                         step_head(step.direction, step.version, &step.name)
                     );
                 }
+                if let Some(sql) = &step.sql {
+                    print_sql(&format!("-- {}\n{sql}", escape(&step.file)));
+                }
             }
+            Event::ViewSql(sql) => print_sql(&format!("-- the view rebuild\n{sql}")),
             Event::View(change) => {
                 let action = serde_json::to_value(change.action).expect("enum serialises");
                 let file = match &change.previous_file {
@@ -368,6 +390,17 @@ impl Printer {
                     escape(&change.view),
                 );
             }
+        }
+    }
+}
+
+/// SQL shown in a dry run: indented under the line it belongs to, control characters shown.
+fn print_sql(sql: &str) {
+    for line in sql.lines() {
+        if line.is_empty() {
+            outln!();
+        } else {
+            outln!("    {}", crate::shown::escape_lines(line));
         }
     }
 }

@@ -107,7 +107,10 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
             dry_run,
             allow_data_loss,
         } => migrate::down(settings, output, to, steps, dry_run, allow_data_loss),
-        Command::Redo { allow_data_loss } => migrate::redo(settings, output, allow_data_loss),
+        Command::Redo {
+            dry_run,
+            allow_data_loss,
+        } => migrate::redo(settings, output, dry_run, allow_data_loss),
         Command::Repair {
             version,
             mark_applied,

@@ -13,6 +13,7 @@
 //! whose file raised them; those of pgstrata's own statements are dropped.
 
 mod data_guard;
+mod dry_sql;
 mod managed_views;
 mod rollback;
 
@@ -78,6 +79,10 @@ pub struct Step {
     pub attempts: u32,
     /// What the server said while the file ran (its last attempt), in order.
     pub notices: Vec<Notice>,
+    /// Dry runs: the SQL pgstrata would send for the step, its own statements included,
+    /// headed by the directives in force (comment lines).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
 }
 
 /// What a run did (or, with `dry_run`, would do), in order.
@@ -93,6 +98,9 @@ pub struct RunReport {
     pub notices: Vec<Notice>,
     /// The rollback refused because it would drop data, with what it would drop.
     pub data_loss: Vec<crate::migrate::data_loss::StepLoss>,
+    /// Dry runs: the SQL of each planned view change, by its index in `views`.
+    #[serde(skip)]
+    pub view_sql: Vec<(usize, String)>,
 }
 
 /// Where a runner's events go. Called from the runner's thread, and (for `Running`) from
@@ -118,6 +126,8 @@ pub enum Event<'a> {
     },
     Finished(&'a Step),
     View(&'a ViewChange),
+    /// Dry runs: the SQL of the view rebuild, after its changes, as one transaction.
+    ViewSql(&'a str),
     Note(&'a str),
     /// Something the server said (NOTICE, WARNING, …), after the step it belongs to.
     Notice(&'a Notice),
@@ -243,7 +253,10 @@ impl<'a> Runner<'a> {
 
     /// Takes the lock and records the session (unless dry-running), and reads the history.
     fn begin(&mut self) -> Result<Vec<HistoryRow>> {
-        if !self.options.dry_run {
+        if self.options.dry_run {
+            // Only to show the session reset each file ends with (see `dry_sql`).
+            self.baseline = Some(Baseline::capture(self.client, &self.options.limits)?);
+        } else {
             let on_event = &self.on_event;
             lock::acquire(
                 self.client,
@@ -405,14 +418,15 @@ impl<'a> Runner<'a> {
         for migration in pending {
             (self.on_event)(Event::Starting(Direction::Up, migration));
             let started = Instant::now();
-            if !self.options.dry_run {
-                if migration.up.no_transaction {
-                    self.apply_outside_transaction(migration)?;
-                } else {
-                    self.apply_in_transaction(migration)?;
-                }
+            let mut sql = None;
+            if self.options.dry_run {
+                sql = Some(self.step_sql(migration, Direction::Up)?);
+            } else if migration.up.no_transaction {
+                self.apply_outside_transaction(migration)?;
+            } else {
+                self.apply_in_transaction(migration)?;
             }
-            self.record_step(migration, Direction::Up, started);
+            self.record_step(migration, Direction::Up, started, sql);
         }
         Ok(())
     }
@@ -467,7 +481,13 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    fn record_step(&mut self, migration: &Migration, direction: Direction, started: Instant) {
+    fn record_step(
+        &mut self,
+        migration: &Migration,
+        direction: Direction,
+        started: Instant,
+        sql: Option<String>,
+    ) {
         let file = match direction {
             Direction::Up => &migration.up,
             Direction::Down => &migration.down,
@@ -485,6 +505,7 @@ impl<'a> Runner<'a> {
             no_transaction: file.no_transaction,
             attempts: self.attempts.max(1),
             notices: std::mem::take(&mut self.step_notices),
+            sql,
         };
         (self.on_event)(Event::Finished(&step));
         for notice in &step.notices {

@@ -8,6 +8,7 @@ mod concurrency;
 mod conninfo;
 mod data_loss;
 mod drift;
+mod dry_run;
 mod harness;
 mod inputs;
 mod invalid_index;

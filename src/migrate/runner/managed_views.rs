@@ -78,12 +78,22 @@ impl Runner<'_> {
                 return Err(err);
             }
         };
-        if !changes.is_empty() {
+        if !changes.is_empty() && !self.options.dry_run {
             views::clear_failures(self.client, &self.history)?;
         }
+        let sql = (self.options.dry_run && !changes.is_empty()).then(|| self.view_sql(&changes));
         for change in changes {
             (self.on_event)(Event::View(&change));
             self.report.views.push(change);
+        }
+        if let Some((each, whole)) = sql {
+            let first = self.report.views.len() - each.len();
+            self.report.view_sql.extend(
+                each.into_iter()
+                    .enumerate()
+                    .map(|(i, sql)| (first + i, sql)),
+            );
+            (self.on_event)(Event::ViewSql(&whole));
         }
         self.report_notices(said);
         Ok(())

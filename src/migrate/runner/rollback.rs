@@ -40,6 +40,11 @@ impl Runner<'_> {
             }
             (self.on_event)(Event::Starting(Direction::Down, migration));
             let started = Instant::now();
+            let sql = if self.options.dry_run {
+                Some(self.step_sql(migration, Direction::Down)?)
+            } else {
+                None
+            };
             if !self.options.dry_run {
                 let dropped = if migration.down.no_transaction {
                     self.roll_back_outside_transaction(migration, &applied)?
@@ -51,7 +56,7 @@ impl Runner<'_> {
                     self.report.views.push(change);
                 }
             }
-            self.record_step(migration, Direction::Down, started);
+            self.record_step(migration, Direction::Down, started, sql);
         }
         Ok(())
     }
