@@ -446,7 +446,10 @@ fn the_repository_lints_clean() {
 #[test]
 fn check_reports_lint_errors_but_not_warnings() {
     let p = project("ALTER TABLE t RENAME COLUMN y TO z;\n");
-    p.write("rollbacks/V2__x.sql", "ALTER TABLE t RENAME COLUMN z TO y;\n");
+    p.write(
+        "rollbacks/V2__x.sql",
+        "ALTER TABLE t RENAME COLUMN z TO y;\n",
+    );
     let (code, out, err) = run(pgstrata()
         .arg("--dir")
         .arg(&p.path)
