@@ -44,22 +44,23 @@ pub struct Selection {
 }
 
 /// Lints the selected migrations and rollbacks of a parsed project, in version order (each
-/// migration, then its rollback). A named file that is no migration or rollback of the
-/// project is an error.
+/// migration, then its rollback). Every file is read, so that what an unselected earlier one
+/// did (a validated `CHECK (col IS NOT NULL)`) counts; only the selected ones' findings are
+/// returned. A named file that is no migration or rollback of the project is an error.
 pub fn lint_project(project: &Project, selection: &Selection) -> Result<Vec<Located>> {
     let wanted = wanted_paths(project, &selection.files)?;
     let mut linter = Linter::new();
     let mut found = Vec::new();
     let from = selection.from.unwrap_or(i64::MIN);
-    for migration in project.migrations.iter().filter(|m| m.version >= from) {
+    for migration in &project.migrations {
         for (file, kind) in [
             (&migration.up, FileKind::Migration),
             (&migration.down, FileKind::Rollback),
         ] {
-            if wanted.as_ref().is_some_and(|w| !w.contains(&file.path)) {
-                continue;
+            let mut findings = lint_file(&mut linter, file, kind, migration.version)?;
+            if migration.version >= from && wanted.as_ref().is_none_or(|w| w.contains(&file.path)) {
+                found.append(&mut findings);
             }
-            lint_file(&mut linter, file, kind, migration.version, &mut found)?;
         }
     }
     Ok(found)
@@ -70,8 +71,8 @@ fn lint_file(
     file: &SqlFile,
     kind: FileKind,
     version: i64,
-    found: &mut Vec<Located>,
-) -> Result<()> {
+) -> Result<Vec<Located>> {
+    let mut found = Vec::new();
     let findings = crate::sql::with_room(|| linter.lint(&file.sql, kind, file.no_transaction))?
         .map_err(|err| anyhow::anyhow!("{}", err.render(&file.path, &file.sql)))?;
     for finding in findings {
@@ -88,7 +89,7 @@ fn lint_file(
             excerpt: text::excerpt(&file.sql, finding.offset),
         });
     }
-    Ok(())
+    Ok(found)
 }
 
 /// The project paths (`migrations/V1__x.sql`) of the files named, or `None` for all.

@@ -486,3 +486,25 @@ fn check_reports_lint_errors_but_not_warnings() {
         .args(["check", "--write-snapshots"]));
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn a_check_validated_before_from_still_counts() {
+    let p = project("ALTER TABLE t ADD CONSTRAINT y_nn CHECK (y IS NOT NULL) NOT VALID;\n");
+    p.write(
+        "migrations/V3__v.sql",
+        "ALTER TABLE t VALIDATE CONSTRAINT y_nn;\n",
+    );
+    p.write("rollbacks/V3__v.sql", "SELECT 1;\n");
+    p.write(
+        "migrations/V4__n.sql",
+        "ALTER TABLE t ALTER COLUMN y SET NOT NULL;\n",
+    );
+    p.write(
+        "rollbacks/V4__n.sql",
+        "ALTER TABLE t ALTER COLUMN y DROP NOT NULL;\n",
+    );
+    let (code, out, err) = lint(&p, &["--from", "4"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = lint(&p, &["migrations/V4__n.sql"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
