@@ -486,7 +486,7 @@ impl Linter {
         if file.created(&table) {
             // Still remember the checks it validates: nothing else to say about it.
             for cmd in commands(stmt) {
-                self.remember_check(&key, cmd, file);
+                self.remember_check(&key, cmd);
             }
             return;
         }
@@ -584,9 +584,9 @@ impl Linter {
                             _ => {}
                         }
                     }
-                    self.remember_check(&key, cmd, file);
+                    self.remember_check(&key, cmd);
                 }
-                AlterTableType::AtValidateConstraint => self.remember_check(&key, cmd, file),
+                AlterTableType::AtValidateConstraint => self.remember_check(&key, cmd),
                 AlterTableType::AtDropColumn if file.kind == FileKind::Migration => {
                     file.add(
                         DROP_COLUMN,
@@ -607,7 +607,7 @@ impl Linter {
 
     /// Remembers `CHECK (col IS NOT NULL)` constraints: validated ones (added without NOT
     /// VALID, or validated by name later) make `SET NOT NULL` on the column safe.
-    fn remember_check(&mut self, table: &str, cmd: &protobuf::AlterTableCmd, _file: &FileState) {
+    fn remember_check(&mut self, table: &str, cmd: &protobuf::AlterTableCmd) {
         let subtype = AlterTableType::try_from(cmd.subtype).unwrap_or_default();
         if subtype == AlterTableType::AtValidateConstraint {
             if let Some(pair) = self.not_null_pending.remove(&cmd.name) {
