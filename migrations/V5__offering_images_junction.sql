@@ -86,6 +86,7 @@ COMMENT ON FUNCTION image_prompt_fingerprint(integer, integer, integer, integer,
 ALTER TABLE images ADD COLUMN explicit boolean NOT NULL DEFAULT true;
 ALTER TABLE images ALTER COLUMN explicit SET DEFAULT false;
 
+-- pgstrata:lint-ignore add-column-rewrite the fingerprint must exist for every image before the canonical index below; images is rewritten once, in this migration
 ALTER TABLE images ADD COLUMN prompt_fingerprint varchar(64)
     GENERATED ALWAYS AS (image_prompt_fingerprint(
         material_id, form_id, surface_finish_id, construction_type_id,
@@ -93,6 +94,7 @@ ALTER TABLE images ADD COLUMN prompt_fingerprint varchar(64)
 
 COMMENT ON COLUMN images.explicit IS 'true: made for one offering; false: canonical, shared by every offering with its prompt_fingerprint.';
 
+-- pgstrata:lint-ignore index-not-concurrently the table was just rewritten under ACCESS EXCLUSIVE by the column above; building concurrently would gain nothing
 CREATE UNIQUE INDEX images_canonical_prompt_fingerprint_key ON images (prompt_fingerprint)
     WHERE NOT explicit;
 
@@ -126,6 +128,7 @@ FROM images
 WHERE offering_id IS NOT NULL;
 
 -- Drops images_offering_id_fkey, images_offering_id_idx and the column comments with them.
+-- pgstrata:lint-ignore drop-column the links were copied into offering_images above and the rollback restores them
 ALTER TABLE images
     DROP COLUMN offering_id,
     DROP COLUMN product_def_id;

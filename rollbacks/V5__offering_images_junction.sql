@@ -44,9 +44,11 @@ FROM offering_images AS oi
 WHERE oi.image_id = i.id;
 ALTER TABLE images ENABLE TRIGGER set_updated_at;
 
+-- pgstrata:lint-ignore constraint-not-valid restores the constraint V5 dropped on a column this rollback just filled from offering_images
 ALTER TABLE images
     ADD CONSTRAINT images_offering_id_fkey FOREIGN KEY (offering_id)
         REFERENCES offerings (id) ON DELETE SET NULL;
+-- pgstrata:lint-ignore index-not-concurrently restores the index V5 dropped, in the rollback's one transaction
 CREATE INDEX images_offering_id_idx ON images (offering_id);
 COMMENT ON COLUMN images.offering_id IS 'The one offering this image illustrates (V5 replaces it with offering_images).';
 COMMENT ON COLUMN images.product_def_id IS 'Product definition in the catalogue service; not a foreign key, the catalogue lives elsewhere.';

@@ -210,6 +210,24 @@ pub enum Command {
         #[arg(long)]
         write_snapshots: bool,
     },
+    /// Report statements that lock, rewrite or lose data of existing tables, read from the
+    /// migrations and rollbacks alone (no database; exit 0 none, 1 findings)
+    ///
+    /// Each finding gives a rule id, a severity, file:line:col, what the statement locks,
+    /// rewrites or loses, and the safe alternative. A rule never fires on a table the file
+    /// created earlier. Data-loss rules (drop-table, drop-column, drop-schema, truncate,
+    /// delete-without-where, update-without-where) apply to migrations only. Suppress one
+    /// finding with `-- pgstrata:lint-ignore RULE reason` on the line right before the
+    /// statement; the reason is required (without it the directive is a `lint-ignore`
+    /// finding). `check` reports findings of severity error as its own.
+    Lint {
+        /// Lint only migrations (and their rollbacks) from this version on
+        #[arg(long, value_name = "VERSION", value_parser = parse_version_arg)]
+        from: Option<i64>,
+        /// Lint only these files, migrations or rollbacks of the project [default: all]
+        #[arg(value_name = "FILES")]
+        files: Vec<PathBuf>,
+    },
     /// Create an empty migration and rollback pair with the next version number
     New {
         /// Name for the files: letters, digits and _ (V<n>__NAME.sql)

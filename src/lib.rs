@@ -24,6 +24,7 @@ pub mod db;
 pub mod error;
 pub mod files;
 pub mod interrupt;
+pub mod lint;
 pub mod migrate;
 pub mod notices;
 pub mod process;

@@ -63,6 +63,9 @@ pub enum FindingKind {
     Failed,
     /// After rolling everything back, the schema is not the empty one or history remains.
     Leftovers,
+    /// A lint rule of severity error fired on a checked migration or rollback (see
+    /// `pgstrata lint`; `-- pgstrata:lint-ignore RULE reason` accepts one).
+    Lint,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -159,6 +162,7 @@ pub fn run(
 impl Checker<'_> {
     fn run(&mut self) -> Result<()> {
         self.report.orphan_snapshots = snapshots::orphans(self.project)?;
+        self.lint()?;
         let from = self.options.from.unwrap_or(i64::MIN);
         let unchecked: Vec<i64> = self
             .project
@@ -203,6 +207,38 @@ impl Checker<'_> {
         snapshot::refuse_blind_spots_in(self.client, &self.options.snapshot)
             .context("after applying every migration")?;
         self.round_trip(&floor, &before)
+    }
+
+    /// Lints the migrations and rollbacks checked: each finding of severity error is a
+    /// finding of check (warnings are for `pgstrata lint` to show).
+    fn lint(&mut self) -> Result<()> {
+        let selection = crate::lint::Selection {
+            from: self.options.from,
+            files: Vec::new(),
+        };
+        for found in crate::lint::lint_project(self.project, &selection)? {
+            if found.severity != crate::sql::lint::Severity::Error {
+                continue;
+            }
+            self.add(Finding {
+                kind: FindingKind::Lint,
+                version: Some(found.version),
+                message: format!(
+                    "{}:{}:{}: {}: {}; safe: {} (or accept it with `-- pgstrata:lint-ignore {} \
+                     <reason>` on the line before)",
+                    found.file,
+                    found.line,
+                    found.column,
+                    found.rule,
+                    found.message,
+                    found.safe,
+                    found.rule
+                ),
+                changes: Vec::new(),
+                diff: String::new(),
+            });
+        }
+        Ok(())
     }
 
     /// Applies, snapshots, rolls back and reapplies one migration. `None` when it could not

@@ -20,6 +20,7 @@ macro_rules! out {
 }
 
 mod check;
+mod lint;
 mod migrate;
 mod new;
 mod output;
@@ -126,6 +127,7 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
             from,
             write_snapshots,
         } => check::run(settings, output, from, write_snapshots),
+        Command::Lint { from, files } => lint::run(settings, output, from, files),
         Command::Snapshot { write, force } => snapshot::snapshot(settings, format, write, force),
         Command::Drift => snapshot::drift(settings, format),
     }
@@ -142,6 +144,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Status { .. } => "status",
         Command::New { .. } => "new",
         Command::Check { .. } => "check",
+        Command::Lint { .. } => "lint",
         Command::Snapshot { .. } => "snapshot",
         Command::Drift => "drift",
     }

@@ -10,6 +10,7 @@
 //! Pure: nothing here touches a database.
 
 mod classify;
+pub mod lint;
 mod parse;
 pub mod text;
 mod view;

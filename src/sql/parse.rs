@@ -120,6 +120,12 @@ pub fn parse(script: &str) -> Result<Vec<Statement>, SyntaxError> {
     Ok(statements)
 }
 
+/// The whole parse tree of `script`, for what needs more than [`parse`] keeps (the lint
+/// rules). A very deep statement needs [`with_room`].
+pub(super) fn parse_tree_of(script: &str) -> Result<protobuf::ParseResult, SyntaxError> {
+    parse_tree(script).map_err(|failure| locate_failure(script, failure))
+}
+
 /// Checks that PostgreSQL's parser accepts `script`, without building its tree: what a no-op
 /// `up` does for every file, several times cheaper than [`parse`]. Use [`parse`] for the
 /// statements and what they are.

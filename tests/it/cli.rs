@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "snapshot",
     "drift",
     "check",
+    "lint",
     "new",
     "repair",
     "adopt-refinery",

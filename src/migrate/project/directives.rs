@@ -39,6 +39,13 @@ pub(super) fn parse_directives(
             continue;
         };
         let at = format!("{relative}:{}", index + 1);
+        // Per statement, anywhere: read by the lint rules (`sql::lint`), which say what is
+        // wrong with one.
+        if body.split_whitespace().next() == Some("lint-ignore")
+            && matches!(kind, FileKind::Migration | FileKind::Rollback)
+        {
+            continue;
+        }
         if !leading {
             problems.push(format!(
                 "{at}: `-- {DIRECTIVE}` directives belong in the file's leading comment block, \
@@ -82,7 +89,8 @@ pub(super) fn parse_directives(
             _ => problems.push(format!(
                 "{at}: unknown directive `-- pgstrata:{word}`; known: no-transaction, \
                  lock-timeout <duration>, statement-timeout <duration> (migrations, rollbacks), \
-                 irreversible <reason> (rollbacks), requires V<n> (views)"
+                 irreversible <reason> (rollbacks), lint-ignore <rule> <reason> (migrations, \
+                 rollbacks, before a statement), requires V<n> (views)"
             )),
         }
     }
