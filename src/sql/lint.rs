@@ -16,6 +16,8 @@ use serde::Serialize;
 
 use super::parse::{SyntaxError, parse_tree_of};
 use super::text;
+// Compared with `RelationName::may_be`: by schema only when both give one.
+use super::view::RelationName as Table;
 
 /// How bad a finding is. Errors rewrite, block or lose data of an existing table (and
 /// `check` reports them); warnings are about the running application or need judgement.
@@ -129,39 +131,6 @@ pub struct Linter {
     not_null_pending: HashMap<String, (String, String)>,
 }
 
-/// A table as a statement names it; compared by name, and by schema only when both give one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Table {
-    schema: Option<String>,
-    name: String,
-}
-
-impl Table {
-    fn of(range: &protobuf::RangeVar) -> Table {
-        Table {
-            schema: (!range.schemaname.is_empty()).then(|| range.schemaname.clone()),
-            name: range.relname.clone(),
-        }
-    }
-
-    fn same(&self, other: &Table) -> bool {
-        self.name == other.name
-            && match (&self.schema, &other.schema) {
-                (Some(a), Some(b)) => a == b,
-                _ => true,
-            }
-    }
-}
-
-impl std::fmt::Display for Table {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.schema {
-            Some(schema) => write!(f, "{schema}.{}", self.name),
-            None => f.write_str(&self.name),
-        }
-    }
-}
-
 /// What one file has done so far.
 struct FileState {
     kind: FileKind,
@@ -175,7 +144,7 @@ struct FileState {
 
 impl FileState {
     fn created(&self, table: &Table) -> bool {
-        self.created.iter().any(|t| t.same(table))
+        self.created.iter().any(|t| t.may_be(table))
     }
 
     fn add(&mut self, rule: Rule, message: String) {
@@ -192,7 +161,7 @@ impl FileState {
         if self.no_transaction || self.created(table) {
             return;
         }
-        if self.exclusive.iter().any(|t| t.same(table)) {
+        if self.exclusive.iter().any(|t| t.may_be(table)) {
             return;
         }
         if let Some(first) = self.exclusive.first() {
@@ -772,20 +741,9 @@ fn relations(nodes: &[protobuf::Node]) -> Vec<Table> {
 
 /// A table named as a list of strings (`DROP TABLE s.t`).
 fn list_table(n: &protobuf::Node) -> Option<Table> {
-    let Some(NodeEnum::List(list)) = &n.node else {
-        return None;
-    };
-    let parts: Vec<String> = list.items.iter().filter_map(string_of).collect();
-    match parts.as_slice() {
-        [.., schema, name] => Some(Table {
-            schema: Some(schema.clone()),
-            name: name.clone(),
-        }),
-        [name] => Some(Table {
-            schema: None,
-            name: name.clone(),
-        }),
-        [] => None,
+    match &n.node {
+        Some(NodeEnum::List(list)) => Table::of_list(&list.items, 0),
+        _ => None,
     }
 }
 

@@ -17,7 +17,7 @@ pub struct RelationName {
 }
 
 impl RelationName {
-    fn of(range: &protobuf::RangeVar) -> RelationName {
+    pub(super) fn of(range: &protobuf::RangeVar) -> RelationName {
         RelationName {
             schema: (!range.schemaname.is_empty()).then(|| range.schemaname.clone()),
             name: range.relname.clone(),
@@ -26,7 +26,7 @@ impl RelationName {
 
     /// From a dotted name given as a list of strings (`COMMENT ON VIEW s.v`): the last one
     /// or two parts, after dropping `drop_last` trailing parts (a column's name).
-    fn of_list(items: &[protobuf::Node], drop_last: usize) -> Option<RelationName> {
+    pub(super) fn of_list(items: &[protobuf::Node], drop_last: usize) -> Option<RelationName> {
         let parts: Vec<&str> = items
             .iter()
             .map(|item| match &item.node {
@@ -46,6 +46,18 @@ impl RelationName {
             }),
             [] => None,
         }
+    }
+}
+
+impl RelationName {
+    /// Whether two names may be the same relation without knowing the search path: the
+    /// same name, and the same schema when both give one.
+    pub fn may_be(&self, other: &RelationName) -> bool {
+        self.name == other.name
+            && match (&self.schema, &other.schema) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
     }
 }
 
