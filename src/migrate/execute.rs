@@ -122,8 +122,7 @@ pub fn run_in_one_trip(
     epilogue: &str,
 ) -> Result<()> {
     let head = one_trip_head(limits);
-    // The newline ends a trailing `--` comment; the semicolon a last statement without one.
-    let batch = format!("{head}{}\n;\n{epilogue}COMMIT;", file.sql);
+    let batch = one_trip_sql(file, limits, epilogue);
     match client.batch_execute(&batch) {
         Ok(()) => Ok(()),
         Err(err) => {
@@ -137,6 +136,17 @@ pub fn run_in_one_trip(
             Err(locate(err, file, &batch, placement))
         }
     }
+}
+
+/// What [`run_in_one_trip`] sends: the file under its limits, then `epilogue`, in one
+/// transaction (also what a dry run shows).
+pub fn one_trip_sql(file: &SqlFile, limits: &FileLimits, epilogue: &str) -> String {
+    // The newline ends a trailing `--` comment; the semicolon a last statement without one.
+    format!(
+        "{}{}\n;\n{epilogue}COMMIT;",
+        one_trip_head(limits),
+        file.sql
+    )
 }
 
 /// What [`run_in_one_trip`] sends before the file's text.

@@ -9,7 +9,7 @@ use anyhow::Result;
 
 use super::{Direction, Runner};
 use crate::db::quote_ident;
-use crate::migrate::execute::{FileLimits, set_sql};
+use crate::migrate::execute::{FileLimits, one_trip_sql, set_sql};
 use crate::migrate::history::RunState;
 use crate::migrate::project::{Migration, SqlFile};
 use crate::migrate::views::{ViewAction, ViewChange};
@@ -85,7 +85,6 @@ impl Runner<'_> {
                 Direction::Down => self.history.forget_statement(migration.version),
             };
             let own = limits.set_local();
-            sql.push_str(&format!("BEGIN;\n{own}"));
             if direction == Direction::Down {
                 for view in &self.project.views {
                     if !view.requires.contains(&migration.version) {
@@ -99,11 +98,9 @@ impl Runner<'_> {
                     }
                 }
             }
-            sql.push_str(&format!(
-                "{}\n;\n{reset}{own}{};\nCOMMIT;\n",
-                file.sql,
-                strip_comments(&row)
-            ));
+            let epilogue = format!("{reset}{own}{};\n", strip_comments(&row));
+            sql.push_str(&one_trip_sql(file, &limits, &epilogue));
+            sql.push('\n');
         }
         Ok(sql)
     }
