@@ -74,6 +74,16 @@ pub struct View {
     pub definition: Option<Definition>,
 }
 
+impl SqlFile {
+    /// The relations its statements alter or drop (where managed views may stand in its way).
+    pub fn altered_relations(&self) -> Vec<crate::sql::RelationName> {
+        self.statements
+            .iter()
+            .flat_map(|statement| statement.class.alters.iter().cloned())
+            .collect()
+    }
+}
+
 impl View {
     /// The view's name as the file writes it (`s.v` or `v`), or the file once unparsed.
     pub fn display_name(&self) -> String {
@@ -87,6 +97,14 @@ impl View {
 impl Project {
     pub fn migration(&self, version: i64) -> Option<&Migration> {
         self.migrations.iter().find(|m| m.version == version)
+    }
+
+    /// Whether a view file requires `version` itself (only then can a view need it: a view
+    /// needs what the views it reads require, see `views::plan`): its rollback drops views.
+    pub fn views_require(&self, version: i64) -> bool {
+        self.views
+            .iter()
+            .any(|view| view.requires.contains(&version))
     }
 
     /// Whether every file has been parsed: only a parsed project may run.

@@ -135,11 +135,7 @@ impl Rehearsal<'_> {
             }
             Ok(())
         };
-        let drops_views = self
-            .project
-            .views
-            .iter()
-            .any(|view| view.requires.contains(&migration.version));
+        let drops_views = self.project.views_require(migration.version);
         let mut first = tx.savepoint("pgstrata_first_try")?;
         let tried = if drops_views {
             views::around_rollback(
@@ -159,11 +155,7 @@ impl Rehearsal<'_> {
             Ok(()) => Ok(first.commit()?),
             Err(err) if views_in_the_way(&err) => {
                 first.rollback()?;
-                let targets: Vec<_> = file
-                    .statements
-                    .iter()
-                    .flat_map(|statement| statement.class.alters.iter().cloned())
-                    .collect();
+                let targets = file.altered_relations();
                 views::around_all(
                     tx,
                     &self.history,

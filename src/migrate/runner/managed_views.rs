@@ -122,11 +122,7 @@ impl Runner<'_> {
                 notices: &notices,
                 failed: None,
             };
-            let targets: Vec<_> = file
-                .statements
-                .iter()
-                .flat_map(|statement| statement.class.alters.iter().cloned())
-                .collect();
+            let targets = file.altered_relations();
             let done =
                 views::around_all(&mut tx, &history, project, after, &guard, &targets, |tx| {
                     notices.discard();

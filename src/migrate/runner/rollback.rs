@@ -82,10 +82,7 @@ impl Runner<'_> {
             limits.set_local(),
             history.forget_statement(migration.version)
         );
-        let drops_views = project
-            .views
-            .iter()
-            .any(|view| view.requires.contains(&migration.version));
+        let drops_views = project.views_require(migration.version);
         if !drops_views {
             // The common case, like a migration: one round trip.
             let result = self.attempt(&what, &limits, |client| {
