@@ -233,6 +233,26 @@ pub enum Command {
         /// Name for the files: letters, digits and _ (V<n>__NAME.sql)
         name: String,
     },
+    /// Adopt a database pgstrata never managed: write its schema as the first migration
+    /// (migrations/V<n>__baseline.sql), a rollback that drops what it creates, and its schema
+    /// snapshot, and record it as applied on that database without running it
+    ///
+    /// Refused, writing nothing, when the database has pgstrata history, when migrations/
+    /// holds a version at or below the baseline's or views/ holds files, when one of the
+    /// three files exists, and when the database holds objects a snapshot cannot carry (foreign
+    /// tables, table inheritance, event triggers, publications, operators, casts, text search
+    /// objects, default privileges, objects in other tablespaces, ...), which are named.
+    Baseline {
+        /// The baseline's version (5 or V5); below every migration already in migrations/
+        /// [default: 1]
+        #[arg(long, value_name = "VERSION", value_parser = parse_version_arg)]
+        version: Option<i64>,
+        /// Adopt the database even though it holds objects a baseline cannot carry: they are
+        /// named in a warning, stay in this database, and are not created by the migrations
+        /// anywhere else (drift and check do not see them)
+        #[arg(long)]
+        force: bool,
+    },
     /// Take over a database that refinery migrated: check every row of refinery's history
     /// against migrations/ (version, name and refinery's own checksum of the file), then
     /// record them as applied in pgstrata's history

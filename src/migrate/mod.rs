@@ -6,13 +6,15 @@
 //! lock and statement time limits, retried after a lost lock race (`retry`) and watched
 //! while it runs (`watch`); then `views` are rebuilt. A no-op `up` is answered without the
 //! lock (`observed`); `repair` records how an interrupted run ended. `history` owns
-//! pgstrata's own tables; `adopt` takes over a refinery database; `invalid_index` finds what an
+//! pgstrata's own tables; `adopt` takes over a refinery database; `baseline` adopts a
+//! database no tool managed (its schema becomes the first migration); `invalid_index` finds what an
 //! interrupted CONCURRENTLY statement left; `data_loss` rehearses a rollback to find the data
 //! it would destroy. Catalog and bookkeeping SQL lives in `queries/`.
 //!
 //! Nothing here prints: progress goes to the caller through `runner::Event`.
 
 pub mod adopt;
+pub mod baseline;
 pub mod data_loss;
 pub mod execute;
 pub mod history;

@@ -2,6 +2,7 @@
 //! database per test (see `harness`).
 
 mod adopt;
+mod baseline;
 mod check;
 mod cli;
 mod concurrency;

@@ -1,0 +1,265 @@
+//! `baseline` adopts a database pgstrata never managed: on pagila (functions, triggers, a
+//! partitioned table, views, a materialized view, domains) plus an extension and a second
+//! schema, `status` is clean after it, `drift` finds nothing and `check` passes; a rollback
+//! made inexact on purpose is caught by `check`; objects a snapshot cannot carry, existing
+//! history, existing migrations and existing files are refused with nothing written.
+
+use std::fs;
+use std::path::Path;
+
+use crate::harness::{TempDir, TestDb, fixture, history, pgstrata_for, psql, query_text, run};
+
+/// Loads a file into the database with psql (pg_dump output needs psql: it is not one batch).
+fn load_file(db: &TestDb, path: &Path) {
+    let (code, out, err) = run(psql(db).arg("-f").arg(path));
+    assert_eq!(code, 0, "loading {}: {out}{err}", path.display());
+}
+
+fn load_sql(db: &TestDb, sql: &str) {
+    db.connect()
+        .batch_execute(sql)
+        .unwrap_or_else(|e| panic!("{e:?}\n{sql}"));
+}
+
+fn baseline(db: &TestDb, dir: &Path, args: &[&str]) -> (i32, String, String) {
+    run(pgstrata_for(db, dir).arg("baseline").args(args))
+}
+
+/// `status --exit-code`, `drift` and `check` (in a temporary database on the test server)
+/// all pass for the baseline of `db` in `dir`.
+fn assert_adopted(db: &TestDb, dir: &Path) {
+    let (code, out, err) = run(pgstrata_for(db, dir).args(["status", "--exit-code"]));
+    assert_eq!(code, 0, "status is not clean:\n{out}{err}");
+    assert!(out.contains("V1") && out.contains("baseline"), "{out}");
+    let (code, out, err) = run(pgstrata_for(db, dir).arg("drift"));
+    assert_eq!(code, 0, "drift:\n{out}{err}");
+    assert!(out.contains("no drift"), "{out}");
+    let (code, out, err) = run(pgstrata_for(db, dir).arg("check"));
+    assert_eq!(code, 0, "check:\n{out}{err}");
+    assert!(
+        out.contains("rollback exact") && out.contains("check passed"),
+        "{out}"
+    );
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in fs::read_dir(&folder).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.push(path.strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn baseline_adopts_pagila_with_an_extension_and_a_second_schema() {
+    let db = TestDb::new();
+    load_file(&db, &fixture("baseline/pagila/pagila-schema.sql"));
+    load_sql(
+        &db,
+        "CREATE EXTENSION citext WITH SCHEMA public;
+         CREATE SCHEMA app;
+         CREATE TABLE app.accounts (
+             email public.citext PRIMARY KEY,
+             customer_id integer REFERENCES public.customer,
+             rating public.mpaa_rating
+         );
+         CREATE VIEW app.account_names AS
+             SELECT a.email, c.first_name FROM app.accounts a JOIN public.customer c USING (customer_id);
+         INSERT INTO public.language (name) VALUES ('English');",
+    );
+    let project = TempDir::new();
+    let (code, out, err) = baseline(&db, &project.path, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("recorded V1 as applied"), "{out}");
+    assert_eq!(
+        files_under(&project.path),
+        [
+            "migrations/V1__baseline.sql",
+            "rollbacks/V1__baseline.sql",
+            "schema-snapshots/V1__baseline.sql"
+        ]
+    );
+    let migration = fs::read_to_string(project.path.join("migrations/V1__baseline.sql")).unwrap();
+    for object in [
+        "-- extension citext",
+        "-- table public.payment_p2022_07",
+        "-- materialized view public.rental_by_category",
+        "-- trigger public.film film_fulltext_trigger",
+        "-- aggregate public.group_concat(text)",
+        "-- view app.account_names",
+    ] {
+        assert!(
+            migration.contains(object),
+            "{object} missing from the baseline"
+        );
+    }
+    let rollback = fs::read_to_string(project.path.join("rollbacks/V1__baseline.sql")).unwrap();
+    assert!(
+        rollback.contains("DROP EXTENSION \"citext\";"),
+        "{rollback}"
+    );
+    assert!(rollback.contains("DROP SCHEMA \"app\";"), "{rollback}");
+    assert!(
+        rollback
+            .lines()
+            .all(|line| line.starts_with("--") || !line.contains("CASCADE")),
+        "{rollback}"
+    );
+    let mut client = db.connect();
+    assert_eq!(history(&mut client), [(1, "applied".to_string())]);
+    // Recorded, not run: the data is where it was.
+    assert_eq!(
+        query_text(&mut client, "SELECT name FROM public.language"),
+        "English"
+    );
+    assert_adopted(&db, &project.path);
+}
+
+/// A small schema that changes the public schema's comment and privileges, which the
+/// rollback must put back as a new database has them.
+const SMALL: &str = "COMMENT ON SCHEMA public IS 'ours';
+    GRANT CREATE ON SCHEMA public TO PUBLIC;
+    CREATE TYPE public.mood AS ENUM ('ok', 'sad');
+    CREATE TABLE public.parent (id integer PRIMARY KEY);
+    CREATE TABLE public.child (id serial PRIMARY KEY, parent_id integer REFERENCES public.parent,
+        mood public.mood);";
+
+#[test]
+fn check_catches_a_baseline_rollback_made_inexact() {
+    let db = TestDb::new();
+    load_sql(&db, SMALL);
+    let project = TempDir::new();
+    let (code, out, err) = baseline(&db, &project.path, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_adopted(&db, &project.path);
+    // Without the line that takes back CREATE on public, the rollback leaves the public
+    // schema other than a new database has it, and check must say so.
+    let path = project.path.join("rollbacks/V1__baseline.sql");
+    let rollback = fs::read_to_string(&path).unwrap();
+    let revoke = "REVOKE CREATE ON SCHEMA \"public\" FROM PUBLIC;\n";
+    assert!(rollback.contains(revoke), "{rollback}");
+    fs::write(&path, rollback.replace(revoke, "")).unwrap();
+    let (code, out, err) = run(pgstrata_for(&db, &project.path).arg("check"));
+    assert_eq!(code, 1, "check missed the inexact rollback:\n{out}{err}");
+    assert!(out.contains("schema public"), "{out}");
+}
+
+#[test]
+fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
+    let db = TestDb::new();
+    load_sql(
+        &db,
+        "CREATE TABLE public.base (id integer);
+         CREATE TABLE public.derived (extra text) INHERITS (public.base);
+         CREATE TEXT SEARCH CONFIGURATION public.simple_copy (COPY = pg_catalog.simple);
+         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC;",
+    );
+    let project = TempDir::new();
+    let (code, out, err) = baseline(&db, &project.path, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    for named in [
+        "table inheritance public.derived INHERITS public.base",
+        "text search configuration public.simple_copy",
+        "default privileges FOR ROLE postgres IN SCHEMA public ON TABLES",
+        "--force",
+    ] {
+        assert!(err.contains(named), "{named} not named in:\n{err}");
+    }
+    assert!(
+        files_under(&project.path).is_empty(),
+        "a refusal wrote files"
+    );
+    assert!(history(&mut db.connect()).is_empty());
+
+    let (code, out, err) = baseline(&db, &project.path, &["--force"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("warning: left out of the baseline (--force): text search configuration"),
+        "{err}"
+    );
+    assert_eq!(history(&mut db.connect()), [(1, "applied".to_string())]);
+}
+
+#[test]
+fn baseline_refuses_history_migrations_views_and_existing_files() {
+    let db = TestDb::new();
+    load_sql(&db, SMALL);
+    let refused = |project: &TempDir, args: &[&str], expected: &str| {
+        let before = files_under(&project.path);
+        let (code, out, err) = baseline(&db, &project.path, args);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(err.contains(expected), "{expected} not in:\n{err}");
+        assert_eq!(files_under(&project.path), before, "a refusal wrote files");
+        assert!(history(&mut db.connect()).is_empty());
+    };
+    let with_migration = TempDir::with_files(&[
+        ("migrations/V1__a.sql", "CREATE TABLE a (id int);\n"),
+        ("rollbacks/V1__a.sql", "DROP TABLE a;\n"),
+    ]);
+    refused(
+        &with_migration,
+        &[],
+        "the baseline must be the first migration",
+    );
+    let with_view = TempDir::with_files(&[("views/v.sql", "CREATE VIEW v AS SELECT 1 AS one;\n")]);
+    refused(&with_view, &[], "views/ holds 1 file");
+    let with_snapshot = TempDir::with_files(&[("schema-snapshots/V1__baseline.sql", "x\n")]);
+    refused(
+        &with_snapshot,
+        &[],
+        "schema-snapshots/V1__baseline.sql already exists",
+    );
+
+    // Below the existing migrations, the baseline is allowed: they stay pending after it.
+    let later = TempDir::with_files(&[
+        ("migrations/V5__a.sql", "CREATE TABLE a (id int);\n"),
+        ("rollbacks/V5__a.sql", "DROP TABLE a;\n"),
+    ]);
+    let (code, out, err) = baseline(&db, &later.path, &["--version", "2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(later.path.join("migrations/V2__baseline.sql").is_file());
+    assert_eq!(history(&mut db.connect()), [(2, "applied".to_string())]);
+
+    // Now the database has history: adopting it again is refused.
+    let fresh = TempDir::new();
+    let (code, out, err) = baseline(&db, &fresh.path, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("pgstrata already manages this database"),
+        "{err}"
+    );
+    assert!(files_under(&fresh.path).is_empty());
+}
+
+#[test]
+fn baseline_refuses_an_empty_database() {
+    let db = TestDb::new();
+    let project = TempDir::new();
+    let (code, out, err) = baseline(&db, &project.path, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("no schema to adopt"), "{err}");
+    assert!(files_under(&project.path).is_empty());
+}
+
+#[test]
+fn baseline_reports_json() {
+    let db = TestDb::new();
+    load_sql(&db, SMALL);
+    let project = TempDir::new();
+    let (code, out, err) = baseline(&db, &project.path, &["--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["command"], "baseline");
+    assert_eq!(report["baseline"]["version"], 1);
+    assert_eq!(report["baseline"]["rollback"], "rollbacks/V1__baseline.sql");
+}
