@@ -105,11 +105,14 @@ fn baseline_locked(client: &mut Client, root: &Path, request: &Request) -> Resul
         );
     }
     let text = snapshot::take(client, &request.options)?.render();
-    let objects = split_blocks(&text)
-        .blocks
+    let blocks = split_blocks(&text).blocks;
+    let objects = blocks
         .iter()
         .filter(|block| block.object != "schema public")
         .count();
+    // Every new database has a public schema; one dropped here is dropped by the baseline too.
+    let drops_public = request.options.keeps("public")
+        && !blocks.iter().any(|block| block.object == "schema public");
     if objects == 0 {
         bail!(
             "the database has no schema to adopt (the snapshot holds only the public schema); \
@@ -120,8 +123,8 @@ fn baseline_locked(client: &mut Client, root: &Path, request: &Request) -> Resul
     let title = format!("V{}__{NAME}", request.version);
     let files = write::Files::new(root, &file_name);
     files.refuse_existing()?;
-    let migration = migration_text(&title, &text);
-    let rollback = rollback::rollback(&text, &title)?;
+    let migration = migration_text(&title, &text, drops_public);
+    let rollback = rollback::rollback(&text, &title, drops_public)?;
     let written = files.write(&migration, &rollback, &text)?;
     let recorded = record(client, root, &history, request.version);
     if let Err(err) = recorded {
@@ -188,14 +191,23 @@ fn first_view_file(root: &Path) -> Option<String> {
         .map(|name| format!("views/{name}"))
 }
 
-/// The baseline migration: the snapshot, under a comment that says what it is.
-fn migration_text(title: &str, snapshot: &str) -> String {
-    format!(
+/// The baseline migration: the snapshot, under a comment that says what it is, and dropping
+/// the public schema when the database has none.
+fn migration_text(title: &str, snapshot: &str, drops_public: bool) -> String {
+    let mut text = format!(
         "-- {title}: the schema of the database pgstrata adopted (`pgstrata baseline`), so \
          that\n-- the migrations build it from nothing. It was recorded as applied on that \
          database\n-- without running there. Its text is the database's schema snapshot.\n\n\
          {snapshot}"
-    )
+    );
+    if drops_public {
+        text.push_str(
+            "\n-- The database has no public schema, which every new database has: drop it.\n\
+             -- pgstrata:lint-ignore drop-schema a new database's public schema is empty\n\
+             DROP SCHEMA \"public\";\n",
+        );
+    }
+    text
 }
 
 /// Records the baseline as applied, with the checksums of its files as the project now

@@ -30,6 +30,7 @@ enum Group {
     Extensions,
     Schemas,
     Public,
+    NoPublic,
 }
 
 impl Group {
@@ -52,6 +53,10 @@ impl Group {
                 "-- Schemas, now empty: without CASCADE, this fails rather than drop something\n\
                  -- the baseline did not create."
             }
+            Group::NoPublic => {
+                "-- The database had no public schema, and the baseline dropped the one every\n\
+                 -- new database has: make it again as a new database has it."
+            }
             Group::Public => {
                 "-- Every database has the public schema: it stays, with its comment and\n\
                  -- privileges as a new database has them."
@@ -61,14 +66,21 @@ impl Group {
 }
 
 /// The rollback's text for a baseline whose schema is `snapshot` (a rendered snapshot);
-/// `title` names the migration (`V1__baseline`).
-pub fn rollback(snapshot: &str, title: &str) -> Result<String> {
+/// `title` names the migration (`V1__baseline`); `drops_public`: the baseline drops the
+/// public schema (the database has none), so the rollback makes it again.
+pub fn rollback(snapshot: &str, title: &str, drops_public: bool) -> Result<String> {
     let blocks = split_blocks(snapshot).blocks;
     let owned_sequences: Vec<&str> = blocks
         .iter()
         .filter_map(|b| b.object.strip_prefix("sequence ownership "))
         .collect();
     let mut statements: Vec<(Group, String)> = Vec::new();
+    if drops_public {
+        let create = format!(
+            "CREATE SCHEMA \"public\";\n{PUBLIC_COMMENT}\nGRANT USAGE ON SCHEMA \"public\" TO PUBLIC;"
+        );
+        statements.push((Group::NoPublic, create));
+    }
     let mut tables: Vec<String> = Vec::new();
     // Where the one DROP TABLE goes: at the first table created, so that whatever was created
     // after it (views, functions reading tables) is dropped before, and the rest after.
@@ -293,7 +305,7 @@ mod tests {
             -- constraint app.t t_fkey\nALTER TABLE ONLY \"app\".\"t\" ADD CONSTRAINT x;\n\n\
             -- view app.v\nCREATE VIEW \"app\".\"v\" AS SELECT 1;\n\n\
             -- materialized view app.m\nCREATE MATERIALIZED VIEW \"app\".\"m\" AS SELECT 1;\n";
-        let text = rollback(snapshot, "V1__baseline").unwrap();
+        let text = rollback(snapshot, "V1__baseline", false).unwrap();
         let statements: Vec<&str> = text
             .lines()
             .filter(|l| !l.starts_with("--") && !l.is_empty())

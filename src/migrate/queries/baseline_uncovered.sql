@@ -1,10 +1,11 @@
 -- Objects a schema snapshot does not carry (README, Limitations), which a baseline written from
 -- the snapshot would silently lack: one row per object, (kind, schema, name), schema NULL for
 -- objects of the whole database. The caller keeps the rows of the schemas its snapshots cover.
--- Objects an extension made are left out (its CREATE EXTENSION makes them again), and so are
--- the built-in ones (oid below 16384, FirstNormalObjectId).
+-- Left out: objects an extension made (its CREATE EXTENSION makes them again), objects made
+-- as an internal part of another (the cast from a range type to its multirange, made by
+-- CREATE TYPE … AS RANGE), and built-in ones (oid below 16384, FirstNormalObjectId).
 WITH members AS (
-    SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype = 'e'
+    SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype IN ('e', 'i')
 ),
 found AS (
     -- Table inheritance other than partitioning: the child would be a plain table.
