@@ -23,6 +23,7 @@ use postgres::types::Type;
 
 use crate::migrate::history::History;
 use crate::migrate::{lock, project};
+use crate::shown::escape;
 use crate::snapshot::{self, SnapshotOptions, split_blocks};
 pub use uncovered::Uncovered;
 
@@ -80,30 +81,7 @@ pub fn baseline(client: &mut Client, root: &Path, request: &Request) -> Result<B
 
 fn baseline_locked(client: &mut Client, root: &Path, request: &Request) -> Result<Baseline> {
     let history = History::new(&request.history_schema);
-    if let Some(rows) = history.read(client)? {
-        bail!(
-            "{}.history exists (recording {} migrations): pgstrata already manages this \
-             database, so there is nothing to adopt; `pgstrata status` shows where it stands",
-            request.history_schema,
-            rows.len()
-        );
-    }
-    snapshot::refuse_blind_spots_in(client, &request.options)?;
-    let uncovered = uncovered::find(client, &request.options)?;
-    if !uncovered.is_empty() && !request.force {
-        bail!(
-            "the database holds {} that a baseline cannot carry (snapshots do not cover \
-             them yet), so a baseline would silently lack them:{}\nremove them, or run \
-             `pgstrata baseline --force` to adopt the rest: they stay in this database but \
-             the migrations do not create them anywhere else, and `drift` and `check` do not \
-             see them",
-            count(uncovered.len(), "object"),
-            uncovered
-                .iter()
-                .map(|u| format!("\n  {u}"))
-                .collect::<String>()
-        );
-    }
+    let left_out = refuse_database(client, &history, request)?;
     let text = snapshot::take(client, &request.options)?.render();
     let blocks = split_blocks(&text).blocks;
     let objects = blocks
@@ -142,8 +120,42 @@ fn baseline_locked(client: &mut Client, root: &Path, request: &Request) -> Resul
         rollback: format!("rollbacks/{file_name}"),
         snapshot: format!("schema-snapshots/{file_name}"),
         objects,
-        left_out: if request.force { uncovered } else { Vec::new() },
+        left_out,
     })
+}
+
+/// Refuses a database pgstrata manages already, settings that would make its snapshot blind,
+/// and objects a snapshot cannot carry unless forced; returns those objects when forced.
+fn refuse_database(
+    client: &mut Client,
+    history: &History,
+    request: &Request,
+) -> Result<Vec<Uncovered>> {
+    if let Some(rows) = history.read(client)? {
+        bail!(
+            "{}.history exists (recording {}): pgstrata already manages this database, so \
+             there is nothing to adopt; `pgstrata status` shows where it stands",
+            escape(history.schema()),
+            count(rows.len(), "migration")
+        );
+    }
+    snapshot::refuse_blind_spots_in(client, &request.options)?;
+    let uncovered = uncovered::find(client, &request.options)?;
+    if !uncovered.is_empty() && !request.force {
+        bail!(
+            "the database holds {} that a baseline cannot carry (snapshots do not cover \
+             them yet), so a baseline would silently lack them:{}\nremove them, or run \
+             `pgstrata baseline --force` to adopt the rest: they stay in this database but \
+             the migrations do not create them anywhere else, and `drift` and `check` do not \
+             see them",
+            count(uncovered.len(), "object"),
+            uncovered
+                .iter()
+                .map(|u| format!("\n  {u}"))
+                .collect::<String>()
+        );
+    }
+    Ok(uncovered)
 }
 
 /// Refuses a project whose migrations would not all come after the baseline: it must be the
