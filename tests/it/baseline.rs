@@ -164,6 +164,21 @@ fn baseline_adopts_every_kind_a_snapshot_covers() {
 }
 
 #[test]
+fn baseline_rollback_drops_tangled_dependencies_in_a_working_order() {
+    let db = TestDb::new();
+    let role = crate::snapshot::role(&db);
+    let path = fixture("baseline/rollback_order/schema.sql");
+    load_sql(
+        &db,
+        &fs::read_to_string(path).unwrap().replace("__ROLE__", &role),
+    );
+    let project = TempDir::new();
+    let (code, out, err) = baseline(&db, &project.path, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_adopted(&db, &project.path);
+}
+
+#[test]
 fn baseline_of_a_database_without_a_public_schema_drops_it_and_its_rollback_restores_it() {
     let db = TestDb::new();
     load_sql(
