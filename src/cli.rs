@@ -135,6 +135,11 @@ pub enum Command {
         /// limits in force too); change nothing, take no lock
         #[arg(long)]
         dry_run: bool,
+        /// Apply pending migrations older than the newest applied one (two branches merged)
+        /// instead of refusing them; the history records each as applied out of order. Also
+        /// allow_out_of_order = true in pgstrata.toml [default: refuse]
+        #[arg(long, env = "PGSTRATA_ALLOW_OUT_OF_ORDER", hide_env_values = true)]
+        allow_out_of_order: bool,
     },
     /// Roll back applied migrations newest first with their rollback files, then rebuild
     /// views [default: the newest one]
@@ -229,6 +234,11 @@ pub enum Command {
         files: Vec<PathBuf>,
     },
     /// Create an empty migration and rollback pair with the next version number
+    ///
+    /// The version is the UTC time as YYYYMMDDHHMMSS with versioning = "timestamp" in
+    /// pgstrata.toml (what `init` writes), else one more than the highest version [default:
+    /// sequential]. A time that does not sort after the highest version (two in one second, a
+    /// clock behind) becomes the version after it, with a note.
     New {
         /// Name for the files: letters, digits and _ (V<n>__NAME.sql)
         name: String,

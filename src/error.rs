@@ -29,12 +29,17 @@ pub enum Refusal {
     },
     /// An applied migration has no file any more.
     MissingOnDisk { version: i64, name: String },
-    /// A pending migration is older than one already applied.
+    /// A pending migration is older than one already applied (and out of order was not
+    /// allowed).
     OutOfOrder {
         version: i64,
         file: String,
         newest: i64,
+        /// How to renumber every such migration to come last: (old path, new path) of each
+        /// migration and rollback file.
+        renames: Vec<(String, String)>,
     },
+
     /// A rollback declares it cannot undo its migration.
     Irreversible {
         version: i64,
@@ -134,11 +139,29 @@ impl fmt::Display for Refusal {
                 version,
                 file,
                 newest,
-            } => write!(
-                f,
-                "{file} is pending but migration {newest} is already applied; renumber it above \
-                 {newest} (e.g. after merging branches), or roll back to below {version} first"
-            ),
+                renames,
+            } => {
+                let others = match renames.len() / 2 {
+                    0 | 1 => String::new(),
+                    n => format!(" (and {} more like it)", n - 1),
+                };
+                write!(
+                    f,
+                    "{file}{others} is pending but migration {newest} is already applied, and \
+                     `up` applies migrations in version order (two branches merged?). Either \
+                     renumber after every other migration (where no database applied version \
+                     {version} yet), in the project directory:"
+                )?;
+                for (old, new) in renames {
+                    write!(f, "\n  git mv {old} {new}")?;
+                }
+                write!(
+                    f,
+                    "\nthen refresh schema-snapshots/ with `pgstrata check --write-snapshots`; \
+                     or apply out of order, recorded so in the history: `pgstrata up \
+                     --allow-out-of-order` (or allow_out_of_order = true in pgstrata.toml)"
+                )
+            }
             Refusal::Irreversible {
                 version,
                 file,

@@ -101,7 +101,11 @@ pub(crate) struct Output {
 fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8> {
     let format = output.format;
     match command {
-        Command::Up { to, dry_run } => migrate::up(settings, output, to, dry_run),
+        Command::Up {
+            to,
+            dry_run,
+            allow_out_of_order,
+        } => migrate::up(settings, output, to, dry_run, allow_out_of_order),
         Command::Down {
             to,
             steps,

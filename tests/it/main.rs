@@ -2,6 +2,7 @@
 //! database per test (see `harness`).
 
 mod adopt;
+mod adoption_versions;
 mod check;
 mod cli;
 mod concurrency;
