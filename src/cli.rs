@@ -243,6 +243,9 @@ pub enum Command {
         /// Name for the files: letters, digits and _ (V<n>__NAME.sql)
         name: String,
     },
+    /// Make a project: pgstrata.toml (every setting, commented, with its default), migrations/,
+    /// rollbacks/, views/ and schema-snapshots/ in DIR; anything already there is kept
+    Init,
     /// Take over a database that refinery migrated: check every row of refinery's history
     /// against migrations/ (version, name and refinery's own checksum of the file), then
     /// record them as applied in pgstrata's history

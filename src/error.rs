@@ -39,7 +39,8 @@ pub enum Refusal {
         /// migration and rollback file.
         renames: Vec<(String, String)>,
     },
-
+    /// The directory is not a project: no pgstrata.toml and no migrations/ folder.
+    NotAProject { dir: String },
     /// A rollback declares it cannot undo its migration.
     Irreversible {
         version: i64,
@@ -162,6 +163,12 @@ impl fmt::Display for Refusal {
                      --allow-out-of-order` (or allow_out_of_order = true in pgstrata.toml)"
                 )
             }
+            Refusal::NotAProject { dir } => write!(
+                f,
+                "{dir} is not a pgstrata project: it has no pgstrata.toml and no migrations/ \
+                 folder; run `pgstrata init` there to make one (or point --dir at a project)",
+                dir = escape(dir)
+            ),
             Refusal::Irreversible {
                 version,
                 file,
@@ -315,6 +322,7 @@ impl Refusal {
             Refusal::Dirty { .. } => "dirty",
             Refusal::MissingOnDisk { .. } => "missing_on_disk",
             Refusal::OutOfOrder { .. } => "out_of_order",
+            Refusal::NotAProject { .. } => "not_a_project",
             Refusal::Irreversible { .. } => "irreversible",
             Refusal::LockTimeout { .. } => "lock_timeout",
             Refusal::UnknownVersion(_) => "unknown_version",

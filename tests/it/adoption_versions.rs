@@ -1,5 +1,6 @@
-//! Adopting pgstrata as a team: timestamp versions, and migrations applied out of order (the
-//! history's out_of_order column, its upgrade from format 1, `status`, `down`).
+//! Adopting pgstrata as a team: `init`, the refusal of a directory that is not a project,
+//! timestamp versions, and migrations applied out of order (the history's out_of_order
+//! column, its upgrade from format 1, `status`, `down`).
 
 use std::fs;
 use std::path::Path;
@@ -13,7 +14,6 @@ fn json(text: &str) -> serde_json::Value {
 }
 
 /// The files and folders directly under `dir`, sorted, folders with a trailing `/`.
-#[allow(dead_code)]
 fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .unwrap()
@@ -29,6 +29,142 @@ fn listing(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+#[test]
+fn init_makes_the_layout_and_says_what_next() {
+    let dir = TempDir::new();
+    let project = dir.path.join("app");
+    let (code, out, err) = run(pgstrata().arg("--dir").arg(&project).arg("init"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        listing(&project),
+        [
+            "migrations/",
+            "pgstrata.toml",
+            "rollbacks/",
+            "schema-snapshots/",
+            "views/"
+        ]
+    );
+    for line in [
+        "created pgstrata.toml",
+        "created migrations/",
+        "created rollbacks/",
+        "created views/",
+        "created schema-snapshots/",
+        "pgstrata new ",
+        "DATABASE_URL",
+        "pgstrata up",
+        "pgstrata check",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    let settings = fs::read_to_string(project.join("pgstrata.toml")).unwrap();
+    assert!(
+        settings.contains("\nversioning = \"timestamp\"\n"),
+        "{settings}"
+    );
+    // The file it wrote is read back by the other commands: `new` numbers by timestamp.
+    let (code, out, err) = run(pgstrata().arg("--dir").arg(&project).args(["new", "first"]));
+    assert_eq!(code, 0, "{err}");
+    let version: String = out
+        .trim_start_matches("created migrations/V")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    assert_eq!(version.len(), 14, "{out}");
+}
+
+#[test]
+fn init_overwrites_nothing_and_reports_what_it_kept() {
+    let dir = TempDir::with_files(&[
+        ("pgstrata.toml", "history_schema = \"mine\"\n"),
+        ("views/v.sql", "CREATE VIEW v AS SELECT 1 AS one;\n"),
+    ]);
+    let (code, out, err) = run(pgstrata()
+        .arg("--dir")
+        .arg(&dir.path)
+        .args(["init", "--format", "json"]));
+    assert_eq!(code, 0, "{err}");
+    let report = json(&out);
+    assert_eq!(
+        report["kept"],
+        serde_json::json!(["pgstrata.toml", "views/"])
+    );
+    assert_eq!(
+        report["created"],
+        serde_json::json!(["migrations/", "rollbacks/", "schema-snapshots/"])
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path.join("pgstrata.toml")).unwrap(),
+        "history_schema = \"mine\"\n"
+    );
+    assert_eq!(listing(&dir.path.join("views")), ["v.sql"]);
+    // Twice: everything is kept, nothing changes.
+    let (code, out, err) = run(pgstrata().arg("--dir").arg(&dir.path).arg("init"));
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("created"), "{out}");
+    assert!(
+        out.contains("kept schema-snapshots/ (already there)"),
+        "{out}"
+    );
+    // An invalid settings file is kept too: init does not read it.
+    fs::write(dir.path.join("pgstrata.toml"), "lockwait = 3\n").unwrap();
+    let (code, _, err) = run(pgstrata().arg("--dir").arg(&dir.path).arg("init"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        fs::read_to_string(dir.path.join("pgstrata.toml")).unwrap(),
+        "lockwait = 3\n"
+    );
+}
+
+#[test]
+fn commands_outside_a_project_say_so_and_change_nothing() {
+    let db = TestDb::new();
+    // Folders of a project but not migrations/: still not one (an old `new` made two).
+    let dir = TempDir::with_files(&[("views/v.sql", "CREATE VIEW v AS SELECT 1 AS one;\n")]);
+    let commands: &[&[&str]] = &[
+        &["up"],
+        &["down"],
+        &["redo"],
+        &["status"],
+        &["drift"],
+        &["check"],
+        &["lint"],
+        &["new", "x"],
+        &["snapshot", "--write"],
+        &["adopt-refinery"],
+        &["repair", "--version", "1", "--mark-applied"],
+    ];
+    for args in commands {
+        let (code, out, err) = run(pgstrata_for(&db, &dir.path).args(*args));
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(
+            err.contains("is not a pgstrata project: it has no pgstrata.toml and no migrations/")
+                && err.contains("run `pgstrata init`"),
+            "{args:?}: {err}"
+        );
+        let (code, out, _) = run(pgstrata_for(&db, &dir.path)
+            .args(*args)
+            .args(["--format", "json"]));
+        assert_eq!(code, 2, "{args:?}");
+        assert_eq!(json(&out)["kind"], "not_a_project", "{args:?}");
+    }
+    assert_eq!(listing(&dir.path), ["views/"], "nothing was made");
+    assert!(history(&mut db.connect()).is_empty());
+    // Printing a database's schema needs no project.
+    let (code, _, err) = run(pgstrata_for(&db, &dir.path).arg("snapshot"));
+    assert_eq!(code, 0, "{err}");
+    // A migrations/ folder alone makes a project (as before init existed), and so does a
+    // pgstrata.toml alone: `new` makes its folders.
+    fs::create_dir(dir.path.join("migrations")).unwrap();
+    let (code, _, err) = run(pgstrata_for(&db, &dir.path).arg("status"));
+    assert_eq!(code, 0, "{err}");
+    let only_settings = TempDir::with_files(&[("pgstrata.toml", "")]);
+    let (code, out, err) = run(pgstrata_for(&db, &only_settings.path).args(["new", "first"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("created migrations/V1__first.sql"), "{out}");
 }
 
 /// `date -u +%Y%m%d%H%M%S`.

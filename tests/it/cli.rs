@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "new",
     "repair",
     "adopt-refinery",
+    "init",
 ];
 
 /// Compares `--help` output with tests/fixtures/help/<name>.txt; PGSTRATA_BLESS=1 rewrites
