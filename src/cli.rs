@@ -138,7 +138,13 @@ pub enum Command {
         /// Apply pending migrations older than the newest applied one (two branches merged)
         /// instead of refusing them; the history records each as applied out of order. Also
         /// allow_out_of_order = true in pgstrata.toml [default: refuse]
-        #[arg(long, env = "PGSTRATA_ALLOW_OUT_OF_ORDER", hide_env_values = true)]
+        // Boolish: the variable may say true/false, 1/0, yes/no or on/off.
+        #[arg(
+            long,
+            env = "PGSTRATA_ALLOW_OUT_OF_ORDER",
+            hide_env_values = true,
+            value_parser = clap::builder::BoolishValueParser::new()
+        )]
         allow_out_of_order: bool,
     },
     /// Roll back applied migrations newest first with their rollback files, then rebuild

@@ -142,16 +142,16 @@ impl fmt::Display for Refusal {
                 newest,
                 renames,
             } => {
-                let others = match renames.len() / 2 {
-                    0 | 1 => String::new(),
-                    n => format!(" (and {} more like it)", n - 1),
+                let (others, them) = match renames.len() / 2 {
+                    0 | 1 => (String::new(), "it"),
+                    n => (format!(" (and {} more like it)", n - 1), "them"),
                 };
                 write!(
                     f,
                     "{file}{others} is pending but migration {newest} is already applied, and \
                      `up` applies migrations in version order (two branches merged?). Either \
-                     renumber after every other migration (where no database applied version \
-                     {version} yet), in the project directory:"
+                     renumber {them} after every other migration (if no database applied \
+                     version {version} yet), from the project directory:"
                 )?;
                 for (old, new) in renames {
                     write!(f, "\n  git mv {old} {new}")?;
@@ -159,7 +159,7 @@ impl fmt::Display for Refusal {
                 write!(
                     f,
                     "\nthen refresh schema-snapshots/ with `pgstrata check --write-snapshots`; \
-                     or apply out of order, recorded so in the history: `pgstrata up \
+                     or apply {them} out of order, recorded so in the history: `pgstrata up \
                      --allow-out-of-order` (or allow_out_of_order = true in pgstrata.toml)"
                 )
             }

@@ -318,8 +318,15 @@ fn out_of_order_is_refused_with_the_way_on_then_applied_with_the_flag() {
 fn out_of_order_is_allowed_by_the_setting_and_the_variable() {
     let db = TestDb::new();
     let project = merged_late(&db);
+    for no in ["false", "0", "no", "off"] {
+        let (code, _, err) = run(pgstrata_for(&db, &project.path)
+            .env("PGSTRATA_ALLOW_OUT_OF_ORDER", no)
+            .arg("up"));
+        assert_eq!(code, 2, "{no}: {err}");
+        assert!(err.contains("is pending but migration 3"), "{no}: {err}");
+    }
     let (code, _, err) = run(pgstrata_for(&db, &project.path)
-        .env("PGSTRATA_ALLOW_OUT_OF_ORDER", "true")
+        .env("PGSTRATA_ALLOW_OUT_OF_ORDER", "1")
         .arg("up"));
     assert_eq!(code, 0, "{err}");
     assert_eq!(out_of_order_rows(&db), [(1, false), (2, true), (3, false)]);
