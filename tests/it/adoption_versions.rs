@@ -423,3 +423,33 @@ fn a_format_1_history_is_read_then_upgraded_in_place() {
     assert_eq!(code, 0, "{err}");
     assert!(history(&mut client).is_empty());
 }
+
+// A deploy with nothing to apply still upgrades a format-1 history: its quick unlocked path
+// is only for tables in this build's format.
+#[test]
+fn a_no_op_up_upgrades_a_format_1_history() {
+    let db = TestDb::new();
+    let project = TempDir::with_files(&[
+        ("migrations/V1__one.sql", "CREATE TABLE one (id int);\n"),
+        ("rollbacks/V1__one.sql", "DROP TABLE one;\n"),
+    ]);
+    let (code, _, err) = run(pgstrata_for(&db, &project.path).arg("up"));
+    assert_eq!(code, 0, "{err}");
+    db.connect()
+        .batch_execute(
+            "ALTER TABLE pgstrata.history DROP COLUMN out_of_order; \
+             UPDATE pgstrata.meta SET format = 1",
+        )
+        .unwrap();
+    let (code, out, err) = run(pgstrata_for(&db, &project.path).arg("up"));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("nothing to do") || out.contains("0 migrations"),
+        "{out}"
+    );
+    assert_eq!(
+        query_text(&mut db.connect(), "SELECT format::text FROM pgstrata.meta"),
+        "2"
+    );
+    assert_eq!(out_of_order_rows(&db), [(1, false)]);
+}
