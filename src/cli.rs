@@ -251,6 +251,9 @@ pub enum Command {
     },
     /// Make a project: pgstrata.toml (every setting, commented, with its default), migrations/,
     /// rollbacks/, views/ and schema-snapshots/ in DIR; anything already there is kept
+    ///
+    /// The settings file goes to --config FILE when given. Nothing is overwritten and no file
+    /// is read, so running it again, or in an existing project, changes nothing there.
     Init,
     /// Take over a database that refinery migrated: check every row of refinery's history
     /// against migrations/ (version, name and refinery's own checksum of the file), then

@@ -22,16 +22,21 @@ pub(crate) const SETTINGS_TEMPLATE: &str = include_str!("init/pgstrata.toml");
 /// The project's folders, as the rest of pgstrata names them.
 const FOLDERS: [&str; 4] = ["migrations", "rollbacks", "views", "schema-snapshots"];
 
-pub fn run(dir: Option<PathBuf>, format: Format) -> Result<u8> {
+/// Makes the project in `dir` (`.` when `None`), its settings file at `config` when given
+/// (`--config`), else in `dir`.
+pub fn run(dir: Option<PathBuf>, config: Option<PathBuf>, format: Format) -> Result<u8> {
     let dir = dir.unwrap_or_else(|| PathBuf::from("."));
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut created = Vec::new();
     let mut kept = Vec::new();
-    let settings = dir.join(FILE_NAME);
+    let (settings, shown) = match config {
+        Some(path) => (path.clone(), path.display().to_string()),
+        None => (dir.join(FILE_NAME), FILE_NAME.to_string()),
+    };
     if write_new(&settings, SETTINGS_TEMPLATE)? {
-        created.push(FILE_NAME.to_string());
+        created.push(shown);
     } else {
-        kept.push(FILE_NAME.to_string());
+        kept.push(shown);
     }
     for folder in FOLDERS {
         let path = dir.join(folder);

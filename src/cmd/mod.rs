@@ -74,8 +74,9 @@ fn run_parsed(cli: Cli) -> Result<u8> {
     interrupt::install_signal_handlers()
         .context("installing the handlers for Ctrl-C, SIGTERM and SIGHUP")?;
     let global = cli.global;
+    // Before the settings are read: the file may not exist yet, or be broken and kept.
     if let Command::Init = cli.command {
-        return init::run(global.dir, global.format);
+        return init::run(global.dir, global.config, global.format);
     }
     let settings = config::resolve(Overrides {
         dir: global.dir,
@@ -110,7 +111,8 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
         require_project(&settings.dir)?;
     }
     match command {
-        Command::Init => init::run(Some(settings.dir.clone()), format),
+        // Run by `run_parsed` before settings are read; here for completeness.
+        Command::Init => init::run(Some(settings.dir.clone()), None, format),
         Command::Up {
             to,
             dry_run,

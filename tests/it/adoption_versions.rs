@@ -117,6 +117,24 @@ fn init_overwrites_nothing_and_reports_what_it_kept() {
         fs::read_to_string(dir.path.join("pgstrata.toml")).unwrap(),
         "lockwait = 3\n"
     );
+    // --config names the settings file to write instead.
+    let elsewhere = dir.path.join("ci.toml");
+    let (code, out, err) = run(pgstrata()
+        .arg("--dir")
+        .arg(&dir.path)
+        .arg("--config")
+        .arg(&elsewhere)
+        .arg("init"));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("created {}", elsewhere.display())),
+        "{out}"
+    );
+    assert!(
+        fs::read_to_string(&elsewhere)
+            .unwrap()
+            .contains("versioning = \"timestamp\"")
+    );
 }
 
 #[test]
