@@ -101,7 +101,7 @@ fn next_steps(dir: &Path) -> Vec<(String, &'static str)> {
     if dir != Path::new(".") {
         steps.push((
             format!("cd {}", dir.display()),
-            "the commands below work on the current directory (or give --dir)",
+            "the commands below work there (or pass --dir)",
         ));
     }
     steps.extend([
@@ -111,12 +111,12 @@ fn next_steps(dir: &Path) -> Vec<(String, &'static str)> {
         ),
         (
             "export DATABASE_URL=postgres://USER@HOST/DB".to_string(),
-            "the database to migrate (or database_url in pgstrata.toml)",
+            "the database (or database_url in pgstrata.toml)",
         ),
         ("pgstrata up".to_string(), "applies the pending migrations"),
         (
             "pgstrata check".to_string(),
-            "proves them on a scratch server: each makes its snapshot, each rollback undoes it",
+            "proves them and their rollbacks on a scratch server",
         ),
     ]);
     steps

@@ -199,9 +199,9 @@ fn command_name(command: &Command) -> &'static str {
 ///
 /// `kind`: a refusal's name (`invalid_project`, `modified`, `dirty`, `missing_on_disk`,
 /// `out_of_order`, `irreversible`, `lock_timeout`, `unknown_version`, `blocked`,
-/// `invalid_indexes`, `not_a_project`); `connection` (no connection could be made, or it was lost);
-/// `database` (the server refused a statement); `error` (anything else: settings, files,
-/// usage).
+/// `invalid_indexes`, `not_a_project`); `connection` (no connection could be made, or it was
+/// lost); `database` (the server refused a statement); `error` (anything else: settings,
+/// files, usage).
 pub(crate) fn error_fields(err: &anyhow::Error) -> serde_json::Map<String, serde_json::Value> {
     let args: Vec<String> = std::env::args().collect();
     let mut fields = serde_json::Map::new();
