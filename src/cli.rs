@@ -135,6 +135,17 @@ pub enum Command {
         /// limits in force too); change nothing, take no lock
         #[arg(long)]
         dry_run: bool,
+        /// Apply pending migrations older than the newest applied one (two branches merged)
+        /// instead of refusing them; the history records each as applied out of order. Also
+        /// allow_out_of_order = true in pgstrata.toml [default: refuse]
+        // Boolish: the variable may say true/false, 1/0, yes/no or on/off.
+        #[arg(
+            long,
+            env = "PGSTRATA_ALLOW_OUT_OF_ORDER",
+            hide_env_values = true,
+            value_parser = clap::builder::BoolishValueParser::new()
+        )]
+        allow_out_of_order: bool,
     },
     /// Roll back applied migrations newest first with their rollback files, then rebuild
     /// views [default: the newest one]
@@ -229,6 +240,11 @@ pub enum Command {
         files: Vec<PathBuf>,
     },
     /// Create an empty migration and rollback pair with the next version number
+    ///
+    /// The version is the UTC time as YYYYMMDDHHMMSS with versioning = "timestamp" in
+    /// pgstrata.toml (what `init` writes), else one more than the highest version [default:
+    /// sequential]. A time that does not sort after the highest version (two in one second, a
+    /// clock behind) becomes the version after it, with a note.
     New {
         /// Name for the files: letters, digits and _ (V<n>__NAME.sql)
         name: String,
@@ -253,6 +269,12 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Make a project: pgstrata.toml (every setting, commented, with its default), migrations/,
+    /// rollbacks/, views/ and schema-snapshots/ in DIR; anything already there is kept
+    ///
+    /// The settings file goes to --config FILE when given. Nothing is overwritten and no file
+    /// is read, so running it again, or in an existing project, changes nothing there.
+    Init,
     /// Take over a database that refinery migrated: check every row of refinery's history
     /// against migrations/ (version, name and refinery's own checksum of the file), then
     /// record them as applied in pgstrata's history

@@ -44,6 +44,24 @@ pub struct Settings {
     pub schemas: Option<Vec<String>>,
     /// Lock and statement time limits every migration, rollback and view rebuild runs under.
     pub limits: Limits,
+    /// How `new` numbers migrations.
+    pub versioning: Versioning,
+    /// `allow_out_of_order` in the file: `up` applies a pending migration older than an
+    /// applied one (`up --allow-out-of-order` turns it on for one run).
+    pub allow_out_of_order: bool,
+}
+
+/// How `new` numbers a migration: `versioning` in `pgstrata.toml`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Versioning {
+    /// One more than the highest version (1, 2, 3…): the default when the key is absent, so
+    /// projects made before the setting existed keep their numbering.
+    #[default]
+    Sequential,
+    /// The UTC time of `new` as `YYYYMMDDHHMMSS`: two branches adding a migration each do not
+    /// pick the same number. `pgstrata init` writes it for new projects.
+    Timestamp,
 }
 
 /// How long a file may wait for a lock and run, and how often it is retried after losing a
@@ -120,6 +138,8 @@ pub struct FileSettings {
     pub lock_retries: Option<u32>,
     /// A duration: `"10min"`.
     pub statement_timeout: Option<String>,
+    pub versioning: Option<Versioning>,
+    pub allow_out_of_order: Option<bool>,
 }
 
 pub const DEFAULT_HISTORY_SCHEMA: &str = "pgstrata";
@@ -217,6 +237,8 @@ pub fn resolve_with(
         lock_wait: Duration::from_secs(lock_wait),
         schemas: file.schemas,
         limits,
+        versioning: file.versioning.unwrap_or_default(),
+        allow_out_of_order: file.allow_out_of_order.unwrap_or(false),
     })
 }
 
@@ -278,7 +300,9 @@ pub fn parse_file(text: &str) -> Result<FileSettings> {
 
 /// `line 3, column 11 (key schemas): invalid type: a string, expected a sequence`.
 fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
-    let known = known_keys();
+    let mut known = known_keys();
+    // The values of `versioning`, ours to quote: `expected `sequential` or `timestamp``.
+    known.extend(["sequential", "timestamp"]);
     let mut out = String::new();
     if let Some(span) = err.span() {
         let start = span.start.min(text.len());
@@ -330,7 +354,7 @@ fn sanitize_message(message: &str, known: &[&'static str]) -> String {
 
 /// The keys `pgstrata.toml` accepts, as serde sees them: asked of `FileSettings` itself, so
 /// the list cannot fall behind the struct.
-fn known_keys() -> Vec<&'static str> {
+pub(crate) fn known_keys() -> Vec<&'static str> {
     struct Fields(Vec<&'static str>);
     #[derive(Debug)]
     struct Stop;
@@ -429,8 +453,27 @@ mod tests {
                 "schemas",
                 "lock_timeout",
                 "lock_retries",
-                "statement_timeout"
+                "statement_timeout",
+                "versioning",
+                "allow_out_of_order"
             ]
+        );
+    }
+
+    #[test]
+    fn versioning_defaults_to_sequential_and_names_its_values_when_wrong() {
+        assert_eq!(parse_file("").unwrap().versioning, None);
+        assert_eq!(
+            parse_file("versioning = \"timestamp\"\n")
+                .unwrap()
+                .versioning,
+            Some(Versioning::Timestamp)
+        );
+        assert_eq!(Versioning::default(), Versioning::Sequential);
+        let err = parse_file("versioning = \"dates\"\n").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("expected `sequential` or `timestamp`"),
+            "{err:#}"
         );
     }
 

@@ -29,12 +29,18 @@ pub enum Refusal {
     },
     /// An applied migration has no file any more.
     MissingOnDisk { version: i64, name: String },
-    /// A pending migration is older than one already applied.
+    /// A pending migration is older than one already applied (and out of order was not
+    /// allowed).
     OutOfOrder {
         version: i64,
         file: String,
         newest: i64,
+        /// How to renumber every such migration to come last: (old path, new path) of each
+        /// migration and rollback file.
+        renames: Vec<(String, String)>,
     },
+    /// The directory is not a project: no pgstrata.toml and no migrations/ folder.
+    NotAProject { dir: String },
     /// A rollback declares it cannot undo its migration.
     Irreversible {
         version: i64,
@@ -134,10 +140,34 @@ impl fmt::Display for Refusal {
                 version,
                 file,
                 newest,
-            } => write!(
+                renames,
+            } => {
+                let (others, them) = match renames.len() / 2 {
+                    0 | 1 => (String::new(), "it"),
+                    n => (format!(" (and {} more like it)", n - 1), "them"),
+                };
+                write!(
+                    f,
+                    "{file}{others} is pending but migration {newest} is already applied, and \
+                     `up` applies migrations in version order (two branches merged?). Either \
+                     renumber {them} after every other migration (if no database applied \
+                     version {version} yet), from the project directory:"
+                )?;
+                for (old, new) in renames {
+                    write!(f, "\n  git mv {old} {new}")?;
+                }
+                write!(
+                    f,
+                    "\nthen refresh schema-snapshots/ with `pgstrata check --write-snapshots`; \
+                     or apply {them} out of order, recorded so in the history: `pgstrata up \
+                     --allow-out-of-order` (or allow_out_of_order = true in pgstrata.toml)"
+                )
+            }
+            Refusal::NotAProject { dir } => write!(
                 f,
-                "{file} is pending but migration {newest} is already applied; renumber it above \
-                 {newest} (e.g. after merging branches), or roll back to below {version} first"
+                "{dir} is not a pgstrata project: it has no pgstrata.toml and no migrations/ \
+                 folder; run `pgstrata init` there to make one (or point --dir at a project)",
+                dir = escape(dir)
             ),
             Refusal::Irreversible {
                 version,
@@ -292,6 +322,7 @@ impl Refusal {
             Refusal::Dirty { .. } => "dirty",
             Refusal::MissingOnDisk { .. } => "missing_on_disk",
             Refusal::OutOfOrder { .. } => "out_of_order",
+            Refusal::NotAProject { .. } => "not_a_project",
             Refusal::Irreversible { .. } => "irreversible",
             Refusal::LockTimeout { .. } => "lock_timeout",
             Refusal::UnknownVersion(_) => "unknown_version",

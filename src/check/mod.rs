@@ -416,6 +416,8 @@ impl Checker<'_> {
             watch: None,
             // Its database is its own and empty of anyone's data.
             allow_data_loss: true,
+            // Checks go in version order, on a database of their own.
+            allow_out_of_order: false,
         };
         let quiet: crate::migrate::runner::OnEvent = std::sync::Arc::new(|_| {});
         let mut runner = Runner::new(self.client, self.project, options, quiet)

@@ -7,17 +7,21 @@ use serde_json::json;
 use super::output::count;
 use super::{OK, connect, json, print_json};
 use crate::cli::Format;
-use crate::config::Settings;
+use crate::config::{Settings, Versioning};
 use crate::migrate::baseline::{self, Request};
 use crate::shown::escape;
 
 pub fn run(settings: &Settings, format: Format, version: Option<i64>, force: bool) -> Result<u8> {
+    let version = match (version, settings.versioning) {
+        (Some(version), _) => version,
+        (None, Versioning::Sequential) => 1,
+        (None, Versioning::Timestamp) => super::new::timestamp_now()?,
+    };
     let mut target = connect(settings)?;
     let request = Request {
         history_schema: settings.history_schema.clone(),
         lock_wait: settings.lock_wait,
-        // A timestamp-versioned project passes its version explicitly.
-        version: version.unwrap_or(1),
+        version,
         force,
         options: settings.snapshot_options(),
     };

@@ -22,7 +22,13 @@ use crate::migrate::runner::{Direction, Event, OnEvent, Options, RunReport, Runn
 use crate::migrate::watch;
 use crate::shown::escape;
 
-pub fn up(settings: &Settings, output: Output, to: Option<i64>, dry_run: bool) -> Result<u8> {
+pub fn up(
+    settings: &Settings,
+    output: Output,
+    to: Option<i64>,
+    dry_run: bool,
+    allow_out_of_order: bool,
+) -> Result<u8> {
     let format = output.format;
     if to == Some(0) {
         bail!(
@@ -49,7 +55,10 @@ pub fn up(settings: &Settings, output: Output, to: Option<i64>, dry_run: bool) -
             &mut target,
             "up",
             dry_run,
-            false,
+            Allow {
+                data_loss: false,
+                out_of_order: allow_out_of_order || settings.allow_out_of_order,
+            },
             |r| r.up(to),
         ),
         None => {
@@ -79,7 +88,10 @@ pub fn down(
         &mut target,
         "down",
         dry_run,
-        allow_data_loss,
+        Allow {
+            data_loss: allow_data_loss,
+            out_of_order: false,
+        },
         |r| r.down(target_version),
     )
 }
@@ -98,7 +110,10 @@ pub fn redo(
         &mut target,
         "redo",
         dry_run,
-        allow_data_loss,
+        Allow {
+            data_loss: allow_data_loss,
+            out_of_order: false,
+        },
         |r| r.redo(),
     )
 }
@@ -112,7 +127,7 @@ pub fn repair(settings: &Settings, format: Format, version: i64, mark_applied: b
     } else {
         (None, connect(settings)?, Repair::Forget)
     };
-    let options = options(settings, &target, false, false);
+    let options = options(settings, &target, false, Allow::default());
     repair::repair(
         &mut target.client,
         &options,
@@ -183,14 +198,24 @@ pub fn adopt_refinery(
     Ok(OK)
 }
 
-fn options(settings: &Settings, target: &Target, dry_run: bool, allow_data_loss: bool) -> Options {
+/// What a run may do that it refuses otherwise.
+#[derive(Debug, Clone, Copy, Default)]
+struct Allow {
+    /// `--allow-data-loss`.
+    data_loss: bool,
+    /// `up --allow-out-of-order` or `allow_out_of_order` in pgstrata.toml.
+    out_of_order: bool,
+}
+
+fn options(settings: &Settings, target: &Target, dry_run: bool, allow: Allow) -> Options {
     Options {
         history_schema: settings.history_schema.clone(),
         lock_wait: settings.lock_wait,
         dry_run,
         limits: settings.limits,
         watch: Some(target.info.clone()),
-        allow_data_loss,
+        allow_data_loss: allow.data_loss,
+        allow_out_of_order: allow.out_of_order,
     }
 }
 
@@ -204,7 +229,7 @@ fn run(
     target: &mut Target,
     command: &str,
     dry_run: bool,
-    allow_data_loss: bool,
+    allow: Allow,
     action: impl FnOnce(&mut Runner) -> Result<()>,
 ) -> Result<u8> {
     let started = Instant::now();
@@ -220,7 +245,7 @@ fn run(
         dry_run,
     };
     let on_event: OnEvent = Arc::new(move |event: Event| printer.print(&event));
-    let options = options(settings, target, dry_run, allow_data_loss);
+    let options = options(settings, target, dry_run, allow);
     let mut runner = Runner::new(&mut target.client, project, options, on_event)
         .with_notices(target.notices.clone());
     let result = action(&mut runner);

@@ -21,6 +21,7 @@ macro_rules! out {
 
 mod baseline;
 mod check;
+mod init;
 mod lint;
 mod migrate;
 mod new;
@@ -36,6 +37,8 @@ use postgres::Client;
 use crate::cli::{Cli, Command, Format};
 use crate::config::{self, Overrides, Settings};
 use crate::conninfo::ConnInfo;
+use crate::error::Refusal;
+use crate::files;
 use crate::interrupt::{self, CleanupGuard};
 use crate::migrate::project::{self, Project};
 use crate::notices::Notices;
@@ -72,6 +75,10 @@ fn run_parsed(cli: Cli) -> Result<u8> {
     interrupt::install_signal_handlers()
         .context("installing the handlers for Ctrl-C, SIGTERM and SIGHUP")?;
     let global = cli.global;
+    // Before the settings are read: the file may not exist yet, or be broken and kept.
+    if let Command::Init = cli.command {
+        return init::run(global.dir, global.config, global.format);
+    }
     let settings = config::resolve(Overrides {
         dir: global.dir,
         config: global.config,
@@ -101,8 +108,17 @@ pub(crate) struct Output {
 
 fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8> {
     let format = output.format;
+    if needs_project(&command) {
+        require_project(&settings.dir)?;
+    }
     match command {
-        Command::Up { to, dry_run } => migrate::up(settings, output, to, dry_run),
+        // Run by `run_parsed` before settings are read; here for completeness.
+        Command::Init => init::run(Some(settings.dir.clone()), None, format),
+        Command::Up {
+            to,
+            dry_run,
+            allow_out_of_order,
+        } => migrate::up(settings, output, to, dry_run, allow_out_of_order),
         Command::Down {
             to,
             steps,
@@ -135,9 +151,36 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
     }
 }
 
+/// Whether a command works on a project's files, and so refuses a directory that is not one
+/// (rather than, say, `new` making two folders in the wrong place). Those that do not: `init`
+/// makes one; `snapshot` without --write prints a database's schema; `repair --forget` edits
+/// the history alone.
+fn needs_project(command: &Command) -> bool {
+    match command {
+        Command::Init => false,
+        Command::Snapshot { write, .. } => *write,
+        Command::Repair { mark_applied, .. } => *mark_applied,
+        _ => true,
+    }
+}
+
+/// Refuses a directory with neither pgstrata.toml nor migrations/: not a project.
+fn require_project(dir: &std::path::Path) -> Result<()> {
+    if files::exists(&dir.join(config::FILE_NAME)) || dir.join("migrations").is_dir() {
+        return Ok(());
+    }
+    let dir = if dir == std::path::Path::new(".") {
+        "the current directory".to_string()
+    } else {
+        dir.display().to_string()
+    };
+    Err(Refusal::NotAProject { dir }.into())
+}
+
 /// The command's name as the command line spells it, for JSON reports.
 fn command_name(command: &Command) -> &'static str {
     match command {
+        Command::Init => "init",
         Command::Up { .. } => "up",
         Command::Down { .. } => "down",
         Command::Redo { .. } => "redo",
@@ -159,9 +202,9 @@ fn command_name(command: &Command) -> &'static str {
 ///
 /// `kind`: a refusal's name (`invalid_project`, `modified`, `dirty`, `missing_on_disk`,
 /// `out_of_order`, `irreversible`, `lock_timeout`, `unknown_version`, `blocked`,
-/// `invalid_indexes`); `connection` (no connection could be made, or it was lost);
-/// `database` (the server refused a statement); `error` (anything else: settings, files,
-/// usage).
+/// `invalid_indexes`, `not_a_project`); `connection` (no connection could be made, or it was
+/// lost); `database` (the server refused a statement); `error` (anything else: settings,
+/// files, usage).
 pub(crate) fn error_fields(err: &anyhow::Error) -> serde_json::Map<String, serde_json::Value> {
     let args: Vec<String> = std::env::args().collect();
     let mut fields = serde_json::Map::new();

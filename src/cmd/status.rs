@@ -37,22 +37,19 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
             "invalid_indexes": invalid,
         }));
     } else {
+        let states: Vec<String> = statuses.iter().map(state_words).collect();
+        let width = states.iter().map(String::len).max().unwrap_or(0).max(16);
         outln!(
-            "{:<7} {:<16} {:<40} {:<21} {:>8}",
+            "{:<7} {:<width$} {:<40} {:<21} {:>8}",
             "version",
             "state",
             "name",
             "applied at",
             "ms"
         );
-        for s in &statuses {
-            let state = serde_json::to_value(s.state).expect("enum serialises");
-            let mut state = state.as_str().unwrap_or_default().replace('_', " ");
-            if s.out_of_order {
-                state.push_str(" (late)");
-            }
+        for (s, state) in statuses.iter().zip(&states) {
             outln!(
-                "V{:<6} {:<16} {:<40} {:<21} {:>8}",
+                "V{:<6} {:<width$} {:<40} {:<21} {:>8}",
                 s.version,
                 state,
                 escape(&s.name),
@@ -63,7 +60,7 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
             );
         }
         for s in &statuses {
-            explain(s);
+            explain(s, settings.allow_out_of_order);
         }
         for index in &invalid {
             explain_invalid(index);
@@ -120,6 +117,20 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
     Ok(if exit_code && !clean { FOUND } else { OK })
 }
 
+/// A version's state as the table shows it: `applied`, `pending (late)`, `applied out of
+/// order`…
+fn state_words(s: &plan::VersionStatus) -> String {
+    let state = serde_json::to_value(s.state).expect("enum serialises");
+    let mut state = state.as_str().unwrap_or_default().replace('_', " ");
+    if s.out_of_order {
+        state.push_str(" (late)");
+    }
+    if s.applied_out_of_order {
+        state.push_str(" out of order");
+    }
+    state
+}
+
 fn standing_words(standing: Standing) -> &'static str {
     match standing {
         Standing::Current => "current",
@@ -131,8 +142,9 @@ fn standing_words(standing: Standing) -> &'static str {
     }
 }
 
-/// A line of advice under the table for each version that needs attention.
-fn explain(s: &plan::VersionStatus) {
+/// A line of advice under the table for each version that needs attention (or was applied
+/// out of order). `allow_out_of_order`: the setting in pgstrata.toml.
+fn explain(s: &plan::VersionStatus, allow_out_of_order: bool) {
     let file = s.file.as_deref().unwrap_or("");
     match s.state {
         VersionState::Modified => outln!(
@@ -151,8 +163,19 @@ fn explain(s: &plan::VersionStatus) {
             "V{}: interrupted outside a transaction; see `pgstrata repair --help`",
             s.version
         ),
+        VersionState::Pending if s.out_of_order && allow_out_of_order => outln!(
+            "V{}: older than an applied migration; `up` applies it out of order \
+             (allow_out_of_order in pgstrata.toml)",
+            s.version
+        ),
         VersionState::Pending if s.out_of_order => outln!(
-            "V{}: older than an applied migration; `up` will refuse it until it is renumbered",
+            "V{}: older than an applied migration; `up` refuses it until it is renumbered, or \
+             applies it out of order with --allow-out-of-order",
+            s.version
+        ),
+        _ if s.applied_out_of_order => outln!(
+            "V{}: applied out of order, after a newer migration; `down` still goes by version, \
+             newest first",
             s.version
         ),
         _ => {}

@@ -9,9 +9,10 @@ use postgres::{GenericClient, Row};
 use crate::db::with_schema;
 
 /// The format of pgstrata's tables this build writes and reads (`{schema}.meta`, see
-/// queries/history_create.sql). A change to the tables raises it and upgrades older formats; a
-/// newer format is refused, since this build would misread it.
-pub const FORMAT: i32 = 1;
+/// queries/history_create.sql). A change to the tables raises it and upgrades older formats
+/// (queries/history_upgrade.sql); a newer format is refused, since this build would misread
+/// it. Format 2 added `history.out_of_order`.
+pub const FORMAT: i32 = 2;
 
 /// The tables pgstrata keeps in its history schema (queries/history_create.sql, history_meta.sql).
 pub const TABLES: &[&str] = &["history", "views", "view_failures", "meta"];
@@ -30,6 +31,7 @@ const EXPECTED: &[(&str, &[(&str, &str)])] = &[
             ("applied_by", "text"),
             ("execution_ms", "bigint"),
             ("state", "text"),
+            ("out_of_order", "boolean"),
         ],
     ),
     ("meta", &[("single", "boolean"), ("format", "integer")]),
@@ -47,6 +49,7 @@ const READ_COLUMNS: &[&str] = &[
     "applied_by",
     "execution_ms",
     "state",
+    "out_of_order",
 ];
 
 /// One row of the history table.
@@ -61,6 +64,8 @@ pub struct HistoryRow {
     pub applied_by: String,
     pub execution_ms: i64,
     pub state: RunState,
+    /// Applied while a newer migration was already applied (`up --allow-out-of-order`).
+    pub out_of_order: bool,
 }
 
 /// `applied`, or a no-transaction migration (`running`) or rollback (`reverting`) in flight.
@@ -97,15 +102,21 @@ impl RunState {
 pub struct Recorded {
     /// In version order.
     pub rows: Vec<HistoryRow>,
-    /// False for a history made before its format was recorded (read as format 1, which it
-    /// is); the runner records the format the next time it holds the lock.
-    pub format_recorded: bool,
+    /// The format of the tables read: [`FORMAT`], or an older one this build reads and the
+    /// runner upgrades the next time it holds the lock (1 for a history made before its
+    /// format was recorded, which is format 1).
+    pub format: i32,
 }
 
 impl Recorded {
-    /// The rows, when the format was recorded.
-    pub fn format_recorded_rows(self) -> Option<Vec<HistoryRow>> {
-        self.format_recorded.then_some(self.rows)
+    /// Whether the tables are in this build's format (nothing to upgrade).
+    pub fn is_current(&self) -> bool {
+        self.format == FORMAT
+    }
+
+    /// The rows, when the tables are in this build's format.
+    pub fn current_rows(self) -> Option<Vec<HistoryRow>> {
+        self.is_current().then_some(self.rows)
     }
 }
 
@@ -131,13 +142,14 @@ impl History {
         with_schema(template, &self.schema)
     }
 
-    /// Creates the schema and tables if they do not exist, and records their format. Call
-    /// with the lock held.
+    /// Creates the schema and tables if they do not exist (as format 1, then upgraded: one
+    /// way to every format), and records their format. Call with the lock held.
     pub fn ensure(&self, client: &mut impl GenericClient) -> Result<()> {
         let sql = [
             include_str!("queries/history_create.sql"),
             include_str!("queries/view_failures_create.sql"),
             include_str!("queries/history_meta.sql"),
+            include_str!("queries/history_upgrade.sql"),
         ]
         .concat();
         client
@@ -145,12 +157,21 @@ impl History {
             .with_context(|| format!("creating the history table {}.history", self.schema))
     }
 
-    /// Records the format of a history made before formats were recorded (it is format 1).
-    /// Call with the lock held.
-    pub fn record_format(&self, client: &mut impl GenericClient) -> Result<()> {
-        client
-            .batch_execute(&self.sql(include_str!("queries/history_meta.sql")))
-            .with_context(|| format!("recording the format of {}.history", self.schema))
+    /// Brings tables of an older format (or of none recorded: format 1) to [`FORMAT`], in
+    /// place and in one transaction (a batch is one). Call with the lock held: no other run
+    /// writes meanwhile, and readers see the old tables or the new ones, both readable.
+    pub fn upgrade(&self, client: &mut impl GenericClient) -> Result<()> {
+        let sql = [
+            include_str!("queries/history_meta.sql"),
+            include_str!("queries/history_upgrade.sql"),
+        ]
+        .concat();
+        client.batch_execute(&self.sql(&sql)).with_context(|| {
+            format!(
+                "upgrading pgstrata's tables in schema {} to format {FORMAT}",
+                self.schema
+            )
+        })
     }
 
     /// All rows in version order; `None` when the table does not exist yet. Fails, naming
@@ -165,9 +186,10 @@ impl History {
         if let Some(rows) = self.query(client, include_str!("queries/history_read.sql"))?
             && !rows.is_empty()
         {
+            let format = self.cell::<Option<i32>>(&rows[0], 0, 0)?.unwrap_or(1);
             return Ok(Some(Recorded {
                 rows: self.decode(&rows)?,
-                format_recorded: true,
+                format,
             }));
         }
         // No meta table (or an empty one): a history from before formats were recorded, or
@@ -176,7 +198,7 @@ impl History {
         Ok(match self.query(client, unversioned)? {
             Some(rows) => Some(Recorded {
                 rows: self.decode(&rows)?,
-                format_recorded: false,
+                format: 1,
             }),
             None => None,
         })
@@ -239,6 +261,7 @@ impl History {
                 applied_by: self.cell(row, index, 7)?,
                 execution_ms: self.cell(row, index, 8)?,
                 state: run_state,
+                out_of_order: self.cell(row, index, 10)?,
             });
         }
         out.sort_by_key(|row| row.version);
@@ -272,7 +295,9 @@ impl History {
     }
 
     fn check_format(&self, format: i32) -> Result<()> {
-        if format == FORMAT {
+        // An older format reads as this one (its missing columns take their defaults: see
+        // queries/history_read.sql) until the runner upgrades it.
+        if (1..=FORMAT).contains(&format) {
             return Ok(());
         }
         if format > FORMAT {
@@ -358,6 +383,7 @@ impl History {
     pub fn record_statement(
         &self,
         migration: &crate::migrate::project::Migration,
+        out_of_order: bool,
     ) -> Result<String> {
         let safe = |value: &str, allowed: fn(u8) -> bool| {
             if value.is_empty() || !value.bytes().all(allowed) {
@@ -378,7 +404,8 @@ impl History {
             .replace(
                 "{rollback_checksum}",
                 &safe(&migration.down.checksum, hex_byte)?,
-            ))
+            )
+            .replace("{out_of_order}", &out_of_order.to_string()))
     }
 
     /// Records a migration with the given state.
@@ -388,6 +415,7 @@ impl History {
         migration: &crate::migrate::project::Migration,
         execution_ms: i64,
         state: RunState,
+        out_of_order: bool,
     ) -> Result<()> {
         client
             .execute_typed(
@@ -399,6 +427,7 @@ impl History {
                     (&migration.down.checksum, Type::TEXT),
                     (&execution_ms, Type::INT8),
                     (&state.as_str(), Type::TEXT),
+                    (&out_of_order, Type::BOOL),
                 ],
             )
             .with_context(|| format!("recording migration {} in the history", migration.version))?;
@@ -478,14 +507,14 @@ mod tests {
     fn record_statement_writes_checked_literals_only() {
         let history = History::new("my schema");
         let sql = history
-            .record_statement(&migration("add_x", &"ab12".repeat(16)))
+            .record_statement(&migration("add_x", &"ab12".repeat(16)), false)
             .unwrap();
         assert!(sql.contains("INSERT INTO \"my schema\".history"), "{sql}");
         assert!(sql.contains("VALUES (7, 'add_x', 'ab12"), "{sql}");
         for (name, checksum) in [("x'; DROP TABLE t; --", "ab"), ("ok", "AB"), ("ok", "ab'")] {
             assert!(
                 history
-                    .record_statement(&migration(name, checksum))
+                    .record_statement(&migration(name, checksum), false)
                     .is_err(),
                 "{name} {checksum}"
             );

@@ -25,18 +25,16 @@ impl Observed {
     /// the locked path then reports whatever is wrong.
     pub fn read(client: &mut Client, history_schema: &str) -> Option<Observed> {
         let history = History::new(history_schema);
-        // A history whose format is not recorded yet goes the locked way, which records it.
-        let rows = history
-            .read_recorded(client)
-            .ok()??
-            .format_recorded_rows()?;
+        // Tables of an older format go the locked way, which upgrades them.
+        let rows = history.read_recorded(client).ok()??.current_rows()?;
         let views = views::read_state_quick(client, &history).ok()?;
         Some(Observed { rows, views })
     }
 
     /// True when `up --to to` would apply nothing, refuse nothing and change no view.
     pub fn nothing_to_do(&self, project: &Project, to: Option<i64>) -> bool {
-        let Ok(pending) = plan::up(project, &self.rows, to) else {
+        // Refused or not, a late migration is something to do or to say.
+        let Ok(pending) = plan::up(project, &self.rows, to, true) else {
             return false;
         };
         // A no-op only syntax-checks the files (no statements classified), which is right only

@@ -45,8 +45,11 @@ pub struct VersionStatus {
     pub file_checksum: Option<String>,
     /// The rollback file changed since the migration was applied (allowed; noted).
     pub rollback_modified: bool,
-    /// Pending but older than an applied migration: `up` will refuse it.
+    /// Pending but older than an applied migration: `up` refuses it unless allowed to apply
+    /// it out of order.
     pub out_of_order: bool,
+    /// Applied while a newer migration was already applied (`up --allow-out-of-order`).
+    pub applied_out_of_order: bool,
 }
 
 /// Every version known to the project or the history, in version order.
@@ -104,6 +107,7 @@ fn version_status(
             _ => false,
         },
         out_of_order: row.is_none() && newest_applied.is_some_and(|newest| version < newest),
+        applied_out_of_order: row.is_some_and(|r| r.out_of_order),
     }
 }
 
@@ -127,11 +131,13 @@ pub fn refuse_dirty(history: &[HistoryRow]) -> Result<(), Refusal> {
 }
 
 /// The migrations `up` applies, in order: pending ones up to `to` (inclusive). Refuses when
-/// the history and the files disagree in a way that makes applying unsafe.
+/// the history and the files disagree in a way that makes applying unsafe, and a pending
+/// migration older than an applied one unless `allow_out_of_order`.
 pub fn up<'p>(
     project: &'p Project,
     history: &[HistoryRow],
     to: Option<i64>,
+    allow_out_of_order: bool,
 ) -> Result<Vec<&'p Migration>, Refusal> {
     refuse_dirty(history)?;
     if let Some(to) = to.filter(|to| *to != 0 && project.migration(*to).is_none()) {
@@ -156,23 +162,59 @@ pub fn up<'p>(
             _ => {}
         }
     }
+    let pending: Vec<&Migration> = project
+        .migrations
+        .iter()
+        .filter(|m| !history.iter().any(|r| r.version == m.version))
+        .filter(|m| to.is_none_or(|to| m.version <= to))
+        .collect();
     let newest = history.iter().map(|r| r.version).max();
-    let mut pending = Vec::new();
-    for migration in &project.migrations {
-        let applied = history.iter().any(|r| r.version == migration.version);
-        if applied || to.is_some_and(|to| migration.version > to) {
-            continue;
-        }
-        if let Some(newest) = newest.filter(|n| *n > migration.version) {
-            return Err(Refusal::OutOfOrder {
-                version: migration.version,
-                file: migration.up.path.clone(),
-                newest,
-            });
-        }
-        pending.push(migration);
+    let late: Vec<&Migration> = pending
+        .iter()
+        .copied()
+        .filter(|m| is_out_of_order(m.version, newest))
+        .collect();
+    if let (Some(first), Some(newest)) = (late.first(), newest)
+        && !allow_out_of_order
+    {
+        return Err(Refusal::OutOfOrder {
+            version: first.version,
+            file: first.up.path.clone(),
+            newest,
+            renames: renames(project, &late, newest),
+        });
     }
     Ok(pending)
+}
+
+/// Whether applying `version` now would apply it out of order: after a newer one.
+pub fn is_out_of_order(version: i64, newest_applied: Option<i64>) -> bool {
+    newest_applied.is_some_and(|newest| newest > version)
+}
+
+/// How to renumber migrations that are out of order so that they come after every other
+/// migration, in their order: (old path, new path) of each migration and rollback.
+fn renames(project: &Project, late: &[&Migration], newest: i64) -> Vec<(String, String)> {
+    let highest = project
+        .migrations
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
+        .max(newest);
+    let mut out = Vec::new();
+    for (offset, migration) in (1..).zip(late) {
+        let Some(version) = highest.checked_add(offset) else {
+            break;
+        };
+        for file in [&migration.up, &migration.down] {
+            let old = file.path.clone();
+            let folder = old.rsplit_once('/').map_or("", |(folder, _)| folder);
+            let new = format!("{folder}/V{version}__{}.sql", migration.name);
+            out.push((old, new));
+        }
+    }
+    out
 }
 
 /// How far `down` goes.
@@ -268,6 +310,7 @@ mod tests {
             applied_by: "test".into(),
             execution_ms: 1,
             state: RunState::Applied,
+            out_of_order: false,
         }
     }
 
@@ -279,10 +322,16 @@ mod tests {
     fn up_applies_pending_in_order_up_to_target() {
         let p = project(&[1, 2, 5]);
         let history = vec![row(&p, 1)];
-        assert_eq!(versions(&up(&p, &history, None).unwrap()), vec![2, 5]);
-        assert_eq!(versions(&up(&p, &history, Some(2)).unwrap()), vec![2]);
         assert_eq!(
-            up(&p, &history, Some(3)).unwrap_err(),
+            versions(&up(&p, &history, None, false).unwrap()),
+            vec![2, 5]
+        );
+        assert_eq!(
+            versions(&up(&p, &history, Some(2), false).unwrap()),
+            vec![2]
+        );
+        assert_eq!(
+            up(&p, &history, Some(3), false).unwrap_err(),
             Refusal::UnknownVersion(3)
         );
     }
@@ -293,29 +342,57 @@ mod tests {
         let mut modified = row(&p, 1);
         modified.checksum = "0".repeat(64);
         assert!(matches!(
-            up(&p, &[modified], None),
+            up(&p, &[modified], None, false),
             Err(Refusal::Modified { version: 1, .. })
         ));
         let mut missing = row(&p, 1);
         missing.version = 9;
         assert!(matches!(
-            up(&p, &[row(&p, 1), missing], None),
+            up(&p, &[row(&p, 1), missing], None, false),
             Err(Refusal::MissingOnDisk { version: 9, .. })
         ));
         let mut dirty = row(&p, 2);
         dirty.state = RunState::Running;
         assert!(matches!(
-            up(&p, &[row(&p, 1), dirty], None),
+            up(&p, &[row(&p, 1), dirty], None, false),
             Err(Refusal::Dirty { version: 2, .. })
         ));
         assert!(matches!(
-            up(&p, &[row(&p, 1), row(&p, 3)], None),
+            up(&p, &[row(&p, 1), row(&p, 3)], None, false),
             Err(Refusal::OutOfOrder {
                 version: 2,
                 newest: 3,
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn out_of_order_is_applied_when_allowed_and_the_refusal_names_the_renames() {
+        let p = project(&[1, 2, 3, 4, 6]);
+        let history = vec![row(&p, 1), row(&p, 4)];
+        assert_eq!(
+            versions(&up(&p, &history, None, true).unwrap()),
+            vec![2, 3, 6]
+        );
+        let Err(Refusal::OutOfOrder { renames, .. }) = up(&p, &history, None, false) else {
+            panic!("refused");
+        };
+        let pairs: Vec<(&str, &str)> = renames
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("migrations/V2__m2.sql", "migrations/V7__m2.sql"),
+                ("rollbacks/V2__m2.sql", "rollbacks/V7__m2.sql"),
+                ("migrations/V3__m3.sql", "migrations/V8__m3.sql"),
+                ("rollbacks/V3__m3.sql", "rollbacks/V8__m3.sql"),
+            ]
+        );
+        assert!(!is_out_of_order(6, Some(4)) && is_out_of_order(3, Some(4)));
+        assert!(!is_out_of_order(3, None));
     }
 
     #[test]

@@ -56,6 +56,9 @@ pub struct Options {
     /// Run rollbacks that drop tables, materialized views or columns holding data. Otherwise
     /// each rollback is rehearsed first and refused when it would (see `data_loss`).
     pub allow_data_loss: bool,
+    /// `up` applies a pending migration older than an applied one, recording it as applied
+    /// out of order, instead of refusing.
+    pub allow_out_of_order: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -195,14 +198,15 @@ impl<'a> Runner<'a> {
     /// Applies pending migrations up to `to` (all when `None`), then rebuilds views.
     pub fn up(&mut self, to: Option<i64>) -> Result<()> {
         self.locked(|runner, rows| {
-            let pending = plan::up(runner.project, &rows, to)?;
+            let pending = plan::up(runner.project, &rows, to, runner.options.allow_out_of_order)?;
             runner.drop_deleted_views(&rows)?;
-            runner.apply_all(&pending)?;
+            runner.apply_all(&pending, &rows)?;
             runner.rebuild_views(&rows, &pending, &[])
         })
     }
 
-    /// Rolls back newest first, then rebuilds views.
+    /// Rolls back newest first (by version, whatever order they were applied in: see
+    /// `plan::down`), then rebuilds views.
     pub fn down(&mut self, target: DownTarget) -> Result<()> {
         self.locked(|runner, rows| {
             let doomed = plan::down(runner.project, &rows, target)?;
@@ -225,10 +229,11 @@ impl<'a> Runner<'a> {
                 .filter(|r| r.version != newest)
                 .cloned()
                 .collect();
-            let again = plan::up(runner.project, &remaining, Some(newest))?;
+            // The newest version comes back after every other: never out of order.
+            let again = plan::up(runner.project, &remaining, Some(newest), false)?;
             runner.drop_deleted_views(&rows)?;
             runner.roll_back_all(&doomed, &rows)?;
-            runner.apply_all(&again)?;
+            runner.apply_all(&again, &remaining)?;
             runner.rebuild_views(&remaining, &again, &[])
         })
     }
@@ -279,10 +284,11 @@ impl<'a> Runner<'a> {
             }
         }
         match self.history.read_recorded(self.client)? {
-            Some(recorded) if recorded.format_recorded || self.options.dry_run => Ok(recorded.rows),
+            Some(recorded) if recorded.is_current() || self.options.dry_run => Ok(recorded.rows),
             Some(recorded) => {
-                // A history from before its format was recorded: it is format 1; say so.
-                self.history.record_format(self.client)?;
+                // Tables an older pgstrata made: brought to this build's format, under the
+                // lock, before anything is written to them.
+                self.history.upgrade(self.client)?;
                 Ok(recorded.rows)
             }
             None if self.options.dry_run => Ok(Vec::new()),
@@ -414,17 +420,29 @@ impl<'a> Runner<'a> {
         ran
     }
 
-    fn apply_all(&mut self, pending: &[&Migration]) -> Result<()> {
+    /// Applies `pending` in order on top of `applied`; one older than an applied migration is
+    /// recorded as applied out of order (`plan::up` allowed it).
+    fn apply_all(&mut self, pending: &[&Migration], applied: &[HistoryRow]) -> Result<()> {
+        let newest_applied = applied.iter().map(|r| r.version).max();
         for migration in pending {
+            let late = plan::is_out_of_order(migration.version, newest_applied);
+            if late {
+                self.note(format!(
+                    "migration {} ({}) runs out of order, after migration {}",
+                    migration.version,
+                    migration.name,
+                    newest_applied.unwrap_or_default()
+                ));
+            }
             (self.on_event)(Event::Starting(Direction::Up, migration));
             let started = Instant::now();
             let mut sql = None;
             if self.options.dry_run {
-                sql = Some(self.step_sql(migration, Direction::Up)?);
+                sql = Some(self.step_sql(migration, Direction::Up, late)?);
             } else if migration.up.no_transaction {
-                self.apply_outside_transaction(migration)?;
+                self.apply_outside_transaction(migration, late)?;
             } else {
-                self.apply_in_transaction(migration)?;
+                self.apply_in_transaction(migration, late)?;
             }
             self.record_step(migration, Direction::Up, started, sql);
         }
@@ -437,8 +455,8 @@ impl<'a> Runner<'a> {
     /// The reset's RESET ALL also clears a file's own `SET LOCAL` limits (the run's come back
     /// with the baseline), so they are set again: the history row's lock is waited for under
     /// the same limit as the file's, while the file's locks are held.
-    fn apply_in_transaction(&mut self, migration: &Migration) -> Result<()> {
-        let record = self.history.record_statement(migration)?;
+    fn apply_in_transaction(&mut self, migration: &Migration, out_of_order: bool) -> Result<()> {
+        let record = self.history.record_statement(migration, out_of_order)?;
         let limits = FileLimits::of(&self.options.limits, &migration.up);
         let epilogue = format!("{}{}{record};\n", self.reset_sql()?, limits.set_local());
         let what = format!("migration {} ({})", migration.version, migration.name);
@@ -464,10 +482,14 @@ impl<'a> Runner<'a> {
         first
     }
 
-    fn apply_outside_transaction(&mut self, migration: &Migration) -> Result<()> {
+    fn apply_outside_transaction(
+        &mut self,
+        migration: &Migration,
+        out_of_order: bool,
+    ) -> Result<()> {
         let started = Instant::now();
         self.history
-            .insert(self.client, migration, 0, RunState::Running)?;
+            .insert(self.client, migration, 0, RunState::Running, out_of_order)?;
         let what = format!("migration {} ({})", migration.version, migration.name);
         let result = self.run_outside(&what, &migration.up, None);
         self.collect_notices(&migration.up);

@@ -21,7 +21,9 @@ fn load_sql(db: &TestDb, sql: &str) {
         .unwrap_or_else(|e| panic!("{e:?}\n{sql}"));
 }
 
+/// `baseline` in `dir`, made a project first (a `migrations/` folder) if it is not one.
 fn baseline(db: &TestDb, dir: &Path, args: &[&str]) -> (i32, String, String) {
+    fs::create_dir_all(dir.join("migrations")).unwrap();
     run(pgstrata_for(db, dir).arg("baseline").args(args))
 }
 
@@ -330,4 +332,30 @@ fn baseline_reports_json() {
     assert_eq!(report["command"], "baseline");
     assert_eq!(report["baseline"]["version"], 1);
     assert_eq!(report["baseline"]["rollback"], "rollbacks/V1__baseline.sql");
+}
+
+#[test]
+fn baseline_outside_a_project_suggests_init_and_a_timestamp_project_gets_a_timestamp() {
+    let db = TestDb::new();
+    load_sql(&db, SMALL);
+    let nowhere = TempDir::new();
+    let (code, out, err) = run(pgstrata_for(&db, &nowhere.path).arg("baseline"));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("pgstrata init"), "{err}");
+    assert!(files_under(&nowhere.path).is_empty());
+
+    let project = TempDir::with_files(&[("pgstrata.toml", "versioning = \"timestamp\"\n")]);
+    let (code, out, err) = baseline(&db, &project.path, &["--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let version = report["baseline"]["version"].as_i64().unwrap();
+    // YYYYMMDDHHMMSS of this century: 14 digits starting with 20.
+    assert_eq!(version.to_string().len(), 14, "{version}");
+    assert!(version.to_string().starts_with("20"), "{version}");
+    assert!(
+        project
+            .path
+            .join(format!("migrations/V{version}__baseline.sql"))
+            .is_file()
+    );
 }

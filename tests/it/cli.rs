@@ -18,6 +18,7 @@ const COMMANDS: &[&str] = &[
     "repair",
     "adopt-refinery",
     "baseline",
+    "init",
 ];
 
 /// Compares `--help` output with tests/fixtures/help/<name>.txt; PGSTRATA_BLESS=1 rewrites

@@ -222,6 +222,7 @@ fn with_runner(db: &TestDb, dir: &Path, action: impl FnOnce(&mut Runner) -> anyh
         watch: None,
         // These helpers move data down and up on purpose; the guard has its own tests.
         allow_data_loss: true,
+        allow_out_of_order: false,
     };
     let quiet: pgstrata::migrate::runner::OnEvent = std::sync::Arc::new(|_: Event| {});
     let mut runner = Runner::new(&mut client, &project, options, quiet);

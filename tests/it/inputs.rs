@@ -386,32 +386,32 @@ fn the_history_format_is_recorded_checked_and_adopted() {
             "SELECT string_agg(format::text, ',') FROM pgstrata.meta",
         )
     };
-    assert_eq!(format(&mut client), "1");
+    assert_eq!(format(&mut client), "2");
 
     client
-        .batch_execute("UPDATE pgstrata.meta SET format = 2")
+        .batch_execute("UPDATE pgstrata.meta SET format = 3")
         .unwrap();
     for command in ["up", "status", "down", "drift"] {
         let (code, _, err) = run(pgstrata_for(&db, &project.path).arg(command));
         assert_eq!(code, 2, "{command}: {err}");
         assert!(
             err.contains(
-                "the history in schema pgstrata has format 2, newer than this pgstrata knows \
-                 (format 1)"
+                "the history in schema pgstrata has format 3, newer than this pgstrata knows \
+                 (format 2)"
             ) && err.contains("upgrade pgstrata"),
             "{command}: {err}"
         );
     }
     assert!(relation_exists(&mut client, "t1"), "down was refused");
 
-    // A history from before the format was recorded: read as format 1, recorded by `up`.
+    // A history from before the format was recorded: read as format 1, upgraded by `up`.
     client.batch_execute("DROP TABLE pgstrata.meta").unwrap();
     let (code, out, err) = run(pgstrata_for(&db, &project.path).arg("status"));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("clean"), "{out}");
     let (code, _, err) = run(pgstrata_for(&db, &project.path).arg("up"));
     assert_eq!(code, 0, "{err}");
-    assert_eq!(format(&mut client), "1");
+    assert_eq!(format(&mut client), "2");
     assert_eq!(history(&mut client), vec![(1, "applied".into())]);
 }
 

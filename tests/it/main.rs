@@ -3,6 +3,7 @@
 
 mod adopt;
 mod baseline;
+mod adoption_versions;
 mod check;
 mod cli;
 mod concurrency;

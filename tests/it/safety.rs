@@ -639,6 +639,7 @@ fn a_failed_run_releases_the_lock_on_a_connection_that_lives_on() {
         limits: pgstrata::config::Limits::default(),
         watch: None,
         allow_data_loss: false,
+        allow_out_of_order: false,
     };
     let quiet: pgstrata::migrate::runner::OnEvent = std::sync::Arc::new(|_: Event| {});
     let mut runner = Runner::new(&mut client, &loaded, options(), quiet.clone());

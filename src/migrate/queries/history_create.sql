@@ -1,4 +1,6 @@
 -- pgstrata's own bookkeeping; {schema} is the configured history schema, quoted.
+-- These are the tables of format 1; history_upgrade.sql brings them (new, or made by an older
+-- pgstrata) to the current format, so every database goes the same one way.
 CREATE SCHEMA IF NOT EXISTS {schema};
 
 CREATE TABLE IF NOT EXISTS {schema}.history (

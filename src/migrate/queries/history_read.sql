@@ -17,6 +17,10 @@ SELECT m.format,
        END AS applied_at,
        h.applied_by,
        h.execution_ms,
-       h.state
+       h.state,
+       -- Read through the row's jsonb, not as h.out_of_order: a format-1 table, which the next
+       -- locked run upgrades (queries/history_upgrade.sql), has no such column, and until then
+       -- its rows, all applied in order, read as false in this same query.
+       coalesce((to_jsonb(h) ->> 'out_of_order')::boolean, false) AS out_of_order
 FROM {schema}.meta m
 LEFT JOIN {schema}.history h ON true

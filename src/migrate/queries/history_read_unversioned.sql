@@ -14,5 +14,8 @@ SELECT NULL::integer AS format,
        END AS applied_at,
        applied_by,
        execution_ms,
-       state
-FROM {schema}.history
+       state,
+       -- As in queries/history_read.sql: format 1 has no such column, and its rows were all
+       -- applied in order.
+       coalesce((to_jsonb(h) ->> 'out_of_order')::boolean, false) AS out_of_order
+FROM {schema}.history h

@@ -16,7 +16,13 @@ use crate::migrate::views::{ViewAction, ViewChange};
 
 impl Runner<'_> {
     /// The SQL the step `direction` of `migration` would send, headed by its directives.
-    pub(super) fn step_sql(&self, migration: &Migration, direction: Direction) -> Result<String> {
+    /// `out_of_order`: an up step applied after a newer migration (recorded so).
+    pub(super) fn step_sql(
+        &self,
+        migration: &Migration,
+        direction: Direction,
+        out_of_order: bool,
+    ) -> Result<String> {
         let file = match direction {
             Direction::Up => &migration.up,
             Direction::Down => &migration.down,
@@ -38,6 +44,7 @@ impl Runner<'_> {
                             quote_literal(&migration.down.checksum),
                             "0".to_string(),
                             quote_literal(RunState::Running.as_str()),
+                            out_of_order.to_string(),
                         ],
                     ),
                     literal(
@@ -81,7 +88,7 @@ impl Runner<'_> {
             sql.push_str(";\n");
         } else {
             let row = match direction {
-                Direction::Up => self.history.record_statement(migration)?,
+                Direction::Up => self.history.record_statement(migration, out_of_order)?,
                 Direction::Down => self.history.forget_statement(migration.version),
             };
             let own = limits.set_local();

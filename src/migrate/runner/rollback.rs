@@ -41,7 +41,7 @@ impl Runner<'_> {
             (self.on_event)(Event::Starting(Direction::Down, migration));
             let started = Instant::now();
             let sql = if self.options.dry_run {
-                Some(self.step_sql(migration, Direction::Down)?)
+                Some(self.step_sql(migration, Direction::Down, false)?)
             } else {
                 None
             };
