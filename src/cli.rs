@@ -239,6 +239,12 @@ pub enum Command {
         #[arg(value_name = "FILES")]
         files: Vec<PathBuf>,
     },
+    /// Make a project: pgstrata.toml (every setting, commented, with its default), migrations/,
+    /// rollbacks/, views/ and schema-snapshots/ in DIR; anything already there is kept
+    ///
+    /// The settings file goes to --config FILE when given. Nothing is overwritten and no file
+    /// is read, so running it again, or in an existing project, changes nothing there.
+    Init,
     /// Create an empty migration and rollback pair with the next version number
     ///
     /// The version is the UTC time as YYYYMMDDHHMMSS with versioning = "timestamp" in
@@ -269,12 +275,6 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Make a project: pgstrata.toml (every setting, commented, with its default), migrations/,
-    /// rollbacks/, views/ and schema-snapshots/ in DIR; anything already there is kept
-    ///
-    /// The settings file goes to --config FILE when given. Nothing is overwritten and no file
-    /// is read, so running it again, or in an existing project, changes nothing there.
-    Init,
     /// Take over a database that refinery migrated: check every row of refinery's history
     /// against migrations/ (version, name and refinery's own checksum of the file), then
     /// record them as applied in pgstrata's history
