@@ -1,0 +1,314 @@
+//! The library API (`pgstrata::Migrations`, `pgstrata::Migrator`) as a Rust program uses it:
+//! up, status and down on the test server, from plain code and from inside tokio runtimes,
+//! and the error kinds a caller branches on.
+
+use std::time::Duration;
+
+use pgstrata::{Direction, Down, ErrorKind, Migrations, Migrator, VersionState};
+
+use crate::harness::{TempDir, TestDb, history, relation_exists, repository};
+
+fn two_tables() -> TempDir {
+    TempDir::with_files(&[
+        ("migrations/V1__t1.sql", "CREATE TABLE t1 (id int);\n"),
+        ("rollbacks/V1__t1.sql", "DROP TABLE t1;\n"),
+        (
+            "migrations/V2__t2.sql",
+            "CREATE TABLE t2 (id int);\n\nINSERT INTO t2 VALUES (1);\n",
+        ),
+        ("rollbacks/V2__t2.sql", "DROP TABLE t2;\n"),
+        (
+            "views/v1.sql",
+            "-- pgstrata:requires V1\nCREATE OR REPLACE VIEW v1 AS SELECT id FROM t1;\n",
+        ),
+    ])
+}
+
+#[test]
+fn up_status_and_down_on_a_url() {
+    let db = TestDb::new();
+    let project = two_tables();
+    let migrations = Migrations::from_dir(&project.path).unwrap();
+    assert_eq!(
+        migrations.versions().collect::<Vec<_>>(),
+        [(1, "t1"), (2, "t2")]
+    );
+    let migrator = Migrator::new(&migrations).allow_data_loss(true);
+
+    let status = migrator.status(&db.conninfo).unwrap();
+    assert!(!status.clean);
+    assert_eq!(status.in_state(VersionState::Pending).count(), 2);
+
+    let report = migrator.up_to(&db.conninfo, 1).unwrap();
+    assert_eq!(report.steps.len(), 1);
+    assert_eq!(report.steps[0].version, 1);
+    assert_eq!(report.steps[0].direction, Direction::Up);
+    assert_eq!(report.steps[0].file, "migrations/V1__t1.sql");
+    assert_eq!(report.views.len(), 1, "{report:?}");
+    assert_eq!(report.views[0].action, "created");
+
+    let report = migrator.up(db.conninfo.as_str()).unwrap();
+    assert_eq!(report.steps.len(), 1);
+    assert_eq!(report.steps[0].version, 2);
+    let status = migrator.status(&db.conninfo).unwrap();
+    assert!(status.clean, "{status:?}");
+    assert_eq!(status.in_state(VersionState::Applied).count(), 2);
+    assert!(status.versions.iter().all(|v| v.applied_at.is_some()));
+
+    let report = migrator.down(&db.conninfo, Down::Steps(1)).unwrap();
+    assert_eq!(report.steps.len(), 1);
+    assert_eq!(report.steps[0].direction, Direction::Down);
+    assert_eq!(report.steps[0].file, "rollbacks/V2__t2.sql");
+    let mut client = db.connect();
+    assert_eq!(history(&mut client), [(1, "applied".to_string())]);
+    assert!(!relation_exists(&mut client, "t2"));
+
+    migrator.down(&db.conninfo, Down::To(0)).unwrap();
+    assert!(history(&mut client).is_empty());
+    assert!(!relation_exists(&mut client, "v1"));
+}
+
+#[test]
+fn up_and_status_on_a_client_the_caller_opened() {
+    let db = TestDb::new();
+    let project = two_tables();
+    let migrations = Migrations::from_dir(&project.path).unwrap();
+    let migrator = Migrator::new(&migrations);
+    let mut client = db.connect();
+    let report = migrator.up(&mut client).unwrap();
+    assert_eq!(report.steps.len(), 2);
+    assert!(migrator.status(&mut client).unwrap().clean);
+    // The caller's connection is still usable afterwards.
+    assert!(relation_exists(&mut client, "t2"));
+}
+
+// The sync `postgres` client drives its own tokio runtime with block_on, which panics on a
+// thread already running one: that is what a tokio program calling pgstrata used to hit.
+#[test]
+fn the_sync_postgres_client_alone_panics_inside_tokio() {
+    let db = TestDb::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let conninfo = db.conninfo.clone();
+    let panicked = runtime.block_on(async move {
+        std::panic::catch_unwind(|| postgres::Client::connect(&conninfo, postgres::NoTls)).is_err()
+    });
+    assert!(panicked, "the driver no longer panics inside a runtime");
+}
+
+/// Applies, reads and rolls back the repository's own project from inside `runtime`.
+fn round_trip_inside(runtime: tokio::runtime::Runtime) {
+    let db = TestDb::new();
+    let conninfo = db.conninfo.clone();
+    let steps = runtime.block_on(async move {
+        let migrations = Migrations::from_dir(repository()).unwrap();
+        let migrator = Migrator::new(&migrations).allow_data_loss(true);
+        let up = migrator.up(&conninfo).unwrap();
+        assert!(migrator.status(&conninfo).unwrap().clean);
+        let down = migrator.down(&conninfo, Down::To(0)).unwrap();
+        (up.steps.len(), down.steps.len())
+    });
+    let migrations = Migrations::from_dir(repository()).unwrap();
+    let count = migrations.versions().count();
+    assert!(count > 1);
+    assert_eq!(steps, (count, count));
+}
+
+// Regression: "Cannot start a runtime from within a runtime" from #[tokio::main] programs.
+#[test]
+fn the_api_works_inside_a_current_thread_runtime() {
+    round_trip_inside(
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap(),
+    );
+}
+
+#[test]
+fn the_api_works_inside_a_multi_thread_runtime() {
+    round_trip_inside(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
+    );
+}
+
+#[test]
+fn the_api_works_in_spawn_blocking_with_a_client() {
+    let db = TestDb::new();
+    let project = two_tables();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let conninfo = db.conninfo.clone();
+    let path = project.path.clone();
+    let applied = runtime.block_on(async move {
+        tokio::task::spawn_blocking(move || {
+            let mut client = postgres::Client::connect(&conninfo, postgres::NoTls).unwrap();
+            let migrations = Migrations::from_dir(&path).unwrap();
+            Migrator::new(&migrations)
+                .up(&mut client)
+                .unwrap()
+                .steps
+                .len()
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(applied, 2);
+}
+
+#[test]
+fn an_invalid_project_is_an_invalid_project_error_listing_every_problem() {
+    let project = TempDir::with_files(&[
+        ("migrations/V1__t1.sql", "CREATE TABLE t1 (id int);\n"),
+        ("migrations/V2_bad.sql", "SELECT 1;\n"),
+    ]);
+    let err = Migrations::from_dir(&project.path).unwrap_err();
+    let ErrorKind::InvalidProject { problems } = err.kind() else {
+        panic!("{err:?}");
+    };
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!(err.kind().name(), "invalid_project");
+    assert!(err.kind().is_refusal());
+    assert!(err.to_string().contains("V2_bad.sql"), "{err}");
+}
+
+#[test]
+fn a_changed_applied_file_is_a_checksum_mismatch() {
+    let db = TestDb::new();
+    let project = two_tables();
+    Migrator::new(&Migrations::from_dir(&project.path).unwrap())
+        .up(&db.conninfo)
+        .unwrap();
+    project.write("migrations/V1__t1.sql", "CREATE TABLE t1 (id bigint);\n");
+    let migrations = Migrations::from_dir(&project.path).unwrap();
+    let err = Migrator::new(&migrations).up(&db.conninfo).unwrap_err();
+    let ErrorKind::ChecksumMismatch {
+        version,
+        file,
+        applied,
+        current,
+    } = err.kind()
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!((*version, file.as_str()), (1, "migrations/V1__t1.sql"));
+    assert_ne!(applied, current);
+    assert_eq!(err.kind().name(), "modified");
+}
+
+#[test]
+fn a_held_lock_is_lock_busy() {
+    let db = TestDb::new();
+    let project = two_tables();
+    let mut holder = db.connect();
+    holder
+        .query_one(
+            "SELECT pg_advisory_lock($1)",
+            &[&pgstrata::migrate::lock::key("pgstrata")],
+        )
+        .unwrap();
+    let migrations = Migrations::from_dir(&project.path).unwrap();
+    let err = Migrator::new(&migrations)
+        .lock_wait(Duration::from_secs(1))
+        .up(&db.conninfo)
+        .unwrap_err();
+    let ErrorKind::LockBusy { holder } = err.kind() else {
+        panic!("{err:?}");
+    };
+    assert!(holder.contains("pid"), "{holder}");
+    assert_eq!(err.kind().name(), "lock_timeout");
+    // Nothing ran, and the report says so.
+    assert_eq!(err.report().map(|r| r.steps.len()), Some(0));
+}
+
+#[test]
+fn an_irreversible_rollback_is_refused() {
+    let db = TestDb::new();
+    let project = TempDir::with_files(&[
+        ("migrations/V1__t1.sql", "CREATE TABLE t1 (id int);\n"),
+        (
+            "rollbacks/V1__t1.sql",
+            "-- pgstrata:irreversible the data cannot come back\n",
+        ),
+    ]);
+    let migrations = Migrations::from_dir(&project.path).unwrap();
+    let migrator = Migrator::new(&migrations);
+    migrator.up(&db.conninfo).unwrap();
+    let err = migrator.down(&db.conninfo, Down::Steps(1)).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Refused {
+            reason: "irreversible"
+        },
+        "{err:?}"
+    );
+    assert!(err.kind().is_refusal());
+}
+
+#[test]
+fn a_failing_statement_is_a_sql_error_at_its_line_with_the_report_so_far() {
+    let db = TestDb::new();
+    let project = TempDir::with_files(&[
+        ("migrations/V1__t1.sql", "CREATE TABLE t1 (id int);\n"),
+        ("rollbacks/V1__t1.sql", "DROP TABLE t1;\n"),
+        (
+            "migrations/V2__bad.sql",
+            "CREATE TABLE t2 (id int);\nINSERT INTO missing VALUES (1);\n",
+        ),
+        ("rollbacks/V2__bad.sql", "DROP TABLE t2;\n"),
+    ]);
+    let migrations = Migrations::from_dir(&project.path).unwrap();
+    let err = Migrator::new(&migrations).up(&db.conninfo).unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &ErrorKind::Sql {
+            sqlstate: "42P01".into(),
+            file: Some("migrations/V2__bad.sql".into()),
+            line: Some(2),
+            column: Some(13),
+        },
+        "{err}"
+    );
+    assert_eq!(err.kind().name(), "database");
+    assert!(!err.kind().is_refusal());
+    // V1 was committed before V2 failed; the error carries that.
+    let report = err.report().expect("a report of the run");
+    assert_eq!(report.steps.len(), 1);
+    assert_eq!(report.steps[0].version, 1);
+}
+
+#[test]
+fn no_server_and_no_database_are_connection_errors() {
+    let project = two_tables();
+    let migrations = Migrations::from_dir(&project.path).unwrap();
+    let migrator = Migrator::new(&migrations);
+    let dead = TempDir::new();
+    let refused = format!("host={} port=1 dbname=x user=x", dead.path.display());
+    let err = migrator.up(refused.as_str()).unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Connection, "{err}");
+    assert_eq!(err.kind().name(), "connection");
+    // The server answers, but with an error: still a failure to connect, not a SQL error.
+    let db = TestDb::new();
+    let missing = db
+        .conninfo
+        .replace(&db.name, &format!("{}_missing", db.name));
+    let err = migrator.status(missing.as_str()).unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Connection, "{err}");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+}
+
+#[test]
+fn a_connection_string_that_does_not_parse_is_other() {
+    let project = two_tables();
+    let migrations = Migrations::from_dir(&project.path).unwrap();
+    let err = Migrator::new(&migrations)
+        .status("postgres://[::1")
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Other, "{err}");
+    assert_eq!(err.kind().name(), "error");
+}
