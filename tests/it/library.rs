@@ -312,3 +312,151 @@ fn a_connection_string_that_does_not_parse_is_other() {
     assert_eq!(err.kind(), &ErrorKind::Other, "{err}");
     assert_eq!(err.kind().name(), "error");
 }
+
+/// Builds the examples (a no-op when `cargo test` has built them already) and returns the
+/// path of `name`'s binary.
+fn example(name: &str) -> std::path::PathBuf {
+    let (code, out, err) = crate::harness::run(
+        std::process::Command::new(env!("CARGO"))
+            .current_dir(repository())
+            .args(["build", "--quiet", "--examples"]),
+    );
+    assert_eq!(code, 0, "cargo build --examples: {out}{err}");
+    // The test binary is target/<profile>/deps/it-…; the examples are beside deps/.
+    let exe = std::env::current_exe().unwrap();
+    exe.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name)
+}
+
+// The examples apply this repository's own migrations, embedded in them, and print status.
+#[test]
+fn the_sync_and_tokio_examples_migrate_a_database() {
+    let files = Migrations::from_dir(repository()).unwrap();
+    let count = files.versions().count();
+    for name in ["library_sync", "library_tokio"] {
+        let db = TestDb::new();
+        let (code, out, err) =
+            crate::harness::run(std::process::Command::new(example(name)).arg(&db.conninfo));
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert_eq!(out.matches("applied V").count(), count, "{name}: {out}");
+        assert_eq!(out.matches(" Applied").count(), count, "{name}: {out}");
+        assert!(out.ends_with("clean: true\n"), "{name}: {out}");
+        let mut client = db.connect();
+        assert_eq!(history(&mut client).len(), count);
+        // A second run has nothing to do.
+        let (code, out, err) =
+            crate::harness::run(std::process::Command::new(example(name)).arg(&db.conninfo));
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        assert_eq!(out.matches("applied V").count(), 0, "{name}: {out}");
+    }
+}
+
+// A failure reaches the program as a typed error: here, no server at all.
+#[test]
+fn the_sync_example_reports_the_error_kind() {
+    let dead = TempDir::new();
+    let refused = format!("host={} port=1 dbname=x user=x", dead.path.display());
+    let (code, out, err) =
+        crate::harness::run(std::process::Command::new(example("library_sync")).arg(&refused));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.starts_with("error (connection): connecting to"),
+        "{err}"
+    );
+}
+
+// An embedded project is judged by the loader that judges a folder: the same projects are
+// refused, with the same messages.
+#[test]
+fn embedded_projects_are_validated_as_on_disk() {
+    use pgstrata::{Embedded, embed_migrations};
+    let cases: [(&str, Embedded); 14] = [
+        (
+            "bad_name",
+            embed_migrations!("tests/fixtures/invalid/bad_name"),
+        ),
+        (
+            "commit_inside",
+            embed_migrations!("tests/fixtures/invalid/commit_inside"),
+        ),
+        (
+            "duplicate_version",
+            embed_migrations!("tests/fixtures/invalid/duplicate_version"),
+        ),
+        (
+            "lower_case_v",
+            embed_migrations!("tests/fixtures/invalid/lower_case_v"),
+        ),
+        (
+            "missing_rollback",
+            embed_migrations!("tests/fixtures/invalid/missing_rollback"),
+        ),
+        (
+            "not_sql_extension",
+            embed_migrations!("tests/fixtures/invalid/not_sql_extension"),
+        ),
+        (
+            "not_utf8",
+            embed_migrations!("tests/fixtures/invalid/not_utf8"),
+        ),
+        (
+            "nul_byte",
+            embed_migrations!("tests/fixtures/invalid/nul_byte"),
+        ),
+        (
+            "orphan_rollback",
+            embed_migrations!("tests/fixtures/invalid/orphan_rollback"),
+        ),
+        (
+            "unknown_directive",
+            embed_migrations!("tests/fixtures/invalid/unknown_directive"),
+        ),
+        (
+            "upper_case_extension",
+            embed_migrations!("tests/fixtures/invalid/upper_case_extension"),
+        ),
+        ("utf16", embed_migrations!("tests/fixtures/invalid/utf16")),
+        (
+            "version_overflow",
+            embed_migrations!("tests/fixtures/invalid/version_overflow"),
+        ),
+        (
+            "view_requires_unknown",
+            embed_migrations!("tests/fixtures/invalid/view_requires_unknown"),
+        ),
+    ];
+    for (name, embedded) in cases {
+        let on_disk =
+            Migrations::from_dir(crate::harness::fixture("invalid").join(name)).expect_err(name);
+        let err = Migrations::embedded(&embedded).expect_err(name);
+        assert_eq!(err.kind(), on_disk.kind(), "{name}");
+        assert_eq!(err.to_string(), on_disk.to_string(), "{name}");
+        assert!(
+            matches!(err.kind(), ErrorKind::InvalidProject { .. }),
+            "{name}: {err}"
+        );
+    }
+}
+
+// The CRLF fixture embedded has the checksums of the same files read from disk.
+#[test]
+fn an_embedded_project_runs_like_the_folder_it_came_from() {
+    static CRLF: pgstrata::Embedded = pgstrata::embed_migrations!("tests/fixtures/crlf_checksum");
+    let embedded = Migrations::embedded(&CRLF).unwrap();
+    let on_disk = Migrations::from_dir(crate::harness::fixture("crlf_checksum")).unwrap();
+    assert!(
+        CRLF.file_names()
+            .any(|name| name == "migrations/V1__t1.sql"),
+        "{:?}",
+        CRLF.file_names().collect::<Vec<_>>()
+    );
+    // Applied from the embedded copy, the database is clean for the files on disk.
+    let db = TestDb::new();
+    Migrator::new(&embedded).up(&db.conninfo).unwrap();
+    let status = Migrator::new(&on_disk).status(&db.conninfo).unwrap();
+    assert!(status.clean, "{status:?}");
+}
