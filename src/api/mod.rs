@@ -73,7 +73,7 @@ impl Migrations {
 }
 
 /// The database a [`Migrator`] works on: a connection string, or a connection the caller
-/// opened (`&mut postgres::Client`, of the [`postgres`](crate::postgres) this crate
+/// opened (`&mut postgres::Client`, of the [`postgres`] crate this crate
 /// re-exports).
 pub enum Database<'a> {
     /// A URL (`postgres://user@host/db`) or `key=value` string, completed as libpq does: the
