@@ -460,3 +460,106 @@ fn an_embedded_project_runs_like_the_folder_it_came_from() {
     let status = Migrator::new(&on_disk).status(&db.conninfo).unwrap();
     assert!(status.clean, "{status:?}");
 }
+
+/// The `kind` of the JSON report of `pgstrata --format json ARGS` on `db`, which must fail.
+fn json_kind(db_url: &str, project: &TempDir, args: &[&str]) -> String {
+    let (code, out, err) = crate::harness::run(
+        crate::harness::pgstrata()
+            .arg("--dir")
+            .arg(&project.path)
+            .args(["--database-url", db_url, "--format", "json"])
+            .args(args),
+    );
+    assert_eq!(code, 2, "{args:?}: {out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    report["kind"].as_str().unwrap_or_default().to_string()
+}
+
+// One vocabulary: for the same failure, the CLI's JSON `kind` is the library's
+// `ErrorKind::name()`, for each kind a caller branches on.
+#[test]
+fn json_reports_and_the_library_name_a_failure_alike() {
+    let db = TestDb::new();
+    let dead = TempDir::new();
+    let no_server = format!("host={} port=1 dbname=x user=x", dead.path.display());
+    let no_database = db
+        .conninfo
+        .replace(&db.name, &format!("{}_missing", db.name));
+    let project = two_tables();
+    let migrations = Migrations::from_dir(&project.path).unwrap();
+    let migrator = Migrator::new(&migrations).lock_wait(Duration::from_secs(1));
+    let mut seen = Vec::new();
+    let mut same = |url: &str, args: &[&str], library: pgstrata::Error| {
+        assert_eq!(
+            json_kind(url, &project, args),
+            library.kind().name(),
+            "{args:?}"
+        );
+        seen.push(library.kind().name());
+    };
+    same(
+        &no_server,
+        &["up"],
+        migrator.up(no_server.as_str()).unwrap_err(),
+    );
+    same(
+        &no_database,
+        &["status"],
+        migrator.status(no_database.as_str()).unwrap_err(),
+    );
+    same(
+        "postgres://[::1",
+        &["up"],
+        migrator.up("postgres://[::1").unwrap_err(),
+    );
+
+    migrator.up(&db.conninfo).unwrap();
+    let mut holder = db.connect();
+    let key = pgstrata::migrate::lock::key("pgstrata");
+    holder
+        .query_one("SELECT pg_advisory_lock($1)", &[&key])
+        .unwrap();
+    same(
+        &db.conninfo,
+        &["down", "--lock-wait", "1", "--allow-data-loss"],
+        migrator.down(&db.conninfo, Down::Steps(1)).unwrap_err(),
+    );
+    holder
+        .query_one("SELECT pg_advisory_unlock($1)", &[&key])
+        .unwrap();
+
+    project.write("migrations/V3__bad.sql", "SELECT * FROM missing;\n");
+    project.write("rollbacks/V3__bad.sql", "SELECT 1;\n");
+    let with_bad = Migrations::from_dir(&project.path).unwrap();
+    same(
+        &db.conninfo,
+        &["up"],
+        Migrator::new(&with_bad).up(&db.conninfo).unwrap_err(),
+    );
+
+    project.write("migrations/V1__t1.sql", "CREATE TABLE t1 (id bigint);\n");
+    let modified = Migrations::from_dir(&project.path).unwrap();
+    same(
+        &db.conninfo,
+        &["up"],
+        Migrator::new(&modified).up(&db.conninfo).unwrap_err(),
+    );
+
+    project.write("rollbacks/V3__bad.sql", "-- pgstrata:irreversible\n");
+    project.write("rollbacks/V9__orphan.sql", "SELECT 1;\n");
+    let err = Migrations::from_dir(&project.path).unwrap_err();
+    same(&db.conninfo, &["up"], err);
+
+    assert_eq!(
+        seen,
+        [
+            "connection",
+            "connection",
+            "error",
+            "lock_timeout",
+            "database",
+            "modified",
+            "invalid_project"
+        ]
+    );
+}
