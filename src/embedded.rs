@@ -6,7 +6,7 @@
 /// The files of a project, embedded in the program at compile time by
 /// [`embed_migrations!`](crate::embed_migrations). Load it with
 /// [`Migrations::embedded`](crate::Migrations::embedded).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Embedded {
     /// The folder the files were read from, when the program was built.
     pub(crate) root: &'static str,
@@ -36,6 +36,16 @@ impl Embedded {
         self.entries.iter().map(|entry| match entry {
             Entry::File(path, _) | Entry::Other(path) | Entry::Folder(path) => *path,
         })
+    }
+}
+
+impl std::fmt::Debug for Embedded {
+    /// The folder and the file names; not the bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedded")
+            .field("root", &self.root)
+            .field("files", &self.file_names().collect::<Vec<_>>())
+            .finish()
     }
 }
 

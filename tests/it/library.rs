@@ -563,3 +563,13 @@ fn json_reports_and_the_library_name_a_failure_alike() {
         ]
     );
 }
+
+#[test]
+fn an_embedded_project_debugs_as_its_file_names() {
+    static PROJECT: pgstrata::Embedded = pgstrata::embed_migrations!();
+    let shown = format!("{PROJECT:?}");
+    assert!(shown.contains("\"migrations/V1__baseline.sql\""), "{shown}");
+    assert!(shown.contains("\"views/"), "{shown}");
+    assert!(!shown.contains("CREATE"), "{shown}");
+    assert!(shown.len() < 2000, "{shown}");
+}
