@@ -67,6 +67,8 @@
 extern crate self as pgstrata;
 
 mod api;
+// Public for the paths `embed_migrations!` writes; its one type worth naming is re-exported.
+#[doc(hidden)]
 pub mod embedded;
 
 pub use api::{
