@@ -573,3 +573,29 @@ fn an_embedded_project_debugs_as_its_file_names() {
     assert!(!shown.contains("CREATE"), "{shown}");
     assert!(shown.len() < 2000, "{shown}");
 }
+
+// A program depending on pgstrata with default-features = false gets none of the crates
+// only the command line needs.
+#[test]
+fn the_library_without_the_cli_feature_needs_no_cli_crate() {
+    let tree = |features: &[&str]| {
+        let (code, out, err) = crate::harness::run(
+            std::process::Command::new(env!("CARGO"))
+                .current_dir(repository())
+                .args(["tree", "--offline", "-e", "normal", "--prefix", "none"])
+                .args(features),
+        );
+        assert_eq!(code, 0, "cargo tree: {err}");
+        out
+    };
+    let cli_only = ["clap ", "signal-hook ", "similar ", "refinery "];
+    let library = tree(&["--no-default-features"]);
+    for name in cli_only {
+        assert!(!library.contains(name), "{name}in:\n{library}");
+    }
+    assert!(library.contains("pgstrata-macros "), "{library}");
+    let binary = tree(&[]);
+    for name in cli_only {
+        assert!(binary.contains(name), "{name}missing from:\n{binary}");
+    }
+}
