@@ -1,5 +1,6 @@
 //! A project compiled into the program by [`embed_migrations!`](crate::embed_migrations):
-//! the names and bytes of the files of its `migrations/`, `rollbacks/` and `views/` folders.
+//! the names and bytes of the files of its `migrations/`, `rollbacks/` and `views/` folders,
+//! and its `pgstrata.toml`.
 //! Nothing is checked when it is built; [`Migrations::embedded`](crate::Migrations::embedded)
 //! validates it exactly as a project on disk is validated.
 
@@ -30,6 +31,14 @@ impl Embedded {
         }
     }
 
+    /// The project's `pgstrata.toml`, when it had one.
+    pub(crate) fn settings_file(&self) -> Option<&'static [u8]> {
+        self.entries.iter().find_map(|entry| match entry {
+            Entry::File(path, bytes) if *path == crate::config::FILE_NAME => Some(*bytes),
+            _ => None,
+        })
+    }
+
     /// The names of the embedded files, relative to the project root
     /// (`migrations/V1__books.sql`), in file-name order within each folder.
     pub fn file_names(&self) -> impl Iterator<Item = &'static str> {
@@ -53,7 +62,8 @@ impl std::fmt::Debug for Embedded {
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub enum Entry {
-    /// A `.sql` file: its path relative to the project root, and its bytes.
+    /// A `.sql` file (or `pgstrata.toml`): its path relative to the project root, and its
+    /// bytes.
     File(&'static str, &'static [u8]),
     /// A subfolder (the loader refuses it: pgstrata reads no subfolder).
     Folder(&'static str),

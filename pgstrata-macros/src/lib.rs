@@ -16,7 +16,8 @@ use proc_macro::{Literal, TokenStream, TokenTree};
 const FOLDERS: [&str; 3] = ["migrations", "rollbacks", "views"];
 
 /// Embeds the project at a path relative to the crate's `Cargo.toml` (default `"."`): every
-/// file of its `migrations/`, `rollbacks/` and `views/` folders, as a `pgstrata::Embedded`.
+/// file of its `migrations/`, `rollbacks/` and `views/` folders, and its `pgstrata.toml`, as a
+/// `pgstrata::Embedded`.
 #[proc_macro]
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
     match expand(input) {
@@ -72,6 +73,14 @@ fn expand(input: TokenStream) -> Result<String, String> {
             };
             entries.push(entry);
         }
+    }
+    // The settings file, for the history schema and limits the command would use.
+    let settings = root.join("pgstrata.toml");
+    if settings.is_file() {
+        let file = Literal::string(&path_text(&settings)?).to_string();
+        entries.push(format!(
+            "::pgstrata::embedded::Entry::File(\"pgstrata.toml\", ::core::include_bytes!({file}))"
+        ));
     }
     Ok(format!(
         "::pgstrata::Embedded::__new({root}, &[{folders}], &[{entries}])",

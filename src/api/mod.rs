@@ -6,6 +6,7 @@
 
 mod error;
 mod report;
+mod settings;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -25,13 +26,21 @@ use crate::migrate::plan::{self, DownTarget};
 use crate::migrate::project::{self, Project, Source};
 use crate::migrate::runner::{OnEvent, Options, Runner};
 use crate::migrate::{invalid_index, views};
+use settings::ProjectSettings;
 
 /// A project's migrations, rollbacks and views, read and validated: every file named
 /// correctly, paired with its rollback, and split into statements by PostgreSQL's own parser.
 /// Loading never touches a database.
+///
+/// The project's `pgstrata.toml`, when it has one, is read too: its `history_schema`,
+/// `lock_wait`, `lock_timeout`, `lock_retries` and `statement_timeout` are where a
+/// [`Migrator`] starts from, so that a program and the `pgstrata` command use the same
+/// history table and limits. (Environment variables, profiles and the database URL of the
+/// file are the command's: a program gives its own.)
 #[derive(Debug, Clone)]
 pub struct Migrations {
     project: Project,
+    settings: ProjectSettings,
 }
 
 impl Migrations {
@@ -42,7 +51,10 @@ impl Migrations {
     /// migration without its rollback, SQL the parser refuses…), or [`ErrorKind::Other`] when
     /// there is no `migrations/` folder.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Migrations, Error> {
-        Migrations::load(Source::Disk(dir.as_ref()))
+        let dir = dir.as_ref();
+        let project = project::load_from(Source::Disk(dir))?;
+        let settings = ProjectSettings::read(dir)?;
+        Ok(Migrations { project, settings })
     }
 
     /// Loads a project compiled into the program by
@@ -50,12 +62,17 @@ impl Migrations {
     /// [`from_dir`](Migrations::from_dir): a project that would be refused on disk is refused
     /// here, with the same messages.
     pub fn embedded(embedded: &Embedded) -> Result<Migrations, Error> {
-        Migrations::load(Source::Embedded(embedded))
-    }
-
-    fn load(source: Source<'_>) -> Result<Migrations, Error> {
-        let project = project::load_from(source)?;
-        Ok(Migrations { project })
+        let project = project::load_from(Source::Embedded(embedded))?;
+        let text = embedded
+            .settings_file()
+            .map(std::str::from_utf8)
+            .transpose()
+            .map_err(|err| {
+                anyhow::Error::from(err).context("reading the embedded pgstrata.toml")
+            })?;
+        let settings = ProjectSettings::from_text(text)
+            .map_err(|err| err.context("reading the embedded pgstrata.toml"))?;
+        Ok(Migrations { project, settings })
     }
 
     /// The migrations' versions and names, in version order.
@@ -136,15 +153,17 @@ pub struct Migrator<'m> {
 }
 
 impl<'m> Migrator<'m> {
-    /// A migrator with the command's defaults: history in the `pgstrata` schema, a 60 s
-    /// wait for another run's lock, `lock_timeout` 1 s with 10 retries, no
-    /// `statement_timeout`, rollbacks that would drop data refused.
+    /// A migrator with the settings of the project's `pgstrata.toml`, and for what it does
+    /// not set the command's defaults: history in the `pgstrata` schema, a 60 s wait for
+    /// another run's lock, `lock_timeout` 1 s with 10 retries, no `statement_timeout`.
+    /// Rollbacks that would drop data are refused.
     pub fn new(migrations: &'m Migrations) -> Migrator<'m> {
+        let settings = &migrations.settings;
         Migrator {
             migrations,
-            history_schema: crate::config::DEFAULT_HISTORY_SCHEMA.to_string(),
-            lock_wait: Duration::from_secs(crate::config::DEFAULT_LOCK_WAIT_S),
-            limits: Limits::default(),
+            history_schema: settings.history_schema.clone(),
+            lock_wait: settings.lock_wait,
+            limits: settings.limits,
             allow_data_loss: false,
         }
     }

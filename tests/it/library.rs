@@ -599,3 +599,50 @@ fn the_library_without_the_cli_feature_needs_no_cli_crate() {
         assert!(binary.contains(name), "{name}missing from:\n{binary}");
     }
 }
+
+// A program and the command must agree on the history table: a program that read another
+// schema would see nothing applied and run every migration again.
+#[test]
+fn the_projects_settings_file_is_where_a_migrator_starts() {
+    static PROJECT: pgstrata::Embedded =
+        pgstrata::embed_migrations!("tests/fixtures/library_settings");
+    let dir = crate::harness::fixture("library_settings");
+    for migrations in [
+        Migrations::from_dir(&dir).unwrap(),
+        Migrations::embedded(&PROJECT).unwrap(),
+    ] {
+        let db = TestDb::new();
+        Migrator::new(&migrations).up(&db.conninfo).unwrap();
+        let mut client = db.connect();
+        let recorded: i64 = client
+            .query_one("SELECT count(*) FROM app_history.history", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(recorded, 1);
+        // The command, reading the same file, finds the database clean.
+        let (code, out, err) = crate::harness::run(
+            crate::harness::pgstrata_for(&db, &dir).args(["status", "--exit-code"]),
+        );
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    // A settings file the command refuses is refused here too, on disk and embedded alike.
+    let cases: [(&str, pgstrata::Embedded); 2] = [
+        (
+            "settings_bad_value",
+            pgstrata::embed_migrations!("tests/fixtures/invalid/settings_bad_value"),
+        ),
+        (
+            "settings_unknown_key",
+            pgstrata::embed_migrations!("tests/fixtures/invalid/settings_unknown_key"),
+        ),
+    ];
+    for (name, embedded) in cases {
+        let on_disk = Migrations::from_dir(crate::harness::fixture("invalid").join(name))
+            .expect_err(name)
+            .to_string();
+        let err = Migrations::embedded(&embedded).expect_err(name);
+        assert_eq!(err.kind(), &ErrorKind::Other, "{name}");
+        let what = |message: &str| message.split_once("pgstrata.toml: ").unwrap().1.to_string();
+        assert_eq!(what(&err.to_string()), what(&on_disk), "{name}");
+    }
+}
