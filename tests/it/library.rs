@@ -646,3 +646,21 @@ fn the_projects_settings_file_is_where_a_migrator_starts() {
         assert_eq!(what(&err.to_string()), what(&on_disk), "{name}");
     }
 }
+
+// Async programs move these across tasks and threads, and box errors as `dyn Error`.
+#[test]
+fn the_api_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<Migrations>();
+    send_sync::<Migrator<'static>>();
+    send_sync::<pgstrata::Embedded>();
+    send_sync::<pgstrata::Report>();
+    send_sync::<pgstrata::Status>();
+    send_sync::<pgstrata::Error>();
+    let boxed: Box<dyn std::error::Error + Send + Sync> =
+        Box::new(Migrations::from_dir(TempDir::new().path.join("nowhere")).unwrap_err());
+    assert!(
+        boxed.to_string().contains("no migrations/ folder"),
+        "{boxed}"
+    );
+}
