@@ -94,6 +94,7 @@ impl Default for Limits {
     }
 }
 
+#[cfg(feature = "cli")]
 impl Settings {
     /// What snapshots cover: the listed schemas (every one when none are listed), never the
     /// history schema.

@@ -12,6 +12,7 @@ use crate::conninfo::ConnInfo;
 
 /// Opens a connection described by a libpq-style connection string (URL or `key=value`).
 /// The error names the target with its password masked.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
 pub fn connect(conninfo: &str) -> Result<Client> {
     let info = ConnInfo::parse(conninfo)?;
     info.connect()

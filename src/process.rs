@@ -38,6 +38,7 @@ impl Pid {
         Pid(std::process::id() as libc::pid_t)
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn get(self) -> libc::pid_t {
         self.0
     }

@@ -52,6 +52,7 @@ pub struct ScratchServer {
     pid: u32,
     port: u16,
     version: String,
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     bindir: PathBuf,
     stop: Option<mpsc::Sender<()>>,
     keeper: Option<thread::JoinHandle<()>>,
@@ -113,6 +114,7 @@ impl ScratchServer {
     }
 
     /// Opens a connection to `dbname` on this server.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn connect(&self, dbname: &str) -> Result<postgres::Client> {
         ConnInfo::parse(&self.conninfo(dbname))?.connect()
     }
@@ -124,22 +126,26 @@ impl ScratchServer {
 
     /// The directory of the PostgreSQL binaries this server runs (psql and pg_dump of the
     /// same build are there too).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn bindir(&self) -> &Path {
         &self.bindir
     }
 
     /// The server's private directory (holds the socket, the data directory and `server.log`).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// The port: 5432 unless `start_with` set another (the socket is `.s.PGSQL.<port>`).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn port(&self) -> u16 {
         self.port
     }
 }
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it), for `start_with`.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
 pub fn free_tcp_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
         .context("finding a free TCP port on 127.0.0.1")?;

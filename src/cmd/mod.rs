@@ -51,6 +51,30 @@ pub const FOUND: u8 = 1;
 /// Exit code: error.
 pub const ERROR: u8 = 2;
 
+/// The `pgstrata` binary: parse the command line, run the command, map the outcome to an
+/// exit code (0 success, 1 found something, 2 error; 128 + the signal's number when Ctrl-C,
+/// SIGTERM or SIGHUP stopped it: 130, 143, 129).
+pub(crate) fn main() -> std::process::ExitCode {
+    use std::process::ExitCode;
+    let cli = parse_command_line();
+    let outcome = run(cli);
+    if interrupt::interrupted() {
+        // A stopping signal: what failed was cancelled on purpose; the signal thread cleans
+        // up, reports and exits with 128 + the signal's number.
+        interrupt::wait_for_handler();
+    }
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            let args: Vec<String> = std::env::args().collect();
+            let message = crate::secrets::redact_args(&format!("{err:#}"), &args);
+            // Errors quote the server and the database; no terminal escape gets through.
+            eprintln!("error: {}", crate::shown::escape_lines(&message));
+            ExitCode::from(ERROR)
+        }
+    }
+}
+
 /// Runs a parsed command line and returns the process exit code. With `--format json`,
 /// every failure prints one JSON report (`ok: false`, the error and its `kind`) unless the
 /// command printed its own report already: stdout carries exactly one JSON document.
@@ -206,46 +230,35 @@ fn command_name(command: &Command) -> &'static str {
 /// lost); `database` (the server refused a statement); `error` (anything else: settings,
 /// files, usage).
 pub(crate) fn error_fields(err: &anyhow::Error) -> serde_json::Map<String, serde_json::Value> {
+    use crate::api::ErrorKind;
     let args: Vec<String> = std::env::args().collect();
     let mut fields = serde_json::Map::new();
     let message = crate::secrets::redact_args(&format!("{err:#}"), &args);
     fields.insert("error".into(), message.into());
-    let mut kind = "error";
-    if let Some(refusal) = err
-        .chain()
-        .find_map(|c| c.downcast_ref::<crate::error::Refusal>())
-    {
-        kind = refusal.kind();
-        if let crate::error::Refusal::InvalidProject(problems) = refusal {
+    // The library's kind, so a program and a pipeline branch on the same names.
+    let kind = ErrorKind::of(err);
+    match &kind {
+        ErrorKind::InvalidProject { problems } => {
             fields.insert("problems".into(), problems.clone().into());
         }
-    } else if crate::db::connection_lost(err).is_some() {
-        kind = "connection";
-    } else if let Some(source) = err
-        .chain()
-        .find_map(|c| c.downcast_ref::<crate::source_error::SourceError>())
-    {
-        kind = "database";
-        fields.insert("sqlstate".into(), source.code.clone().into());
-        fields.insert("file".into(), source.file.clone().into());
-        if let Some((line, column)) = source.location {
-            fields.insert("line".into(), line.into());
-            fields.insert("column".into(), column.into());
-        }
-    } else if let Some(pg) = err
-        .chain()
-        .find_map(|c| c.downcast_ref::<postgres::Error>())
-    {
-        match pg.as_db_error() {
-            Some(db) => {
-                kind = "database";
-                fields.insert("sqlstate".into(), db.code().code().into());
+        ErrorKind::Sql {
+            sqlstate,
+            file,
+            line,
+            column,
+        } => {
+            fields.insert("sqlstate".into(), sqlstate.clone().into());
+            if let Some(file) = file {
+                fields.insert("file".into(), file.clone().into());
             }
-            // No answer from a server: it could not be reached, or refused the session.
-            None => kind = "connection",
+            if let (Some(line), Some(column)) = (line, column) {
+                fields.insert("line".into(), (*line).into());
+                fields.insert("column".into(), (*column).into());
+            }
         }
+        _ => {}
     }
-    fields.insert("kind".into(), kind.into());
+    fields.insert("kind".into(), kind.name().into());
     fields.insert("exit_code".into(), ERROR.into());
     fields
 }

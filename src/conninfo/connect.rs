@@ -54,13 +54,26 @@ fn report(info: &ConnInfo, mut failures: Vec<(String, anyhow::Error)>) -> anyhow
     );
     if failures.len() == 1 {
         let (_, err) = failures.remove(0);
-        return err.context(context);
+        return err.context(Connecting(context));
     }
     let lines: Vec<String> = failures
         .iter()
         .map(|(label, err)| format!("{label}: {err:#}"))
         .collect();
-    anyhow!("no host accepted the connection:\n  {}", lines.join("\n  ")).context(context)
+    anyhow!("no host accepted the connection:\n  {}", lines.join("\n  "))
+        .context(Connecting(context))
+}
+
+/// The context of every failure to open a connection (`connecting to …`): it tells a
+/// connection failure apart from a statement's error whatever the server answered (a wrong
+/// password is an error from the server too). See `crate::api::ErrorKind`.
+#[derive(Debug)]
+pub(crate) struct Connecting(String);
+
+impl std::fmt::Display for Connecting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// Connects to one target with the TLS behaviour of `sslmode`. libpq never uses TLS on a

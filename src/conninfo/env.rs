@@ -57,6 +57,7 @@ impl Environment {
 
     /// An environment holding exactly `vars`, with no OS user, no home directory and `/tmp`
     /// as the default socket directory; see the `with_*` methods.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn from_vars<K: Into<String>, V: Into<String>>(
         vars: impl IntoIterator<Item = (K, V)>,
     ) -> Environment {
@@ -71,16 +72,19 @@ impl Environment {
         }
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn with_os_user(mut self, user: impl Into<String>) -> Environment {
         self.os_user = Some(user.into());
         self
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn with_home(mut self, home: impl Into<PathBuf>) -> Environment {
         self.home = Some(home.into());
         self
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn with_socket_dir(mut self, dir: impl Into<PathBuf>) -> Environment {
         self.socket_dir = dir.into();
         self

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow, bail};
 use postgres::Client;
 
+pub(crate) use connect::Connecting;
 pub use env::{Environment, env_names_database};
 use parse::{Pairs, Style};
 use target::Target;
@@ -118,6 +119,7 @@ impl ConnInfo {
 
     /// The connection string with its password replaced by `***`, in the form it was given
     /// (URL or key=value), including what the environment and defaults filled in.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn masked(&self) -> &str {
         &self.display
     }
@@ -281,6 +283,7 @@ pub fn mask_password(conninfo: &str) -> String {
 }
 
 /// Whether `client`'s connection is encrypted, as the server sees it (`pg_stat_ssl`).
+#[cfg_attr(not(feature = "internals"), allow(dead_code))]
 pub fn ssl_is_used(client: &mut Client) -> Result<bool> {
     let row = client.query_one(
         "SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",

@@ -13,6 +13,8 @@
 //!
 //! Nothing here prints: progress goes to the caller through `runner::Event`.
 
+// Takes over a refinery database: a command of the binary's, and refinery is its dependency.
+#[cfg(feature = "cli")]
 pub mod adopt;
 pub mod baseline;
 pub mod data_loss;

@@ -4,19 +4,20 @@
 //! once, each naming its file, before anything runs (`Refusal::InvalidProject`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 mod directives;
 mod runnable;
+mod source;
 mod strays;
 mod views;
 
 use directives::{Directives, parse_directives};
 use runnable::refuse_unrunnable;
+pub(crate) use source::Source;
 
 use crate::checksum;
 use crate::error::Refusal;
@@ -86,6 +87,7 @@ impl SqlFile {
 
 impl View {
     /// The view's name as the file writes it (`s.v` or `v`), or the file once unparsed.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn display_name(&self) -> String {
         match &self.definition {
             Some(def) => def.view.to_string(),
@@ -160,7 +162,12 @@ pub(super) enum FileKind {
 /// Loads and validates the project rooted at `root`, every file parsed. Every problem is
 /// reported at once.
 pub fn load(root: &Path) -> Result<Project> {
-    let (mut project, mut problems) = read(root)?;
+    load_from(Source::Disk(root))
+}
+
+/// [`load`] of a project on disk or embedded in the program.
+pub(crate) fn load_from(source: Source<'_>) -> Result<Project> {
+    let (mut project, mut problems) = read(source)?;
     project.parse_files(&mut problems);
     finish(project, problems)
 }
@@ -170,7 +177,7 @@ pub fn load(root: &Path) -> Result<Project> {
 /// file (parsing hundreds of files into trees would be most of its time). Anything that runs
 /// a file needs [`Project::parse`] first.
 pub fn load_unparsed(root: &Path) -> Result<Project> {
-    let (project, mut problems) = read(root)?;
+    let (project, mut problems) = read(Source::Disk(root))?;
     // Whatever the parser refuses is still a load error here: checking costs a fraction of
     // parsing, and runs while the connection opens.
     let files = project
@@ -193,9 +200,9 @@ fn finish(project: Project, problems: Vec<String>) -> Result<Project> {
     Ok(project)
 }
 
-fn read(root: &Path) -> Result<(Project, Vec<String>)> {
-    let migrations_dir = root.join("migrations");
-    if !migrations_dir.is_dir() {
+fn read(source: Source<'_>) -> Result<(Project, Vec<String>)> {
+    let root = source.root();
+    if !source.has_folder("migrations") {
         bail!(
             "no migrations/ folder in {}; create the first migration with `pgstrata new NAME`, \
              or point --dir at the project",
@@ -203,15 +210,15 @@ fn read(root: &Path) -> Result<(Project, Vec<String>)> {
         );
     }
     let mut problems = Vec::new();
-    let ups = read_versioned(root, "migrations", FileKind::Migration, &mut problems)?;
-    let downs = read_versioned(root, "rollbacks", FileKind::Rollback, &mut problems)?;
+    let ups = read_versioned(source, "migrations", FileKind::Migration, &mut problems)?;
+    let downs = read_versioned(source, "rollbacks", FileKind::Rollback, &mut problems)?;
     let migrations = pair(ups, downs, &mut problems);
     let versions: BTreeSet<i64> = migrations.iter().map(|m| m.version).collect();
-    let views = read_views(root, &versions, &mut problems)?;
+    let views = read_views(source, &versions, &mut problems)?;
     let mut warnings = Vec::new();
-    strays::stray_files(root, &mut problems, &mut warnings)?;
+    strays::stray_files(source, &mut problems, &mut warnings)?;
     let project = Project {
-        root: root.to_path_buf(),
+        root,
         migrations,
         views,
         parsed: false,
@@ -228,15 +235,14 @@ struct Versioned {
 }
 
 fn read_versioned(
-    root: &Path,
+    source: Source<'_>,
     folder: &str,
     kind: FileKind,
     problems: &mut Vec<String>,
 ) -> Result<BTreeMap<i64, Versioned>> {
     let mut found: BTreeMap<i64, Versioned> = BTreeMap::new();
-    for (relative, path) in sql_files(root, folder, problems)? {
-        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let Some((version, name)) = parse_versioned_name(file_name) else {
+    for (relative, file_name) in sql_files(source, folder, problems)? {
+        let Some((version, name)) = parse_versioned_name(&file_name) else {
             problems.push(format!(
                 "{relative}: the name does not parse; expected V{{n}}__{{name}}.sql with n a \
                  positive integer and name made of letters, digits and _"
@@ -245,7 +251,7 @@ fn read_versioned(
         };
         // An unreadable file is reported once; its empty stand-in keeps it paired, so that its
         // partner is not also reported as lacking one.
-        let text = read_text(&path, &relative, problems)?.unwrap_or_default();
+        let text = read_text(source, folder, &file_name, problems)?.unwrap_or_default();
         let directives = parse_directives(&text, &relative, kind, problems);
         let file = sql_file(relative.clone(), &text, &directives);
         if let Some(existing) = found.get(&version) {
@@ -302,16 +308,16 @@ fn pair(
 }
 
 fn read_views(
-    root: &Path,
+    source: Source<'_>,
     versions: &BTreeSet<i64>,
     problems: &mut Vec<String>,
 ) -> Result<Vec<View>> {
-    if !root.join("views").is_dir() {
+    if !source.has_folder("views") {
         return Ok(Vec::new());
     }
     let mut views = Vec::new();
-    for (relative, path) in sql_files(root, "views", problems)? {
-        let Some(text) = read_text(&path, &relative, problems)? else {
+    for (relative, file_name) in sql_files(source, "views", problems)? {
+        let Some(text) = read_text(source, "views", &file_name, problems)? else {
             continue;
         };
         let directives = parse_directives(&text, &relative, FileKind::View, problems);
@@ -331,29 +337,23 @@ fn read_views(
     Ok(views)
 }
 
-/// The `.sql` files of a folder, sorted by name, as (path relative to root, full path).
+/// The `.sql` files of a folder, sorted by name, as (path relative to root, file name).
 /// Other files are ignored; subfolders are an error (their files would silently not run).
 fn sql_files(
-    root: &Path,
+    source: Source<'_>,
     folder: &str,
     problems: &mut Vec<String>,
-) -> Result<Vec<(String, PathBuf)>> {
-    let dir = root.join(folder);
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
+) -> Result<Vec<(String, String)>> {
     let mut files = Vec::new();
-    for entry in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
-        let file_name = entry.file_name().to_string_lossy().into_owned();
+    for entry in source.entries(folder)? {
+        let file_name = entry.name;
         let relative = format!("{folder}/{file_name}");
-        // The entry's own type: no extra stat per file (syscalls are most of loading).
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+        if entry.is_dir {
             problems.push(format!(
                 "{relative}: is a folder; pgstrata reads {folder}/ only, not its subfolders"
             ));
         } else if file_name.ends_with(".sql") && !strays::is_leftover(&file_name) {
-            files.push((relative, entry.path()));
+            files.push((relative, file_name));
         }
     }
     files.sort();
@@ -363,8 +363,14 @@ fn sql_files(
 /// Reads a file as UTF-8 text. What makes a file unusable (not a regular file, larger than
 /// [`files::MAX_SQL_BYTES`], not UTF-8, a NUL byte) is a problem naming it, not a failure, so
 /// that every problem is reported at once.
-fn read_text(path: &Path, relative: &str, problems: &mut Vec<String>) -> Result<Option<String>> {
-    let bytes = match files::read_regular(path, files::MAX_SQL_BYTES) {
+fn read_text(
+    source: Source<'_>,
+    folder: &str,
+    file_name: &str,
+    problems: &mut Vec<String>,
+) -> Result<Option<String>> {
+    let relative = format!("{folder}/{file_name}");
+    let bytes = match source.read(folder, file_name) {
         Ok(bytes) => bytes,
         Err(err @ files::ReadError::TooLarge { .. }) => {
             problems.push(format!(

@@ -72,6 +72,7 @@ mod sql;
 use anyhow::Result;
 use postgres::Client;
 
+#[cfg_attr(not(feature = "internals"), allow(unused_imports))]
 pub use diff::{Block, Blocks, Change, ChangeKind, Comparison, PREAMBLE_OBJECT};
 pub use diff::{colorize, compare, split_blocks};
 pub use scope::{refuse_blind_spots, refuse_blind_spots_in};

@@ -15,6 +15,8 @@ mod parse;
 pub mod text;
 mod view;
 
+#[cfg_attr(not(feature = "internals"), allow(unused_imports))]
 pub use classify::{Class, IndexName, ReindexTarget, TransactionControl};
+#[cfg_attr(not(feature = "internals"), allow(unused_imports))]
 pub use parse::{Statement, SyntaxError, check_syntax, parse, with_room};
 pub use view::{Definition, RelationName, ViewRole};

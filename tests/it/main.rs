@@ -15,6 +15,7 @@ mod harness;
 mod inputs;
 mod invalid_index;
 mod json_errors;
+mod library;
 mod lint;
 mod lock_gaps;
 mod notices;

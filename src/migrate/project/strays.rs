@@ -3,10 +3,9 @@
 //! file, editor and backup copies (`V3__x.sql~`, `.V3__x.sql.swp`) warnings. Names only: no
 //! file is opened here.
 
-use std::fs;
-use std::path::Path;
+use anyhow::Result;
 
-use anyhow::{Context, Result};
+use super::Source;
 
 /// What a name in migrations/, rollbacks/ or views/ that is not read as SQL means.
 #[derive(Debug, PartialEq, Eq)]
@@ -22,22 +21,17 @@ enum Stray {
 /// Files pgstrata does not read but that look like SQL it should: refusals go to `problems`,
 /// the rest to `warnings` (printed by every command that loads the project).
 pub(super) fn stray_files(
-    root: &Path,
+    source: Source<'_>,
     problems: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) -> Result<()> {
     for folder in ["migrations", "rollbacks", "views"] {
-        let dir = root.join(folder);
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
-            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
-                names.push(entry.file_name().to_string_lossy().into_owned());
-            }
-        }
+        let mut names: Vec<String> = source
+            .entries(folder)?
+            .into_iter()
+            .filter(|entry| !entry.is_dir)
+            .map(|entry| entry.name)
+            .collect();
         names.sort();
         for name in names {
             match stray_name(folder, &name) {

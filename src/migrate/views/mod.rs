@@ -23,6 +23,7 @@ use serde::Serialize;
 
 pub use self::failures::{FailedView, clear_failures, record_failure};
 pub use self::state::{State, read_state, read_state_quick};
+#[cfg_attr(not(feature = "internals"), allow(unused_imports))]
 pub use self::status::{ViewStatus, status};
 
 use self::apply::{Carry, Work};
