@@ -150,6 +150,7 @@ pub struct Migrator<'m> {
     lock_wait: Duration,
     limits: Limits,
     allow_data_loss: bool,
+    allow_out_of_order: bool,
 }
 
 impl<'m> Migrator<'m> {
@@ -165,6 +166,7 @@ impl<'m> Migrator<'m> {
             lock_wait: settings.lock_wait,
             limits: settings.limits,
             allow_data_loss: false,
+            allow_out_of_order: settings.allow_out_of_order,
         }
     }
 
@@ -204,6 +206,14 @@ impl<'m> Migrator<'m> {
     /// rehearsed first and refused (`data_loss`) when it would.
     pub fn allow_data_loss(mut self, allow: bool) -> Migrator<'m> {
         self.allow_data_loss = allow;
+        self
+    }
+
+    /// Apply a pending migration older than one already applied (two branches merged),
+    /// recorded as applied out of order, instead of refusing it (`out_of_order`). Default:
+    /// `allow_out_of_order` of the project's `pgstrata.toml`, else refuse.
+    pub fn allow_out_of_order(mut self, allow: bool) -> Migrator<'m> {
+        self.allow_out_of_order = allow;
         self
     }
 
@@ -266,6 +276,7 @@ impl<'m> Migrator<'m> {
                 limits: self.limits,
                 watch: info,
                 allow_data_loss: self.allow_data_loss,
+                allow_out_of_order: self.allow_out_of_order,
             };
             let quiet: OnEvent = Arc::new(|_| {});
             let mut runner = Runner::new(client, project, options, quiet);

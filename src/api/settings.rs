@@ -20,6 +20,7 @@ pub(crate) struct ProjectSettings {
     pub history_schema: String,
     pub lock_wait: Duration,
     pub limits: Limits,
+    pub allow_out_of_order: bool,
 }
 
 impl ProjectSettings {
@@ -60,6 +61,7 @@ impl ProjectSettings {
         Ok(ProjectSettings {
             history_schema,
             lock_wait: Duration::from_secs(file.lock_wait.unwrap_or(config::DEFAULT_LOCK_WAIT_S)),
+            allow_out_of_order: file.allow_out_of_order.unwrap_or(false),
             limits: Limits {
                 lock_timeout: duration("lock_timeout", file.lock_timeout, defaults.lock_timeout)?,
                 lock_retries: file.lock_retries.unwrap_or(defaults.lock_retries),
