@@ -248,6 +248,23 @@ pub enum Command {
         #[arg(long)]
         unwrap_transactions: bool,
     },
+    /// Convert another tool's migrations into migrations/ and rollbacks/: versions kept,
+    /// names cleaned to letters, digits and _, the tool's no-transaction marker translated to
+    /// `-- pgstrata:no-transaction`, a missing down made an irreversible rollback with the
+    /// reason; every file's bytes copied as they are. Never overwrites: a version the project
+    /// has already is refused, and nothing is written
+    Import {
+        /// The tool that wrote DIR: diesel (<version>_<name>/up.sql, down.sql,
+        /// metadata.toml), sqlx (<version>_<name>.up.sql/.down.sql or .sql), golang-migrate
+        /// (<version>_<name>.up.sql/.down.sql), dbmate (<version>_<name>.sql with `--
+        /// migrate:up` and `-- migrate:down`), flyway (V<version>__<name>.sql, undo
+        /// U<version>__<name>.sql)
+        #[arg(long, value_enum, value_name = "TOOL")]
+        from: ImportFrom,
+        /// The folder holding that tool's migrations
+        #[arg(value_name = "DIR")]
+        source: PathBuf,
+    },
     /// Record the outcome of an interrupted no-transaction migration or rollback
     Repair {
         /// The interrupted version
@@ -261,6 +278,29 @@ pub enum Command {
         #[arg(long)]
         forget: bool,
     },
+}
+
+/// The tools `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFrom {
+    Diesel,
+    Sqlx,
+    GolangMigrate,
+    Dbmate,
+    Flyway,
+}
+
+impl From<ImportFrom> for crate::import::Tool {
+    fn from(tool: ImportFrom) -> Self {
+        use crate::import::Tool;
+        match tool {
+            ImportFrom::Diesel => Tool::Diesel,
+            ImportFrom::Sqlx => Tool::Sqlx,
+            ImportFrom::GolangMigrate => Tool::GolangMigrate,
+            ImportFrom::Dbmate => Tool::Dbmate,
+            ImportFrom::Flyway => Tool::Flyway,
+        }
+    }
 }
 
 /// `--steps N`: a positive count (0 would silently do nothing).

@@ -23,6 +23,7 @@ pub mod conninfo;
 pub mod db;
 pub mod error;
 pub mod files;
+pub mod import;
 pub mod interrupt;
 pub mod lint;
 pub mod migrate;

@@ -20,6 +20,7 @@ macro_rules! out {
 }
 
 mod check;
+mod import;
 mod lint;
 mod migrate;
 mod new;
@@ -121,6 +122,7 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
             table,
             unwrap_transactions,
         } => migrate::adopt_refinery(settings, format, &table, unwrap_transactions),
+        Command::Import { from, source } => import::run(settings, format, from.into(), &source),
         Command::Status { exit_code } => status::run(settings, format, exit_code),
         Command::New { name } => new::run(settings, format, &name),
         Command::Check {
@@ -141,6 +143,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Redo { .. } => "redo",
         Command::Repair { .. } => "repair",
         Command::AdoptRefinery { .. } => "adopt-refinery",
+        Command::Import { .. } => "import",
         Command::Status { .. } => "status",
         Command::New { .. } => "new",
         Command::Check { .. } => "check",
