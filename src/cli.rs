@@ -265,6 +265,28 @@ pub enum Command {
         #[arg(value_name = "DIR")]
         source: PathBuf,
     },
+    /// Take over a database another tool migrated: check every applied row of its history
+    /// table against migrations/ (brought over with `pgstrata import`), then record them as
+    /// applied in pgstrata's history, in one transaction
+    ///
+    /// Checked per tool: diesel and dbmate record versions only; sqlx's name and SHA-384 and
+    /// flyway's name and CRC32 of each file are verified; golang-migrate records only the
+    /// newest version, and every migration up to it is taken as applied. Refused: a dirty
+    /// golang-migrate version, a sqlx or flyway row that did not succeed, flyway baseline,
+    /// undo and repeatable rows. The tool's table is left in place.
+    Adopt {
+        /// The tool whose history table to take over
+        #[arg(long, value_enum, value_name = "TOOL")]
+        from: AdoptFrom,
+        /// Its history table, NAME or SCHEMA.NAME [default: __diesel_schema_migrations,
+        /// _sqlx_migrations, schema_migrations (golang-migrate, dbmate),
+        /// flyway_schema_history, refinery_schema_history]
+        #[arg(long, value_name = "NAME")]
+        table: Option<String>,
+        /// refinery only: see `adopt-refinery --help`
+        #[arg(long)]
+        unwrap_transactions: bool,
+    },
     /// Record the outcome of an interrupted no-transaction migration or rollback
     Repair {
         /// The interrupted version
@@ -301,6 +323,17 @@ impl From<ImportFrom> for crate::import::Tool {
             ImportFrom::Flyway => Tool::Flyway,
         }
     }
+}
+
+/// The tools whose history `adopt` takes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdoptFrom {
+    Refinery,
+    Diesel,
+    Sqlx,
+    GolangMigrate,
+    Dbmate,
+    Flyway,
 }
 
 /// `--steps N`: a positive count (0 would silently do nothing).

@@ -1,0 +1,254 @@
+//! What kind of difference lies between two snapshots: for `check` to say which class an
+//! inexact rollback is, and for a project to accept one class for one migration
+//! (`-- pgstrata:inexact column-order <reason>` in its rollback).
+//!
+//! Pure text: each changed block is compared line by line. A table block's column lines are
+//! compared as a set (their order is the column order), its defaults apart from the rest of
+//! each column, and `COMMENT ON`, `GRANT` and `REVOKE` lines apart from everything else.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::Serialize;
+
+use super::diff::{Change, ChangeKind, compare, split_blocks};
+
+/// A class of difference between two schemas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DifferenceClass {
+    /// The same columns in another order (a dropped column added again lands at the end).
+    ColumnOrder,
+    /// A column default, a comment or a privilege differs.
+    DefaultCommentPrivilege,
+    /// An object is missing or extra.
+    ObjectMissingOrExtra,
+    /// Anything else: a type, a constraint, a body… Never accepted.
+    Definition,
+}
+
+impl DifferenceClass {
+    /// The classes a rollback may accept, by name.
+    pub const ACCEPTABLE: [DifferenceClass; 3] = [
+        DifferenceClass::ColumnOrder,
+        DifferenceClass::DefaultCommentPrivilege,
+        DifferenceClass::ObjectMissingOrExtra,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DifferenceClass::ColumnOrder => "column-order",
+            DifferenceClass::DefaultCommentPrivilege => "default-comment-privilege",
+            DifferenceClass::ObjectMissingOrExtra => "object-missing-or-extra",
+            DifferenceClass::Definition => "definition",
+        }
+    }
+
+    /// An acceptable class by its name.
+    pub fn acceptable(name: &str) -> Option<DifferenceClass> {
+        Self::ACCEPTABLE.into_iter().find(|c| c.name() == name)
+    }
+}
+
+impl fmt::Display for DifferenceClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One changed object and the classes of its difference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Classified {
+    #[serde(flatten)]
+    pub change: Change,
+    pub classes: BTreeSet<DifferenceClass>,
+}
+
+/// Every object that differs between `expected` and `actual`, with its classes.
+pub fn classify(expected: &str, actual: &str) -> Vec<Classified> {
+    let old = blocks_by_object(expected);
+    let new = blocks_by_object(actual);
+    compare(expected, actual, "", "")
+        .changes
+        .into_iter()
+        .map(|change| {
+            let classes = match change.change {
+                ChangeKind::Added | ChangeKind::Removed => {
+                    BTreeSet::from([DifferenceClass::ObjectMissingOrExtra])
+                }
+                ChangeKind::Changed => match (old.get(&change.object), new.get(&change.object)) {
+                    (Some(a), Some(b)) => classify_block(a, b),
+                    _ => BTreeSet::from([DifferenceClass::Definition]),
+                },
+            };
+            Classified { change, classes }
+        })
+        .collect()
+}
+
+fn blocks_by_object(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for block in split_blocks(text).blocks {
+        // A repeated header (hand-edited text) keeps its first block: such a change is then
+        // judged a definition change, never wrongly accepted.
+        out.entry(block.object.to_string())
+            .or_insert_with(|| block.text.trim_end().to_string());
+    }
+    out
+}
+
+/// A block's lines sorted into columns, defaults, comment and privilege lines, and the rest.
+#[derive(Default)]
+struct Parts<'a> {
+    /// Column lines without their default, in order.
+    columns: Vec<String>,
+    /// Each column's default (by the column line without it).
+    defaults: BTreeSet<(String, String)>,
+    comments_privileges: BTreeSet<&'a str>,
+    rest: BTreeSet<&'a str>,
+}
+
+fn parts(block: &str) -> Parts<'_> {
+    let mut parts = Parts::default();
+    let mut in_columns = false;
+    for line in block.lines() {
+        if in_columns && line.starts_with("    ") {
+            let column = line.trim().trim_end_matches(',');
+            let (bare, default) = split_default(column);
+            parts.defaults.insert((bare.clone(), default));
+            parts.columns.push(bare);
+            continue;
+        }
+        in_columns = line.starts_with("CREATE ") && line.ends_with(" (");
+        if ["COMMENT ON ", "GRANT ", "REVOKE "]
+            .iter()
+            .any(|start| line.starts_with(start))
+        {
+            parts.comments_privileges.insert(line);
+        } else {
+            parts.rest.insert(line);
+        }
+    }
+    parts
+}
+
+/// A column line without its `DEFAULT …` (kept apart), its NOT NULL kept.
+fn split_default(column: &str) -> (String, String) {
+    let Some(at) = column.find(" DEFAULT ") else {
+        return (column.to_string(), String::new());
+    };
+    let not_null = column.ends_with(" NOT NULL");
+    let end = if not_null {
+        column.len() - " NOT NULL".len()
+    } else {
+        column.len()
+    };
+    let bare = format!(
+        "{}{}",
+        &column[..at],
+        if not_null { " NOT NULL" } else { "" }
+    );
+    (bare, column[at..end.max(at)].to_string())
+}
+
+fn classify_block(old: &str, new: &str) -> BTreeSet<DifferenceClass> {
+    let (a, b) = (parts(old), parts(new));
+    let sorted = |columns: &[String]| {
+        let mut sorted = columns.to_vec();
+        sorted.sort();
+        sorted
+    };
+    let mut classes = BTreeSet::new();
+    if a.rest != b.rest || sorted(&a.columns) != sorted(&b.columns) {
+        classes.insert(DifferenceClass::Definition);
+        return classes;
+    }
+    if a.columns != b.columns {
+        classes.insert(DifferenceClass::ColumnOrder);
+    }
+    if a.defaults != b.defaults || a.comments_privileges != b.comments_privileges {
+        classes.insert(DifferenceClass::DefaultCommentPrivilege);
+    }
+    if classes.is_empty() {
+        // Only whitespace or line order outside the columns: not one of the named classes.
+        classes.insert(DifferenceClass::Definition);
+    }
+    classes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BEFORE: &str = "-- table public.t\nCREATE TABLE \"public\".\"t\" (\n    \"id\" integer \
+                          NOT NULL,\n    \"name\" text DEFAULT 'x'::text NOT NULL,\n    \
+                          \"note\" text\n);\nCOMMENT ON TABLE \"public\".\"t\" IS 'a';\n\n\
+                          -- index public.i\nCREATE INDEX i ON public.t USING btree (id);\n";
+
+    fn classes_of(after: &str) -> Vec<(String, Vec<&'static str>)> {
+        classify(BEFORE, after)
+            .into_iter()
+            .map(|c| {
+                (
+                    c.change.to_string(),
+                    c.classes.iter().map(|c| c.name()).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_column_added_again_at_the_end_is_column_order_only() {
+        let after = BEFORE.replace(
+            "    \"name\" text DEFAULT 'x'::text NOT NULL,\n    \"note\" text\n",
+            "    \"note\" text,\n    \"name\" text DEFAULT 'x'::text NOT NULL\n",
+        );
+        assert_eq!(
+            classes_of(&after),
+            [("~ table public.t".to_string(), vec!["column-order"])]
+        );
+    }
+
+    #[test]
+    fn defaults_comments_and_privileges_are_one_class() {
+        let no_default = BEFORE.replace(" DEFAULT 'x'::text", "");
+        assert_eq!(
+            classes_of(&no_default)[0].1,
+            vec!["default-comment-privilege"]
+        );
+        let comment = BEFORE.replace("IS 'a'", "IS 'b'");
+        assert_eq!(classes_of(&comment)[0].1, vec!["default-comment-privilege"]);
+        let grant = BEFORE.replace(
+            "IS 'a';\n",
+            "IS 'a';\nGRANT SELECT ON TABLE \"public\".\"t\" TO \"reader\";\n",
+        );
+        assert_eq!(classes_of(&grant)[0].1, vec!["default-comment-privilege"]);
+        let both = no_default.replace(
+            "    \"name\" text NOT NULL,\n    \"note\" text\n",
+            "    \"note\" text,\n    \"name\" text NOT NULL\n",
+        );
+        assert_eq!(
+            classes_of(&both)[0].1,
+            vec!["column-order", "default-comment-privilege"]
+        );
+    }
+
+    #[test]
+    fn a_missing_object_and_a_changed_type_are_classes_of_their_own() {
+        let no_index = BEFORE.split("\n-- index").next().unwrap().to_string() + "\n";
+        assert_eq!(
+            classes_of(&no_index),
+            [(
+                "- index public.i".to_string(),
+                vec!["object-missing-or-extra"]
+            )]
+        );
+        let retyped = BEFORE.replace("\"id\" integer", "\"id\" bigint");
+        assert_eq!(classes_of(&retyped)[0].1, vec!["definition"]);
+        let reordered_and_retyped = retyped.replace(
+            "    \"name\" text DEFAULT 'x'::text NOT NULL,\n    \"note\" text\n",
+            "    \"note\" text,\n    \"name\" text DEFAULT 'x'::text NOT NULL\n",
+        );
+        assert_eq!(classes_of(&reordered_and_retyped)[0].1, vec!["definition"]);
+    }
+}
