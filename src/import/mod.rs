@@ -117,7 +117,7 @@ pub fn import(tool: Tool, dir: &Path, root: &Path) -> Result<ImportReport> {
             layouts::expected(tool)
         );
     }
-    let files = plan(&sources, root)?;
+    let files = plan(tool, &sources, root)?;
     write_all(root, &files)?;
     let imported = sources
         .iter()
@@ -143,7 +143,7 @@ fn file_name(folder: &str, source: &Source) -> String {
 }
 
 /// The files to write (relative path, bytes), after every refusal.
-fn plan(sources: &[Source], root: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+fn plan(tool: Tool, sources: &[Source], root: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     let existing = existing_versions(root)?;
     let mut problems = Vec::new();
     let mut files = Vec::new();
@@ -166,7 +166,11 @@ fn plan(sources: &[Source], root: &Path) -> Result<Vec<(String, Vec<u8>)>> {
         files.push((up, with_directive(&source.up, source.up_no_transaction)));
         let rollback = match &source.down {
             Ok(bytes) => with_directive(bytes, source.down_no_transaction),
-            Err(reason) => format!("-- pgstrata:irreversible {reason}\n").into_bytes(),
+            Err(reason) => format!(
+                "-- pgstrata:irreversible imported from {}: {reason}\n",
+                tool.name()
+            )
+            .into_bytes(),
         };
         files.push((down, rollback));
     }

@@ -77,6 +77,7 @@ pub fn classify(expected: &str, actual: &str) -> Vec<Classified> {
                     BTreeSet::from([DifferenceClass::ObjectMissingOrExtra])
                 }
                 ChangeKind::Changed => match (old.get(&change.object), new.get(&change.object)) {
+                    (Some(a), Some(b)) if is_view(&change.object) => classify_view(a, b),
                     (Some(a), Some(b)) => classify_block(a, b),
                     _ => BTreeSet::from([DifferenceClass::Definition]),
                 },
@@ -149,6 +150,32 @@ fn split_default(column: &str) -> (String, String) {
         if not_null { " NOT NULL" } else { "" }
     );
     (bare, column[at..end.max(at)].to_string())
+}
+
+fn is_view(object: &str) -> bool {
+    object.starts_with("view ") || object.starts_with("materialized view ")
+}
+
+/// A text's lines without a trailing comma, sorted.
+fn sorted_lines(text: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches(',')).collect();
+    lines.sort();
+    lines
+}
+
+/// A view that reads `*` lists the table's columns in the table's order when it is created:
+/// the same lines in another order (commas aside) are a column-order difference.
+fn classify_view(old: &str, new: &str) -> BTreeSet<DifferenceClass> {
+    let (a, b) = (parts(old), parts(new));
+    let mut classes = BTreeSet::new();
+    if sorted_lines(old) == sorted_lines(new) {
+        classes.insert(DifferenceClass::ColumnOrder);
+    } else if a.rest == b.rest && a.comments_privileges != b.comments_privileges {
+        classes.insert(DifferenceClass::DefaultCommentPrivilege);
+    } else {
+        classes.insert(DifferenceClass::Definition);
+    }
+    classes
 }
 
 fn classify_block(old: &str, new: &str) -> BTreeSet<DifferenceClass> {
@@ -242,6 +269,17 @@ mod tests {
                 "- index public.i".to_string(),
                 vec!["object-missing-or-extra"]
             )]
+        );
+        let view = "-- view public.v\nCREATE OR REPLACE VIEW public.v AS\n SELECT t.id,\n    \
+                    t.name,\n    t.note\n   FROM t;\n";
+        let reordered = view.replace("t.name,\n    t.note", "t.note,\n    t.name");
+        let classes = |a: &str, b: &str| -> Vec<&str> {
+            classify(a, b)[0].classes.iter().map(|c| c.name()).collect()
+        };
+        assert_eq!(classes(view, &reordered), vec!["column-order"]);
+        assert_eq!(
+            classes(view, &view.replace("t.note", "t.note2")),
+            vec!["definition"]
         );
         let retyped = BEFORE.replace("\"id\" integer", "\"id\" bigint");
         assert_eq!(classes_of(&retyped)[0].1, vec!["definition"]);

@@ -10,6 +10,8 @@ mod data_loss;
 mod drift;
 mod dry_run;
 mod harness;
+mod import;
+mod inexact;
 mod inputs;
 mod invalid_index;
 mod json_errors;

@@ -337,13 +337,21 @@ fn read_rows(client: &mut Client, tool: Tool, table: &str, quoted: &str) -> Resu
             };
             let text = |i: usize| row.try_get::<_, Option<String>>(i);
             match tool {
-                Tool::Diesel | Tool::Dbmate => Ok(Row {
-                    version: text(0)?.ok_or_else(|| null("version"))?,
-                    name: None,
-                    applied_on: text(1)?,
-                    checksum: None,
-                    refused: None,
-                }),
+                Tool::Diesel | Tool::Dbmate => {
+                    if tool == Tool::Dbmate && row.try_get::<_, Option<bool>>(2)? == Some(true) {
+                        bail!(
+                            "{table} has a `dirty` column: golang-migrate made it, not dbmate; \
+                             adopt it with --from golang-migrate"
+                        );
+                    }
+                    Ok(Row {
+                        version: text(0)?.ok_or_else(|| null("version"))?,
+                        name: None,
+                        applied_on: text(1)?,
+                        checksum: None,
+                        refused: None,
+                    })
+                }
                 Tool::GolangMigrate => {
                     let dirty: bool = row.try_get::<_, Option<bool>>(1)?.unwrap_or(false);
                     Ok(Row {
