@@ -6,12 +6,16 @@
 //! - sqlx: `DIR/<version>_<name>.up.sql` and `.down.sql`, or one `<version>_<name>.sql`
 //!   (no down); a file starting with `-- no-transaction` runs outside a transaction.
 //! - golang-migrate: `DIR/<version>_<name>.up.sql` and `.down.sql`; no per-file marker (its
-//!   `x-multi-statement` is a setting of the whole connection).
+//!   `x-multi-statement` is a setting of the whole connection), but a file holding one
+//!   statement runs outside a transaction block (the server runs one statement sent alone so),
+//!   so a file whose one statement cannot run in a transaction (`CREATE INDEX CONCURRENTLY`)
+//!   becomes a no-transaction migration.
 //! - dbmate: `DIR/<version>_<name>.sql` with a `-- migrate:up` and a `-- migrate:down`
 //!   section, each optionally marked `transaction:false`; the marker lines are not copied.
 //! - flyway: `DIR/V<version>__<name>.sql`, optional undo `U<version>__<name>.sql`, and
 //!   `executeInTransaction=false` in a `<file>.conf` beside it or as `-- flyway:
-//!   executeInTransaction=false` in the file; repeatable (`R__`) and baseline (`B`) migrations
+//!   executeInTransaction=false` in the file, or a statement that cannot run in a transaction
+//!   (flyway detects those and runs the script without one); repeatable (`R__`) and baseline (`B`) migrations
 //!   have no pgstrata equivalent and are refused.
 //!
 //! A down that is missing or holds only blanks becomes irreversible with the reason.
@@ -201,8 +205,10 @@ impl Reader {
                 None => Err(format!("{up} has no .down.sql")),
             };
             // sqlx reads the marker at the very start of the file.
-            let marked =
-                |bytes: &[u8]| tool == Tool::Sqlx && bytes.starts_with(b"-- no-transaction");
+            let marked = |bytes: &[u8]| match tool {
+                Tool::Sqlx => bytes.starts_with(b"-- no-transaction"),
+                _ => autocommit(bytes) == Some(Autocommit::Alone),
+            };
             self.sources.push(Source {
                 version: versions::positive(number),
                 tool_version: number.to_string(),
@@ -445,12 +451,51 @@ fn flyway_no_transaction(dir: &Path, file: &str, bytes: &[u8]) -> bool {
         })
     };
     let conf = fs::read_to_string(dir.join(format!("{file}.conf"))).unwrap_or_default();
-    said(&conf) || said(&String::from_utf8_lossy(bytes))
+    said(&conf) || said(&String::from_utf8_lossy(bytes)) || autocommit(bytes).is_some()
+}
+
+/// A file holding a statement that cannot run in a transaction block.
+#[derive(Debug, PartialEq, Eq)]
+enum Autocommit {
+    /// It is the file's only statement.
+    Alone,
+    /// Among others.
+    Among,
+}
+
+/// Whether the file holds a statement that cannot run in a transaction block, read by
+/// PostgreSQL's parser (a file it cannot read is left for the loader to report).
+fn autocommit(bytes: &[u8]) -> Option<Autocommit> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let statements = crate::sql::with_room(|| crate::sql::parse(text))
+        .ok()?
+        .ok()?;
+    if !statements
+        .iter()
+        .any(|s| s.class.needs_autocommit.is_some())
+    {
+        return None;
+    }
+    Some(match statements.len() {
+        1 => Autocommit::Alone,
+        _ => Autocommit::Among,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statements_that_need_autocommit_are_found_by_the_parser() {
+        let one = b"-- build it\nCREATE INDEX CONCURRENTLY i ON t (x);\n";
+        assert_eq!(autocommit(one), Some(Autocommit::Alone));
+        let two = b"CREATE TABLE t (x int);\nCREATE INDEX CONCURRENTLY i ON t (x);\n";
+        assert_eq!(autocommit(two), Some(Autocommit::Among));
+        assert_eq!(autocommit(b"CREATE INDEX i ON t (x);"), None);
+        assert_eq!(autocommit(b"SELECT 'CREATE INDEX CONCURRENTLY';"), None);
+    }
 
     #[test]
     fn dbmate_sections_are_split_at_their_marker_lines() {

@@ -640,3 +640,30 @@ fn adopt_flyway_verifies_its_crc32_and_refuses_failures() {
         ]
     );
 }
+
+/// golang-migrate has no marker, but the server runs a file sent as one statement outside a
+/// transaction block: such a file keeps running without one here.
+#[test]
+fn golang_migrate_runs_a_lone_concurrently_statement_outside_a_transaction() {
+    let p = imported(
+        "golang-migrate",
+        &[
+            ("1_t.up.sql", "CREATE TABLE t (x int);\n"),
+            ("1_t.down.sql", "DROP TABLE t;\n"),
+            ("2_t_x.up.sql", "CREATE INDEX CONCURRENTLY t_x ON t (x);\n"),
+            ("2_t_x.down.sql", "DROP INDEX CONCURRENTLY t_x;\n"),
+        ],
+    );
+    assert_eq!(
+        read(&p, "migrations/V2__t_x.sql"),
+        b"-- pgstrata:no-transaction\nCREATE INDEX CONCURRENTLY t_x ON t (x);\n"
+    );
+    assert_eq!(
+        read(&p, "rollbacks/V2__t_x.sql"),
+        b"-- pgstrata:no-transaction\nDROP INDEX CONCURRENTLY t_x;\n"
+    );
+    assert_eq!(
+        read(&p, "migrations/V1__t.sql"),
+        b"CREATE TABLE t (x int);\n"
+    );
+}
