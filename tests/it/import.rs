@@ -667,3 +667,68 @@ fn golang_migrate_runs_a_lone_concurrently_statement_outside_a_transaction() {
         b"CREATE TABLE t (x int);\n"
     );
 }
+
+/// Lemmy's real history (342 diesel migrations; fetched by scripts/fetch-lemmy-migrations, not
+/// committed: AGPL) converts, loads, and runs through `check`, whose inexact rollbacks each
+/// carry their classes and whose failure names what it could not check.
+#[test]
+fn lemmys_history_converts_and_runs_through_check() {
+    let source = fixture("lemmy/migrations");
+    if !source.is_dir() {
+        eprintln!(
+            "skipped: {} is absent; run scripts/fetch-lemmy-migrations to fetch Lemmy's \
+             migrations and run this test",
+            source.display()
+        );
+        return;
+    }
+    let p = TempDir::new();
+    let (code, out, err) = import(&p.path, "diesel", &source);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("imported 342 migrations from diesel"), "{out}");
+    assert!(
+        pgstrata::migrate::project::load(&p.path).is_ok(),
+        "every converted file loads"
+    );
+    let (code, out, err) = run(pgstrata()
+        .arg("--dir")
+        .arg(&p.path)
+        .args(["check", "--format", "json"]));
+    assert_eq!(code, 1, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let inexact: Vec<_> = findings
+        .iter()
+        .filter(|f| f["kind"] == "inexact_rollback")
+        .collect();
+    assert!(
+        inexact
+            .iter()
+            .all(|f| !f["classes"].as_array().unwrap().is_empty()),
+        "every inexact rollback names its classes"
+    );
+    let column_order_only = inexact
+        .iter()
+        .filter(|f| {
+            f["classes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["classes"] == serde_json::json!(["column-order"]))
+        })
+        .count();
+    assert!(column_order_only >= 20, "{column_order_only}");
+    let not_checked = report["not_checked"].as_array().unwrap();
+    match findings.iter().find(|f| f["kind"] == "failed") {
+        Some(failed) => {
+            let at = failed["version"].as_i64().unwrap();
+            assert!(!not_checked.is_empty());
+            assert!(
+                not_checked
+                    .iter()
+                    .all(|m| m["version"].as_i64().unwrap() > at)
+            );
+        }
+        None => assert!(not_checked.is_empty()),
+    }
+}
