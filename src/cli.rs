@@ -202,6 +202,13 @@ pub enum Command {
     /// a temporary database it creates on that server and drops after, and drops those that
     /// killed checks left there (only when their maker provably no longer runs). DATABASE_URL,
     /// database_url and libpq's PG* variables never send check to a server.
+    ///
+    /// An inexact rollback names the class of each difference: column-order,
+    /// default-comment-privilege, object-missing-or-extra or definition. A rollback accepts one
+    /// class for its own migration with `-- pgstrata:inexact <class> <reason>` in its leading
+    /// comments (definition cannot be accepted); an accepted difference is reported as such,
+    /// not as a finding. When a step fails, the later migrations check could not reach are
+    /// named.
     Check {
         /// Check only migrations from this version on; earlier ones are applied unchecked
         #[arg(long, value_name = "VERSION", value_parser = parse_version_arg)]

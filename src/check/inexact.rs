@@ -47,9 +47,10 @@ impl Checker<'_> {
         }
         let accepts: BTreeSet<DifferenceClass> =
             migration.inexact.iter().map(|i| i.class).collect();
-        let (accepted, refused): (Vec<_>, Vec<_>) = snapshot::classify(before, rolled_back)
-            .into_iter()
-            .partition(|c| c.classes.is_subset(&accepts));
+        let (accepted, refused): (Vec<_>, Vec<_>) =
+            snapshot::classify(before, rolled_back, &comparison.changes)
+                .into_iter()
+                .partition(|c| c.classes.is_subset(&accepts));
         let v = migration.version;
         for inexact in &migration.inexact {
             let objects: Vec<String> = accepted

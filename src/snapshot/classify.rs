@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::diff::{Change, ChangeKind, compare, split_blocks};
+use super::diff::{Change, ChangeKind, split_blocks};
 
 /// A class of difference between two schemas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -64,13 +64,14 @@ pub struct Classified {
     pub classes: BTreeSet<DifferenceClass>,
 }
 
-/// Every object that differs between `expected` and `actual`, with its classes.
-pub fn classify(expected: &str, actual: &str) -> Vec<Classified> {
+/// Each of `changes` (the objects [`compare`] found differing between `expected` and `actual`)
+/// with the classes of its difference.
+pub fn classify(expected: &str, actual: &str, changes: &[Change]) -> Vec<Classified> {
     let old = blocks_by_object(expected);
     let new = blocks_by_object(actual);
-    compare(expected, actual, "", "")
-        .changes
-        .into_iter()
+    changes
+        .iter()
+        .cloned()
         .map(|change| {
             let classes = match change.change {
                 ChangeKind::Added | ChangeKind::Removed => {
@@ -212,8 +213,13 @@ mod tests {
                           \"note\" text\n);\nCOMMENT ON TABLE \"public\".\"t\" IS 'a';\n\n\
                           -- index public.i\nCREATE INDEX i ON public.t USING btree (id);\n";
 
+    fn classified(before: &str, after: &str) -> Vec<Classified> {
+        let changes = crate::snapshot::compare(before, after, "", "").changes;
+        classify(before, after, &changes)
+    }
+
     fn classes_of(after: &str) -> Vec<(String, Vec<&'static str>)> {
-        classify(BEFORE, after)
+        classified(BEFORE, after)
             .into_iter()
             .map(|c| {
                 (
@@ -274,7 +280,11 @@ mod tests {
                     t.name,\n    t.note\n   FROM t;\n";
         let reordered = view.replace("t.name,\n    t.note", "t.note,\n    t.name");
         let classes = |a: &str, b: &str| -> Vec<&str> {
-            classify(a, b)[0].classes.iter().map(|c| c.name()).collect()
+            classified(a, b)[0]
+                .classes
+                .iter()
+                .map(|c| c.name())
+                .collect()
         };
         assert_eq!(classes(view, &reordered), vec!["column-order"]);
         assert_eq!(
