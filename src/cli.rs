@@ -261,11 +261,11 @@ pub enum Command {
     /// reason; every file's bytes copied as they are. Never overwrites: a version the project
     /// has already is refused, and nothing is written
     Import {
-        /// The tool that wrote DIR: diesel (<version>_<name>/up.sql, down.sql,
-        /// metadata.toml), sqlx (<version>_<name>.up.sql/.down.sql or .sql), golang-migrate
-        /// (<version>_<name>.up.sql/.down.sql), dbmate (<version>_<name>.sql with `--
-        /// migrate:up` and `-- migrate:down`), flyway (V<version>__<name>.sql, undo
-        /// U<version>__<name>.sql)
+        /// The tool that wrote DIR: diesel (`<version>_<name>/up.sql`, `down.sql`,
+        /// `metadata.toml`), sqlx (`<version>_<name>.up.sql` and `.down.sql`, or `.sql`),
+        /// golang-migrate (`<version>_<name>.up.sql` and `.down.sql`), dbmate
+        /// (`<version>_<name>.sql` with `-- migrate:up` and `-- migrate:down`), flyway
+        /// (`V<version>__<name>.sql`, undo `U<version>__<name>.sql`)
         #[arg(long, value_enum, value_name = "TOOL")]
         from: ImportFrom,
         /// The folder holding that tool's migrations

@@ -64,7 +64,7 @@ pub struct Classified {
     pub classes: BTreeSet<DifferenceClass>,
 }
 
-/// Each of `changes` (the objects [`compare`] found differing between `expected` and `actual`)
+/// Each of `changes` (the objects [`compare`](super::compare) found differing between `expected` and `actual`)
 /// with the classes of its difference.
 pub fn classify(expected: &str, actual: &str, changes: &[Change]) -> Vec<Classified> {
     let old = blocks_by_object(expected);
