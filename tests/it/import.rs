@@ -732,3 +732,53 @@ fn lemmys_history_converts_and_runs_through_check() {
         None => assert!(not_checked.is_empty()),
     }
 }
+
+/// diesel orders its folders by their version text; where numeric order differs (an old
+/// 14-digit version beside a diesel 2.2 one with `-0000`), import refuses rather than reorder.
+#[test]
+fn diesel_versions_that_would_run_in_another_order_are_refused() {
+    let source = TempDir::with_files(&[
+        ("2019-01-01-000000_a/up.sql", "SELECT 1;\n"),
+        ("2018-06-01-000000-0000_b/up.sql", "SELECT 2;\n"),
+    ]);
+    let p = TempDir::new();
+    let (code, _, err) = import(&p.path, "diesel", &source.path);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "diesel runs 2018-06-01-000000-0000_b/up.sql before 2019-01-01-000000_a/up.sql, but \
+             their versions (201806010000000000 and 20190101000000) are numbered the other way"
+        ),
+        "{err}"
+    );
+    assert!(!p.path.join("migrations").exists());
+}
+
+#[test]
+fn the_json_report_lists_each_migration() {
+    let source = TempDir::with_files(&[
+        ("1_a.up.sql", "CREATE TABLE a (id int);\n"),
+        ("2_b.up.sql", "CREATE TABLE b (id int);\n"),
+        ("2_b.down.sql", "DROP TABLE b;\n"),
+    ]);
+    let p = TempDir::new();
+    let (code, out, err) = run(pgstrata()
+        .arg("--dir")
+        .arg(&p.path)
+        .args(["--format", "json", "import", "--from", "golang-migrate"])
+        .arg(&source.path));
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["command"], "import");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["from"], "golang-migrate");
+    assert_eq!(report["imported"][0]["migration"], "migrations/V1__a.sql");
+    assert_eq!(
+        report["imported"][0]["irreversible"],
+        "1_a.up.sql has no .down.sql"
+    );
+    assert_eq!(
+        report["imported"][1]["irreversible"],
+        serde_json::Value::Null
+    );
+}
