@@ -108,6 +108,7 @@ pub fn import(tool: Tool, dir: &Path, root: &Path) -> Result<ImportReport> {
             tool.name()
         );
     }
+    refuse_own_folders(tool, dir, root)?;
     let (sources, ignored) = layouts::read(tool, dir)?;
     if sources.is_empty() {
         bail!(
@@ -136,6 +137,30 @@ pub fn import(tool: Tool, dir: &Path, root: &Path) -> Result<ImportReport> {
         imported,
         ignored,
     })
+}
+
+/// The tool's folder cannot be the project's `migrations/` or `rollbacks/` (diesel and sqlx
+/// both default to `migrations/`): pgstrata would read the tool's files there as its own.
+fn refuse_own_folders(tool: Tool, dir: &Path, root: &Path) -> Result<()> {
+    let Ok(source) = dir.canonicalize() else {
+        return Ok(());
+    };
+    for folder in ["migrations", "rollbacks"] {
+        let Ok(own) = root.join(folder).canonicalize() else {
+            continue;
+        };
+        if source.starts_with(&own) {
+            bail!(
+                "{} is the project's {folder}/ folder (or inside it), where pgstrata would read \
+                 the {} files as its own; move them elsewhere first, e.g. `git mv {folder} \
+                 {}-{folder}`, then import from there",
+                dir.display(),
+                tool.name(),
+                tool.name()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn file_name(folder: &str, source: &Source) -> String {

@@ -782,3 +782,18 @@ fn the_json_report_lists_each_migration() {
         serde_json::Value::Null
     );
 }
+
+/// diesel and sqlx keep their files in `migrations/`, pgstrata's own folder: importing from
+/// there would mix both, so it is refused with the way out.
+#[test]
+fn importing_from_the_projects_own_migrations_folder_is_refused() {
+    let p = TempDir::with_files(&[("migrations/1_a.up.sql", "SELECT 1;\n")]);
+    let (code, _, err) = import(&p.path, "sqlx", &p.path.join("migrations"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("is the project's migrations/ folder (or inside it)")
+            && err.contains("`git mv migrations sqlx-migrations`"),
+        "{err}"
+    );
+    assert_eq!(names(&p, "migrations"), ["1_a.up.sql"]);
+}
