@@ -213,6 +213,13 @@ pub enum Command {
     /// a temporary database it creates on that server and drops after, and drops those that
     /// killed checks left there (only when their maker provably no longer runs). DATABASE_URL,
     /// database_url and libpq's PG* variables never send check to a server.
+    ///
+    /// An inexact rollback names the class of each difference: column-order,
+    /// default-comment-privilege, object-missing-or-extra or definition. A rollback accepts one
+    /// class for its own migration with `-- pgstrata:inexact <class> <reason>` in its leading
+    /// comments (definition cannot be accepted); an accepted difference is reported as such,
+    /// not as a finding. When a step fails, the later migrations check could not reach are
+    /// named.
     Check {
         /// Check only migrations from this version on; earlier ones are applied unchecked
         #[arg(long, value_name = "VERSION", value_parser = parse_version_arg)]
@@ -290,6 +297,45 @@ pub enum Command {
         #[arg(long)]
         unwrap_transactions: bool,
     },
+    /// Convert another tool's migrations into migrations/ and rollbacks/: versions kept,
+    /// names cleaned to letters, digits and _, the tool's no-transaction marker translated to
+    /// `-- pgstrata:no-transaction`, a missing down made an irreversible rollback with the
+    /// reason; every file's bytes copied as they are. Never overwrites: a version the project
+    /// has already is refused, and nothing is written
+    Import {
+        /// The tool that wrote DIR: diesel (`<version>_<name>/up.sql`, `down.sql`,
+        /// `metadata.toml`), sqlx (`<version>_<name>.up.sql` and `.down.sql`, or `.sql`),
+        /// golang-migrate (`<version>_<name>.up.sql` and `.down.sql`), dbmate
+        /// (`<version>_<name>.sql` with `-- migrate:up` and `-- migrate:down`), flyway
+        /// (`V<version>__<name>.sql`, undo `U<version>__<name>.sql`)
+        #[arg(long, value_enum, value_name = "TOOL")]
+        from: ImportFrom,
+        /// The folder holding that tool's migrations
+        #[arg(value_name = "DIR")]
+        source: PathBuf,
+    },
+    /// Take over a database another tool migrated: check every applied row of its history
+    /// table against migrations/ (brought over with `pgstrata import`), then record them as
+    /// applied in pgstrata's history, in one transaction
+    ///
+    /// Checked per tool: diesel and dbmate record versions only; sqlx's name and SHA-384 and
+    /// flyway's name and CRC32 of each file are verified; golang-migrate records only the
+    /// newest version, and every migration up to it is taken as applied. Refused: a dirty
+    /// golang-migrate version, a sqlx or flyway row that did not succeed, flyway baseline,
+    /// undo and repeatable rows. The tool's table is left in place.
+    Adopt {
+        /// The tool whose history table to take over
+        #[arg(long, value_enum, value_name = "TOOL")]
+        from: AdoptFrom,
+        /// Its history table, NAME or SCHEMA.NAME [default: __diesel_schema_migrations,
+        /// _sqlx_migrations, schema_migrations (golang-migrate, dbmate),
+        /// flyway_schema_history, refinery_schema_history]
+        #[arg(long, value_name = "NAME")]
+        table: Option<String>,
+        /// refinery only: see `adopt-refinery --help`
+        #[arg(long)]
+        unwrap_transactions: bool,
+    },
     /// Record the outcome of an interrupted no-transaction migration or rollback
     Repair {
         /// The interrupted version
@@ -303,6 +349,40 @@ pub enum Command {
         #[arg(long)]
         forget: bool,
     },
+}
+
+/// The tools `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFrom {
+    Diesel,
+    Sqlx,
+    GolangMigrate,
+    Dbmate,
+    Flyway,
+}
+
+impl From<ImportFrom> for crate::import::Tool {
+    fn from(tool: ImportFrom) -> Self {
+        use crate::import::Tool;
+        match tool {
+            ImportFrom::Diesel => Tool::Diesel,
+            ImportFrom::Sqlx => Tool::Sqlx,
+            ImportFrom::GolangMigrate => Tool::GolangMigrate,
+            ImportFrom::Dbmate => Tool::Dbmate,
+            ImportFrom::Flyway => Tool::Flyway,
+        }
+    }
+}
+
+/// The tools whose history `adopt` takes over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdoptFrom {
+    Refinery,
+    Diesel,
+    Sqlx,
+    GolangMigrate,
+    Dbmate,
+    Flyway,
 }
 
 /// `--steps N`: a positive count (0 would silently do nothing).

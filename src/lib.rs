@@ -146,6 +146,11 @@ mod error;
 pub mod files;
 #[cfg(not(feature = "internals"))]
 mod files;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod import;
+#[cfg(all(feature = "cli", not(feature = "internals")))]
+mod import;
 #[cfg(feature = "cli")]
 mod interrupt;
 #[cfg(feature = "cli")]

@@ -8,9 +8,11 @@
 //! unchecked. The caller provides a fresh, empty database; this module never prints.
 
 pub mod database;
+mod inexact;
 pub mod rows;
 mod snapshots;
 
+pub use inexact::{Accepted, NotChecked};
 pub use snapshots::snapshot_path;
 
 use std::fs;
@@ -26,7 +28,7 @@ use crate::migrate::plan::DownTarget;
 use crate::migrate::project::{Migration, Project};
 use crate::migrate::runner::{Options, Runner};
 use crate::notices::{Notice, Notices};
-use crate::snapshot::{self, Change, SnapshotOptions};
+use crate::snapshot::{self, Change, Classified, SnapshotOptions};
 
 /// How to check.
 #[derive(Debug, Clone)]
@@ -63,6 +65,8 @@ pub enum FindingKind {
     Failed,
     /// After rolling everything back, the schema is not the empty one or history remains.
     Leftovers,
+    /// A migration or rollback failed, and check could not go on to these later migrations.
+    NotChecked,
     /// A lint rule of severity error fired on a checked migration or rollback (see
     /// `pgstrata lint`; `-- pgstrata:lint-ignore RULE reason` accepts one).
     Lint,
@@ -77,6 +81,10 @@ pub struct Finding {
     pub changes: Vec<Change>,
     /// A unified diff (expected, then actual); empty when not about schemas.
     pub diff: String,
+    /// For an inexact rollback: each object that differs with the classes of its
+    /// difference, the accepted ones left out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<Classified>,
 }
 
 /// One migration's checks.
@@ -86,9 +94,10 @@ pub struct Checked {
     pub name: String,
     /// `ok`, `missing`, `stale`, `written` or `unchanged` (with --write-snapshots).
     pub snapshot: &'static str,
-    /// `exact`, `inexact`, `leaves_rows` (exact for the schema, but applying again after it
-    /// leaves another number of rows), or `irreversible` (not rolled back: its rollback says
-    /// it cannot be).
+    /// `exact`, `inexact`, `accepted` (inexact only in classes its rollback accepts with
+    /// `-- pgstrata:inexact`), `leaves_rows` (exact for the schema, but applying again after
+    /// it leaves another number of rows), or `irreversible` (not rolled back: its rollback
+    /// says it cannot be).
     pub rollback: &'static str,
     pub ms: u64,
 }
@@ -99,6 +108,10 @@ pub struct CheckReport {
     /// Applied without checks because of `--from`.
     pub applied_unchecked: Vec<i64>,
     pub findings: Vec<Finding>,
+    /// Rollback differences accepted by `-- pgstrata:inexact` (not findings).
+    pub accepted: Vec<Accepted>,
+    /// Migrations not checked because an earlier step failed.
+    pub not_checked: Vec<NotChecked>,
     /// Snapshot files written (with --write-snapshots).
     pub written: Vec<String>,
     /// Snapshot files for versions that do not exist.
@@ -116,6 +129,8 @@ pub enum CheckEvent<'a> {
     RoundTrip,
     /// The server said something not heard before in this check.
     Notice(&'a Notice),
+    /// A rollback's difference was accepted by its `-- pgstrata:inexact` directive.
+    Accepted(&'a Accepted),
 }
 
 struct Checker<'a> {
@@ -177,6 +192,7 @@ impl Checker<'_> {
                 None,
                 "applying the unchecked migrations",
             )? {
+                self.not_checked_after(None);
                 return Ok(());
             }
             self.report.applied_unchecked = unchecked;
@@ -186,6 +202,7 @@ impl Checker<'_> {
             "building the views wanted before the first migration (a view that needs a \
              migration's objects says so with `-- pgstrata:requires V…`)",
         )? {
+            self.not_checked_after(None);
             return Ok(());
         }
         // The schema every rollback is compared with is taken after the views wanted at that
@@ -196,6 +213,7 @@ impl Checker<'_> {
         let mut floor = (base.clone(), self.report.applied_unchecked.last().copied());
         for migration in self.project.migrations.iter().filter(|m| m.version >= from) {
             let Some(after) = self.check_one(migration, &before)? else {
+                self.not_checked_after(Some(migration.version));
                 return Ok(());
             };
             if migration.irreversible.is_some() {
@@ -236,6 +254,7 @@ impl Checker<'_> {
                 ),
                 changes: Vec::new(),
                 diff: String::new(),
+                classes: Vec::new(),
             });
         }
         Ok(())
@@ -259,17 +278,7 @@ impl Checker<'_> {
                 return Ok(None);
             }
             let rolled_back = self.snapshot()?;
-            let exact = self.expect_same(
-                before,
-                &rolled_back,
-                FindingKind::InexactRollback,
-                Some(v),
-                format!(
-                    "rollback of V{v} is not exact: {} leaves the schema different from before \
-                     the migration",
-                    migration.down.path
-                ),
-            );
+            let judged = self.judge_rollback(migration, before, &rolled_back);
             if !self.step(
                 |r| r.up(Some(v)),
                 Some(v),
@@ -286,10 +295,9 @@ impl Checker<'_> {
                 format!("V{v} applied again after its rollback gives a different schema"),
             );
             let left_rows = self.rows_left_behind(migration, &rows_first)?;
-            match (exact, left_rows) {
-                (false, _) => "inexact",
-                (true, true) => "leaves_rows",
-                (true, false) => "exact",
+            match (judged, left_rows) {
+                ("exact" | "accepted", true) => "leaves_rows",
+                (judged, _) => judged,
             }
         };
         let checked = Checked {
@@ -328,6 +336,7 @@ impl Checker<'_> {
             ),
             changes: vec![],
             diff: String::new(),
+            classes: Vec::new(),
         });
         self.left_rows.push(blame);
         Ok(true)
@@ -382,6 +391,7 @@ impl Checker<'_> {
                 ),
                 changes: vec![],
                 diff: String::new(),
+                classes: Vec::new(),
             });
         }
         if !self.step(|r| r.up(None), None, "applying everything again")? {
@@ -456,6 +466,7 @@ impl Checker<'_> {
                     message: format!("{at}{doing} failed: {err:#}{cause}"),
                     changes: vec![],
                     diff: String::new(),
+                    classes: Vec::new(),
                 });
                 Ok(false)
             }
@@ -491,6 +502,7 @@ impl Checker<'_> {
                     ),
                     changes: Vec::new(),
                     diff: String::new(),
+                    classes: Vec::new(),
                 });
                 Ok("missing")
             }
@@ -530,6 +542,7 @@ impl Checker<'_> {
             message,
             changes: comparison.changes,
             diff: comparison.unified,
+            classes: Vec::new(),
         });
         false
     }

@@ -92,8 +92,15 @@ pub fn run(settings: &Settings, output: Output, from: Option<i64>, write: bool) 
             } else {
                 "every snapshot current".to_string()
             };
+            let rollbacks = match report.accepted.len() {
+                0 => "every rollback exact".to_string(),
+                n => format!(
+                    "every rollback exact but {} its rollback accepts",
+                    count(n, "difference")
+                ),
+            };
             outln!(
-                "check passed: {} checked, {what}, every rollback exact ({})",
+                "check passed: {} checked, {what}, {rollbacks} ({})",
                 count(report.checked.len(), "migration"),
                 duration_ms(ms)
             );
@@ -112,6 +119,8 @@ pub fn run(settings: &Settings, output: Output, from: Option<i64>, write: bool) 
             "checked": report.checked,
             "applied_unchecked": report.applied_unchecked,
             "findings": report.findings,
+            "accepted": report.accepted,
+            "not_checked": report.not_checked,
             "written": report.written,
             "orphan_snapshots": report.orphan_snapshots,
             "notices": report.notices,
@@ -304,6 +313,13 @@ fn print_event(event: &CheckEvent) {
         ),
         CheckEvent::Finding(finding) => print_finding(finding),
         CheckEvent::RoundTrip => outln!("rolling everything back and applying it again"),
+        CheckEvent::Accepted(accepted) => outln!(
+            "accepted: rollback of V{} differs in {} ({}), as its rollback accepts: {}",
+            accepted.version,
+            accepted.class,
+            accepted.objects.join(", "),
+            crate::shown::escape(&accepted.reason)
+        ),
         CheckEvent::Notice(_) => {}
     }
 }

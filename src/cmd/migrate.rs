@@ -11,7 +11,7 @@ use super::output::{count, duration_ms, stdout_is_terminal};
 use super::{
     OK, Output, Target, connect, json, load_and_connect, load_and_connect_with, print_json,
 };
-use crate::cli::Format;
+use crate::cli::{AdoptFrom, Format};
 use crate::config::Settings;
 use crate::migrate::adopt::Adoption;
 use crate::migrate::observed::Observed;
@@ -145,6 +145,59 @@ pub fn repair(settings: &Settings, format: Format, version: i64, mark_applied: b
         );
     } else {
         outln!("migration {version} {outcome}");
+    }
+    Ok(OK)
+}
+
+/// `adopt --from TOOL`: refinery as `adopt-refinery`, the other tools through
+/// `migrate::adopt::adopt`.
+pub fn adopt(
+    settings: &Settings,
+    format: Format,
+    from: AdoptFrom,
+    table: Option<&str>,
+    unwrap_transactions: bool,
+) -> Result<u8> {
+    use crate::import::Tool;
+    let tool = match from {
+        AdoptFrom::Refinery => {
+            let table = table.unwrap_or("refinery_schema_history");
+            return adopt_refinery(settings, format, table, unwrap_transactions);
+        }
+        AdoptFrom::Diesel => Tool::Diesel,
+        AdoptFrom::Sqlx => Tool::Sqlx,
+        AdoptFrom::GolangMigrate => Tool::GolangMigrate,
+        AdoptFrom::Dbmate => Tool::Dbmate,
+        AdoptFrom::Flyway => Tool::Flyway,
+    };
+    if unwrap_transactions {
+        bail!("--unwrap-transactions is for refinery's migrations only");
+    }
+    let (project, mut target) = load_and_connect(settings)?;
+    let how = crate::migrate::adopt::ToolAdoption {
+        history_schema: &settings.history_schema,
+        table,
+        lock_wait: settings.lock_wait,
+    };
+    let adopted = crate::migrate::adopt::adopt(&mut target.client, &project, tool, &how)?;
+    let table = table.unwrap_or(crate::migrate::adopt::default_table(tool));
+    if json(format) {
+        print_json(&json!({"command": "adopt", "ok": true, "from": tool, "adopted": adopted}));
+    } else {
+        for a in &adopted {
+            outln!(
+                "adopted V{:<5} {:<40} (applied by {} {})",
+                a.version,
+                escape(&a.name),
+                tool.name(),
+                escape(a.applied_on.as_deref().unwrap_or("at an unknown time")),
+            );
+        }
+        outln!(
+            "adopted {} from {}; it is no longer used and can be dropped",
+            count(adopted.len(), "migration"),
+            escape(table)
+        );
     }
     Ok(OK)
 }

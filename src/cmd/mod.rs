@@ -21,6 +21,7 @@ macro_rules! out {
 
 mod baseline;
 mod check;
+mod import;
 mod init;
 mod lint;
 mod migrate;
@@ -163,6 +164,18 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
             unwrap_transactions,
         } => migrate::adopt_refinery(settings, format, &table, unwrap_transactions),
         Command::Baseline { version, force } => baseline::run(settings, format, version, force),
+        Command::Adopt {
+            from,
+            table,
+            unwrap_transactions,
+        } => migrate::adopt(
+            settings,
+            format,
+            from,
+            table.as_deref(),
+            unwrap_transactions,
+        ),
+        Command::Import { from, source } => import::run(settings, format, from.into(), &source),
         Command::Status { exit_code } => status::run(settings, format, exit_code),
         Command::New { name } => new::run(settings, format, &name),
         Command::Check {
@@ -211,6 +224,8 @@ fn command_name(command: &Command) -> &'static str {
         Command::Repair { .. } => "repair",
         Command::AdoptRefinery { .. } => "adopt-refinery",
         Command::Baseline { .. } => "baseline",
+        Command::Adopt { .. } => "adopt",
+        Command::Import { .. } => "import",
         Command::Status { .. } => "status",
         Command::New { .. } => "new",
         Command::Check { .. } => "check",

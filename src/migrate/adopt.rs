@@ -14,6 +14,7 @@
 //! and each part quoted. Files that wrap their whole text in `BEGIN; … COMMIT;` are adopted
 //! only when asked to unwrap them (see `unwrap`).
 
+mod tools;
 mod unwrap;
 
 use std::time::Duration;
@@ -29,6 +30,7 @@ use crate::migrate::history::History;
 use crate::migrate::lock;
 use crate::migrate::project::{Migration, Project};
 use crate::shown::escape;
+pub use tools::{ToolAdoption, adopt, default_table};
 use unwrap::Unwrap;
 
 /// One migration recorded from refinery's history.

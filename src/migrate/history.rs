@@ -500,6 +500,7 @@ mod tests {
             up: file("migrations/V7.sql"),
             down: file("rollbacks/V7.sql"),
             irreversible: None,
+            inexact: Vec::new(),
         }
     }
 

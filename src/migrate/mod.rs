@@ -16,6 +16,8 @@
 // Takes over a refinery database: a command of the binary's, and refinery is its dependency.
 #[cfg(feature = "cli")]
 pub mod adopt;
+// Made by the command only: it writes a project from a snapshot.
+#[cfg(feature = "cli")]
 pub mod baseline;
 pub mod data_loss;
 pub mod execute;

@@ -292,6 +292,7 @@ mod tests {
                     up: file(&format!("migrations/V{v}__m{v}.sql"), &format!("up {v}")),
                     down: file(&format!("rollbacks/V{v}__m{v}.sql"), &format!("down {v}")),
                     irreversible: None,
+                    inexact: Vec::new(),
                 })
                 .collect(),
             views: vec![],

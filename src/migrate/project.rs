@@ -9,11 +9,14 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
+mod difference;
 mod directives;
 mod runnable;
 mod source;
 mod strays;
 mod views;
+
+pub use difference::DifferenceClass;
 
 use directives::{Directives, parse_directives};
 use runnable::refuse_unrunnable;
@@ -63,6 +66,16 @@ pub struct Migration {
     pub down: SqlFile,
     /// `-- pgstrata:irreversible <reason>` in the rollback.
     pub irreversible: Option<String>,
+    /// `-- pgstrata:inexact <class> <reason>` in the rollback: a difference of that class
+    /// left by the rollback is accepted by `check` for this migration only.
+    pub inexact: Vec<Inexact>,
+}
+
+/// A class of inexact rollback accepted for one migration, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Inexact {
+    pub class: DifferenceClass,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone)]
@@ -232,6 +245,7 @@ struct Versioned {
     name: String,
     file: SqlFile,
     irreversible: Option<String>,
+    inexact: Vec<Inexact>,
 }
 
 fn read_versioned(
@@ -265,6 +279,7 @@ fn read_versioned(
             name,
             file,
             irreversible: directives.irreversible,
+            inexact: directives.inexact,
         };
         found.insert(version, entry);
     }
@@ -286,6 +301,7 @@ fn pair(
                 up: up.file,
                 down: down.file,
                 irreversible: down.irreversible,
+                inexact: down.inexact,
             }),
             (Some(up), Some(down)) => problems.push(format!(
                 "{}: its migration is named differently ({}); a rollback has the same file name \

@@ -61,6 +61,7 @@
 //! text-search objects and default privileges. Tablespaces and owners
 //! are left out on purpose: they differ between a CI server and production.
 
+mod classify;
 mod diff;
 mod introspect;
 mod model;
@@ -72,6 +73,7 @@ mod sql;
 use anyhow::Result;
 use postgres::Client;
 
+pub use classify::{Classified, DifferenceClass, classify};
 #[cfg_attr(not(feature = "internals"), allow(unused_imports))]
 pub use diff::{Block, Blocks, Change, ChangeKind, Comparison, PREAMBLE_OBJECT};
 pub use diff::{colorize, compare, split_blocks};

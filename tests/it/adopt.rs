@@ -263,3 +263,21 @@ fn a_hand_edited_refinery_table_is_an_error_not_a_panic() {
     );
     assert!(history(&mut db.connect()).is_empty());
 }
+
+/// `adopt --from refinery` is `adopt-refinery` under the command every tool shares.
+#[test]
+fn adopt_from_refinery_is_adopt_refinery() {
+    let db = TestDb::new();
+    let p = project();
+    migrate_with_refinery(&db, &p);
+    let (code, out, err) = run(pgstrata_for(&db, &p.path).args(["adopt", "--from", "refinery"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("adopted 2 migrations from refinery_schema_history"),
+        "{out}"
+    );
+    assert_eq!(
+        history(&mut db.connect()),
+        vec![(1, "applied".into()), (2, "applied".into())]
+    );
+}

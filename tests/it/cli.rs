@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "adopt-refinery",
     "baseline",
     "init",
+    "adopt",
+    "import",
 ];
 
 /// Compares `--help` output with tests/fixtures/help/<name>.txt; PGSTRATA_BLESS=1 rewrites

@@ -2,8 +2,8 @@
 //! database per test (see `harness`).
 
 mod adopt;
-mod baseline;
 mod adoption_versions;
+mod baseline;
 mod check;
 mod cli;
 mod concurrency;
@@ -12,6 +12,8 @@ mod data_loss;
 mod drift;
 mod dry_run;
 mod harness;
+mod import;
+mod inexact;
 mod inputs;
 mod invalid_index;
 mod json_errors;

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use super::FileKind;
+use super::DifferenceClass;
+use super::{FileKind, Inexact};
 use crate::checksum;
 use crate::config::parse_duration;
 
@@ -14,6 +15,7 @@ pub(super) struct Directives {
     pub(super) requires: Vec<i64>,
     pub(super) lock_timeout: Option<Duration>,
     pub(super) statement_timeout: Option<Duration>,
+    pub(super) inexact: Vec<Inexact>,
 }
 
 const DIRECTIVE: &str = "pgstrata:";
@@ -75,6 +77,10 @@ pub(super) fn parse_directives(
                 "{at}: `-- pgstrata:irreversible` needs a reason, e.g. \
                  `-- pgstrata:irreversible drops customer data`"
             )),
+            ("inexact", FileKind::Rollback) => match parse_inexact(rest) {
+                Ok(inexact) => directives.inexact.push(inexact),
+                Err(why) => problems.push(format!("{at}: `-- pgstrata:inexact`: {why}")),
+            },
             ("requires", FileKind::View) => match parse_requires(rest) {
                 Some(versions) => directives.requires.extend(versions),
                 None => problems.push(format!(
@@ -82,14 +88,14 @@ pub(super) fn parse_directives(
                 )),
             },
             (
-                "no-transaction" | "irreversible" | "requires" | "lock-timeout"
+                "no-transaction" | "irreversible" | "inexact" | "requires" | "lock-timeout"
                 | "statement-timeout",
                 _,
             ) => problems.push(format!("{at}: `-- pgstrata:{word}` {}", misplaced(word))),
             _ => problems.push(format!(
                 "{at}: unknown directive `-- pgstrata:{word}`; known: no-transaction, \
                  lock-timeout <duration>, statement-timeout <duration> (migrations, rollbacks), \
-                 irreversible <reason> (rollbacks), lint-ignore <rule> <reason> (migrations, \
+                 irreversible <reason>, inexact <class> <reason> (rollbacks), lint-ignore <rule> <reason> (migrations, \
                  rollbacks, before a statement), requires V<n> (views)"
             )),
         }
@@ -101,9 +107,33 @@ fn misplaced(word: &str) -> &'static str {
     match word {
         "no-transaction" => "is for migrations and rollbacks and takes no argument",
         "lock-timeout" | "statement-timeout" => "is for migrations and rollbacks",
-        "irreversible" => "belongs in a rollback file",
+        "irreversible" | "inexact" => "belongs in a rollback file",
         _ => "belongs in a view file",
     }
+}
+
+/// `column-order <reason>`: one acceptable class and a reason, both required.
+fn parse_inexact(rest: &str) -> Result<Inexact, String> {
+    let known = DifferenceClass::ACCEPTABLE
+        .map(DifferenceClass::name)
+        .join(", ");
+    let (word, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    let Some(class) = DifferenceClass::acceptable(word) else {
+        return Err(format!(
+            "`{word}` is not a class a rollback may accept; give one of {known}, then the reason"
+        ));
+    };
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(format!(
+            "needs a reason after the class, e.g. `-- pgstrata:inexact {word} the column is \
+             added again at the end`"
+        ));
+    }
+    Ok(Inexact {
+        class,
+        reason: reason.to_string(),
+    })
 }
 
 fn parse_requires(rest: &str) -> Option<Vec<i64>> {
@@ -177,6 +207,61 @@ mod tests {
         assert!(problems[0].contains("unknown directive `-- pgstrata:no-transacton`"));
         assert!(problems[1].contains("belongs in a view file"));
         assert!(problems[2].contains("needs a reason"));
+    }
+
+    #[test]
+    fn inexact_takes_one_acceptable_class_and_a_reason() {
+        let mut problems = Vec::new();
+        let text = "-- pgstrata:inexact column-order the column is added again at the end\n\
+                    -- pgstrata:inexact default-comment-privilege the old default is gone\n";
+        let d = parse_directives(
+            text,
+            "rollbacks/V1__x.sql",
+            FileKind::Rollback,
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            d.inexact,
+            vec![
+                Inexact {
+                    class: DifferenceClass::ColumnOrder,
+                    reason: "the column is added again at the end".into()
+                },
+                Inexact {
+                    class: DifferenceClass::DefaultCommentPrivilege,
+                    reason: "the old default is gone".into()
+                }
+            ]
+        );
+        for (bad, why) in [
+            ("-- pgstrata:inexact column-order\n", "needs a reason"),
+            ("-- pgstrata:inexact definition because\n", "not a class"),
+            ("-- pgstrata:inexact all of them\n", "not a class"),
+        ] {
+            let mut problems = Vec::new();
+            parse_directives(
+                bad,
+                "rollbacks/V1__x.sql",
+                FileKind::Rollback,
+                &mut problems,
+            );
+            assert!(
+                problems.len() == 1 && problems[0].contains(why),
+                "{bad}: {problems:?}"
+            );
+        }
+        let mut problems = Vec::new();
+        parse_directives(
+            "-- pgstrata:inexact column-order why\n",
+            "migrations/V1__x.sql",
+            FileKind::Migration,
+            &mut problems,
+        );
+        assert!(
+            problems[0].contains("belongs in a rollback file"),
+            "{problems:?}"
+        );
     }
 
     #[test]
