@@ -8,6 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::migrate::project::parse_version_arg;
 
+/// `0.1.0 (git 7f4b384)`, `0.1.0 (git 7f4b384, dirty)` when built from a checkout with
+/// uncommitted changes, plain `0.1.0` otherwise (see build.rs).
+pub const VERSION: &str = env!("PGSTRATA_VERSION");
+
 /// PostgreSQL migrations with paired rollbacks, idempotent views and schema snapshots.
 ///
 /// A project holds migrations/V<n>__<name>.sql (what to run), rollbacks/V<n>__<name>.sql (how
@@ -17,7 +21,7 @@ use crate::migrate::project::parse_version_arg;
 /// Exit codes: 0 success; 1 ran fine but found something (status --exit-code not clean,
 /// drift, check findings); 2 error (nothing or only part was done; the message says which).
 #[derive(Debug, Parser)]
-#[command(name = "pgstrata", version, max_term_width = 100)]
+#[command(name = "pgstrata", version = VERSION, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten, next_help_heading = "Global options")]
     pub global: Global,
