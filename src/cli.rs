@@ -252,6 +252,33 @@ pub enum Command {
         #[arg(long)]
         unwrap_transactions: bool,
     },
+    /// Print a completion script for a shell, generated from these definitions
+    ///
+    /// Needs no project. Where each shell reads it:
+    ///
+    /// bash: `source <(pgstrata completions bash)` in ~/.bashrc
+    ///
+    /// zsh: `pgstrata completions zsh > ~/.zfunc/_pgstrata`, with ~/.zfunc in fpath
+    ///
+    /// fish: `pgstrata completions fish > ~/.config/fish/completions/pgstrata.fish`
+    ///
+    /// PowerShell: `pgstrata completions powershell | Out-String | Invoke-Expression` in
+    /// $PROFILE
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from these definitions
+    ///
+    /// `pgstrata man | man -l -` reads it; `pgstrata man --out-dir /usr/local/share/man/man1`
+    /// installs a page for pgstrata and one for each command. Needs no project.
+    Man {
+        /// Write pgstrata.1 and a pgstrata-COMMAND.1 page for each command into this
+        /// directory instead of printing pgstrata.1 [default: print]
+        #[arg(long = "out-dir", value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
     /// Record the outcome of an interrupted no-transaction migration or rollback
     Repair {
         /// The interrupted version

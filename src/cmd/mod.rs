@@ -20,7 +20,9 @@ macro_rules! out {
 }
 
 mod check;
+mod completions;
 mod lint;
+mod man;
 mod migrate;
 mod new;
 mod output;
@@ -68,6 +70,12 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 fn run_parsed(cli: Cli) -> Result<u8> {
+    // Generated from the definitions alone: no project or settings needed.
+    match &cli.command {
+        Command::Completions { shell } => return completions::run(*shell),
+        Command::Man { out_dir } => return man::run(out_dir.as_deref()),
+        _ => {}
+    }
     interrupt::install_signal_handlers()
         .context("installing the handlers for Ctrl-C, SIGTERM and SIGHUP")?;
     let global = cli.global;
@@ -130,6 +138,8 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
         Command::Lint { from, files } => lint::run(settings, output, from, files),
         Command::Snapshot { write, force } => snapshot::snapshot(settings, format, write, force),
         Command::Drift => snapshot::drift(settings, format),
+        // Answered in `run_parsed`, before any settings are read.
+        Command::Completions { .. } | Command::Man { .. } => Ok(OK),
     }
 }
 
@@ -147,6 +157,8 @@ fn command_name(command: &Command) -> &'static str {
         Command::Lint { .. } => "lint",
         Command::Snapshot { .. } => "snapshot",
         Command::Drift => "drift",
+        Command::Completions { .. } => "completions",
+        Command::Man { .. } => "man",
     }
 }
 

@@ -17,6 +17,8 @@ const COMMANDS: &[&str] = &[
     "new",
     "repair",
     "adopt-refinery",
+    "completions",
+    "man",
 ];
 
 /// Compares `--help` output with tests/fixtures/help/<name>.txt; PGSTRATA_BLESS=1 rewrites

@@ -17,6 +17,7 @@ mod lint;
 mod lock_gaps;
 mod notices;
 mod odd_history;
+mod package;
 mod parser;
 mod runner;
 mod safety;
