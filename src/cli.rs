@@ -54,6 +54,22 @@ pub struct Global {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Profile of the settings file to use: its [env.NAME] table overrides the file's
+    /// top-level settings (flags and environment variables still win) [default: none]
+    #[arg(
+        long = "env",
+        global = true,
+        env = "PGSTRATA_ENV",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
+    pub profile: Option<String>,
+
+    /// Do not read DIR/.env. Without this flag its variables (DATABASE_URL, PGSTRATA_*, PG*)
+    /// are set for this run, each only when the environment does not set it already
+    #[arg(long, global = true)]
+    pub no_dotenv: bool,
+
     /// Report format on stdout; errors always go to stderr as `error: ...`
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -9,6 +9,7 @@ mod conninfo;
 mod data_loss;
 mod drift;
 mod dry_run;
+mod environments;
 mod harness;
 mod inputs;
 mod invalid_index;

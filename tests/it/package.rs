@@ -23,10 +23,13 @@ const COMMANDS: &[&str] = &[
     "man",
 ];
 
-/// A directory that is no project, with a settings file that would fail any command reading
-/// it: completions and the man page must not read it.
+/// A directory that is no project, with a `.env` and a settings file that would both fail
+/// any command reading them: completions and the man page must read neither.
 fn not_a_project() -> TempDir {
-    TempDir::with_files(&[("pgstrata.toml", "unknown_key = 1\n")])
+    TempDir::with_files(&[
+        (".env", "this is not a NAME=value line\n"),
+        ("pgstrata.toml", "unknown_key = 1\n"),
+    ])
 }
 
 fn has(program: &str) -> bool {
@@ -71,7 +74,13 @@ fn bash_completes_commands_and_flags() {
         assert!(commands.contains(command), "{command} not offered: {out}");
     }
     let flags = lines.next().unwrap_or("");
-    for flag in ["--dry-run", "--to", "--database-url"] {
+    for flag in [
+        "--dry-run",
+        "--to",
+        "--env",
+        "--no-dotenv",
+        "--database-url",
+    ] {
         assert!(
             flags.split(' ').any(|f| f == flag),
             "{flag} not offered: {flags}"
@@ -133,7 +142,7 @@ fn the_man_page_renders_with_every_command() {
         page.clone()
     };
     let text = text.replace(['\u{2010}', '\u{2212}'], "-");
-    for expected in ["pgstrata", "--database-url", "--dir"] {
+    for expected in ["pgstrata", "--database-url", "--env", "--no-dotenv"] {
         assert!(text.contains(expected), "{expected} missing:\n{text}");
     }
     for command in COMMANDS {
