@@ -20,6 +20,7 @@ mod notices;
 mod odd_history;
 mod package;
 mod parser;
+mod recipes;
 mod runner;
 mod safety;
 mod scratch;
