@@ -237,3 +237,17 @@ fn an_unknown_key_in_a_profile_is_an_error_like_at_the_top_level() {
     assert_eq!(code, 2);
     assert!(err.contains("lock_wiat"), "{err}");
 }
+
+#[test]
+fn snapshot_keeps_its_stdout_pure_sql_under_a_profile() {
+    // Its stdout is the schema, piped into files: the environment line goes to stderr there.
+    let staging = TestDb::new();
+    let dir = with_profiles(&staging, &staging);
+    let (code, _, err) = run(&mut at(&dir, &["--env", "staging", "up"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&mut at(&dir, &["--env", "staging", "snapshot"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("environment"), "{out}");
+    assert!(out.contains("-- table public.t"), "{out}");
+    assert_eq!(err.lines().next(), Some("environment: staging"), "{err}");
+}
