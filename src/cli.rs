@@ -8,6 +8,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::migrate::project::parse_version_arg;
 
+/// `0.1.0 (git 7f4b384)`, `0.1.0 (git 7f4b384, dirty)` when built from a checkout with
+/// uncommitted changes, plain `0.1.0` otherwise (see build.rs).
+pub const VERSION: &str = env!("PGSTRATA_VERSION");
+
 /// PostgreSQL migrations with paired rollbacks, idempotent views and schema snapshots.
 ///
 /// A project holds migrations/V<n>__<name>.sql (what to run), rollbacks/V<n>__<name>.sql (how
@@ -17,7 +21,7 @@ use crate::migrate::project::parse_version_arg;
 /// Exit codes: 0 success; 1 ran fine but found something (status --exit-code not clean,
 /// drift, check findings); 2 error (nothing or only part was done; the message says which).
 #[derive(Debug, Parser)]
-#[command(name = "pgstrata", version, max_term_width = 100)]
+#[command(name = "pgstrata", version = VERSION, max_term_width = 100)]
 pub struct Cli {
     #[command(flatten, next_help_heading = "Global options")]
     pub global: Global,
@@ -49,6 +53,22 @@ pub struct Global {
     /// Settings file [default: DIR/pgstrata.toml when it exists]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Profile of the settings file to use: its [env.NAME] table overrides the file's
+    /// top-level settings (flags and environment variables still win) [default: none]
+    #[arg(
+        long = "env",
+        global = true,
+        env = "PGSTRATA_ENV",
+        hide_env_values = true,
+        value_name = "NAME"
+    )]
+    pub profile: Option<String>,
+
+    /// Do not read DIR/.env. Without this flag its variables (DATABASE_URL, PGSTRATA_*, PG*)
+    /// are set for this run, each only when the environment does not set it already
+    #[arg(long, global = true)]
+    pub no_dotenv: bool,
 
     /// Report format on stdout; errors always go to stderr as `error: ...`
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
@@ -335,6 +355,33 @@ pub enum Command {
         /// refinery only: see `adopt-refinery --help`
         #[arg(long)]
         unwrap_transactions: bool,
+    },
+    /// Print a completion script for a shell, generated from these definitions
+    ///
+    /// Needs no project. Where each shell reads it:
+    ///
+    /// bash: `source <(pgstrata completions bash)` in ~/.bashrc
+    ///
+    /// zsh: `pgstrata completions zsh > ~/.zfunc/_pgstrata`, with ~/.zfunc in fpath
+    ///
+    /// fish: `pgstrata completions fish > ~/.config/fish/completions/pgstrata.fish`
+    ///
+    /// PowerShell: `pgstrata completions powershell | Out-String | Invoke-Expression` in
+    /// $PROFILE
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from these definitions
+    ///
+    /// `pgstrata man | man -l -` reads it; `pgstrata man --out-dir /usr/local/share/man/man1`
+    /// installs a page for pgstrata and one for each command. Needs no project.
+    Man {
+        /// Write pgstrata.1 and a pgstrata-COMMAND.1 page for each command into this
+        /// directory instead of printing pgstrata.1 [default: print]
+        #[arg(long = "out-dir", value_name = "DIR")]
+        out_dir: Option<PathBuf>,
     },
     /// Record the outcome of an interrupted no-transaction migration or rollback
     Repair {

@@ -1,5 +1,10 @@
-//! Settings: flag, then environment, then `pgstrata.toml`, then default, resolved once into
-//! one [`Settings`] value. Unknown keys in the file are an error.
+//! Settings: flag, then environment, then the chosen profile of `pgstrata.toml`, then its top
+//! level, then default, resolved once into one [`Settings`] value. Unknown keys in the file
+//! (and in its profiles) are an error.
+//!
+//! A profile is a `[env.NAME]` table holding any of the file's settings, chosen with `--env
+//! NAME` or `PGSTRATA_ENV`: `[env.staging]` / `[env.production]` name their own database,
+//! lock timeout, and so on, over the settings the environments share.
 //!
 //! Most flags and environment variables arrive already merged by clap (a flag beats its
 //! variable); this module adds the file and the defaults. The database is the exception:
@@ -9,6 +14,7 @@
 //! reads `DATABASE_URL` and `PGSTRATA_CHECK_DATABASE_URL` itself. It never connects to
 //! anything.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -49,6 +55,8 @@ pub struct Settings {
     /// `allow_out_of_order` in the file: `up` applies a pending migration older than an
     /// applied one (`up --allow-out-of-order` turns it on for one run).
     pub allow_out_of_order: bool,
+    /// The profile of the settings file in force (`--env NAME` or `PGSTRATA_ENV`), if any.
+    pub environment: Option<String>,
 }
 
 /// How `new` numbers a migration: `versioning` in `pgstrata.toml`.
@@ -120,6 +128,8 @@ pub struct Overrides {
     pub lock_timeout: Option<Duration>,
     pub lock_retries: Option<u32>,
     pub statement_timeout: Option<Duration>,
+    /// The profile chosen with `--env NAME` or `PGSTRATA_ENV`.
+    pub profile: Option<String>,
 }
 
 /// `pgstrata.toml`. Every key is optional; unknown keys are refused.
@@ -141,6 +151,10 @@ pub struct FileSettings {
     pub statement_timeout: Option<String>,
     pub versioning: Option<Versioning>,
     pub allow_out_of_order: Option<bool>,
+    /// Profiles: `[env.NAME]` tables of the settings above, laid over the top level when
+    /// chosen. Read with the same rules (unknown keys refused); they do not nest.
+    #[serde(default)]
+    pub env: BTreeMap<String, FileSettings>,
 }
 
 pub const DEFAULT_HISTORY_SCHEMA: &str = "pgstrata";
@@ -163,12 +177,23 @@ pub fn resolve_with(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Settings> {
     let dir = overrides.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let profile = overrides.profile.clone().filter(|p| !p.trim().is_empty());
     let file = match &overrides.config {
-        Some(path) => read_file(path)?,
+        Some(path) => read_file(path, profile.as_deref())?,
         // Anything there (a FIFO, a dangling symlink) is read and refused with the reason,
         // rather than skipped as `is_file()` would, silently dropping the settings.
-        None if files::exists(&dir.join(FILE_NAME)) => read_file(&dir.join(FILE_NAME))?,
-        None => FileSettings::default(),
+        None if files::exists(&dir.join(FILE_NAME)) => {
+            read_file(&dir.join(FILE_NAME), profile.as_deref())?
+        }
+        None => match &profile {
+            Some(name) => bail!(
+                "environment {} chosen (--env or PGSTRATA_ENV) but there is no {} to hold \
+                 it; add an [env.NAME] table there, or unset PGSTRATA_ENV",
+                shown_profile(name, &[]),
+                dir.join(FILE_NAME).display()
+            ),
+            None => FileSettings::default(),
+        },
     };
     let history_schema = overrides
         .history_schema
@@ -240,6 +265,7 @@ pub fn resolve_with(
         limits,
         versioning: file.versioning.unwrap_or_default(),
         allow_out_of_order: file.allow_out_of_order.unwrap_or(false),
+        environment: profile,
     })
 }
 
@@ -286,17 +312,71 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(ms.round() as u64))
 }
 
-fn read_file(path: &Path) -> Result<FileSettings> {
+/// Reads the settings file, with the profile `profile` laid over its top level when one is
+/// chosen.
+fn read_file(path: &Path, profile: Option<&str>) -> Result<FileSettings> {
     let text = files::read_regular_text(path, files::MAX_SETTINGS_BYTES)
         .with_context(|| format!("reading {}", path.display()))?;
-    parse_file(&text).with_context(|| format!("reading {}", path.display()))
+    let settings = parse_file(&text).with_context(|| format!("reading {}", path.display()))?;
+    let Some(name) = profile else {
+        return Ok(settings);
+    };
+    if !settings.env.contains_key(name) {
+        let known: Vec<&str> = settings.env.keys().map(String::as_str).collect();
+        let listed = if known.is_empty() {
+            "it has none".to_string()
+        } else {
+            format!("known: {}", known.join(", "))
+        };
+        bail!(
+            "{}: no environment {} ([env.NAME] tables; {listed})",
+            path.display(),
+            shown_profile(name, &known)
+        );
+    }
+    with_profile(&text, name).with_context(|| format!("reading {}", path.display()))
+}
+
+/// The file's settings with the `[env.NAME]` table's keys replacing the top level's: a key a
+/// profile sets is the profile's whole value (a `schemas` list is replaced, not extended).
+/// Done on the TOML table so that every key the file accepts works in a profile as it is.
+fn with_profile(text: &str, name: &str) -> Result<FileSettings> {
+    let mut table: toml::Table = toml::from_str(text)?;
+    let profiles = table.remove("env");
+    let profile = profiles
+        .as_ref()
+        .and_then(|p| p.get(name))
+        .and_then(toml::Value::as_table)
+        .cloned()
+        .unwrap_or_default();
+    table.extend(profile);
+    // Both parts passed `parse_file`: what fails here is described without quoting them.
+    FileSettings::deserialize(toml::Value::Table(table))
+        .map_err(|err| anyhow::anyhow!("{}", sanitize_message(err.message(), &known_keys())))
+}
+
+/// A profile name for an error message: quoted when it cannot be a password (shaped like a
+/// settings key, or a typo of a profile the file has).
+fn shown_profile(name: &str, known: &[&str]) -> String {
+    secrets::quoted_if(
+        name,
+        secrets::looks_like_option_name(name) || secrets::near_miss(name, known).is_some(),
+    )
 }
 
 /// Parses the settings file's text. An error says where (line and column, and the key when
 /// it is a known one) and what, but quotes nothing from the file: toml's own message shows the
 /// offending line, and a line of this file may hold a password (`database_url`).
 pub fn parse_file(text: &str) -> Result<FileSettings> {
-    toml::from_str(text).map_err(|err| anyhow::anyhow!("{}", describe_toml_error(text, &err)))
+    let settings: FileSettings = toml::from_str(text)
+        .map_err(|err| anyhow::anyhow!("{}", describe_toml_error(text, &err)))?;
+    if let Some((name, _)) = settings.env.iter().find(|(_, p)| !p.env.is_empty()) {
+        bail!(
+            "[env.{}] holds an `env` table of its own; profiles do not nest",
+            shown_profile(name, &[])
+        );
+    }
+    Ok(settings)
 }
 
 /// `line 3, column 11 (key schemas): invalid type: a string, expected a sequence`.
@@ -456,7 +536,8 @@ mod tests {
                 "lock_retries",
                 "statement_timeout",
                 "versioning",
-                "allow_out_of_order"
+                "allow_out_of_order",
+                "env"
             ]
         );
     }
@@ -553,6 +634,105 @@ mod tests {
         assert_eq!(defaults.history_schema, DEFAULT_HISTORY_SCHEMA);
         assert_eq!(defaults.lock_wait, Duration::from_secs(DEFAULT_LOCK_WAIT_S));
         assert_eq!(defaults.database_url, None);
+    }
+
+    /// A settings file in a directory of its own, for the profile tests.
+    fn project_with(name: &str, settings: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("pgstrata-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(FILE_NAME), settings).unwrap();
+        dir
+    }
+
+    const PROFILES: &str = "lock_wait = 5\nhistory_schema = \"top\"\nschemas = [\"a\", \"b\"]\n\
+        database_url = \"host=top\"\n\n[env.staging]\nlock_wait = 7\nschemas = [\"c\"]\n\
+        database_url = \"host=staging\"\n\n[env.production]\nlock_timeout = \"3s\"\n";
+
+    #[test]
+    fn a_profile_overrides_the_top_level_and_flags_and_environment_override_it() {
+        let dir = project_with("profiles", PROFILES);
+        let with = |profile: Option<&str>, lock_wait: Option<u64>| Overrides {
+            dir: Some(dir.clone()),
+            profile: profile.map(str::to_string),
+            lock_wait,
+            ..Overrides::default()
+        };
+        let none = |_: &str| None;
+        let top = resolve_with(with(None, None), &none).unwrap();
+        assert_eq!(top.lock_wait, Duration::from_secs(5));
+        assert_eq!(top.environment, None);
+        assert_eq!(top.schemas, Some(vec!["a".into(), "b".into()]));
+        let staging = resolve_with(with(Some("staging"), None), &none).unwrap();
+        assert_eq!(staging.environment.as_deref(), Some("staging"));
+        // The profile's value, a list replaced whole; keys it does not set come from the top.
+        assert_eq!(staging.lock_wait, Duration::from_secs(7));
+        assert_eq!(staging.schemas, Some(vec!["c".into()]));
+        assert_eq!(staging.history_schema, "top");
+        assert_eq!(staging.database_url.as_deref(), Some("host=staging"));
+        assert_eq!(staging.limits.lock_timeout, DEFAULT_LOCK_TIMEOUT);
+        // A flag (or its environment variable, merged by clap) beats the profile.
+        let flagged = resolve_with(with(Some("staging"), Some(9)), &none).unwrap();
+        assert_eq!(flagged.lock_wait, Duration::from_secs(9));
+        // DATABASE_URL beats the profile's database_url.
+        let deployed = |name: &str| (name == DATABASE_URL_ENV).then(|| "host=env".to_string());
+        let from_env = resolve_with(with(Some("staging"), None), &deployed).unwrap();
+        assert_eq!(from_env.database_url.as_deref(), Some("host=env"));
+        let production = resolve_with(with(Some("production"), None), &none).unwrap();
+        assert_eq!(production.limits.lock_timeout, Duration::from_secs(3));
+        assert_eq!(production.database_url.as_deref(), Some("host=top"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_profile_is_an_error_listing_the_known_ones() {
+        let dir = project_with("unknown-profile", PROFILES);
+        let err = resolve(Overrides {
+            dir: Some(dir.clone()),
+            profile: Some("stagign".into()),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("no environment \"stagign\"")
+                && message.contains("known: production, staging"),
+            "{message}"
+        );
+        std::fs::write(dir.join(FILE_NAME), "lock_wait = 5\n").unwrap();
+        let err = resolve(Overrides {
+            dir: Some(dir.clone()),
+            profile: Some("staging".into()),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("it has none"), "{err:#}");
+        std::fs::remove_dir_all(&dir).unwrap();
+        let err = resolve(Overrides {
+            dir: Some(dir),
+            profile: Some("staging".into()),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("there is no"), "{err:#}");
+    }
+
+    #[test]
+    fn profiles_follow_the_rules_of_the_top_level() {
+        let err = parse_file("[env.staging]\nlockwait = 3\n").unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("line 2, column 1: unknown field `lockwait`"),
+            "{err:#}"
+        );
+        let err = parse_file("[env.staging]\nlock_wait = \"s3cr3t\"\n").unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("line 2, column 13 (key lock_wait)")
+                && !format!("{err:#}").contains("s3cr3t"),
+            "{err:#}"
+        );
+        let err = parse_file("[env.staging.env.eu]\nlock_wait = 3\n").unwrap_err();
+        assert!(format!("{err:#}").contains("do not nest"), "{err:#}");
+        let err = parse_file("[env]\nstaging = 3\n").unwrap_err();
+        assert!(format!("{err:#}").contains("line 2"), "{err:#}");
     }
 
     #[test]

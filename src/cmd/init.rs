@@ -141,15 +141,18 @@ mod tests {
         let uncommented: Vec<&str> = lines
             .iter()
             .map(|line| match line.strip_prefix("# ") {
-                Some(rest) if rest.contains(" = ") => rest,
+                Some(rest) if rest.contains(" = ") || rest.starts_with("[env.") => rest,
                 _ => line,
             })
             .collect();
         parse_file(&uncommented.join("\n")).unwrap();
         for key in known_keys() {
-            let at = uncommented
-                .iter()
-                .position(|line| line.starts_with(&format!("{key} = ")));
+            // A profile is a table: `[env.NAME]`, not `env = …`.
+            let start = match key {
+                "env" => "[env.".to_string(),
+                key => format!("{key} = "),
+            };
+            let at = uncommented.iter().position(|line| line.starts_with(&start));
             let Some(at) = at else {
                 panic!("{key} is missing from init's pgstrata.toml");
             };

@@ -21,9 +21,12 @@ macro_rules! out {
 
 mod baseline;
 mod check;
+mod completions;
+mod dotenv;
 mod import;
 mod init;
 mod lint;
+mod man;
 mod migrate;
 mod new;
 mod output;
@@ -31,6 +34,7 @@ mod snapshot;
 mod status;
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use postgres::Client;
@@ -97,6 +101,15 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 fn run_parsed(cli: Cli) -> Result<u8> {
+    // Generated from the definitions alone: no project, settings or .env needed.
+    match &cli.command {
+        Command::Completions { shell } => return completions::run(*shell),
+        Command::Man { out_dir } => return man::run(out_dir.as_deref()),
+        _ => {}
+    }
+    if let Some(err) = DOTENV_ERROR.lock().ok().and_then(|mut e| e.take()) {
+        return Err(err);
+    }
     interrupt::install_signal_handlers()
         .context("installing the handlers for Ctrl-C, SIGTERM and SIGHUP")?;
     let global = cli.global;
@@ -114,13 +127,34 @@ fn run_parsed(cli: Cli) -> Result<u8> {
         lock_timeout: global.lock_timeout,
         lock_retries: global.lock_retries,
         statement_timeout: global.statement_timeout,
+        profile: global.profile,
     })?;
     let output = Output {
         format: global.format,
         quiet: global.quiet,
     };
+    if let Some(name) = &settings.environment {
+        show_environment(name, &cli.command, global.format);
+    }
     dispatch(cli.command, &settings, output).map_err(explain_lost_connection)
 }
+
+/// The profile in force, for every report: a first line `environment: NAME` in text (on
+/// stderr when stdout carries a schema rather than a report), an `environment` field in JSON.
+fn show_environment(name: &str, command: &Command, format: Format) {
+    let _ = ENVIRONMENT.set(name.to_string());
+    if json(format) {
+        return;
+    }
+    let line = format!("environment: {}", crate::shown::escape(name));
+    match command {
+        Command::Snapshot { write: false, .. } => eprintln!("{line}"),
+        _ => outln!("{line}"),
+    }
+}
+
+/// The profile in force, once settings are resolved; `print_json` adds it to every report.
+static ENVIRONMENT: OnceLock<String> = OnceLock::new();
 
 /// How a command shows what it does: the report's format, and whether the server's notices
 /// below WARNING are hidden (`--quiet`; a flag only, like `--format`: how this run's output is
@@ -185,6 +219,8 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
         Command::Lint { from, files } => lint::run(settings, output, from, files),
         Command::Snapshot { write, force } => snapshot::snapshot(settings, format, write, force),
         Command::Drift => snapshot::drift(settings, format),
+        // Answered in `run_parsed`, before any settings are read.
+        Command::Completions { .. } | Command::Man { .. } => Ok(OK),
     }
 }
 
@@ -232,6 +268,8 @@ fn command_name(command: &Command) -> &'static str {
         Command::Lint { .. } => "lint",
         Command::Snapshot { .. } => "snapshot",
         Command::Drift => "drift",
+        Command::Completions { .. } => "completions",
+        Command::Man { .. } => "man",
     }
 }
 
@@ -401,9 +439,13 @@ static REPORTED: AtomicBool = AtomicBool::new(false);
 /// Prints a value as pretty JSON on stdout: the command's one report.
 pub(crate) fn print_json(value: &serde_json::Value) {
     REPORTED.store(true, Ordering::SeqCst);
+    let mut value = value.clone();
+    if let (Some(report), Some(name)) = (value.as_object_mut(), ENVIRONMENT.get()) {
+        report.insert("environment".into(), name.clone().into());
+    }
     outln!(
         "{}",
-        serde_json::to_string_pretty(value).expect("JSON values always serialise")
+        serde_json::to_string_pretty(&value).expect("JSON values always serialise")
     );
 }
 
@@ -412,10 +454,41 @@ pub(crate) fn json(format: Format) -> bool {
     format == Format::Json
 }
 
+/// Parses the command line, after reading the project's `.env` (unless `--no-dotenv`, or the
+/// command needs no project): clap reads `PGSTRATA_*` variables while parsing, so a first
+/// parse finds `--dir` and `--no-dotenv`, the file is loaded, and a second parse sees its
+/// variables. A `.env` that cannot be read is reported by `run` (in the report's format).
+/// Must run before any other thread starts: loading `.env` changes the process environment.
+pub fn parse_command_line() -> Cli {
+    let cli = parse_or_exit();
+    if cli.global.no_dotenv
+        || matches!(
+            cli.command,
+            Command::Completions { .. } | Command::Man { .. }
+        )
+    {
+        return cli;
+    }
+    let dir = cli.global.dir.clone().unwrap_or_else(|| ".".into());
+    match dotenv::load(&dir) {
+        Ok(0) => cli,
+        Ok(_) => parse_or_exit(),
+        Err(err) => {
+            if let Ok(mut pending) = DOTENV_ERROR.lock() {
+                *pending = Some(err);
+            }
+            cli
+        }
+    }
+}
+
+/// A `.env` that could not be read, for `run` to report.
+static DOTENV_ERROR: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+
 /// Parses the command line. On a usage error, prints clap's message with every argument that
 /// may carry a password masked (clap quotes arguments: a URL given without `--database-url`
 /// comes back as "unrecognized subcommand '<the URL>'") and exits with clap's code (2).
-pub fn parse_command_line() -> Cli {
+fn parse_or_exit() -> Cli {
     use clap::Parser as _;
     use std::io::IsTerminal as _;
     let args: Vec<String> = std::env::args_os()

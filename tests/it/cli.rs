@@ -21,6 +21,8 @@ const COMMANDS: &[&str] = &[
     "init",
     "adopt",
     "import",
+    "completions",
+    "man",
 ];
 
 /// Compares `--help` output with tests/fixtures/help/<name>.txt; PGSTRATA_BLESS=1 rewrites
