@@ -43,8 +43,9 @@
 //!
 //! # Inside
 //!
-//! The binary's commands (`cmd`) are thin: each resolves settings, calls into the modules
-//! below and prints the report it gets back. Nothing outside `cmd` prints.
+//! The binary is `cli` (its arguments, and one module per command in `cli::cmd`): each command
+//! resolves settings, calls into the modules below and prints the report it gets back.
+//! Nothing outside `cli` prints.
 //!
 //! - `api`: the public API above, translating to and from what follows
 //! - `migrate`: the project on disk (or embedded), the plan, and the runner that applies and
@@ -53,10 +54,12 @@
 //! - `sql`: PostgreSQL's own parser on our files: statements and what they are (pure)
 //! - `snapshot`: the schema as deterministic SQL text
 //! - `check`: the CI proof on a scratch server or a temporary database
-//! - `scratch`: a throwaway PostgreSQL server; `conninfo`: connections as libpq makes them
+//! - `scratch`: a throwaway PostgreSQL server (and the processes it runs); `conninfo`:
+//!   connections as libpq makes them
+//! - `import`: other tools' migration folders converted into a project
 //! - `notices`: the server's NOTICE and WARNING messages, attributed to the file that caused them
-//! - `config`, `error`, `source_error`, `files`, `secrets`, `shown`, `interrupt`, `process`,
-//!   `db`, `checksum`: settings, errors and the plumbing every part uses
+//! - `config`, `error`, `source_error`, `files`, `secrets`, `shown`, `interrupt`, `db`,
+//!   `checksum`, `embedded`: settings, errors and the plumbing every part uses
 
 // Without the binary, much of the plumbing it shares with the library (settings files, lint,
 // the parser's extras, the runner's progress events) has no user: unused, not dead.
@@ -119,8 +122,6 @@ pub mod checksum;
 mod checksum;
 #[cfg(feature = "cli")]
 mod cli;
-#[cfg(feature = "cli")]
-mod cmd;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod config;
@@ -167,11 +168,6 @@ pub mod notices;
 mod notices;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
-pub mod process;
-#[cfg(all(feature = "cli", not(feature = "internals")))]
-mod process;
-#[cfg(feature = "internals")]
-#[doc(hidden)]
 pub mod scratch;
 #[cfg(all(feature = "cli", not(feature = "internals")))]
 mod scratch;
@@ -206,5 +202,5 @@ mod sql;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub fn cli_main() -> std::process::ExitCode {
-    cmd::main()
+    cli::cmd::main()
 }

@@ -17,7 +17,7 @@ use postgres::Client;
 
 use crate::conninfo::ConnInfo;
 use crate::db::quote_ident;
-use crate::process::{self, Pid};
+use crate::scratch::process::{self, Pid};
 
 /// Every temporary database's name starts with this.
 pub const PREFIX: &str = "pgstrata_check_";

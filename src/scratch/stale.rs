@@ -16,7 +16,7 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::process::{Pid, canonical, effective_uid};
+use crate::scratch::process::{Pid, canonical, effective_uid};
 
 /// Deletes the scratch directories under `parent` whose pgstrata is gone, stopping a server
 /// still running in one. `owner_uid` is the account our scratch servers run as.

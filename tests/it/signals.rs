@@ -174,7 +174,7 @@ fn dead_pid() -> u32 {
 #[test]
 fn check_drops_temporary_databases_whose_maker_is_gone_and_keeps_the_others() {
     use pgstrata::check::database::Maker;
-    use pgstrata::process::Pid;
+    use pgstrata::scratch::process::Pid;
 
     let db = TestDb::new();
     let mut client = db.connect();

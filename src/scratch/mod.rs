@@ -25,8 +25,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use sha2::{Digest, Sha256};
 
 use crate::conninfo::ConnInfo;
-use crate::process::Pid;
+use crate::scratch::process::Pid;
 
+pub mod process;
 mod stale;
 
 /// Arguments given to `initdb`; part of the cache key.
@@ -83,7 +84,7 @@ impl ScratchServer {
         };
         let install = find_installation()?;
         let owner = server_owner()?;
-        let owner_uid = owner.map_or_else(crate::process::effective_uid, |(uid, _)| uid);
+        let owner_uid = owner.map_or_else(crate::scratch::process::effective_uid, |(uid, _)| uid);
         stale::remove_stale_directories(&scratch_parent(), DIR_PREFIX, owner_uid);
         let dir = make_private_dir(owner)?;
         // From here on a failure must not leave the directory behind.
