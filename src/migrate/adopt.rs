@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use postgres::Client;
-use postgres::types::Type;
 
 use crate::checksum;
 use crate::db::quote_ident;
@@ -115,21 +114,9 @@ fn adopt_locked(
     let project = project.parse()?;
     let mut tx = client.transaction().context("starting the adoption")?;
     history.ensure(&mut tx)?;
-    let insert = history.sql(include_str!("queries/history_adopt.sql"));
     for row in &rows {
         let migration = project.migration(row.version).expect("verified above");
-        tx.execute_typed(
-            &insert,
-            &[
-                (&migration.version, Type::INT8),
-                (&migration.name, Type::TEXT),
-                (&migration.up.checksum, Type::TEXT),
-                (&migration.down.checksum, Type::TEXT),
-                (&row.applied_on, Type::TEXT),
-                (&"refinery", Type::TEXT),
-            ],
-        )
-        .with_context(|| format!("recording migration {}", row.version))?;
+        history.record_adopted(&mut tx, migration, row.applied_on.as_deref(), "refinery")?;
     }
     // Written before the commit, put back if it fails: the files and the history never
     // disagree about which text was adopted.

@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use postgres::Client;
-use postgres::types::Type;
 
 use crate::migrate::history::History;
 use crate::migrate::{lock, project};
@@ -233,19 +232,7 @@ fn record(client: &mut Client, root: &Path, history: &History, version: i64) -> 
         .transaction()
         .context("starting to record the baseline")?;
     history.ensure(&mut tx)?;
-    let insert = history.sql(include_str!("queries/history_adopt.sql"));
-    tx.execute_typed(
-        &insert,
-        &[
-            (&migration.version, Type::INT8),
-            (&migration.name, Type::TEXT),
-            (&migration.up.checksum, Type::TEXT),
-            (&migration.down.checksum, Type::TEXT),
-            (&None::<String>, Type::TEXT),
-            (&"baseline", Type::TEXT),
-        ],
-    )
-    .context("recording the baseline in the history")?;
+    history.record_adopted(&mut tx, migration, None, "baseline")?;
     tx.commit().context("committing the baseline's history row")
 }
 

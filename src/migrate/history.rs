@@ -434,6 +434,32 @@ impl History {
         Ok(())
     }
 
+    /// Records a migration as applied without running it: adopted from another tool's history
+    /// (`applied_on` as that tool recorded it, text PostgreSQL reads as a timestamp; `None`:
+    /// now) or made by `baseline`. `by` is the history's `applied_by`: who made it applied.
+    pub fn record_adopted(
+        &self,
+        client: &mut impl GenericClient,
+        migration: &crate::migrate::project::Migration,
+        applied_on: Option<&str>,
+        by: &str,
+    ) -> Result<()> {
+        client
+            .execute_typed(
+                &self.sql(include_str!("queries/history_adopt.sql")),
+                &[
+                    (&migration.version, Type::INT8),
+                    (&migration.name, Type::TEXT),
+                    (&migration.up.checksum, Type::TEXT),
+                    (&migration.down.checksum, Type::TEXT),
+                    (&applied_on, Type::TEXT),
+                    (&by, Type::TEXT),
+                ],
+            )
+            .with_context(|| format!("recording migration {} in the history", migration.version))?;
+        Ok(())
+    }
+
     /// Changes a row's state (and its execution time when given).
     pub fn set_state(
         &self,

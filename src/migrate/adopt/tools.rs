@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use postgres::Client;
-use postgres::types::Type;
 use sha2::{Digest, Sha384};
 
 use super::{Adopted, qualified_table};
@@ -117,20 +116,8 @@ fn adopt_locked(
     let applied = check_rows(project, tool, table, &rows)?;
     let mut tx = client.transaction().context("starting the adoption")?;
     history.ensure(&mut tx)?;
-    let insert = history.sql(include_str!("../queries/history_adopt.sql"));
     for (migration, applied_on) in &applied {
-        tx.execute_typed(
-            &insert,
-            &[
-                (&migration.version, Type::INT8),
-                (&migration.name, Type::TEXT),
-                (&migration.up.checksum, Type::TEXT),
-                (&migration.down.checksum, Type::TEXT),
-                (applied_on, Type::TEXT),
-                (&tool.name(), Type::TEXT),
-            ],
-        )
-        .with_context(|| format!("recording migration {}", migration.version))?;
+        history.record_adopted(&mut tx, migration, applied_on.as_deref(), tool.name())?;
     }
     tx.commit().context("committing the adoption")?;
     Ok(applied
