@@ -178,7 +178,7 @@ pub fn resolve_with(
 ) -> Result<Settings> {
     let dir = overrides.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let profile = overrides.profile.clone().filter(|p| !p.trim().is_empty());
-    let file = match &overrides.config {
+    let (file, profile_servers) = match &overrides.config {
         Some(path) => read_file(path, profile.as_deref())?,
         // Anything there (a FIFO, a dangling symlink) is read and refused with the reason,
         // rather than skipped as `is_file()` would, silently dropping the settings.
@@ -192,7 +192,7 @@ pub fn resolve_with(
                 shown_profile(name, &[]),
                 dir.join(FILE_NAME).display()
             ),
-            None => FileSettings::default(),
+            None => (FileSettings::default(), ProfileServers::default()),
         },
     };
     let history_schema = overrides
@@ -249,14 +249,36 @@ pub fn resolve_with(
     }
     let given = |value: Option<String>| value.filter(|u| !u.trim().is_empty());
     let flag = given(overrides.database_url);
+    let (environment_url, environment_check_url) = (
+        given(env(DATABASE_URL_ENV)),
+        given(env(CHECK_DATABASE_URL_ENV)),
+    );
+    if let (Some(name), None) = (&profile, &flag) {
+        let shown = shown_profile(name, &[]);
+        if profile_servers.database_url {
+            refuse_two_servers(
+                &shown,
+                "database_url",
+                DATABASE_URL_ENV,
+                file.database_url.as_ref(),
+                environment_url.as_ref(),
+            )?;
+        }
+        if profile_servers.check_database_url {
+            refuse_two_servers(
+                &shown,
+                "check_database_url",
+                CHECK_DATABASE_URL_ENV,
+                file.check_database_url.as_ref(),
+                environment_check_url.as_ref(),
+            )?;
+        }
+    }
     Ok(Settings {
         dir,
-        database_url: flag
-            .clone()
-            .or_else(|| given(env(DATABASE_URL_ENV)))
-            .or(file.database_url),
+        database_url: flag.clone().or(environment_url).or(file.database_url),
         check_database_url: flag
-            .or_else(|| given(env(CHECK_DATABASE_URL_ENV)))
+            .or(environment_check_url)
             .or(given(file.check_database_url)),
         scratch: overrides.scratch,
         history_schema,
@@ -314,12 +336,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Reads the settings file, with the profile `profile` laid over its top level when one is
 /// chosen.
-fn read_file(path: &Path, profile: Option<&str>) -> Result<FileSettings> {
+fn read_file(path: &Path, profile: Option<&str>) -> Result<(FileSettings, ProfileServers)> {
     let text = files::read_regular_text(path, files::MAX_SETTINGS_BYTES)
         .with_context(|| format!("reading {}", path.display()))?;
     let settings = parse_file(&text).with_context(|| format!("reading {}", path.display()))?;
     let Some(name) = profile else {
-        return Ok(settings);
+        return Ok((settings, ProfileServers::default()));
     };
     if !settings.env.contains_key(name) {
         let known: Vec<&str> = settings.env.keys().map(String::as_str).collect();
@@ -334,7 +356,42 @@ fn read_file(path: &Path, profile: Option<&str>) -> Result<FileSettings> {
             shown_profile(name, &known)
         );
     }
-    with_profile(&text, name).with_context(|| format!("reading {}", path.display()))
+    let chosen = &settings.env[name];
+    let servers = ProfileServers {
+        database_url: chosen.database_url.is_some(),
+        check_database_url: chosen.check_database_url.is_some(),
+    };
+    let merged = with_profile(&text, name).with_context(|| format!("reading {}", path.display()))?;
+    Ok((merged, servers))
+}
+
+/// Which servers the chosen profile names itself: a profile chosen to reach its database must
+/// not be overridden in silence by a `DATABASE_URL` left in the shell or in `.env`.
+#[derive(Debug, Default, Clone, Copy)]
+struct ProfileServers {
+    database_url: bool,
+    check_database_url: bool,
+}
+
+/// Refuses a run where the chosen profile names a server (`key`) and the environment variable
+/// `variable` names another: which one was meant cannot be known, and the wrong one may be
+/// production. The flag beats both, so it is the way out, with unsetting either.
+fn refuse_two_servers(
+    profile: &str,
+    key: &str,
+    variable: &str,
+    from_profile: Option<&String>,
+    from_environment: Option<&String>,
+) -> Result<()> {
+    match (from_profile, from_environment) {
+        (Some(a), Some(b)) if a.trim() != b.trim() => bail!(
+            "environment {profile} names a database with {key} in its [env.NAME] table, and \
+             {variable} (from the shell or the project's .env) names another one; pgstrata does \
+             not guess which was meant: unset {variable} for this run (or run with \
+             --no-dotenv), remove {key} from the profile, or give --database-url"
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// The file's settings with the `[env.NAME]` table's keys replacing the top level's: a key a
@@ -673,13 +730,29 @@ mod tests {
         // A flag (or its environment variable, merged by clap) beats the profile.
         let flagged = resolve_with(with(Some("staging"), Some(9)), &none).unwrap();
         assert_eq!(flagged.lock_wait, Duration::from_secs(9));
-        // DATABASE_URL beats the profile's database_url.
+        // A DATABASE_URL naming another database than the profile's own is refused (the
+        // shell's or .env's URL may be another environment's); the same one is fine; the
+        // flag beats both.
         let deployed = |name: &str| (name == DATABASE_URL_ENV).then(|| "host=env".to_string());
-        let from_env = resolve_with(with(Some("staging"), None), &deployed).unwrap();
-        assert_eq!(from_env.database_url.as_deref(), Some("host=env"));
+        let err = resolve_with(with(Some("staging"), None), &deployed).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(message.contains("DATABASE_URL") && message.contains("database_url"), "{message}");
+        assert!(!message.contains("host="), "{message}");
+        let same = |name: &str| (name == DATABASE_URL_ENV).then(|| "host=staging".to_string());
+        let agreed = resolve_with(with(Some("staging"), None), &same).unwrap();
+        assert_eq!(agreed.database_url.as_deref(), Some("host=staging"));
+        let flagged_url = Overrides {
+            database_url: Some("host=flag".into()),
+            ..with(Some("staging"), None)
+        };
+        let by_flag = resolve_with(flagged_url, &deployed).unwrap();
+        assert_eq!(by_flag.database_url.as_deref(), Some("host=flag"));
+        // A profile that names no database leaves DATABASE_URL beating the top level's.
         let production = resolve_with(with(Some("production"), None), &none).unwrap();
         assert_eq!(production.limits.lock_timeout, Duration::from_secs(3));
         assert_eq!(production.database_url.as_deref(), Some("host=top"));
+        let production = resolve_with(with(Some("production"), None), &deployed).unwrap();
+        assert_eq!(production.database_url.as_deref(), Some("host=env"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

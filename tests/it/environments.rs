@@ -185,12 +185,31 @@ fn a_profile_is_chosen_by_flag_or_variable_and_shown_in_reports() {
     assert!(!out.contains("environment"), "{out}");
     assert!(err.contains("top"), "{err}");
 
-    // A failure's JSON report names the profile too.
-    let (code, out, _) = run(
-        at(&dir, &["--env", "staging", "status", "--format", "json"])
-            .env("DATABASE_URL", "host=127.0.0.1 port=1 dbname=elsewhere"),
+    // A DATABASE_URL (shell or .env) naming another database than the profile's own is
+    // refused, never followed in silence: it may be another environment's.
+    let (code, _, err) = run(at(&dir, &["--env", "staging", "status"])
+        .env("DATABASE_URL", "host=127.0.0.1 port=1 dbname=elsewhere"));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("DATABASE_URL") && err.contains("does not guess"),
+        "{err}"
     );
-    assert_eq!(code, 2, "DATABASE_URL beats the profile's database_url");
+    assert!(!err.contains("elsewhere"), "{err}");
+
+    // A failure's JSON report names the profile too (the flag beats the profile's URL).
+    let (code, out, _) = run(&mut at(
+        &dir,
+        &[
+            "--env",
+            "staging",
+            "--database-url",
+            "host=127.0.0.1 port=1 dbname=elsewhere",
+            "status",
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(code, 2);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["environment"], "staging");
     assert_eq!(report["kind"], "connection");
