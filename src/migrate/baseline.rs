@@ -20,7 +20,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use postgres::Client;
 
-use crate::migrate::history::History;
+use crate::migrate::history::{BASELINE_APPLIED_BY, History};
 use crate::migrate::{lock, project};
 use crate::shown::escape;
 use crate::snapshot::{self, SnapshotOptions, split_blocks};
@@ -232,7 +232,7 @@ fn record(client: &mut Client, root: &Path, history: &History, version: i64) -> 
         .transaction()
         .context("starting to record the baseline")?;
     history.ensure(&mut tx)?;
-    history.record_adopted(&mut tx, migration, None, "baseline")?;
+    history.record_adopted(&mut tx, migration, None, BASELINE_APPLIED_BY)?;
     tx.commit().context("committing the baseline's history row")
 }
 

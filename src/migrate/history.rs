@@ -52,6 +52,10 @@ const READ_COLUMNS: &[&str] = &[
     "out_of_order",
 ];
 
+/// `applied_by` of the migration `pgstrata baseline` recorded: the adopted database's whole
+/// schema, whose rollback `down` never runs without `--allow-data-loss`.
+pub const BASELINE_APPLIED_BY: &str = "baseline";
+
 /// One row of the history table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRow {

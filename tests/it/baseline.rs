@@ -7,7 +7,9 @@
 use std::fs;
 use std::path::Path;
 
-use crate::harness::{TempDir, TestDb, fixture, history, pgstrata_for, psql, query_text, run};
+use crate::harness::{
+    TempDir, TestDb, fixture, history, pgstrata_for, psql, query_text, relation_exists, run,
+};
 
 /// Loads a file into the database with psql (pg_dump output needs psql: it is not one batch).
 fn load_file(db: &TestDb, path: &Path) {
@@ -358,4 +360,34 @@ fn baseline_outside_a_project_suggests_init_and_a_timestamp_project_gets_a_times
             .join(format!("migrations/V{version}__baseline.sql"))
             .is_file()
     );
+}
+
+#[test]
+fn down_refuses_the_baseline_even_with_empty_tables_unless_data_loss_is_allowed() {
+    // SMALL's tables are empty: counting rows finds nothing to lose, yet the rollback would
+    // drop the whole adopted schema.
+    let db = TestDb::new();
+    load_sql(&db, SMALL);
+    let project = TempDir::new();
+    let (code, out, err) = baseline(&db, &project.path, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    let (code, out, err) = run(pgstrata_for(&db, &project.path).args(["down", "--format", "json"]));
+    assert_eq!(code, 2, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["kind"], "data_loss", "{out}");
+    assert!(err.contains("is the baseline this database was adopted with"), "{err}");
+    assert!(relation_exists(&mut db.connect(), "parent"), "nothing was rolled back");
+
+    let (code, out, err) = run(pgstrata_for(&db, &project.path).args(["down", "--dry-run"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("is the baseline") || err.contains("is the baseline"),
+        "{out}{err}"
+    );
+
+    let (code, out, err) =
+        run(pgstrata_for(&db, &project.path).args(["down", "--allow-data-loss"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!relation_exists(&mut db.connect(), "parent"));
 }

@@ -12,7 +12,7 @@ use super::Runner;
 use crate::error::Refusal;
 use crate::migrate::data_loss::{self, StepLoss};
 use crate::migrate::execute::{FileLimits, run_statement};
-use crate::migrate::history::{History, HistoryRow};
+use crate::migrate::history::{BASELINE_APPLIED_BY, History, HistoryRow};
 use crate::migrate::project::{Migration, Project};
 use crate::migrate::retry::views_in_the_way;
 use crate::migrate::views::{self, Restore};
@@ -22,6 +22,7 @@ impl Runner<'_> {
     /// Rehearses the rollbacks of `doomed` (newest first, from the history `rows`); refuses
     /// them all when one would drop data. In a dry run, only reports what they would drop.
     pub(super) fn guard_data(&mut self, doomed: &[&Migration], rows: &[HistoryRow]) -> Result<()> {
+        self.guard_baseline(doomed, rows)?;
         let rehearsal = Rehearsal {
             history: self.history.clone(),
             project: self.project,
@@ -59,6 +60,30 @@ impl Runner<'_> {
         }
         let refusal = data_loss::refusal(&found);
         self.report.data_loss = found;
+        if self.options.dry_run {
+            self.note(refusal.replace("; nothing was changed", ""));
+            return Ok(());
+        }
+        bail!(Refusal::DataLoss(refusal))
+    }
+}
+
+impl Runner<'_> {
+    /// Refuses rolling back the migration `baseline` recorded on this database: its rollback
+    /// drops everything the database held when it was adopted, which counting rows cannot
+    /// measure (tables empty today, functions, types, extensions are gone all the same).
+    fn guard_baseline(&mut self, doomed: &[&Migration], rows: &[HistoryRow]) -> Result<()> {
+        let Some(baseline) = rows.iter().find(|row| {
+            row.applied_by == BASELINE_APPLIED_BY && doomed.iter().any(|m| m.version == row.version)
+        }) else {
+            return Ok(());
+        };
+        let refusal = format!(
+            "V{} ({}) is the baseline this database was adopted with: its rollback drops every \
+             object the database held when it was adopted, whatever its tables hold now; \
+             nothing was changed; rerun with --allow-data-loss if that is what is meant",
+            baseline.version, baseline.name
+        );
         if self.options.dry_run {
             self.note(refusal.replace("; nothing was changed", ""));
             return Ok(());
