@@ -361,7 +361,8 @@ fn read_file(path: &Path, profile: Option<&str>) -> Result<(FileSettings, Profil
         database_url: chosen.database_url.is_some(),
         check_database_url: chosen.check_database_url.is_some(),
     };
-    let merged = with_profile(&text, name).with_context(|| format!("reading {}", path.display()))?;
+    let merged =
+        with_profile(&text, name).with_context(|| format!("reading {}", path.display()))?;
     Ok((merged, servers))
 }
 
@@ -736,7 +737,10 @@ mod tests {
         let deployed = |name: &str| (name == DATABASE_URL_ENV).then(|| "host=env".to_string());
         let err = resolve_with(with(Some("staging"), None), &deployed).unwrap_err();
         let message = format!("{err:#}");
-        assert!(message.contains("DATABASE_URL") && message.contains("database_url"), "{message}");
+        assert!(
+            message.contains("DATABASE_URL") && message.contains("database_url"),
+            "{message}"
+        );
         assert!(!message.contains("host="), "{message}");
         let same = |name: &str| (name == DATABASE_URL_ENV).then(|| "host=staging".to_string());
         let agreed = resolve_with(with(Some("staging"), None), &same).unwrap();

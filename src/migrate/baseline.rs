@@ -20,6 +20,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use postgres::Client;
 
+use crate::db::{quote_ident, quote_literal};
 use crate::migrate::history::{BASELINE_APPLIED_BY, History};
 use crate::migrate::{lock, project};
 use crate::shown::escape;
@@ -82,6 +83,12 @@ fn baseline_locked(client: &mut Client, root: &Path, request: &Request) -> Resul
     let history = History::new(&request.history_schema);
     let left_out = refuse_database(client, &history, request)?;
     let text = snapshot::take(client, &request.options)?.render();
+    let roles: Vec<String> = client
+        .query(include_str!("queries/baseline_roles.sql"), &[])
+        .context("reading the roles the database's privileges name")?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
     let blocks = split_blocks(&text).blocks;
     let objects = blocks
         .iter()
@@ -100,7 +107,7 @@ fn baseline_locked(client: &mut Client, root: &Path, request: &Request) -> Resul
     let title = format!("V{}__{NAME}", request.version);
     let files = write::Files::new(root, &file_name);
     files.refuse_existing()?;
-    let migration = migration_text(&title, &text, drops_public);
+    let migration = migration_text(&title, &roles, &text, drops_public);
     let rollback = rollback::rollback(&text, &title, drops_public)?;
     let written = files.write(&migration, &rollback, &text)?;
     let recorded = record(client, root, &history, request.version);
@@ -204,12 +211,13 @@ fn first_view_file(root: &Path) -> Option<String> {
 
 /// The baseline migration: the snapshot, under a comment that says what it is, and dropping
 /// the public schema when the database has none.
-fn migration_text(title: &str, snapshot: &str, drops_public: bool) -> String {
+fn migration_text(title: &str, roles: &[String], snapshot: &str, drops_public: bool) -> String {
     let mut text = format!(
         "-- {title}: the schema of the database pgstrata adopted (`pgstrata baseline`), so \
          that\n-- the migrations build it from nothing. It was recorded as applied on that \
          database\n-- without running there. Its text is the database's schema snapshot.\n\n\
-         {snapshot}"
+         {}{snapshot}",
+        roles_text(roles)
     );
     if drops_public {
         text.push_str(
@@ -219,6 +227,34 @@ fn migration_text(title: &str, snapshot: &str, drops_public: bool) -> String {
         );
     }
     text
+}
+
+/// The roles the snapshot's grants name, made where missing: a role belongs to the server, so
+/// a new one (the scratch server `check` starts, a new environment) has none of them.
+fn roles_text(roles: &[String]) -> String {
+    if roles.is_empty() {
+        return String::new();
+    }
+    let mut body = String::new();
+    for role in roles {
+        body.push_str(&format!(
+            "    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = {}) THEN\n        \
+             CREATE ROLE {} NOLOGIN;\n    END IF;\n",
+            quote_literal(role),
+            quote_ident(role)
+        ));
+    }
+    // A tag the names inside cannot end early.
+    let mut tag = "$roles$".to_string();
+    while body.contains(&tag) {
+        tag.insert(tag.len() - 1, '_');
+    }
+    format!(
+        "-- Roles the privileges below name. A role belongs to the server, not to the database: \
+         one\n-- a server lacks (a new one, such as the scratch server `pgstrata check` starts) \
+         is made\n-- here, NOLOGIN and with no rights but the grants below. The rollback leaves \
+         them: other\n-- databases of the server may use them.\nDO {tag}\nBEGIN\n{body}END\n{tag};\n\n"
+    )
 }
 
 /// Records the baseline as applied, with the checksums of its files as the project now

@@ -226,17 +226,26 @@ pub fn classify(node: &NodeEnum) -> Class {
         NodeEnum::CallStmt(_) => class.may_commit = true,
         NodeEnum::PrepareStmt(_) => class.prepares = true,
         NodeEnum::DoStmt(stmt) => {
-            class.may_commit = stmt
+            let body = stmt
                 .args
                 .iter()
                 .find(|arg| def_name(arg) == Some("as"))
                 .and_then(def_text)
-                .is_none_or(|body| {
-                    let body = body.to_ascii_lowercase();
-                    ["commit", "rollback", "call"]
-                        .iter()
-                        .any(|word| body.contains(word))
-                });
+                .map(str::to_ascii_lowercase);
+            class.may_commit = body.as_deref().is_none_or(|body| {
+                ["commit", "rollback", "call"]
+                    .iter()
+                    .any(|word| body.contains(word))
+            });
+            // Role DDL in a block (a baseline makes missing roles so): a mention counts, as
+            // above, so that `check` keeps such a project off a server it would outlive.
+            if body.as_deref().is_some_and(|body| {
+                ["create role", "alter role", "drop role", "create user"]
+                    .iter()
+                    .any(|words| body.contains(words))
+            }) {
+                class.cluster_wide = Some("roles");
+            }
         }
         NodeEnum::VariableSetStmt(stmt) => {
             class.changes_reading = changes_reading(stmt);

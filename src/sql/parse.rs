@@ -633,6 +633,10 @@ mod tests {
         assert_eq!(class("CREATE ROLE app").cluster_wide, Some("roles"));
         assert_eq!(class("GRANT app TO other").cluster_wide, Some("roles"));
         assert_eq!(class("GRANT SELECT ON t TO app").cluster_wide, None);
+        let making = "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'r') THEN \
+                      CREATE ROLE r NOLOGIN; END IF; END $$";
+        assert_eq!(class(making).cluster_wide, Some("roles"));
+        assert_eq!(class("DO $$ BEGIN PERFORM 1; END $$").cluster_wide, None);
         assert_eq!(
             class("COMMENT ON DATABASE d IS 'x'").cluster_wide,
             Some("databases")

@@ -376,8 +376,14 @@ fn down_refuses_the_baseline_even_with_empty_tables_unless_data_loss_is_allowed(
     assert_eq!(code, 2, "{out}{err}");
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["kind"], "data_loss", "{out}");
-    assert!(err.contains("is the baseline this database was adopted with"), "{err}");
-    assert!(relation_exists(&mut db.connect(), "parent"), "nothing was rolled back");
+    assert!(
+        err.contains("is the baseline this database was adopted with"),
+        "{err}"
+    );
+    assert!(
+        relation_exists(&mut db.connect(), "parent"),
+        "nothing was rolled back"
+    );
 
     let (code, out, err) = run(pgstrata_for(&db, &project.path).args(["down", "--dry-run"]));
     assert_eq!(code, 0, "{out}{err}");
@@ -390,4 +396,37 @@ fn down_refuses_the_baseline_even_with_empty_tables_unless_data_loss_is_allowed(
         run(pgstrata_for(&db, &project.path).args(["down", "--allow-data-loss"]));
     assert_eq!(code, 0, "{out}{err}");
     assert!(!relation_exists(&mut db.connect(), "parent"));
+}
+
+#[test]
+fn a_baseline_makes_the_roles_its_grants_name_so_check_passes_on_a_new_server() {
+    let db = TestDb::new();
+    // Roles are the server's: a name of this test's own, dropped at the end.
+    let role = format!("reader of {}", &db.name[db.name.len().saturating_sub(40)..]);
+    let quoted = pgstrata::db::quote_ident(&role);
+    load_sql(
+        &db,
+        &format!(
+            "{SMALL};\nCREATE ROLE {quoted} NOLOGIN;\nGRANT SELECT ON public.parent TO {quoted};"
+        ),
+    );
+    let project = TempDir::new();
+    let (code, out, err) = baseline(&db, &project.path, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let migration = fs::read_to_string(project.path.join("migrations/V1__baseline.sql")).unwrap();
+    assert!(
+        migration.contains(&format!("CREATE ROLE {quoted} NOLOGIN;")),
+        "{migration}"
+    );
+    // A project that makes roles is checked on a scratch server, where the role is not,
+    // even when a server is named for check (it would outlive check's database there).
+    assert_adopted(&db, &project.path);
+    let (code, out, err) = run(pgstrata_for(&db, &project.path).arg("check"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("scratch server"), "{out}{err}");
+    db.connect()
+        .batch_execute(&format!(
+            "REVOKE ALL ON public.parent FROM {quoted}; DROP ROLE {quoted};"
+        ))
+        .unwrap();
 }
