@@ -102,8 +102,11 @@ pub fn redact_args(message: &str, args: &[String]) -> String {
     };
     for arg in args.iter().filter(|a| may_carry_secret(a) && !word(a)) {
         secrets.push(arg);
-        // `--flag=value` is also quoted as its value alone.
+        // `--flag=value` is also quoted as its value alone (only an option: in a URL or a
+        // key=value string, what follows the first `=` is an ordinary value such as a
+        // socket folder, which an error about connecting quotes).
         if let Some((_, value)) = arg.split_once('=')
+            && arg.starts_with("--")
             && !word(value)
         {
             secrets.push(value);
@@ -186,5 +189,14 @@ mod tests {
         );
         assert!(!may_carry_secret("/srv/app@2/migrations"));
         assert!(may_carry_secret("u:pw@h"));
+        // A socket folder after `host=` in a URL is not a value of its own to hide: an error
+        // about connecting names it.
+        let socket = vec![
+            "pgstrata".to_string(),
+            "--database-url".to_string(),
+            "postgres://u:pw@/db?host=/tmp/rv".to_string(),
+        ];
+        let message = "connecting to db on /tmp/rv/.s.PGSQL.5432: no such file";
+        assert_eq!(redact_args(message, &socket), message);
     }
 }

@@ -511,8 +511,11 @@ fn parse_or_exit() -> Cli {
                 ContextKind::InvalidSubcommand,
                 ContextKind::InvalidValue,
             ] {
+                // An option (`--format`) or a positional's name (`<SHELL>`) is ours, not
+                // what the user typed.
                 if let Some(ContextValue::String(offending)) = err.get(kind)
                     && !offending.starts_with('-')
+                    && !(offending.starts_with('<') && offending.ends_with('>'))
                 {
                     message = crate::secrets::redact_offending(&message, offending);
                 }
