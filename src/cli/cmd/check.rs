@@ -294,7 +294,8 @@ fn report_leftovers(leftovers: &database::Leftovers) {
             None => "made without a record of who made it".to_string(),
         };
         eprintln!(
-            "note: kept {name}, {made}: whether that check still runs cannot be known from              here; drop it by hand once it does not"
+            "note: kept {name}, {made}: whether that check still runs cannot be known from \
+             here; drop it by hand once it does not"
         );
     }
 }
@@ -308,7 +309,8 @@ fn print_event(event: &CheckEvent) {
             rollback,
             ms,
         }) => outln!(
-            "V{version:<5} {name:<40} snapshot {snapshot:<9} rollback {rollback:<12} {}",
+            "{} {name:<40} snapshot {snapshot:<9} rollback {rollback:<12} {}",
+            super::output::version_cell(*version),
             duration_ms(*ms)
         ),
         CheckEvent::Finding(finding) => print_finding(finding),

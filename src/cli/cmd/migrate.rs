@@ -186,8 +186,8 @@ pub fn adopt(
     } else {
         for a in &adopted {
             outln!(
-                "adopted V{:<5} {:<40} (applied by {} {})",
-                a.version,
+                "adopted {} {:<40} (applied by {} {})",
+                super::output::version_cell(a.version),
                 escape(&a.name),
                 tool.name(),
                 escape(a.applied_on.as_deref().unwrap_or("at an unknown time")),
@@ -224,8 +224,8 @@ pub fn adopt_refinery(
     } else {
         for a in &adopted {
             outln!(
-                "adopted V{:<5} {:<40} (applied by refinery {}){}",
-                a.version,
+                "adopted {} {:<40} (applied by refinery {}){}",
+                super::output::version_cell(a.version),
                 escape(&a.name),
                 escape(a.applied_on.as_deref().unwrap_or("at an unknown time")),
                 if a.unwrapped {
@@ -491,7 +491,11 @@ fn arrow(direction: Direction) -> &'static str {
 }
 
 fn step_head(direction: Direction, version: i64, name: &str) -> String {
-    format!("{:<5} V{version:<5} {name:<40} ", arrow(direction))
+    format!(
+        "{:<5} {} {name:<40} ",
+        arrow(direction),
+        super::output::version_cell(version)
+    )
 }
 
 fn summary(command: &str, report: &RunReport, total_ms: u64) -> String {

@@ -407,6 +407,7 @@ pub(crate) fn load_project(settings: &Settings) -> Result<Project> {
 
 /// Shows a loaded project's warnings on stderr.
 fn warned(project: Project) -> Project {
+    output::size_version_column(&project);
     for warning in &project.warnings {
         eprintln!("warning: {warning}");
     }

@@ -1,7 +1,9 @@
 //! Text rendering shared by the command handlers: aligned lines, durations, terminal checks.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::migrate::project::Project;
 use crate::snapshot::{Change, ChangeKind};
 
 /// Whether stdout is a terminal (progress lines are then written in two halves).
@@ -63,5 +65,59 @@ mod tests {
         assert_eq!(duration_ms(123_000), "2 min 3 s");
         assert_eq!(count(1, "migration"), "1 migration");
         assert_eq!(count(0, "migration"), "0 migrations");
+    }
+}
+
+/// Digits of the version column in this run's tables: the project's longest version (a
+/// timestamp has 14), at least 5. Set once the project is loaded.
+static VERSION_DIGITS: AtomicUsize = AtomicUsize::new(5);
+
+/// Sizes the version column to `project`'s longest version, so that a table mixing `V1` and
+/// `V20261202131506` stays aligned.
+pub fn size_version_column(project: &Project) {
+    let longest = project
+        .migrations
+        .iter()
+        .map(|m| m.version.to_string().len())
+        .max()
+        .unwrap_or(0);
+    VERSION_DIGITS.store(longest.max(5), Ordering::Relaxed);
+}
+
+/// `V12   `: a version padded to the column's width (one more than its digits, for the V).
+pub fn version_cell(version: i64) -> String {
+    let digits = VERSION_DIGITS.load(Ordering::Relaxed);
+    format!("V{version:<digits$}")
+}
+
+/// For a table with a heading: the heading `version` and a version cell, as wide as each
+/// other.
+pub fn version_heading() -> String {
+    let width = (VERSION_DIGITS.load(Ordering::Relaxed) + 1).max("version".len());
+    format!("{:<width$}", "version")
+}
+
+/// A version cell under [`version_heading`].
+pub fn version_cell_headed(version: i64) -> String {
+    let width = version_heading().len();
+    format!("{:<width$}", format!("V{version}"))
+}
+
+#[cfg(test)]
+mod version_column_tests {
+    use super::*;
+
+    #[test]
+    fn versions_of_every_length_line_up_under_the_heading() {
+        VERSION_DIGITS.store(14, Ordering::Relaxed);
+        let heading = version_heading();
+        let short = version_cell_headed(1);
+        let long = version_cell_headed(20261202131506);
+        assert_eq!(heading.len(), 15);
+        assert_eq!((short.len(), long.len()), (15, 15));
+        assert_eq!(version_cell(1).len(), version_cell(20261202131506).len());
+        VERSION_DIGITS.store(5, Ordering::Relaxed);
+        assert_eq!(version_heading().len(), "version".len());
+        assert_eq!(version_cell_headed(3).len(), "version".len());
     }
 }

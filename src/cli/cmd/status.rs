@@ -40,8 +40,8 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
         let states: Vec<String> = statuses.iter().map(state_words).collect();
         let width = states.iter().map(String::len).max().unwrap_or(0).max(16);
         outln!(
-            "{:<7} {:<width$} {:<40} {:<21} {:>8}",
-            "version",
+            "{} {:<width$} {:<40} {:<21} {:>8}",
+            super::output::version_heading(),
             "state",
             "name",
             "applied at",
@@ -49,8 +49,8 @@ pub fn run(settings: &Settings, format: Format, exit_code: bool) -> Result<u8> {
         );
         for (s, state) in statuses.iter().zip(&states) {
             outln!(
-                "V{:<6} {:<width$} {:<40} {:<21} {:>8}",
-                s.version,
+                "{} {:<width$} {:<40} {:<21} {:>8}",
+                super::output::version_cell_headed(s.version),
                 state,
                 escape(&s.name),
                 escape(s.applied_at.as_deref().unwrap_or("-")),
