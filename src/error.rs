@@ -51,6 +51,11 @@ pub enum Refusal {
     LockTimeout { waited_s: u64, holder: String },
     /// A version given on the command line does not exist in the project.
     UnknownVersion(i64),
+    /// `baseline` or `adopt` on a database pgstrata manages already: the sentence saying so.
+    AlreadyManaged(String),
+    /// `adopt`: another tool's history disagrees with migrations/ (a version without its
+    /// file, a checksum that differs, a failed or dirty row); one line per problem.
+    ForeignHistory(Vec<String>),
     /// Work lost every race for its locks; the last attempt was rolled back.
     Blocked(Box<Blocked>),
     /// Rollbacks that would drop data, refused before any ran (see `migrate::data_loss`): the
@@ -89,6 +94,17 @@ pub struct Blocked {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Refusal::AlreadyManaged(sentence) => f.write_str(sentence),
+            Refusal::ForeignHistory(problems) => {
+                write!(
+                    f,
+                    "the history to adopt does not match migrations/; nothing was adopted:"
+                )?;
+                for problem in problems {
+                    write!(f, "\n  {problem}")?;
+                }
+                Ok(())
+            }
             Refusal::InvalidProject(problems) => {
                 write!(f, "the project is invalid; nothing was run:")?;
                 for problem in problems {
@@ -326,6 +342,8 @@ impl Refusal {
             Refusal::Irreversible { .. } => "irreversible",
             Refusal::LockTimeout { .. } => "lock_timeout",
             Refusal::UnknownVersion(_) => "unknown_version",
+            Refusal::AlreadyManaged(_) => "already_managed",
+            Refusal::ForeignHistory(_) => "foreign_history",
             Refusal::Blocked(_) => "blocked",
             Refusal::InvalidIndexes { .. } => "invalid_indexes",
             Refusal::DataLoss(_) => "data_loss",

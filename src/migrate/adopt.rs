@@ -88,12 +88,12 @@ fn adopt_locked(
     // Even an empty history means pgstrata has managed this database (perhaps rolled
     // everything back), and refinery's table is stale.
     if let Some(rows) = history.read(client)? {
-        bail!(
+        bail!(Refusal::AlreadyManaged(format!(
             "{history_schema}.history exists (recording {} migrations): pgstrata already manages \
              this database, and refinery's table may be stale; adopting is only for a database \
              pgstrata has not managed yet",
             rows.len()
-        );
+        )));
     }
     let rows = read_refinery(client, table, quoted_table)?;
     if rows.is_empty() {

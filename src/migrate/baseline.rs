@@ -21,6 +21,7 @@ use anyhow::{Context, Result, bail};
 use postgres::Client;
 
 use crate::db::{quote_ident, quote_literal};
+use crate::error::Refusal;
 use crate::migrate::history::{BASELINE_APPLIED_BY, History};
 use crate::migrate::{lock, project};
 use crate::shown::escape;
@@ -138,12 +139,12 @@ fn refuse_database(
     request: &Request,
 ) -> Result<Vec<Uncovered>> {
     if let Some(rows) = history.read(client)? {
-        bail!(
+        bail!(Refusal::AlreadyManaged(format!(
             "{}.history exists (recording {}): pgstrata already manages this database, so \
              there is nothing to adopt; `pgstrata status` shows where it stands",
             escape(history.schema()),
             count(rows.len(), "migration")
-        );
+        )));
     }
     snapshot::refuse_blind_spots_in(client, &request.options)?;
     let uncovered = uncovered::find(client, &request.options)?;

@@ -430,3 +430,17 @@ fn a_baseline_makes_the_roles_its_grants_name_so_check_passes_on_a_new_server() 
         ))
         .unwrap();
 }
+
+#[test]
+fn baseline_of_a_managed_database_is_refused_with_its_own_kind() {
+    let db = TestDb::new();
+    load_sql(&db, SMALL);
+    let project = TempDir::new();
+    let (code, out, err) = baseline(&db, &project.path, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let again = TempDir::new();
+    let (code, out, err) = baseline(&db, &again.path, &["--format", "json"]);
+    assert_eq!(code, 2, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["kind"], "already_managed", "{out}");
+}

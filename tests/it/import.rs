@@ -442,7 +442,12 @@ fn adopt_sqlx_refuses_an_edited_file_and_an_unfinished_migration() {
     assert!(!crate::harness::relation_exists(
         &mut db.connect(),
         "pgstrata.history"
-    ));
+    )); // A pipeline tells this refusal apart by its kind.
+    let (code, out, _) =
+        run(pgstrata_for(&db, &p.path).args(["adopt", "--from", "sqlx", "--format", "json"]));
+    assert_eq!(code, 2);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["kind"], "foreign_history", "{out}");
 }
 
 #[test]

@@ -98,13 +98,13 @@ fn adopt_locked(
 ) -> Result<Vec<Adopted>> {
     let history = History::new(history_schema);
     if let Some(rows) = history.read(client)? {
-        bail!(
+        bail!(Refusal::AlreadyManaged(format!(
             "{history_schema}.history exists (recording {} migrations): pgstrata already manages \
              this database, and {}'s table may be stale; adopting is only for a database \
              pgstrata has not managed yet",
             rows.len(),
             tool.name()
-        );
+        )));
     }
     let rows = read_rows(client, tool, table, quoted)?;
     if rows.is_empty() {
@@ -183,7 +183,7 @@ fn check_rows<'p>(
         }
     }
     if !problems.is_empty() {
-        bail!(Refusal::InvalidProject(problems));
+        bail!(Refusal::ForeignHistory(problems));
     }
     Ok(applied)
 }
