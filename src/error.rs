@@ -40,7 +40,11 @@ pub enum Refusal {
         renames: Vec<(String, String)>,
     },
     /// The directory is not a project: no pgstrata.toml and no migrations/ folder.
-    NotAProject { dir: String },
+    /// `enclosing`: a folder above it that is one (the user is inside a project).
+    NotAProject {
+        dir: String,
+        enclosing: Option<String>,
+    },
     /// A rollback declares it cannot undo its migration.
     Irreversible {
         version: i64,
@@ -179,7 +183,20 @@ impl fmt::Display for Refusal {
                      --allow-out-of-order` (or allow_out_of_order = true in pgstrata.toml)"
                 )
             }
-            Refusal::NotAProject { dir } => write!(
+            Refusal::NotAProject {
+                dir,
+                enclosing: Some(enclosing),
+            } => write!(
+                f,
+                "{dir} is not a pgstrata project, but it is inside one: {enclosing}; run \
+                 pgstrata there (or give --dir {enclosing})",
+                dir = escape(dir),
+                enclosing = escape(enclosing)
+            ),
+            Refusal::NotAProject {
+                dir,
+                enclosing: None,
+            } => write!(
                 f,
                 "{dir} is not a pgstrata project: it has no pgstrata.toml and no migrations/ \
                  folder; run `pgstrata init` there to make one (or point --dir at a project)",

@@ -185,6 +185,19 @@ fn commands_outside_a_project_say_so_and_change_nothing() {
     assert!(out.contains("created migrations/V1__first.sql"), "{out}");
 }
 
+#[test]
+fn a_command_run_inside_a_project_points_at_it_instead_of_init() {
+    let project = TempDir::with_files(&[("pgstrata.toml", ""), ("migrations/.keep", "")]);
+    let inside = project.path.join("views");
+    fs::create_dir(&inside).unwrap();
+    let (code, out, err) = run(pgstrata().arg("--dir").arg(&inside).args(["new", "x"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("it is inside one"), "{err}");
+    assert!(err.contains(&project.path.display().to_string()), "{err}");
+    assert!(!err.contains("pgstrata init"), "{err}");
+    assert_eq!(listing(&inside), Vec::<String>::new(), "nothing was made");
+}
+
 /// `date -u +%Y%m%d%H%M%S`.
 fn utc_now() -> i64 {
     let out = std::process::Command::new("date")

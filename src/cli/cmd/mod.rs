@@ -239,15 +239,26 @@ fn needs_project(command: &Command) -> bool {
 
 /// Refuses a directory with neither pgstrata.toml nor migrations/: not a project.
 fn require_project(dir: &std::path::Path) -> Result<()> {
-    if files::exists(&dir.join(config::FILE_NAME)) || dir.join("migrations").is_dir() {
+    let is_project = |dir: &std::path::Path| {
+        files::exists(&dir.join(config::FILE_NAME)) || dir.join("migrations").is_dir()
+    };
+    if is_project(dir) {
         return Ok(());
     }
+    // Run from inside a project (its migrations/ folder, say): `init` there would make a
+    // project inside the project, so point at the one around it instead.
+    let enclosing = std::path::absolute(dir).ok().and_then(|dir| {
+        dir.ancestors()
+            .skip(1)
+            .find(|d| is_project(d))
+            .map(|d| d.display().to_string())
+    });
     let dir = if dir == std::path::Path::new(".") {
         "the current directory".to_string()
     } else {
         dir.display().to_string()
     };
-    Err(Refusal::NotAProject { dir }.into())
+    Err(Refusal::NotAProject { dir, enclosing }.into())
 }
 
 /// The command's name as the command line spells it, for JSON reports.
