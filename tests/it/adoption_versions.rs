@@ -138,6 +138,35 @@ fn init_overwrites_nothing_and_reports_what_it_kept() {
 }
 
 #[test]
+fn init_refuses_what_is_in_the_way_and_makes_nothing() {
+    // A folder's name taken by a file.
+    let dir = TempDir::with_files(&[("views", "not a folder\n")]);
+    let (code, _, err) = run(pgstrata().arg("--dir").arg(&dir.path).arg("init"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("views exists and is not a folder"), "{err}");
+    assert_eq!(listing(&dir.path), ["views"], "nothing was made");
+    // A settings file that is a symlink to nothing.
+    let dangling = TempDir::new();
+    std::os::unix::fs::symlink("/nonexistent/x.toml", dangling.path.join("pgstrata.toml")).unwrap();
+    let (code, _, err) = run(pgstrata().arg("--dir").arg(&dangling.path).arg("init"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not a regular file"), "{err}");
+    assert!(!dangling.path.join("migrations").exists());
+    // --config in a folder that does not exist: refused before the project folder is made.
+    let parent = TempDir::new();
+    let project = parent.path.join("new-project");
+    let (code, _, err) = run(pgstrata()
+        .arg("--dir")
+        .arg(&project)
+        .arg("--config")
+        .arg(project.join("conf/x.toml"))
+        .arg("init"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not a folder"), "{err}");
+    assert!(!project.exists(), "nothing was made");
+}
+
+#[test]
 fn commands_outside_a_project_say_so_and_change_nothing() {
     let db = TestDb::new();
     // Folders of a project but not migrations/: still not one (an old `new` made two).

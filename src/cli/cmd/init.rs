@@ -7,7 +7,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::json;
 
 use super::{OK, json, print_json};
@@ -22,17 +22,53 @@ pub(crate) const SETTINGS_TEMPLATE: &str = include_str!("init/pgstrata.toml");
 /// The project's folders, as the rest of pgstrata names them.
 const FOLDERS: [&str; 4] = ["migrations", "rollbacks", "views", "schema-snapshots"];
 
+/// Refuses, before making anything, what would leave a project that does not work though
+/// `init` said it was kept: a folder's name taken by something that is not a folder, a
+/// settings file that is not a regular file (a dangling symlink, a folder), a `--config`
+/// whose folder does not exist.
+fn refuse_what_is_in_the_way(dir: &Path, settings: &Path) -> Result<()> {
+    for folder in FOLDERS {
+        let path = dir.join(folder);
+        if files::exists(&path) && !path.is_dir() {
+            bail!(
+                "{} exists and is not a folder; move it away, then run `pgstrata init` again \
+                 (nothing was made)",
+                path.display()
+            );
+        }
+    }
+    if files::exists(settings) && !settings.is_file() {
+        bail!(
+            "{} exists and is not a regular file (a folder, or a symlink to nothing); move it \
+             away, then run `pgstrata init` again (nothing was made)",
+            settings.display()
+        );
+    }
+    if let Some(parent) = settings.parent().filter(|p| !p.as_os_str().is_empty())
+        && parent != dir
+        && !parent.is_dir()
+    {
+        bail!(
+            "{} is not a folder, so the settings file cannot go there; make it first \
+             (nothing was made)",
+            parent.display()
+        );
+    }
+    Ok(())
+}
+
 /// Makes the project in `dir` (`.` when `None`), its settings file at `config` when given
 /// (`--config`), else in `dir`.
 pub fn run(dir: Option<PathBuf>, config: Option<PathBuf>, format: Format) -> Result<u8> {
     let dir = dir.unwrap_or_else(|| PathBuf::from("."));
-    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut created = Vec::new();
-    let mut kept = Vec::new();
     let (settings, shown) = match config {
         Some(path) => (path.clone(), path.display().to_string()),
         None => (dir.join(FILE_NAME), FILE_NAME.to_string()),
     };
+    refuse_what_is_in_the_way(&dir, &settings)?;
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut created = Vec::new();
+    let mut kept = Vec::new();
     if write_new(&settings, SETTINGS_TEMPLATE)? {
         created.push(shown);
     } else {
