@@ -111,10 +111,19 @@ impl Reader {
             let name = folder.split_once('_').map_or("", |(_, name)| name);
             let no_transaction = match fs::read_to_string(path.join("metadata.toml")) {
                 Ok(text) => match text.parse::<toml::Table>() {
-                    Ok(table) => !table
-                        .get("run_in_transaction")
-                        .and_then(toml::Value::as_bool)
-                        .unwrap_or(false),
+                    Ok(table) => match table.get("run_in_transaction") {
+                        // diesel reads a metadata.toml without the key as false.
+                        None => true,
+                        Some(toml::Value::Boolean(run_in_transaction)) => !run_in_transaction,
+                        // diesel refuses any other value; so does import, rather than guess.
+                        Some(_) => {
+                            self.problems.push(format!(
+                                "{folder}/metadata.toml: run_in_transaction must be true or \
+                                 false, as diesel requires"
+                            ));
+                            false
+                        }
+                    },
                     Err(err) => {
                         self.problems
                             .push(format!("{folder}/metadata.toml: not TOML: {err}"));

@@ -812,3 +812,23 @@ fn importing_from_the_projects_own_migrations_folder_is_refused() {
     );
     assert_eq!(names(&p, "migrations"), ["1_a.up.sql"]);
 }
+
+#[test]
+fn a_diesel_metadata_value_diesel_would_refuse_is_refused() {
+    let source = TempDir::with_files(&[
+        ("2020-01-01-000000_a/up.sql", "CREATE TABLE a (id int);\n"),
+        ("2020-01-01-000000_a/down.sql", "DROP TABLE a;\n"),
+        (
+            "2020-01-01-000000_a/metadata.toml",
+            "run_in_transaction = \"no\"\n",
+        ),
+    ]);
+    let p = TempDir::new();
+    let (code, out, err) = import(&p.path, "diesel", &source.path);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("run_in_transaction must be true or false"),
+        "{err}"
+    );
+    assert!(!p.path.join("migrations/V20200101000000__a.sql").exists());
+}
