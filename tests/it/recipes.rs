@@ -71,7 +71,7 @@ fn versions(dir: &Path) -> Vec<i64> {
 /// Runs one recipe line with bash as CI runs it (`bash -eo pipefail`), with the test's
 /// `pgstrata` first on PATH, `DATABASE_URL` naming `db`, and the variables the recipes pass
 /// to their rollback steps.
-fn run_step(line: &str, dir: &Path, db: &TestDb) -> (i32, String, String) {
+fn run_step(line: &str, dir: &Path, db: &TestDb, to: i64) -> (i32, String, String) {
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_pgstrata"));
     let path = std::env::join_paths(
         std::iter::once(binary.parent().unwrap().to_path_buf()).chain(std::env::split_paths(
@@ -95,8 +95,8 @@ fn run_step(line: &str, dir: &Path, db: &TestDb) -> (i32, String, String) {
         .current_dir(dir)
         .env("PATH", path)
         .env("DATABASE_URL", &db.conninfo)
-        .env("STEPS", "1")
-        .env("ROLLBACK_STEPS", "1");
+        .env("TO", to.to_string())
+        .env("ROLLBACK_TO", to.to_string());
     run(&mut bash)
 }
 
@@ -130,7 +130,7 @@ fn recipe_runs(recipe: &str) {
     up(&db, &dir.path, Some(before));
 
     for command in &commands {
-        let (code, out, err) = run_step(command, &dir.path, &db);
+        let (code, out, err) = run_step(command, &dir.path, &db, before);
         assert_eq!(code, 0, "{recipe}: `{command}` exited {code}\n{out}\n{err}");
         if command.starts_with("pgstrata up") {
             let report: serde_json::Value = serde_json::from_str(
@@ -179,7 +179,7 @@ fn the_recipes_check_step_fails_on_an_inexact_rollback() {
     sql.push_str("\nCREATE TABLE recipe_forgotten (id int);\n");
     std::fs::write(&newest, sql).unwrap();
     let db = TestDb::new();
-    let (code, out, err) = run_step(&check, &dir.path, &db);
+    let (code, out, err) = run_step(&check, &dir.path, &db, 0);
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(out.contains("recipe_forgotten"), "{out}");
 }
