@@ -31,6 +31,8 @@ pub struct Step {
     pub duration: Duration,
     /// How many times it ran: more than 1 after lost races for a table lock.
     pub attempts: u32,
+    /// Applied after a newer migration ([`Migrator::allow_out_of_order`](crate::Migrator::allow_out_of_order)).
+    pub out_of_order: bool,
 }
 
 /// Which way a [`Step`] went.
@@ -120,6 +122,7 @@ impl From<runner::RunReport> for Report {
                     file: step.file,
                     duration: Duration::from_millis(step.ms),
                     attempts: step.attempts,
+                    out_of_order: step.out_of_order,
                 })
                 .collect(),
             views: report

@@ -80,6 +80,8 @@ pub struct Step {
     pub no_transaction: bool,
     /// How many times it ran: more than 1 after lost lock races.
     pub attempts: u32,
+    /// Up: applied after a newer migration (`--allow-out-of-order`), as its history row says.
+    pub out_of_order: bool,
     /// What the server said while the file ran (its last attempt), in order.
     pub notices: Vec<Notice>,
     /// Dry runs: the SQL pgstrata would send for the step, its own statements included,
@@ -444,7 +446,7 @@ impl<'a> Runner<'a> {
             } else {
                 self.apply_in_transaction(migration, late)?;
             }
-            self.record_step(migration, Direction::Up, started, sql);
+            self.record_step(migration, Direction::Up, started, sql, late);
         }
         Ok(())
     }
@@ -509,6 +511,7 @@ impl<'a> Runner<'a> {
         direction: Direction,
         started: Instant,
         sql: Option<String>,
+        out_of_order: bool,
     ) {
         let file = match direction {
             Direction::Up => &migration.up,
@@ -526,6 +529,7 @@ impl<'a> Runner<'a> {
             },
             no_transaction: file.no_transaction,
             attempts: self.attempts.max(1),
+            out_of_order,
             notices: std::mem::take(&mut self.step_notices),
             sql,
         };

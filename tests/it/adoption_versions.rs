@@ -334,6 +334,16 @@ fn out_of_order_is_refused_with_the_way_on_then_applied_with_the_flag() {
     assert_eq!(code, 2);
     assert_eq!(json(&out)["kind"], "out_of_order");
     assert!(!relation_exists(&mut db.connect(), "late"));
+    // A dry run's JSON step says it would run out of order.
+    let (code, out, err) = run(pgstrata_for(&db, &project.path).args([
+        "up",
+        "--allow-out-of-order",
+        "--dry-run",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out)["steps"][0]["out_of_order"], true, "{out}");
     let (_, out, _) = run(pgstrata_for(&db, &project.path).arg("status"));
     assert!(out.contains("pending (late)"), "{out}");
     assert!(out.contains("--allow-out-of-order"), "{out}");

@@ -56,7 +56,7 @@ impl Runner<'_> {
                     self.report.views.push(change);
                 }
             }
-            self.record_step(migration, Direction::Down, started, sql);
+            self.record_step(migration, Direction::Down, started, sql, false);
         }
         Ok(())
     }
