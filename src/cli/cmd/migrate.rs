@@ -194,7 +194,9 @@ pub fn adopt(
             );
         }
         outln!(
-            "adopted {} from {}; it is no longer used and can be dropped",
+            "adopted {} from {}; pgstrata does not use it: drop it once nothing runs the other \
+             tool's migrations any more (an application that still runs them at start-up would \
+             apply every migration again without it)",
             count(adopted.len(), "migration"),
             escape(table)
         );
@@ -243,7 +245,9 @@ pub fn adopt_refinery(
             );
         }
         outln!(
-            "adopted {} from {}; it is no longer used and can be dropped",
+            "adopted {} from {}; pgstrata does not use it: drop it once nothing runs the other \
+             tool's migrations any more (an application that still runs them at start-up would \
+             apply every migration again without it)",
             count(adopted.len(), "migration"),
             escape(table)
         );
