@@ -266,6 +266,11 @@ pub enum Command {
         #[arg(value_name = "FILES")]
         files: Vec<PathBuf>,
     },
+    /// Sync triggers from specs in sync/*.toml: generate them, prove them convergent
+    Sync {
+        #[command(subcommand)]
+        command: SyncCommand,
+    },
     /// Make a project: pgstrata.toml (every setting, commented, with its default), migrations/,
     /// rollbacks/, views/ and schema-snapshots/ in DIR; anything already there is kept
     ///
@@ -395,6 +400,29 @@ pub enum Command {
         /// None of its effects are in place: remove it from the history
         #[arg(long)]
         forget: bool,
+    },
+}
+
+/// `pgstrata sync …`.
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Prove a spec's triggers convergent under concurrent writers (exit 0 nothing diverged,
+    /// 1 something did)
+    ///
+    /// On a scratch server, or in a temporary database on a server named with --database-url
+    /// (as `check`): applies the project, fills the spec's tables with generated rows, runs
+    /// every risky pair of writes in both orders with a second session held open, then
+    /// --clients random writers for --seconds, and counts divergent copies.
+    Verify {
+        /// The spec: a path, or the NAME of sync/NAME.toml
+        #[arg(value_name = "SPEC")]
+        spec: PathBuf,
+        /// Concurrent random writers
+        #[arg(long, value_name = "N", default_value_t = 4)]
+        clients: u32,
+        /// How long the random writers run (0: the interleavings only)
+        #[arg(long, value_name = "S", default_value_t = 5.0)]
+        seconds: f64,
     },
 }
 

@@ -32,6 +32,7 @@ mod new;
 mod output;
 mod snapshot;
 mod status;
+mod sync;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -219,6 +220,7 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
         Command::Lint { from, files } => lint::run(settings, output, from, files),
         Command::Snapshot { write, force } => snapshot::snapshot(settings, format, write, force),
         Command::Drift => snapshot::drift(settings, format),
+        Command::Sync { command } => sync::run(settings, output, command),
         // Answered in `run_parsed`, before any settings are read.
         Command::Completions { .. } | Command::Man { .. } => Ok(OK),
     }
@@ -268,6 +270,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Lint { .. } => "lint",
         Command::Snapshot { .. } => "snapshot",
         Command::Drift => "drift",
+        Command::Sync { .. } => "sync",
         Command::Completions { .. } => "completions",
         Command::Man { .. } => "man",
     }
