@@ -59,6 +59,9 @@ pub fn synced_sql(column: &Column, n: &str) -> String {
     }
 }
 
+/// Columns given by the caller, with the SQL of their values.
+pub type Given = Vec<(String, String)>;
+
 /// The SQL that generates rows of one table: columns and their expressions over a row number,
 /// and the joins those expressions need.
 #[derive(Debug, Default)]
@@ -245,7 +248,13 @@ impl<'a> Filler<'a> {
             } => {
                 let old_column = table.column(old)?;
                 let value = synced_sql(old_column, "g.n");
-                let row = self.row_sql(table, "g.n", &[(old.clone(), value)], &[new.clone()], 0)?;
+                let row = self.row_sql(
+                    table,
+                    "g.n",
+                    &[(old.clone(), value)],
+                    std::slice::from_ref(new),
+                    0,
+                )?;
                 let from = format!("generate_series(1, {ROWS}) AS g(n)");
                 self.execute(&row.insert(&table.name, &from, ""), &table.name)
             }
@@ -261,7 +270,7 @@ pub fn child_synced(
     columns: &[String],
     direction: Direction,
     n: &str,
-) -> Result<(Vec<(String, String)>, Vec<String>)> {
+) -> Result<(Given, Vec<String>)> {
     let mut given = Vec::new();
     let mut omit = Vec::new();
     for name in columns {

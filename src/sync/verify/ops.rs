@@ -37,7 +37,8 @@ pub struct Writes {
 impl Writes {
     pub fn new(client: &mut Client, target: Target) -> Result<Writes> {
         let mut filler = Filler::new(client);
-        let n = "($2::text::bigint)";
+        // `$2` is read in FROM even when no column needs it, so its type is known.
+        let n = "one.n";
         let (insert, insert_new) = match &target {
             Target::Copy {
                 parent,
@@ -55,22 +56,32 @@ impl Writes {
                 let (values, omit) = child_synced(child, columns, *direction, n)?;
                 given.extend(values);
                 let row = filler.row_sql(child, n, &given, &omit, 0)?;
-                let from = format!("{} AS p", parent.name);
+                let from = format!(
+                    "{} AS p CROSS JOIN (SELECT $2::text::bigint AS n) AS one",
+                    parent.name
+                );
                 let tail = format!("WHERE {} = $1", parent.row_name("p"));
                 (row.insert(&child.name, &from, &tail), String::new())
             }
             Target::Column {
                 table, old, new, ..
             } => {
-                let n = "($1::text::bigint)";
+                // `$1` is read here even when no column needs it, so its type is known.
+                let n = "one.n";
+                let from = "(SELECT $1::text::bigint AS n) AS one";
                 let old_value = value_sql(table.column(old)?, n).unwrap_or("NULL".into());
-                let row =
-                    filler.row_sql(table, n, &[(old.clone(), old_value)], &[new.clone()], 0)?;
-                let insert = row.insert(&table.name, "(SELECT 1) AS one", "");
+                let row = filler.row_sql(
+                    table,
+                    n,
+                    &[(old.clone(), old_value)],
+                    std::slice::from_ref(new),
+                    0,
+                )?;
+                let insert = row.insert(&table.name, from, "");
                 let new_type = &table.column(new)?.type_sql;
                 let given = [(new.clone(), format!("$2::text::{new_type}"))];
-                let row = filler.row_sql(table, n, &given, &[old.clone()], 0)?;
-                (insert, row.insert(&table.name, "(SELECT 1) AS one", ""))
+                let row = filler.row_sql(table, n, &given, std::slice::from_ref(old), 0)?;
+                (insert, row.insert(&table.name, from, ""))
             }
         };
         let new_values = match &target {
