@@ -5,4 +5,6 @@
 //! `generate` writes the migration and rollback that create the triggers (pure). Proving the
 //! triggers convergent (`sync verify`) lives beside them. Nothing here prints.
 
+pub mod generate;
+pub mod resolve;
 pub mod spec;

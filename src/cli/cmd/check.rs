@@ -158,7 +158,7 @@ fn cluster_wide(project: &crate::migrate::project::Project) -> Option<String> {
 /// Where a check runs: a scratch server (the default), or a temporary database created on
 /// the server named for `check` (`Settings::check_database_url`), so that the named database
 /// itself is never touched.
-enum CheckDatabase {
+pub(super) enum CheckDatabase {
     Scratch(ScratchServer),
     Temporary {
         server: ConnInfo,
@@ -174,7 +174,10 @@ impl CheckDatabase {
     /// scratch server, printing the reason: for a caller that finds the project unfit for a
     /// shared server (migrations that create roles, databases, tablespaces or `ALTER SYSTEM`
     /// settings would leave them behind there, since only the temporary database is dropped).
-    fn open(settings: &Settings, scratch_because: Option<&str>) -> Result<CheckDatabase> {
+    pub(super) fn open(
+        settings: &Settings,
+        scratch_because: Option<&str>,
+    ) -> Result<CheckDatabase> {
         let named = settings
             .check_database_url
             .as_deref()
@@ -225,7 +228,7 @@ impl CheckDatabase {
     }
 
     /// The connection check works on, its notices going to `notices`.
-    fn connect(&self, notices: &Notices) -> Result<Client> {
+    pub(super) fn connect(&self, notices: &Notices) -> Result<Client> {
         match self {
             CheckDatabase::Scratch(server) => {
                 ConnInfo::parse(&server.conninfo("postgres"))?.connect_with_notices(notices)
@@ -240,7 +243,7 @@ impl CheckDatabase {
         }
     }
 
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match self {
             CheckDatabase::Scratch(server) => format!("on a scratch server ({})", server.version()),
             CheckDatabase::Temporary { server, name, .. } => {
@@ -250,7 +253,7 @@ impl CheckDatabase {
     }
 
     /// Drops the temporary database; a failure is reported, not fatal.
-    fn close(&mut self) {
+    pub(super) fn close(&mut self) {
         if let CheckDatabase::Temporary {
             server,
             name,
