@@ -54,7 +54,7 @@
 //! - `sql`: PostgreSQL's own parser on our files: statements and what they are (pure)
 //! - `snapshot`: the schema as deterministic SQL text
 //! - `check`: the CI proof on a scratch server or a temporary database
-//! - `sync`: the trigger toolkit (sync specs; `verify` proves their triggers convergent)
+//! - `sync`: the trigger toolkit: sync specs, the migrations generated from them, their proof
 //! - `scratch`: a throwaway PostgreSQL server (and the processes it runs); `conninfo`:
 //!   connections as libpq makes them
 //! - `import`: other tools' migration folders converted into a project

@@ -266,11 +266,6 @@ pub enum Command {
         #[arg(value_name = "FILES")]
         files: Vec<PathBuf>,
     },
-    /// Sync triggers from specs in sync/*.toml: generate them, prove them convergent
-    Sync {
-        #[command(subcommand)]
-        command: SyncCommand,
-    },
     /// Make a project: pgstrata.toml (every setting, commented, with its default), migrations/,
     /// rollbacks/, views/ and schema-snapshots/ in DIR; anything already there is kept
     ///
@@ -287,6 +282,10 @@ pub enum Command {
         /// Name for the files: letters, digits and _ (V<n>__NAME.sql)
         name: String,
     },
+    /// Sync triggers generated from a spec (sync/NAME.toml): `new` writes the migration,
+    /// `verify` proves it
+    #[command(subcommand)]
+    Sync(SyncCommand),
     /// Adopt a database pgstrata never managed: write its schema as the first migration
     /// (migrations/V<n>__baseline.sql), a rollback that drops what it creates, and its schema
     /// snapshot, and record it as applied on that database without running it
@@ -406,6 +405,17 @@ pub enum Command {
 /// `pgstrata sync …`.
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
+    /// Write the next migration and its rollback (V<n>__sync_NAME.sql) from a sync spec:
+    /// columns the child lacks, the triggers, their comments and the backfill
+    ///
+    /// The spec is resolved against the schema the project's migrations produce, applied on a
+    /// scratch server (or in a temporary database on the server named with --database-url),
+    /// never on the database itself. With backfill_batch the migration runs outside a
+    /// transaction and backfills in committed batches, resumable after a crash.
+    New {
+        /// The spec: a name (sync/NAME.toml in the project) or a path to a .toml file
+        spec: String,
+    },
     /// Prove a spec's triggers convergent under concurrent writers (exit 0 nothing diverged,
     /// 1 something did)
     ///
@@ -414,9 +424,8 @@ pub enum SyncCommand {
     /// every risky pair of writes in both orders with a second session held open, then
     /// --clients random writers for --seconds, and counts divergent copies.
     Verify {
-        /// The spec: a path, or the NAME of sync/NAME.toml
-        #[arg(value_name = "SPEC")]
-        spec: PathBuf,
+        /// The spec: a name (sync/NAME.toml in the project) or a path to a .toml file
+        spec: String,
         /// Concurrent random writers
         #[arg(long, value_name = "N", default_value_t = 4)]
         clients: u32,

@@ -228,7 +228,7 @@ impl CheckDatabase {
     }
 
     /// The connection check works on, its notices going to `notices`.
-    fn connect(&self, notices: &Notices) -> Result<Client> {
+    pub(super) fn connect(&self, notices: &Notices) -> Result<Client> {
         match self {
             CheckDatabase::Scratch(server) => {
                 ConnInfo::parse(&server.conninfo("postgres"))?.connect_with_notices(notices)

@@ -40,7 +40,7 @@ use std::sync::{Mutex, OnceLock};
 use anyhow::{Context, Result, bail};
 use postgres::Client;
 
-use crate::cli::{Cli, Command, Format};
+use crate::cli::{Cli, Command, Format, SyncCommand};
 use crate::config::{self, Overrides, Settings};
 use crate::conninfo::ConnInfo;
 use crate::error::Refusal;
@@ -213,6 +213,7 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
         Command::Import { from, source } => import::run(settings, format, from.into(), &source),
         Command::Status { exit_code } => status::run(settings, format, exit_code),
         Command::New { name } => new::run(settings, format, &name),
+        Command::Sync(command) => sync::run(settings, output, command),
         Command::Check {
             from,
             write_snapshots,
@@ -220,7 +221,6 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
         Command::Lint { from, files } => lint::run(settings, output, from, files),
         Command::Snapshot { write, force } => snapshot::snapshot(settings, format, write, force),
         Command::Drift => snapshot::drift(settings, format),
-        Command::Sync { command } => sync::run(settings, output, command),
         // Answered in `run_parsed`, before any settings are read.
         Command::Completions { .. } | Command::Man { .. } => Ok(OK),
     }
@@ -266,11 +266,12 @@ fn command_name(command: &Command) -> &'static str {
         Command::Import { .. } => "import",
         Command::Status { .. } => "status",
         Command::New { .. } => "new",
+        Command::Sync(SyncCommand::New { .. }) => "sync new",
+        Command::Sync(SyncCommand::Verify { .. }) => "sync verify",
         Command::Check { .. } => "check",
         Command::Lint { .. } => "lint",
         Command::Snapshot { .. } => "snapshot",
         Command::Drift => "drift",
-        Command::Sync { .. } => "sync",
         Command::Completions { .. } => "completions",
         Command::Man { .. } => "man",
     }

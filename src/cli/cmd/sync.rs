@@ -1,20 +1,26 @@
-//! `sync verify`: prove a spec's triggers convergent on a scratch server (or in a temporary
-//! database on a server named for it, as `check` does) and print what ran and what diverged.
+//! `sync new SPEC`: resolve a sync spec on the schema the project's migrations produce (a
+//! scratch server, or a temporary database on a server named for it, as `check` uses), then
+//! write the generated migration and rollback with the project's next version.
+//! `sync verify SPEC`: prove a spec's triggers convergent in such a place, and print what
+//! ran and what diverged.
 
-use std::path::{Path, PathBuf};
+use std::fs;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use serde_json::json;
 
 use super::check::CheckDatabase;
 use super::output::{count, duration_ms};
 use super::{FOUND, OK, Output, json, print_json};
-use crate::cli::args::SyncCommand;
+use crate::cli::SyncCommand;
 use crate::config::Settings;
-use crate::sync::verify::{self, Report, SpecFile, VerifyOptions};
+use crate::notices::Notices;
+use crate::sync::verify::{self, Report, VerifyOptions};
+use crate::sync::{generate, resolve, spec};
 
 pub fn run(settings: &Settings, output: Output, command: SyncCommand) -> Result<u8> {
     match command {
+        SyncCommand::New { spec } => new(settings, output, &spec),
         SyncCommand::Verify {
             spec,
             clients,
@@ -23,34 +29,84 @@ pub fn run(settings: &Settings, output: Output, command: SyncCommand) -> Result<
     }
 }
 
-/// A spec named by its path, or by NAME for `sync/NAME.toml` in the project.
-fn spec_path(settings: &Settings, spec: &Path) -> Result<PathBuf> {
-    if spec.is_file() {
-        return Ok(spec.to_path_buf());
+fn new(settings: &Settings, output: Output, arg: &str) -> Result<u8> {
+    let path = spec::spec_path(&settings.dir, arg);
+    let spec = spec::load(&path)?;
+    let project = super::load_project(settings)?;
+    let mut place = CheckDatabase::open(settings, None)?;
+    let resolved = {
+        let mut client = place.connect(&Notices::new())?;
+        resolve::apply_project(
+            &mut client,
+            &project,
+            &settings.history_schema,
+            settings.limits,
+        )
+        .and_then(|()| resolve::resolve(&mut client, &spec))
+        .with_context(|| {
+            format!(
+                "resolving sync spec {} {}",
+                path.display(),
+                place.describe()
+            )
+        })
+    };
+    place.close();
+    let generated = generate::generate(&resolved?)?;
+    let (version, note) = super::new::next_version(settings)?;
+    let file_name = format!("V{version}__{}.sql", generated.name);
+    let migration = settings.dir.join("migrations").join(&file_name);
+    let rollback = settings.dir.join("rollbacks").join(&file_name);
+    for path in [&migration, &rollback] {
+        if path.exists() {
+            bail!("{} already exists", path.display());
+        }
+        let folder = path.parent().expect("a folder");
+        fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
     }
-    let named = settings.dir.join("sync").join(spec).with_extension("toml");
-    if named.is_file() {
-        return Ok(named);
+    fs::write(&migration, &generated.migration)
+        .with_context(|| format!("writing {}", migration.display()))?;
+    fs::write(&rollback, &generated.rollback)
+        .with_context(|| format!("writing {}", rollback.display()))?;
+    if json(output.format) {
+        print_json(&json!({
+            "command": "sync new",
+            "ok": true,
+            "spec": spec.name,
+            "version": version,
+            "migration": format!("migrations/{file_name}"),
+            "rollback": format!("rollbacks/{file_name}"),
+            "no_transaction": generated.no_transaction,
+            "note": note,
+        }));
+    } else {
+        if let Some(note) = &note {
+            eprintln!("note: {note}");
+        }
+        outln!("created migrations/{file_name}");
+        outln!("created rollbacks/{file_name}");
+        if generated.no_transaction {
+            outln!("the migration backfills in committed batches, outside a transaction");
+        }
+        outln!(
+            "next: pgstrata check --write-snapshots (its snapshot; check also proves the rollback exact)"
+        );
     }
-    bail!(
-        "no sync spec {} (nor {}): give a spec's path or the NAME of sync/NAME.toml",
-        spec.display(),
-        named.display()
-    )
+    Ok(OK)
 }
 
 fn verify(
     settings: &Settings,
     output: Output,
-    spec: &Path,
+    arg: &str,
     clients: u32,
     seconds: f64,
 ) -> Result<u8> {
     if !(0.0..=86_400.0).contains(&seconds) {
         bail!("--seconds {seconds} is not a duration from 0 to 86400");
     }
-    let path = spec_path(settings, spec)?;
-    let spec_file = SpecFile::read(&path)?;
+    let path = spec::spec_path(&settings.dir, arg);
+    let spec = spec::load(&path)?;
     let project = super::load_project(settings)?;
     let mut place = CheckDatabase::open(settings, None)?;
     let text = !json(output.format);
@@ -65,7 +121,7 @@ fn verify(
     };
     let report = place
         .conninfo()
-        .and_then(|server| verify::run(&server, &project, &spec_file, &options));
+        .and_then(|server| verify::run(&server, &project, &spec, &options));
     place.close();
     let report = report?;
     if text {

@@ -15,7 +15,7 @@ mod target;
 mod writers;
 
 pub use interleave::Interleaving;
-pub use target::{SpecFile, Target};
+pub use target::Target;
 pub use writers::Traffic;
 
 use std::sync::Arc;
@@ -82,7 +82,7 @@ impl Report {
 pub fn run(
     server: &ConnInfo,
     project: &Project,
-    spec: &SpecFile,
+    spec: &crate::sync::spec::Spec,
     options: &VerifyOptions,
 ) -> Result<Report> {
     let started = Instant::now();

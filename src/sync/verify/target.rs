@@ -3,53 +3,23 @@
 //! links a copy's child to its parent, the synced columns, the direction; for the column
 //! kind, the table, the two columns and the `up` expression.
 //!
-//! The spec is read here with the few keys the verifier uses (an adapter until the spec
-//! parser in `sync::spec` is merged: that parser, not this one, judges a spec's validity).
-//! Nothing here writes.
-
-use std::path::Path;
+//! The spec is `sync::spec`'s and its foreign key is chosen by `sync::resolve`, as for
+//! `sync new`; this adds what only the verifier needs (every column's type and default, the
+//! keys naming rows, the other foreign keys a generated row must satisfy). Nothing here
+//! writes.
 
 use anyhow::{Context, Result, bail};
 use postgres::Client;
-use serde::Deserialize;
 
 use crate::db::quote_ident;
+use crate::sync::resolve::ResolvedKind;
+use crate::sync::spec::{Spec, SpecKind};
 
 const COLUMNS: &str = include_str!("queries/columns.sql");
 const FOREIGN_KEYS: &str = include_str!("queries/foreign_keys.sql");
 const PRIMARY_KEY: &str = include_str!("queries/primary_key.sql");
 
-/// The keys of `sync/{name}.toml` the verifier reads.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SpecFile {
-    pub kind: String,
-    pub parent: Option<String>,
-    pub child: Option<String>,
-    pub foreign_key: Option<String>,
-    pub columns: Option<Vec<String>>,
-    pub direction: Option<String>,
-    pub table: Option<String>,
-    pub old: Option<String>,
-    pub new: Option<String>,
-    pub up: Option<String>,
-}
-
-impl SpecFile {
-    pub fn read(path: &Path) -> Result<SpecFile> {
-        let what = || format!("reading the sync spec {}", path.display());
-        let text = std::fs::read_to_string(path).with_context(what)?;
-        toml::from_str(&text).with_context(what)
-    }
-}
-
-/// Which way a copy flows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// An edit on either side reaches every copy.
-    Both,
-    /// Child copies follow the parent; a direct edit of a copy is refused.
-    ParentToChild,
-}
+pub use crate::sync::spec::Direction;
 
 /// What a generated value looks like, from the column's type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,25 +90,61 @@ pub enum Target {
 }
 
 impl Target {
-    /// Resolves a spec against the database `client` is connected to (the project applied).
-    pub fn resolve(client: &mut Client, spec: &SpecFile) -> Result<Target> {
-        match spec.kind.as_str() {
-            "copy" => resolve_copy(client, spec),
-            "column" => {
-                let table = Table::load(client, required(&spec.table, "table")?)?;
-                let old = required(&spec.old, "old")?.to_string();
-                let new = required(&spec.new, "new")?.to_string();
-                for name in [&old, &new] {
+    /// Resolves a spec against the database `client` is connected to (the project applied):
+    /// the foreign key as `sync new` resolves it, the tables as the verifier needs them.
+    pub fn resolve(client: &mut Client, spec: &Spec) -> Result<Target> {
+        let resolved = crate::sync::resolve::resolve(client, spec)?;
+        // `resolve` reads the catalog with search_path = pg_catalog, so the names and types
+        // read here come schema-qualified too; the writers that follow run with the default
+        // search_path, as an application's sessions do.
+        let target = Target::load(client, spec, &resolved.kind);
+        client
+            .batch_execute("RESET search_path")
+            .context("resetting search_path after resolving the spec")?;
+        target
+    }
+
+    fn load(client: &mut Client, spec: &Spec, resolved: &ResolvedKind) -> Result<Target> {
+        match (&spec.kind, resolved) {
+            (SpecKind::Copy(copy), ResolvedKind::Copy(resolved)) => {
+                let parent = Table::load(client, &copy.parent.quoted())?;
+                let child = Table::load(client, &copy.child.quoted())?;
+                let link = child
+                    .foreign_keys
+                    .iter()
+                    .find(|fk| fk.name == resolved.foreign_key && fk.referenced == parent.name)
+                    .cloned()
+                    .with_context(|| {
+                        format!(
+                            "{} has no foreign key {} to {}",
+                            child.name, resolved.foreign_key, parent.name
+                        )
+                    })?;
+                for name in &copy.columns {
+                    parent.column(name)?;
+                    child.column(name)?;
+                }
+                Ok(Target::Copy {
+                    parent,
+                    child,
+                    link,
+                    columns: copy.columns.clone(),
+                    direction: copy.direction,
+                })
+            }
+            (SpecKind::Column(column), _) => {
+                let table = Table::load(client, &column.table.quoted())?;
+                for name in [&column.old, &column.new] {
                     table.column(name)?;
                 }
                 Ok(Target::Column {
                     table,
-                    old,
-                    new,
-                    up: required(&spec.up, "up")?.to_string(),
+                    old: column.old.clone(),
+                    new: column.new.clone(),
+                    up: column.up.clone(),
                 })
             }
-            other => bail!("unknown sync kind {other:?}: expected \"copy\" or \"column\""),
+            _ => bail!("the spec resolved to another kind than it declares"),
         }
     }
 
@@ -156,64 +162,6 @@ impl Target {
             } => format!("{} ({old} <-> {new})", table.name),
         }
     }
-}
-
-fn required<'a>(value: &'a Option<String>, key: &str) -> Result<&'a str> {
-    value
-        .as_deref()
-        .with_context(|| format!("the sync spec has no `{key}`"))
-}
-
-fn resolve_copy(client: &mut Client, spec: &SpecFile) -> Result<Target> {
-    let parent = Table::load(client, required(&spec.parent, "parent")?)?;
-    let child = Table::load(client, required(&spec.child, "child")?)?;
-    let links: Vec<&ForeignKey> = child
-        .foreign_keys
-        .iter()
-        .filter(|fk| fk.referenced == parent.name)
-        .filter(|fk| {
-            spec.foreign_key
-                .as_ref()
-                .is_none_or(|name| &fk.name == name)
-        })
-        .collect();
-    let link = match links.as_slice() {
-        [one] => (*one).clone(),
-        [] => bail!(
-            "{} has no foreign key {}to {}",
-            child.name,
-            spec.foreign_key
-                .as_ref()
-                .map(|n| format!("{n} "))
-                .unwrap_or_default(),
-            parent.name
-        ),
-        _ => bail!(
-            "{} has several foreign keys to {}: name one with `foreign_key`",
-            child.name,
-            parent.name
-        ),
-    };
-    let columns = spec.columns.clone().unwrap_or_default();
-    if columns.is_empty() {
-        bail!("the sync spec names no `columns`");
-    }
-    for name in &columns {
-        parent.column(name)?;
-        child.column(name)?;
-    }
-    let direction = match spec.direction.as_deref().unwrap_or("both") {
-        "both" => Direction::Both,
-        "parent_to_child" => Direction::ParentToChild,
-        other => bail!("unknown direction {other:?}: expected \"both\" or \"parent_to_child\""),
-    };
-    Ok(Target::Copy {
-        parent,
-        child,
-        link,
-        columns,
-        direction,
-    })
 }
 
 impl Table {
