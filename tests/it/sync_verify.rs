@@ -319,3 +319,144 @@ fn a_copy_that_lets_child_edits_through_is_caught() {
     assert_eq!(code, 1, "{output}");
     assert!(report["divergent"].as_i64().unwrap() > 0, "{output}");
 }
+
+/// A project of `files` with the migration `sync new SPEC` generates added to it.
+fn generated(files: &[(&str, &str)], spec: &str) -> TempDir {
+    let project = TempDir::with_files(files);
+    let db = TestDb::new();
+    let (code, out, err) = run(pgstrata_for(&db, &project.path).args(["sync", "new", spec]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    project
+}
+
+fn repository_v1() -> Vec<(String, String)> {
+    let read = |folder: &str| {
+        fs::read_to_string(repository().join(folder).join("V1__baseline.sql")).unwrap()
+    };
+    vec![
+        ("migrations/V1__baseline.sql".into(), read("migrations")),
+        ("rollbacks/V1__baseline.sql".into(), read("rollbacks")),
+        ("sync/image_details.toml".into(), IMAGE_DETAILS.into()),
+    ]
+}
+
+fn borrowed(files: &[(String, String)]) -> Vec<(&str, &str)> {
+    files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect()
+}
+
+#[test]
+fn the_triggers_sync_new_generates_for_the_seed_converge() {
+    let project = generated(&borrowed(&repository_v1()), "image_details");
+    let (code, report, output) = verify(&project.path, "image_details", "1");
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(report["divergent"], 0, "{output}");
+}
+
+#[test]
+fn generated_parent_to_child_triggers_over_a_composite_key_converge() {
+    // The child also has a second foreign key to the same parent: the spec names the one.
+    let project = generated(
+        &[
+            (
+                "migrations/V1__shop.sql",
+                r#"CREATE SCHEMA "Shop";
+                CREATE TABLE "Shop"."Product" (sku text, region int, "Unit Price" numeric(10,2),
+                    PRIMARY KEY (sku, region));
+                CREATE TABLE "Shop"."Line" (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    sku text NOT NULL, region int NOT NULL, other_sku text, other_region int,
+                    CONSTRAINT line_product FOREIGN KEY (sku, region)
+                        REFERENCES "Shop"."Product" ON DELETE CASCADE,
+                    CONSTRAINT line_other FOREIGN KEY (other_sku, other_region)
+                        REFERENCES "Shop"."Product");"#,
+            ),
+            ("rollbacks/V1__shop.sql", "DROP SCHEMA \"Shop\" CASCADE;"),
+            (
+                "sync/prices.toml",
+                "kind = \"copy\"\nparent = \"Shop.Product\"\nchild = \"Shop.Line\"\n\
+                 foreign_key = \"line_product\"\ncolumns = [\"Unit Price\"]\n\
+                 direction = \"parent_to_child\"\n",
+            ),
+        ],
+        "prices",
+    );
+    let (code, report, output) = verify(&project.path, "prices", "1");
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(report["divergent"], 0, "{output}");
+    assert!(
+        report["refused"].as_u64().unwrap() > 0,
+        "child edits refused: {output}"
+    );
+}
+
+#[test]
+fn generated_column_triggers_converge() {
+    let project = generated(
+        &[
+            (
+                "migrations/V1__users.sql",
+                "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text);",
+            ),
+            ("rollbacks/V1__users.sql", "DROP TABLE users;"),
+            (
+                "sync/user_names.toml",
+                "kind = \"column\"\ntable = \"public.users\"\nold = \"name\"\n\
+                 new = \"full_name\"\ntype = \"text\"\nup = \"btrim(name)\"\ndown = \"full_name\"\n",
+            ),
+        ],
+        "user_names",
+    );
+    let (code, report, output) = verify(&project.path, "user_names", "1");
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(report["divergent"], 0, "{output}");
+}
+
+/// `check --write-snapshots` with a JSON report.
+fn check(project: &Path) -> (i32, Value, String) {
+    let db = TestDb::new();
+    let (code, out, err) =
+        run(pgstrata_for(&db, project).args(["--format", "json", "check", "--write-snapshots"]));
+    let report = serde_json::from_str(&out).unwrap_or(Value::Null);
+    (code, report, format!("{out}\n{err}"))
+}
+
+#[test]
+fn check_verifies_sync_migrations_and_finds_a_broken_one() {
+    let project = generated(&borrowed(&repository_v1()), "image_details");
+    project.write("pgstrata.toml", "sync_verify_seconds = 0.5\n");
+    let (code, report, output) = check(&project.path);
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(
+        report["sync_verified"][0]["spec"], "image_details",
+        "{output}"
+    );
+    assert_eq!(report["sync_verified"][0]["ok"], true, "{output}");
+
+    // The generated migration edited by hand to read the parent without FOR SHARE.
+    let migration = project.path.join("migrations/V2__sync_image_details.sql");
+    let sql = fs::read_to_string(&migration).unwrap();
+    let broken = sql.replace("    FOR SHARE;", "    ;");
+    assert_ne!(
+        broken, sql,
+        "the generated migration no longer reads FOR SHARE"
+    );
+    fs::write(&migration, broken).unwrap();
+    let (code, report, output) = check(&project.path);
+    assert_eq!(code, 1, "{output}");
+    assert_eq!(report["sync_verified"][0]["ok"], false, "{output}");
+    let kinds: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["sync_diverged"], "{output}");
+
+    // 0 turns it off.
+    project.write("pgstrata.toml", "sync_verify_seconds = 0\n");
+    let (code, report, output) = check(&project.path);
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(report["sync_verified"], serde_json::json!([]), "{output}");
+}

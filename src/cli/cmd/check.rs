@@ -72,7 +72,11 @@ pub fn run(settings: &Settings, output: Output, from: Option<i64>, write: bool) 
     let report = check::run(&mut client, &project, &options, &mut on_event);
     drop(client);
     place.close();
-    let report = report?;
+    let mut report = report?;
+    let syncs = super::sync::verify_for_check(settings, &project, &report.checked, text)?;
+    report
+        .findings
+        .extend(syncs.iter().filter_map(|s| s.finding.clone()));
     let ms = started.elapsed().as_millis() as u64;
     let unshown = report.notices.iter().filter(|n| !n.is_warning()).count();
     if text && unshown > 0 && !output.quiet {
@@ -123,6 +127,7 @@ pub fn run(settings: &Settings, output: Output, from: Option<i64>, write: bool) 
             "not_checked": report.not_checked,
             "written": report.written,
             "orphan_snapshots": report.orphan_snapshots,
+            "sync_verified": syncs,
             "notices": report.notices,
         }));
     }

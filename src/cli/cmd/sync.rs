@@ -221,3 +221,96 @@ fn copies(n: i64) -> String {
         format!("{n} divergent copies")
     }
 }
+
+/// One sync migration `check` verified.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(super) struct CheckedSync {
+    pub version: i64,
+    pub spec: String,
+    pub interleavings: usize,
+    pub transactions: u64,
+    pub retries: u64,
+    pub divergent: i64,
+    pub ok: bool,
+    #[serde(skip)]
+    pub finding: Option<crate::check::Finding>,
+}
+
+/// `check`'s part of `sync verify`: for every checked migration named `sync_NAME` whose spec
+/// `sync/NAME.toml` is in the project, proves the spec's triggers with random writers for
+/// `sync_verify_seconds` (0: none of this), each on a database of its own.
+pub(super) fn verify_for_check(
+    settings: &Settings,
+    project: &crate::migrate::project::Project,
+    checked: &[crate::check::Checked],
+    text: bool,
+) -> Result<Vec<CheckedSync>> {
+    let seconds = settings.sync_verify_seconds;
+    let mut verified = Vec::new();
+    if seconds <= 0.0 {
+        return Ok(verified);
+    }
+    for migration in checked {
+        let Some(name) = migration.name.strip_prefix("sync_") else {
+            continue;
+        };
+        let path = settings.dir.join("sync").join(format!("{name}.toml"));
+        if !path.is_file() {
+            continue;
+        }
+        let spec = spec::load(&path)?;
+        let options = VerifyOptions {
+            history_schema: settings.history_schema.clone(),
+            limits: settings.limits,
+            clients: 4,
+            seconds,
+        };
+        let mut place = CheckDatabase::open(settings, None)?;
+        let report = place
+            .conninfo()
+            .and_then(|server| verify::run(&server, project, &spec, &options));
+        place.close();
+        let report = report.with_context(|| format!("sync verify of {}", path.display()))?;
+        let ok = report.ok();
+        let message = format!(
+            "sync verify of V{} ({}): {}, {} after the interleavings and {} after the random \
+             writers, {} failed writes; run `pgstrata sync verify {name}` for the details",
+            migration.version,
+            path.display(),
+            count(report.interleavings.len(), "interleaving"),
+            copies(report.divergent_after_interleavings),
+            copies(report.divergent),
+            report.traffic.failed + report.interleavings.iter().filter(|i| i.failed).count() as u64,
+        );
+        if text {
+            outln!(
+                "V{:<5} sync verify {name}: {} ({} interleavings, {} transactions)",
+                migration.version,
+                if ok { "converged" } else { "FAILED" },
+                report.interleavings.len(),
+                report.traffic.transactions
+            );
+            if !ok {
+                outln!("finding: {message}");
+            }
+        }
+        verified.push(CheckedSync {
+            version: migration.version,
+            spec: name.to_string(),
+            interleavings: report.interleavings.len(),
+            transactions: report.traffic.transactions,
+            retries: report.retries(),
+            divergent: report.divergent_after_interleavings.max(report.divergent),
+            ok,
+            finding: (!ok).then(|| crate::check::Finding {
+                kind: crate::check::FindingKind::SyncDiverged,
+                version: Some(migration.version),
+                message,
+                changes: Vec::new(),
+                diff: String::new(),
+                classes: Vec::new(),
+            }),
+        });
+    }
+    Ok(verified)
+}
