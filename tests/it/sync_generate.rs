@@ -719,3 +719,26 @@ fn a_batched_backfill_killed_midway_resumes() {
         [(1, "applied".into()), (2, "applied".into())]
     );
 }
+
+#[test]
+fn a_spec_is_generated_once_and_reported_in_json() {
+    let db = TestDb::new();
+    let dir = project(SCHEMA, SCHEMA_DOWN, "pc", COPY_BOTH);
+    let (code, out, err) =
+        run(pgstrata_for(&db, &dir.path).args(["--format", "json", "sync", "new", "pc"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["command"], "sync new");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["version"], 2);
+    assert_eq!(report["migration"], "migrations/V2__sync_pc.sql");
+    assert_eq!(report["rollback"], "rollbacks/V2__sync_pc.sql");
+    assert_eq!(report["no_transaction"], false);
+    let (code, _, err) = sync_new(&db, &dir.path, "pc");
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("migrations/V2__sync_pc.sql already exists for sync spec pc"),
+        "{err}"
+    );
+    assert!(!dir.path.join("migrations/V3__sync_pc.sql").exists());
+}
