@@ -553,8 +553,18 @@ fn a_spec_the_schema_cannot_satisfy_is_a_clear_error() {
             ),
             "foreign_key: no foreign key nope links public.children to public.parents; those that do: children_parent_id_fkey",
         ),
+        (
+            COLUMN.replace("type = \"text\"", "type = \"no_such_type\""),
+            "type: `no_such_type` is not a type",
+        ),
+        (
+            COLUMN.replace("full_name", "nick"),
+            "type: public.users.nick exists as integer but the spec says text",
+        ),
     ] {
-        let schema = format!("{SCHEMA}\nALTER TABLE children ADD COLUMN edits text;");
+        let schema = format!(
+            "{SCHEMA}\nALTER TABLE children ADD COLUMN edits text;\nALTER TABLE users ADD COLUMN nick integer;"
+        );
         let dir = project(&schema, SCHEMA_DOWN, "bad", &spec);
         let (code, out, err) = sync_new(&db, &dir.path, "bad");
         assert_eq!(code, 2, "{spec}: {out}{err}");
