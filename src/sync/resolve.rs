@@ -263,6 +263,15 @@ fn resolve_column(client: &mut Client, spec: &ColumnSpec) -> Result<ResolvedColu
     if new.is_some_and(|c| c.generated) {
         bail!("new: {}.{} is a generated column", spec.table, spec.new);
     }
+    let wanted = canonical_type(client, &spec.column_type)?;
+    if let Some(new) = new.filter(|c| c.type_name != wanted) {
+        bail!(
+            "type: {}.{} exists as {} but the spec says {wanted}; make them agree",
+            spec.table,
+            spec.new,
+            new.type_name
+        );
+    }
     // The expressions must make sense on the table as the migration leaves it; `down` names
     // the new column, which may not exist yet, so it is tried only when it does.
     try_expression(client, spec, "up", &spec.up)?;
@@ -273,6 +282,26 @@ fn resolve_column(client: &mut Client, spec: &ColumnSpec) -> Result<ResolvedColu
         spec: spec.clone(),
         new_exists: new.is_some(),
     })
+}
+
+/// The server's spelling of a type written in a spec (`varchar(20)` is `character
+/// varying(20)`), found by making a temporary table with a column of that type: the
+/// database is a throwaway one.
+fn canonical_type(client: &mut Client, written: &str) -> Result<String> {
+    let sql =
+        format!("CREATE TEMPORARY TABLE pgstrata_type_probe (probe {written}) ON COMMIT DROP");
+    let mut tx = client.transaction()?;
+    tx.batch_execute(&sql).map_err(|err| {
+        let message = err
+            .as_db_error()
+            .map(|e| e.message().to_string())
+            .unwrap_or_else(|| err.to_string());
+        anyhow::anyhow!("type: `{written}` is not a type: {message}")
+    })?;
+    let row = tx.query_one(include_str!("queries/probe_type.sql"), &[])?;
+    let canonical: String = row.get(0);
+    tx.rollback()?;
+    Ok(canonical)
 }
 
 /// Plans `SELECT expr FROM table` to report a broken expression (unknown column, syntax)

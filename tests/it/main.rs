@@ -34,6 +34,7 @@ mod seeds;
 mod session;
 mod signals;
 mod snapshot;
+mod sync_generate;
 mod sync_verify;
 mod view_graphs;
 mod view_review;

@@ -33,6 +33,18 @@ fn new(settings: &Settings, output: Output, arg: &str) -> Result<u8> {
     let path = spec::spec_path(&settings.dir, arg);
     let spec = spec::load(&path)?;
     let project = super::load_project(settings)?;
+    // A second generation would create the same functions and triggers again: a change of
+    // spec needs a migration that undoes the first, which is the user's decision.
+    let name = format!("sync_{}", spec.name);
+    if let Some(existing) = project.migrations.iter().find(|m| m.name == name) {
+        bail!(
+            "migrations/V{}__{name}.sql already exists for sync spec {}; to change the triggers, \
+             roll it back and delete that pair (if it was never deployed) or give the new spec \
+             another name and drop the old triggers in a migration of your own",
+            existing.version,
+            spec.name
+        );
+    }
     let mut place = CheckDatabase::open(settings, None)?;
     let resolved = {
         let mut client = place.connect(&Notices::new())?;

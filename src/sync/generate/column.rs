@@ -11,7 +11,9 @@
 
 use anyhow::Result;
 
-use super::{LIMITS, Names, create_trigger, dollar_quoted, qualified, trigger_function};
+use super::{
+    LIMITS, Names, and_then, batched_backfill, create_trigger, qualified, trigger_function,
+};
 use crate::db::{quote_ident, quote_literal};
 use crate::sync::resolve::ResolvedColumn;
 
@@ -125,17 +127,19 @@ pub(super) fn generate(
             lit = quote_literal(&setting),
         )),
         Some(rows) => {
-            let body = format!(
-                "DECLARE\n    fixed bigint;\nBEGIN\n    LOOP\n        BEGIN\n            PERFORM pg_catalog.set_config({lit}, 'on', true);\n            UPDATE {table} SET {old} = {old}\n            WHERE ctid IN (SELECT ctid FROM {table} WHERE {differs} LIMIT {rows});\n            GET DIAGNOSTICS fixed = ROW_COUNT;\n        EXCEPTION WHEN deadlock_detected OR lock_not_available OR serialization_failure THEN\n            -- Lost a race with the application's writers: try the batch again.\n            fixed := -1;\n        END;\n        COMMIT;\n        EXIT WHEN fixed = 0;\n    END LOOP;\nEND;\n",
-                lit = quote_literal(&setting),
-            );
+            let update = |condition: &str, limit: Option<u32>| {
+                format!(
+                    "UPDATE {table} AS c SET {old} = c.{old}\nWHERE c.ctid IN (\n    SELECT c.ctid FROM {table} AS c\n    WHERE {condition}{differs}{limit}\n);",
+                    condition = and_then(condition, "      "),
+                    limit = limit.map(|n| format!("\n    LIMIT {n}")).unwrap_or_default(),
+                )
+            };
             up.push_str(&format!(
-                "-- Backfill in batches of {rows} rows, each committed (DO may COMMIT outside a transaction\n\
-                 -- block): a batch takes the first rows that still differ, so a rerun goes on where a\n\
-                 -- crash stopped it. The guard setting (each batch's transaction only) makes the trigger\n\
-                 -- compute {n} from {o}.\n\
-                 DO {};\n",
-                dollar_quoted(&body)?,
+                "-- Backfill in batches of about {rows} rows, each committed (DO may COMMIT outside a\n\
+                 -- transaction block), so no lock is held for long. Only rows that still differ are\n\
+                 -- written, so a rerun after a crash redoes nothing that was committed. The guard\n\
+                 -- setting (each batch's transaction only) makes the trigger compute {n} from {o}.\n{}",
+                batched_backfill(&spec.table, &setting, rows, update)?,
                 n = spec.new,
                 o = spec.old,
             ));

@@ -8,8 +8,8 @@
 use anyhow::Result;
 
 use super::{
-    LIMITS, Names, comment_lines, create_trigger, dollar_quoted, list, qualified, trigger_function,
-    tuple,
+    LIMITS, Names, and_then, batched_backfill, comment_lines, create_trigger, list, qualified,
+    trigger_function, tuple,
 };
 use crate::db::{quote_ident, quote_literal};
 use crate::sync::resolve::ResolvedCopy;
@@ -139,21 +139,21 @@ impl<'a> Copy<'a> {
         );
         let setting = self.names.setting();
         if self.both() {
-            h.push_str(&format!(
+            h.push_str(
                 "-- * No ping-pong: the fan-out (parent -> children) runs with the guard setting = 'on'\n\
                  --   (a function-level SET, restored when it returns, even on error), and the child ->\n\
                  --   parent trigger is skipped while it is on, so a child row changed by the fan-out is not\n\
                  --   echoed back. pg_trigger_depth() is not used for this: it would also skip child updates\n\
                  --   made by other features' triggers (an audit or a cascade that edits a copy), which must\n\
-                 --   reach the parent.\n"
-            ));
+                 --   reach the parent.\n",
+            );
         } else {
-            h.push_str(&format!(
+            h.push_str(
                 "-- * The fan-out (parent -> children) runs with the guard setting = 'on' (a\n\
                  --   function-level SET, restored when it returns); a child update changing a copy while it\n\
                  --   is off is refused (SQLSTATE 23001, with a hint), whoever makes it: pg_trigger_depth()\n\
-                 --   is not used, as it would let other features' triggers edit copies unseen.\n"
-            ));
+                 --   is not used, as it would let other features' triggers edit copies unseen.\n",
+            );
         }
         h.push_str(
             "-- * A new child row (or one re-pointed to another parent) takes the parent's current values,\n\
@@ -358,14 +358,11 @@ impl<'a> Copy<'a> {
             sql.push_str(&format!(
                 "-- Re-pointing a row (its key changes) is not an edit of its copies: they are then set\n\
                  -- from the new parent.\n\
-                 {create} {name}\n    BEFORE UPDATE OF {cols} ON {child}\n    FOR EACH ROW\n    WHEN ({changed}\n          AND {same_key}\n          AND {not_ours})\n    EXECUTE FUNCTION {function}();\n\n",
+                 {create} {name}\n    BEFORE UPDATE OF {cols} ON {child}\n    FOR EACH ROW\n    WHEN ({changed}\n          AND {old_key} IS NOT DISTINCT FROM {new_key}\n          AND {not_ours})\n    EXECUTE FUNCTION {function}();\n\n",
                 name = quote_ident(&self.names.object("refuse_child_edit")),
                 child = self.child,
-                same_key = format!(
-                    "{} IS NOT DISTINCT FROM {}",
-                    tuple("OLD", &self.child_key),
-                    tuple("NEW", &self.child_key)
-                ),
+                old_key = tuple("OLD", &self.child_key),
+                new_key = tuple("NEW", &self.child_key),
                 not_ours = self.names.not_ours(),
                 function = self.function(true, "refuse_child_edit"),
             ));
@@ -441,28 +438,31 @@ impl<'a> Copy<'a> {
     }
 
     /// The backfill in committed batches: resumable (it only touches rows that still differ),
-    /// each batch short, a batch that loses a lock race retried.
+    /// each batch short, a batch that loses a lock race run again.
     fn backfill_in_batches(&self, rows: u32) -> Result<String> {
-        let body = format!(
-            "DECLARE\n    fixed bigint;\nBEGIN\n    LOOP\n        BEGIN\n            PERFORM pg_catalog.set_config({setting}, 'on', true);\n            WITH batch AS (\n                SELECT c.ctid AS pgstrata_row_id, {pcols}\n                FROM {child} AS c\n                JOIN {parent} AS p ON {join}\n                WHERE {distinct}\n                LIMIT {rows}\n                FOR SHARE OF p\n            )\n            UPDATE {child} AS c\n            SET {set}\n            FROM batch AS p\n            WHERE c.ctid = p.pgstrata_row_id\n              AND {distinct};\n            GET DIAGNOSTICS fixed = ROW_COUNT;\n        EXCEPTION WHEN deadlock_detected OR lock_not_available OR serialization_failure THEN\n            -- Lost a race with the application's writers: nothing of this batch\n            -- was kept; try it again.\n            fixed := -1;\n        END;\n        COMMIT;\n        EXIT WHEN fixed = 0;\n    END LOOP;\nEND;\n",
-            setting = quote_literal(&self.names.setting()),
-            pcols = tuple("p", &self.columns).trim_matches(['(', ')']),
-            child = self.child,
-            parent = self.parent,
-            join = self.join("c", "p"),
-            distinct = self.distinct("c", "p"),
-            rows = rows,
-            set = self.assignments("p", "                "),
-        );
+        let update = |condition: &str, limit: Option<u32>| {
+            format!(
+                "WITH batch AS (\n    SELECT c.ctid AS pgstrata_row_id, {pcols}\n    FROM {child} AS c\n    JOIN {parent} AS p ON {join}\n    WHERE {condition}{distinct}{limit}\n    FOR SHARE OF p\n)\nUPDATE {child} AS c\nSET {set}\nFROM batch AS p\nWHERE c.ctid = p.pgstrata_row_id\n  AND {distinct};",
+                condition = and_then(condition, "      "),
+                pcols = tuple("p", &self.columns).trim_matches(['(', ')']),
+                child = self.child,
+                parent = self.parent,
+                join = self.join("c", "p"),
+                distinct = self.distinct("c", "p"),
+                limit = limit
+                    .map(|n| format!("\n    LIMIT {n}"))
+                    .unwrap_or_default(),
+                set = self.assignments("p", "    "),
+            )
+        };
         Ok(format!(
-            "-- Backfill in batches of {rows} rows, each committed (DO may COMMIT outside a transaction\n\
-             -- block): a batch takes the first rows whose copies differ, so a rerun goes on where a\n\
-             -- crash stopped it. Parent rows are read FOR SHARE, so a parent update either waits for\n\
-             -- the batch or is read by it; rows written meanwhile are kept in sync by the triggers.\n\
-             -- The guard setting (on for each batch's transaction only) marks these writes as the\n\
-             -- toolkit's own.\n\
-             DO {};\n",
-            dollar_quoted(&body)?
+            "-- Backfill in batches of about {rows} rows, each committed (DO may COMMIT outside a\n\
+             -- transaction block), so no lock is held for long. Only rows whose copies still differ are\n\
+             -- written, so a rerun after a crash redoes nothing that was committed. Parent rows are read\n\
+             -- FOR SHARE, so a parent update either waits for the batch or is read by it; rows written\n\
+             -- meanwhile are kept in sync by the triggers. The guard setting (on for each batch's\n\
+             -- transaction only) marks these writes as the toolkit's own.\n{}",
+            batched_backfill(&self.copy.spec.child, &self.names.setting(), rows, update)?
         ))
     }
 

@@ -13,6 +13,7 @@ use anyhow::{Result, bail};
 
 use super::resolve::{Resolved, ResolvedKind};
 use crate::db::{quote_ident, quote_literal};
+use crate::sync::spec::TableName;
 
 /// What `sync new` writes: `migrations/V{n}__sync_{name}.sql` and its rollback.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +180,82 @@ fn create_trigger(or_replace: bool) -> &'static str {
         "CREATE OR REPLACE TRIGGER"
     } else {
         "CREATE TRIGGER"
+    }
+}
+
+/// The batched backfill, a `DO` block committing after every batch (allowed outside a
+/// transaction block since PostgreSQL 11). `update(condition, limit)` is the statement fixing
+/// the rows of `table AS c` matching `condition` that still differ (at most `limit` of them).
+/// Pass 1 walks the table in ranges of pages (a TID range scan, linear in the table's size);
+/// pass 2 sweeps the rows an update moved behind pass 1, `rows` at a time, until none differs.
+/// A batch that loses a race with the application (deadlock, lock time-out, serialization
+/// failure) is run again; variables are not rolled back, so the range advances only once its
+/// batch committed. Its variables carry a prefix, so that no column of the table shadows them.
+fn batched_backfill(
+    table: &TableName,
+    setting: &str,
+    rows: u32,
+    update: impl Fn(&str, Option<u32>) -> String,
+) -> Result<String> {
+    let regclass = format!("{}::pg_catalog.regclass", quote_literal(&table.quoted()));
+    let range = "c.ctid >= pg_catalog.format('(%s,0)', pgstrata_first_page)::pg_catalog.tid\n\
+                 \x20     AND c.ctid < pg_catalog.format('(%s,0)', pgstrata_first_page + pgstrata_pages)::pg_catalog.tid";
+    let guard = format!(
+        "PERFORM pg_catalog.set_config({}, 'on', true);",
+        quote_literal(setting)
+    );
+    let indent = |sql: String| -> String {
+        sql.lines()
+            .map(|l| format!("            {l}\n"))
+            .collect::<String>()
+    };
+    let body = format!(
+        "DECLARE\n\
+         \x20   pgstrata_last_page bigint := pg_catalog.pg_relation_size({regclass})\n\
+         \x20       / pg_catalog.current_setting('block_size')::bigint;\n\
+         \x20   pgstrata_pages bigint := (SELECT GREATEST(1, pg_catalog.floor({rows} / CASE\n\
+         \x20       WHEN relpages > 0 AND reltuples > 0 THEN reltuples / relpages ELSE 100 END))::bigint\n\
+         \x20       FROM pg_catalog.pg_class WHERE oid = {regclass});\n\
+         \x20   pgstrata_first_page bigint := 0;\n\
+         \x20   pgstrata_fixed bigint;\n\
+         BEGIN\n\
+         \x20   -- Pass 1: the table in ranges of pages holding about {rows} rows each.\n\
+         \x20   WHILE pgstrata_first_page <= pgstrata_last_page LOOP\n\
+         \x20       BEGIN\n\
+         \x20           {guard}\n\
+         {pass1}\
+         \x20           pgstrata_first_page := pgstrata_first_page + pgstrata_pages;\n\
+         \x20       EXCEPTION WHEN deadlock_detected OR lock_not_available OR serialization_failure THEN\n\
+         \x20           -- Lost a race with the application's writers: this range again.\n\
+         \x20           NULL;\n\
+         \x20       END;\n\
+         \x20       COMMIT;\n\
+         \x20   END LOOP;\n\
+         \x20   -- Pass 2: rows an update moved behind pass 1, {rows} at a time.\n\
+         \x20   LOOP\n\
+         \x20       BEGIN\n\
+         \x20           {guard}\n\
+         {pass2}\
+         \x20           GET DIAGNOSTICS pgstrata_fixed = ROW_COUNT;\n\
+         \x20       EXCEPTION WHEN deadlock_detected OR lock_not_available OR serialization_failure THEN\n\
+         \x20           pgstrata_fixed := -1;\n\
+         \x20       END;\n\
+         \x20       COMMIT;\n\
+         \x20       EXIT WHEN pgstrata_fixed = 0;\n\
+         \x20   END LOOP;\n\
+         END;\n",
+        pass1 = indent(update(range, None)),
+        pass2 = indent(update("", Some(rows))),
+    );
+    Ok(format!("DO {};\n", dollar_quoted(&body)?))
+}
+
+/// `condition\n{indent}AND ` before a WHERE clause's other terms, or nothing.
+fn and_then(condition: &str, indent: &str) -> String {
+    if condition.is_empty() {
+        String::new()
+    } else {
+        format!("{condition}\n{indent}AND ")
     }
 }
 
