@@ -291,3 +291,49 @@ pub fn count_rows(client: &mut Client, table: &str) -> Result<i64> {
         .with_context(|| format!("counting the rows of {table}"))?
         .get(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(kind: ValueKind, type_sql: &str, not_null: bool) -> Column {
+        Column {
+            name: "c".into(),
+            type_sql: type_sql.into(),
+            not_null,
+            has_default: false,
+            kind,
+        }
+    }
+
+    #[test]
+    fn values_are_cast_to_the_column_type() {
+        let text = column(ValueKind::Text, "character varying(20)", false);
+        assert_eq!(
+            value_sql(&text, "g.n").unwrap(),
+            "((g.n)::text)::character varying(20)"
+        );
+        let state = column(ValueKind::Enum, "public.\"State\"", false);
+        assert!(
+            value_sql(&state, "7")
+                .unwrap()
+                .contains("enum_range(NULL::public.\"State\")")
+        );
+        assert_eq!(
+            value_sql(&column(ValueKind::Other, "point", false), "1"),
+            None
+        );
+    }
+
+    #[test]
+    fn synced_values_are_null_only_where_the_column_allows_it() {
+        let nullable = column(ValueKind::Number, "integer", false);
+        assert!(synced_sql(&nullable, "g.n").starts_with("CASE WHEN (g.n) % 5 = 0 THEN NULL"));
+        let required = column(ValueKind::Number, "integer", true);
+        assert!(!synced_sql(&required, "g.n").contains("NULL"));
+        assert_eq!(
+            synced_sql(&column(ValueKind::Other, "point", false), "1"),
+            "NULL"
+        );
+    }
+}

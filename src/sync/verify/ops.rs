@@ -412,8 +412,9 @@ impl Writes {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ended {
     Committed,
-    /// Refused as the schema means it to be (a unique or foreign key violation, a copy's
-    /// edit refused by its triggers): the client gets an error and nothing is written.
+    /// Refused as the schema means it to be (an integrity violation: unique, foreign key,
+    /// NOT NULL, CHECK; a copy's edit refused by its triggers): the client gets an error and
+    /// nothing is written.
     Refused(String),
     /// Failed for another reason: a trigger that breaks writes it should let through.
     Failed(String),
@@ -438,10 +439,9 @@ pub fn judge(err: &postgres::Error, ops: &[Op], writes: &Writes) -> Ended {
         ),
         None => format!("{}: {err}", ops_label(ops)),
     };
-    let expected = matches!(
-        err.code(),
-        Some(&SqlState::UNIQUE_VIOLATION) | Some(&SqlState::FOREIGN_KEY_VIOLATION)
-    );
+    // Integrity violations (class 23: unique, foreign key, NOT NULL, CHECK, restrict) are the
+    // schema refusing a random write, as it would refuse a client's.
+    let expected = err.code().is_some_and(|code| code.code().starts_with("23"));
     let refused_edit = writes.copies_follow_parent()
         && ops.iter().any(|op| op.label == "child update")
         && err.as_db_error().is_some();

@@ -23,7 +23,7 @@ pub struct Traffic {
     pub transactions: u64,
     pub committed: u64,
     pub retries: u64,
-    /// Refused as the schema means (unique or foreign key violations, refused copy edits).
+    /// Refused as the schema means (integrity violations, refused copy edits).
     pub refused: u64,
     /// Failed for another reason.
     pub failed: u64,
