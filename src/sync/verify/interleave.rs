@@ -349,10 +349,10 @@ fn interleave(
 ) -> Result<Interleaving> {
     let (before, _) = writes.divergent(a)?;
     let b_pid: i32 = b.query_one("SELECT pg_backend_pid()", &[])?.get(0);
-    let mut retries = 0;
     let mut tx = a.transaction()?;
     let held = ops::run(&mut tx, &pair.first);
-    let (second, blocked, first) = thread::scope(|scope| -> Result<_> {
+    let first = std::slice::from_ref(&pair.first);
+    let (second, blocked, ended) = thread::scope(|scope| -> Result<_> {
         let (done_tx, done_rx) = mpsc::channel();
         let second = &pair.second;
         let worker = scope.spawn(move || {
@@ -365,52 +365,41 @@ fn interleave(
             Err(_) => false,
         };
         // A ends: its write went through (commit) or failed (its error is its outcome).
-        let first = match held {
-            Ok(_) => match tx.commit() {
-                Ok(()) => Ended::Committed,
-                Err(err) => ops::judge(&err, std::slice::from_ref(&pair.first), writes),
-            },
+        let ended = match held {
+            Ok(_) => tx.commit(),
             Err(err) => {
+                // Rolled back now: B may be waiting for the locks A took before it failed.
                 drop(tx);
-                if ops::retryable(&err) {
-                    // Run alone after B, as a client's retry would.
-                    retries += 1;
-                    Ended::Refused(format!("retried: {err}"))
-                } else {
-                    ops::judge(&err, std::slice::from_ref(&pair.first), writes)
-                }
+                Err(err)
             }
         };
         let second = worker
             .join()
             .map_err(|_| anyhow::anyhow!("session B's thread panicked"))??;
-        Ok((second, blocked, first))
+        Ok((second, blocked, ended))
     })?;
-    let first = if first.is_refused_retry() {
-        let (ended, r) = ops::transaction(a, std::slice::from_ref(&pair.first), writes)?;
-        retries += r;
-        ended
-    } else {
-        first
+    let (second, mut retries) = second;
+    let first = match ended {
+        Ok(()) => Ended::Committed,
+        // Run again after B, as a client retries a deadlock or serialization failure.
+        Err(err) if ops::retryable(&err) => {
+            let (ended, more) = ops::transaction(a, first, writes)?;
+            retries += 1 + more;
+            ended
+        }
+        Err(err) => ops::judge(&err, first, writes),
     };
-    retries += second.1;
     let (after, _) = writes.divergent(a)?;
-    let failed = matches!(first, Ended::Failed(_)) || matches!(second.0, Ended::Failed(_));
+    let failed = matches!(first, Ended::Failed(_)) || matches!(second, Ended::Failed(_));
     Ok(Interleaving {
         name: pair.name,
         blocked,
         first: describe(&first),
-        second: describe(&second.0),
+        second: describe(&second),
         retries,
         divergent: (after - before).max(0),
         failed,
     })
-}
-
-impl Ended {
-    fn is_refused_retry(&self) -> bool {
-        matches!(self, Ended::Refused(m) if m.starts_with("retried: "))
-    }
 }
 
 fn describe(ended: &Ended) -> String {
