@@ -73,7 +73,10 @@ fn the_repository_v2_triggers_converge() {
         "{output}"
     );
     assert!(report["rows"].as_u64().unwrap() >= 3000, "{output}");
-    assert!(report["transactions"].as_u64().unwrap() > 20, "{output}");
+    assert!(
+        report["writer_transactions"].as_u64().unwrap() > 20,
+        "{output}"
+    );
     assert_eq!(report["failed"], 0, "{output}");
     // Some B sessions must have waited for A: otherwise nothing was held open.
     let waited = report["interleavings"]

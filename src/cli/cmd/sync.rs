@@ -148,7 +148,8 @@ fn verify(
             "interleavings": report.interleavings,
             "clients": report.clients,
             "seconds": report.seconds,
-            "transactions": report.traffic.transactions,
+            "transactions": report.transactions(),
+            "writer_transactions": report.traffic.transactions,
             "retries": report.retries(),
             "refused": report.traffic.refused,
             "failed": report.traffic.failed,
@@ -204,7 +205,7 @@ fn print_text(report: &Report) {
     outln!(
         "{}, {} transactions, {} (deadlocks and serialization failures, retried)",
         count(report.interleavings.len(), "interleaving"),
-        t.transactions + 2 * report.interleavings.len() as u64,
+        report.transactions(),
         if report.retries() == 1 {
             "1 retry".to_string()
         } else {
@@ -300,7 +301,7 @@ pub(super) fn verify_for_check(
                 migration.version,
                 if ok { "converged" } else { "FAILED" },
                 report.interleavings.len(),
-                report.traffic.transactions
+                report.transactions()
             );
             if !ok {
                 outln!("finding: {message}");
@@ -310,7 +311,7 @@ pub(super) fn verify_for_check(
             version: migration.version,
             spec: name.to_string(),
             interleavings: report.interleavings.len(),
-            transactions: report.traffic.transactions,
+            transactions: report.transactions(),
             retries: report.retries(),
             divergent: report.divergent_after_interleavings.max(report.divergent),
             ok,

@@ -73,6 +73,12 @@ impl Report {
                 .all(|i| i.divergent == 0 && !i.failed)
     }
 
+    /// Every transaction run: the random writers', and two per interleaving (A's and B's).
+    pub fn transactions(&self) -> u64 {
+        self.traffic.transactions + 2 * self.interleavings.len() as u64
+    }
+
+    /// Retries of deadlocks and serialization failures, in interleavings and writers.
     pub fn retries(&self) -> u64 {
         self.traffic.retries + self.interleavings.iter().map(|i| i.retries).sum::<u64>()
     }
