@@ -592,15 +592,37 @@ fn a_spec_the_schema_cannot_satisfy_is_a_clear_error() {
 
 #[test]
 fn the_column_kind_keeps_old_and_new_equal_from_either_side() {
+    column_kind_keeps_old_and_new_equal(COLUMN);
+}
+
+#[test]
+fn the_column_kind_with_a_batched_backfill_does_the_same() {
+    column_kind_keeps_old_and_new_equal(COLUMN_BATCHED);
+}
+
+fn column_kind_keeps_old_and_new_equal(spec: &str) {
     let db = TestDb::new();
-    let dir = project(SCHEMA, SCHEMA_DOWN, "full_name", COLUMN);
+    let dir = project(SCHEMA, SCHEMA_DOWN, "full_name", spec);
     harness::up(&db, &dir.path, None);
     let mut c = db.connect();
-    c.batch_execute("INSERT INTO users VALUES (1, '  ann  '), (2, NULL)")
-        .unwrap();
+    // More rows than a batch: the batched backfill commits several.
+    c.batch_execute(
+        "INSERT INTO users VALUES (1, '  ann  '), (2, NULL);
+         INSERT INTO users SELECT n, ' u' || n FROM generate_series(100, 400) AS n;",
+    )
+    .unwrap();
     generate(&db, &dir.path, "full_name");
     harness::up(&db, &dir.path, None);
     // Backfilled from old.
+    assert_eq!(
+        one(
+            &mut c,
+            "SELECT count(*)::text FROM users WHERE full_name IS DISTINCT FROM btrim(name)"
+        ),
+        "0"
+    );
+    c.batch_execute("DELETE FROM users WHERE id >= 100")
+        .unwrap();
     assert_eq!(
         texts(&mut c, "SELECT full_name FROM users ORDER BY id"),
         ["ann", "NULL"]
