@@ -592,15 +592,37 @@ fn a_spec_the_schema_cannot_satisfy_is_a_clear_error() {
 
 #[test]
 fn the_column_kind_keeps_old_and_new_equal_from_either_side() {
+    column_kind_keeps_old_and_new_equal(COLUMN);
+}
+
+#[test]
+fn the_column_kind_with_a_batched_backfill_does_the_same() {
+    column_kind_keeps_old_and_new_equal(COLUMN_BATCHED);
+}
+
+fn column_kind_keeps_old_and_new_equal(spec: &str) {
     let db = TestDb::new();
-    let dir = project(SCHEMA, SCHEMA_DOWN, "full_name", COLUMN);
+    let dir = project(SCHEMA, SCHEMA_DOWN, "full_name", spec);
     harness::up(&db, &dir.path, None);
     let mut c = db.connect();
-    c.batch_execute("INSERT INTO users VALUES (1, '  ann  '), (2, NULL)")
-        .unwrap();
+    // More rows than a batch: the batched backfill commits several.
+    c.batch_execute(
+        "INSERT INTO users VALUES (1, '  ann  '), (2, NULL);
+         INSERT INTO users SELECT n, ' u' || n FROM generate_series(100, 400) AS n;",
+    )
+    .unwrap();
     generate(&db, &dir.path, "full_name");
     harness::up(&db, &dir.path, None);
     // Backfilled from old.
+    assert_eq!(
+        one(
+            &mut c,
+            "SELECT count(*)::text FROM users WHERE full_name IS DISTINCT FROM btrim(name)"
+        ),
+        "0"
+    );
+    c.batch_execute("DELETE FROM users WHERE id >= 100")
+        .unwrap();
     assert_eq!(
         texts(&mut c, "SELECT full_name FROM users ORDER BY id"),
         ["ann", "NULL"]
@@ -751,4 +773,124 @@ fn a_spec_is_generated_once_and_reported_in_json() {
         "{err}"
     );
     assert!(!dir.path.join("migrations/V3__sync_pc.sql").exists());
+}
+
+/// Another schema than the seed's, raced: a composite foreign key, names needing quotes,
+/// direction both. Six writers edit parents and children, add, remove and re-point children,
+/// some in two-statement transactions, retrying deadlocks and serialization failures; no
+/// committed state may leave a copy different from its parent.
+#[test]
+fn writers_racing_on_a_composite_quoted_schema_never_leave_a_copy_divergent() {
+    const WRITERS: usize = 6;
+    const OPERATIONS: usize = 200;
+    let schema = r#"
+        CREATE SCHEMA "Shop";
+        CREATE TABLE "Shop"."Product" (org int, code int, "Label" text, "desc" text,
+                                       PRIMARY KEY (org, code));
+        CREATE TABLE "Shop"."line item" (
+            id serial PRIMARY KEY, org int, code int,
+            FOREIGN KEY (org, code) REFERENCES "Shop"."Product" (org, code) ON DELETE CASCADE
+        );"#;
+    let down = r#"DROP TABLE "Shop"."line item"; DROP TABLE "Shop"."Product"; DROP SCHEMA "Shop";"#;
+    let spec = r#"
+kind = "copy"
+parent = 'Shop.Product'
+child = '"Shop"."line item"'
+columns = ["Label", "desc"]
+direction = "both"
+"#;
+    let db = TestDb::new();
+    let dir = project(schema, down, "shop", spec);
+    generate(&db, &dir.path, "shop");
+    harness::up(&db, &dir.path, None);
+    let mut c = db.connect();
+    c.batch_execute(
+        r#"INSERT INTO "Shop"."Product" SELECT o, k, 'l', NULL FROM generate_series(1, 2) o, generate_series(1, 3) k;
+           INSERT INTO "Shop"."line item" (org, code) SELECT o, k FROM generate_series(1, 2) o, generate_series(1, 3) k, generate_series(1, 3);"#,
+    )
+    .unwrap();
+    const DIVERGENT_LINES: &str = r#"SELECT count(*)::text FROM "Shop"."line item" AS l
+        JOIN "Shop"."Product" AS p USING (org, code)
+        WHERE (l."Label", l."desc") IS DISTINCT FROM (p."Label", p."desc")"#;
+    let start = std::sync::Arc::new(std::sync::Barrier::new(WRITERS));
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|id| {
+            let (mut client, start) = (db.connect(), std::sync::Arc::clone(&start));
+            std::thread::spawn(move || {
+                client.batch_execute("SET deadlock_timeout = '20ms'").unwrap();
+                let mut state = (id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                let mut next = move |n: u64| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state % n) as i32
+                };
+                start.wait();
+                let mut retries = 0;
+                for op in 0..OPERATIONS {
+                    let value = format!("w{id} op{op}");
+                    let choice: Vec<i32> = (0..5).map(|_| next(10)).collect();
+                    let (org, code, org2, code2) = (choice[1] % 2 + 1, choice[2] % 3 + 1, choice[3] % 2 + 1, choice[4] % 3 + 1);
+                    let null = (choice[3] % 2 == 0).then(|| value.clone());
+                    loop {
+                        let result = (|| -> Result<(), postgres::Error> {
+                            let mut tx = client.transaction()?;
+                            match choice[0] {
+                                0..=2 => { tx.execute(r#"UPDATE "Shop"."Product" SET "Label" = $3, "desc" = $4 WHERE org = $1 AND code = $2"#, &[&org, &code, &value, &null])?; }
+                                3..=5 => { tx.execute(r#"UPDATE "Shop"."line item" SET "desc" = $3 WHERE id = (SELECT min(id) FROM "Shop"."line item" WHERE org = $1 AND code = $2)"#, &[&org, &code, &value])?; }
+                                6 => { tx.execute(r#"INSERT INTO "Shop"."line item" (org, code, "Label") VALUES ($1, $2, 'stale')"#, &[&org, &code])?; }
+                                7 => { tx.execute(r#"UPDATE "Shop"."line item" SET org = $3, code = $4 WHERE id = (SELECT max(id) FROM "Shop"."line item" WHERE org = $1 AND code = $2)"#, &[&org, &code, &org2, &code2])?; }
+                                8 => { tx.execute(r#"DELETE FROM "Shop"."line item" WHERE id = (SELECT max(id) FROM "Shop"."line item" WHERE org = $1 AND code = $2) AND (SELECT count(*) FROM "Shop"."line item" WHERE org = $1 AND code = $2) > 1"#, &[&org, &code])?; }
+                                _ => {
+                                    tx.execute(r#"UPDATE "Shop"."line item" SET "Label" = $3 WHERE org = $1 AND code = $2"#, &[&org, &code, &value])?;
+                                    tx.execute(r#"UPDATE "Shop"."Product" SET "desc" = $3 WHERE org = $1 AND code = $2"#, &[&org2, &code2, &value])?;
+                                }
+                            }
+                            tx.commit()
+                        })();
+                        match result {
+                            Ok(()) => break,
+                            Err(err) if matches!(err.code().map(|c| c.code()), Some("40P01" | "40001")) => {
+                                retries += 1;
+                                std::thread::sleep(Duration::from_micros(300 * (1 + id as u64)));
+                            }
+                            Err(err) => panic!("writer {id}, operation {op}: {err:?}"),
+                        }
+                    }
+                }
+                retries
+            })
+        })
+        .collect();
+    // Every commit leaves the copies equal, so every committed snapshot must show none
+    // divergent (the final state alone would miss faults the next edit heals).
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let observer = {
+        let (mut client, done) = (db.connect(), std::sync::Arc::clone(&done));
+        std::thread::spawn(move || {
+            let (mut checks, mut worst) = (0, 0);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let n: String = client.query_one(DIVERGENT_LINES, &[]).unwrap().get(0);
+                worst = worst.max(n.parse::<i64>().unwrap());
+                checks += 1;
+            }
+            (checks, worst)
+        })
+    };
+    let retries: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (checks, worst) = observer.join().unwrap();
+    let summary = format!(
+        "composite stress: {} operations, {retries} retried, {checks} snapshots checked, \
+         worst {worst} divergent",
+        WRITERS * OPERATIONS
+    );
+    eprintln!("{summary}");
+    assert!(checks > 0, "{summary}");
+    assert_eq!(worst, 0, "{summary}");
+    assert_eq!(one(&mut c, DIVERGENT_LINES), "0");
+    assert_ne!(
+        one(&mut c, r#"SELECT count(*)::text FROM "Shop"."line item""#),
+        "0"
+    );
 }
