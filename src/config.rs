@@ -57,6 +57,9 @@ pub struct Settings {
     pub allow_out_of_order: bool,
     /// The profile of the settings file in force (`--env NAME` or `PGSTRATA_ENV`), if any.
     pub environment: Option<String>,
+    /// How long `check` runs `sync verify`'s random writers for each sync migration it
+    /// checks (`sync_verify_seconds`); 0 turns that part of check off.
+    pub sync_verify_seconds: f64,
 }
 
 /// How `new` numbers a migration: `versioning` in `pgstrata.toml`.
@@ -151,6 +154,8 @@ pub struct FileSettings {
     pub statement_timeout: Option<String>,
     pub versioning: Option<Versioning>,
     pub allow_out_of_order: Option<bool>,
+    /// Seconds (fractions allowed); 0: check does not run sync verify.
+    pub sync_verify_seconds: Option<f64>,
     /// Profiles: `[env.NAME]` tables of the settings above, laid over the top level when
     /// chosen. Read with the same rules (unknown keys refused); they do not nest.
     #[serde(default)]
@@ -159,6 +164,7 @@ pub struct FileSettings {
 
 pub const DEFAULT_HISTORY_SCHEMA: &str = "pgstrata";
 pub const DEFAULT_LOCK_WAIT_S: u64 = 60;
+pub const DEFAULT_SYNC_VERIFY_SECONDS: f64 = 2.0;
 
 /// The environment variable naming the database of every command but `check`.
 pub const DATABASE_URL_ENV: &str = "DATABASE_URL";
@@ -247,6 +253,12 @@ pub fn resolve_with(
             at + 1
         );
     }
+    let sync_verify_seconds = file
+        .sync_verify_seconds
+        .unwrap_or(DEFAULT_SYNC_VERIFY_SECONDS);
+    if !(0.0..=3600.0).contains(&sync_verify_seconds) {
+        bail!("{FILE_NAME}: sync_verify_seconds must be from 0 (off) to 3600");
+    }
     let given = |value: Option<String>| value.filter(|u| !u.trim().is_empty());
     let flag = given(overrides.database_url);
     let (environment_url, environment_check_url) = (
@@ -288,6 +300,7 @@ pub fn resolve_with(
         versioning: file.versioning.unwrap_or_default(),
         allow_out_of_order: file.allow_out_of_order.unwrap_or(false),
         environment: profile,
+        sync_verify_seconds,
     })
 }
 
@@ -595,6 +608,7 @@ mod tests {
                 "statement_timeout",
                 "versioning",
                 "allow_out_of_order",
+                "sync_verify_seconds",
                 "env"
             ]
         );

@@ -54,6 +54,7 @@
 //! - `sql`: PostgreSQL's own parser on our files: statements and what they are (pure)
 //! - `snapshot`: the schema as deterministic SQL text
 //! - `check`: the CI proof on a scratch server or a temporary database
+//! - `sync`: the trigger toolkit: sync specs, the migrations generated from them, their proof
 //! - `scratch`: a throwaway PostgreSQL server (and the processes it runs); `conninfo`:
 //!   connections as libpq makes them
 //! - `import`: other tools' migration folders converted into a project
@@ -196,6 +197,11 @@ mod source_error;
 pub mod sql;
 #[cfg(not(feature = "internals"))]
 mod sql;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod sync;
+#[cfg(all(feature = "cli", not(feature = "internals")))]
+mod sync;
 
 /// The `pgstrata` command: parses the command line, runs it, and returns the exit code. The
 /// whole of `src/main.rs`; not an API.

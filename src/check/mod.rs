@@ -70,6 +70,9 @@ pub enum FindingKind {
     /// A lint rule of severity error fired on a checked migration or rollback (see
     /// `pgstrata lint`; `-- pgstrata:lint-ignore RULE reason` accepts one).
     Lint,
+    /// `sync verify` found divergent copies (or writes its triggers broke) for the spec of
+    /// a sync migration (`V<n>__sync_NAME.sql`, spec `sync/NAME.toml`).
+    SyncDiverged,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -282,6 +282,10 @@ pub enum Command {
         /// Name for the files: letters, digits and _ (V<n>__NAME.sql)
         name: String,
     },
+    /// Sync triggers generated from a spec (sync/NAME.toml): `new` writes the migration,
+    /// `verify` proves it
+    #[command(subcommand)]
+    Sync(SyncCommand),
     /// Adopt a database pgstrata never managed: write its schema as the first migration
     /// (migrations/V<n>__baseline.sql), a rollback that drops what it creates, and its schema
     /// snapshot, and record it as applied on that database without running it
@@ -395,6 +399,39 @@ pub enum Command {
         /// None of its effects are in place: remove it from the history
         #[arg(long)]
         forget: bool,
+    },
+}
+
+/// `pgstrata sync …`.
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Write the next migration and its rollback (V<n>__sync_NAME.sql) from a sync spec:
+    /// columns the child lacks, the triggers, their comments and the backfill
+    ///
+    /// The spec is resolved against the schema the project's migrations produce, applied on a
+    /// scratch server (or in a temporary database on the server named with --database-url),
+    /// never on the database itself. With backfill_batch the migration runs outside a
+    /// transaction and backfills in committed batches, resumable after a crash.
+    New {
+        /// The spec: a name (sync/NAME.toml in the project) or a path to a .toml file
+        spec: String,
+    },
+    /// Prove a spec's triggers convergent under concurrent writers (exit 0 nothing diverged,
+    /// 1 something did)
+    ///
+    /// On a scratch server, or in a temporary database on a server named with --database-url
+    /// (as `check`): applies the project, fills the spec's tables with generated rows, runs
+    /// every risky pair of writes in both orders with a second session held open, then
+    /// --clients random writers for --seconds, and counts divergent copies.
+    Verify {
+        /// The spec: a name (sync/NAME.toml in the project) or a path to a .toml file
+        spec: String,
+        /// Concurrent random writers
+        #[arg(long, value_name = "N", default_value_t = 4)]
+        clients: u32,
+        /// How long the random writers run (0: the interleavings only)
+        #[arg(long, value_name = "S", default_value_t = 5.0)]
+        seconds: f64,
     },
 }
 

@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "import",
     "completions",
     "man",
+    "sync",
 ];
 
 /// Compares `--help` output with tests/fixtures/help/<name>.txt; PGSTRATA_BLESS=1 rewrites

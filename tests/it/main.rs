@@ -34,6 +34,8 @@ mod seeds;
 mod session;
 mod signals;
 mod snapshot;
+mod sync_generate;
+mod sync_verify;
 mod view_graphs;
 mod view_review;
 mod view_review2;

@@ -72,7 +72,11 @@ pub fn run(settings: &Settings, output: Output, from: Option<i64>, write: bool) 
     let report = check::run(&mut client, &project, &options, &mut on_event);
     drop(client);
     place.close();
-    let report = report?;
+    let mut report = report?;
+    let syncs = super::sync::verify_for_check(settings, &project, &report.checked, text)?;
+    report
+        .findings
+        .extend(syncs.iter().filter_map(|s| s.finding.clone()));
     let ms = started.elapsed().as_millis() as u64;
     let unshown = report.notices.iter().filter(|n| !n.is_warning()).count();
     if text && unshown > 0 && !output.quiet {
@@ -123,6 +127,7 @@ pub fn run(settings: &Settings, output: Output, from: Option<i64>, write: bool) 
             "not_checked": report.not_checked,
             "written": report.written,
             "orphan_snapshots": report.orphan_snapshots,
+            "sync_verified": syncs,
             "notices": report.notices,
         }));
     }
@@ -158,7 +163,7 @@ fn cluster_wide(project: &crate::migrate::project::Project) -> Option<String> {
 /// Where a check runs: a scratch server (the default), or a temporary database created on
 /// the server named for `check` (`Settings::check_database_url`), so that the named database
 /// itself is never touched.
-enum CheckDatabase {
+pub(super) enum CheckDatabase {
     Scratch(ScratchServer),
     Temporary {
         server: ConnInfo,
@@ -174,7 +179,10 @@ impl CheckDatabase {
     /// scratch server, printing the reason: for a caller that finds the project unfit for a
     /// shared server (migrations that create roles, databases, tablespaces or `ALTER SYSTEM`
     /// settings would leave them behind there, since only the temporary database is dropped).
-    fn open(settings: &Settings, scratch_because: Option<&str>) -> Result<CheckDatabase> {
+    pub(super) fn open(
+        settings: &Settings,
+        scratch_because: Option<&str>,
+    ) -> Result<CheckDatabase> {
         let named = settings
             .check_database_url
             .as_deref()
@@ -225,7 +233,7 @@ impl CheckDatabase {
     }
 
     /// The connection check works on, its notices going to `notices`.
-    fn connect(&self, notices: &Notices) -> Result<Client> {
+    pub(super) fn connect(&self, notices: &Notices) -> Result<Client> {
         match self {
             CheckDatabase::Scratch(server) => {
                 ConnInfo::parse(&server.conninfo("postgres"))?.connect_with_notices(notices)
@@ -240,7 +248,15 @@ impl CheckDatabase {
         }
     }
 
-    fn describe(&self) -> String {
+    /// How to open more connections to it (verify's sessions).
+    pub(super) fn conninfo(&self) -> Result<ConnInfo> {
+        match self {
+            CheckDatabase::Scratch(server) => ConnInfo::parse(&server.conninfo("postgres")),
+            CheckDatabase::Temporary { server, name, .. } => Ok(server.with_dbname(name)),
+        }
+    }
+
+    pub(super) fn describe(&self) -> String {
         match self {
             CheckDatabase::Scratch(server) => format!("on a scratch server ({})", server.version()),
             CheckDatabase::Temporary { server, name, .. } => {
@@ -250,7 +266,7 @@ impl CheckDatabase {
     }
 
     /// Drops the temporary database; a failure is reported, not fatal.
-    fn close(&mut self) {
+    pub(super) fn close(&mut self) {
         if let CheckDatabase::Temporary {
             server,
             name,

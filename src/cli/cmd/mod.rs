@@ -32,6 +32,7 @@ mod new;
 mod output;
 mod snapshot;
 mod status;
+mod sync;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -39,7 +40,7 @@ use std::sync::{Mutex, OnceLock};
 use anyhow::{Context, Result, bail};
 use postgres::Client;
 
-use crate::cli::{Cli, Command, Format};
+use crate::cli::{Cli, Command, Format, SyncCommand};
 use crate::config::{self, Overrides, Settings};
 use crate::conninfo::ConnInfo;
 use crate::error::Refusal;
@@ -212,6 +213,7 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
         Command::Import { from, source } => import::run(settings, format, from.into(), &source),
         Command::Status { exit_code } => status::run(settings, format, exit_code),
         Command::New { name } => new::run(settings, format, &name),
+        Command::Sync(command) => sync::run(settings, output, command),
         Command::Check {
             from,
             write_snapshots,
@@ -275,6 +277,8 @@ fn command_name(command: &Command) -> &'static str {
         Command::Import { .. } => "import",
         Command::Status { .. } => "status",
         Command::New { .. } => "new",
+        Command::Sync(SyncCommand::New { .. }) => "sync new",
+        Command::Sync(SyncCommand::Verify { .. }) => "sync verify",
         Command::Check { .. } => "check",
         Command::Lint { .. } => "lint",
         Command::Snapshot { .. } => "snapshot",

@@ -16,11 +16,7 @@ pub fn run(settings: &Settings, format: Format, name: &str) -> Result<u8> {
         let shown = crate::secrets::quoted_if(name, !crate::secrets::may_carry_secret(name));
         bail!("{shown} is not a valid migration name; use letters, digits and _");
     }
-    let highest = highest_version(settings)?;
-    let (version, note) = match settings.versioning {
-        Versioning::Sequential => (after(highest)?, None),
-        Versioning::Timestamp => timestamp_version(now_utc_seconds()?, highest)?,
-    };
+    let (version, note) = next_version(settings)?;
     let file_name = format!("V{version}__{name}.sql");
     let migration = settings.dir.join("migrations").join(&file_name);
     let rollback = settings.dir.join("rollbacks").join(&file_name);
@@ -52,6 +48,16 @@ pub fn run(settings: &Settings, format: Format, name: &str) -> Result<u8> {
         outln!("created rollbacks/{file_name}");
     }
     Ok(OK)
+}
+
+/// The version a new migration takes, with a note when a timestamp had to give way (shared
+/// with `sync new`).
+pub(super) fn next_version(settings: &Settings) -> Result<(i64, Option<String>)> {
+    let highest = highest_version(settings)?;
+    Ok(match settings.versioning {
+        Versioning::Sequential => (after(highest)?, None),
+        Versioning::Timestamp => timestamp_version(now_utc_seconds()?, highest)?,
+    })
 }
 
 /// The highest version in migrations/ or rollbacks/ (0 for a new project). Reads names only,

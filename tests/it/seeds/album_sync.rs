@@ -1,5 +1,7 @@
 //! Seed 000 (V2): alt_text and description edited on either table reach the other, for every
-//! album row of the image, without echoes, and races between the two tables converge.
+//! album row of the image, without echoes, and races between the two tables converge. Every
+//! test runs on the hand-written V2 and on the V2 `pgstrata sync new` generates from
+//! sync/image_details.toml (see `AlbumSync`).
 
 use std::thread;
 use std::time::Duration;
@@ -7,7 +9,9 @@ use std::time::Duration;
 use postgres::Client;
 use postgres::error::SqlState;
 
-use super::{backend_pid, count, is_retryable, migrated_to, texts, up_to, wait_until_blocked};
+use super::{
+    AlbumSync, backend_pid, count, is_retryable, on_both_syncs, texts, wait_until_blocked,
+};
 
 const I1: &str = "00000000-0000-0000-0000-000000000001";
 const I2: &str = "00000000-0000-0000-0000-000000000002";
@@ -37,8 +41,20 @@ pub(super) const DIVERGENT: &str = "
     SELECT count(*) FROM album_images AS ai JOIN images AS i ON i.id = ai.image_id
     WHERE (ai.alt_text, ai.description) IS DISTINCT FROM (i.alt_text, i.description)";
 
-fn photos_at_v2() -> (crate::harness::TestDb, Client) {
-    let db = migrated_to(2);
+on_both_syncs!(
+    migrating_backfills_existing_album_rows_from_their_images,
+    an_image_edit_reaches_every_album_row_of_that_image_only,
+    an_album_row_edit_reaches_the_image_and_its_other_album_rows,
+    each_edit_runs_one_sync_per_direction_and_is_never_echoed,
+    a_new_or_repointed_album_row_takes_the_image_current_values,
+    an_insert_racing_an_image_update_waits_and_takes_the_committed_value,
+    an_image_update_racing_an_insert_waits_and_updates_the_new_row,
+    opposite_edits_deadlock_and_the_retried_one_wins_everywhere,
+    under_serializable_the_insert_first_race_fails_retryably_instead_of_diverging,
+);
+
+fn photos_at_v2(sync: &AlbumSync) -> (crate::harness::TestDb, Client) {
+    let db = sync.migrated_to(2);
     let mut client = db.connect();
     client.batch_execute(PHOTOS).unwrap();
     (db, client)
@@ -63,20 +79,18 @@ fn image_details(client: &mut Client, image: &str) -> String {
     .remove(0)
 }
 
-#[test]
-fn migrating_backfills_existing_album_rows_from_their_images() {
-    let db = migrated_to(1);
+fn migrating_backfills_existing_album_rows_from_their_images(sync: &AlbumSync) {
+    let db = sync.migrated_to(1);
     db.connect().batch_execute(PHOTOS).unwrap();
-    up_to(&db, 2);
+    sync.up_to(&db, 2);
     let mut client = db.connect();
     assert_eq!(album_details(&mut client, I1), ["a robin|red breast"; 3]);
     assert_eq!(album_details(&mut client, I2), ["a wren|tiny"]);
     assert_eq!(count(&mut client, DIVERGENT), 0);
 }
 
-#[test]
-fn an_image_edit_reaches_every_album_row_of_that_image_only() {
-    let (_db, mut client) = photos_at_v2();
+fn an_image_edit_reaches_every_album_row_of_that_image_only(sync: &AlbumSync) {
+    let (_db, mut client) = photos_at_v2(sync);
     client
         .execute(
             &format!("UPDATE images SET alt_text = 'a robin singing' WHERE id = '{I1}'"),
@@ -90,9 +104,8 @@ fn an_image_edit_reaches_every_album_row_of_that_image_only() {
     assert_eq!(album_details(&mut client, I2), ["a wren|tiny"]);
 }
 
-#[test]
-fn an_album_row_edit_reaches_the_image_and_its_other_album_rows() {
-    let (_db, mut client) = photos_at_v2();
+fn an_album_row_edit_reaches_the_image_and_its_other_album_rows(sync: &AlbumSync) {
+    let (_db, mut client) = photos_at_v2(sync);
     client
         .execute(
             &format!(
@@ -108,13 +121,13 @@ fn an_album_row_edit_reaches_the_image_and_its_other_album_rows() {
 }
 
 /// Calls of the two sync functions in the current transaction (needs track_functions).
-fn sync_calls(tx: &mut postgres::Transaction<'_>) -> (i64, i64) {
+fn sync_calls(sync: &AlbumSync, tx: &mut postgres::Transaction<'_>) -> (i64, i64) {
     let row = tx
         .query_one(
-            "SELECT coalesce(sum(calls) FILTER (WHERE funcname = 'sync_image_details_to_album_images'), 0)::bigint,
-                    coalesce(sum(calls) FILTER (WHERE funcname = 'sync_album_image_details_to_images'), 0)::bigint
+            "SELECT coalesce(sum(calls) FILTER (WHERE funcname = $1), 0)::bigint,
+                    coalesce(sum(calls) FILTER (WHERE funcname = $2), 0)::bigint
              FROM pg_stat_xact_user_functions",
-            &[],
+            &[&sync.fan_out, &sync.to_parent],
         )
         .unwrap();
     (row.get(0), row.get(1))
@@ -123,25 +136,25 @@ fn sync_calls(tx: &mut postgres::Transaction<'_>) -> (i64, i64) {
 /// Runs `sql` in a transaction that is rolled back, returning (images -> album calls,
 /// album -> images calls). A difference of two readings: the backend keeps counts of earlier
 /// transactions until it reports them, at most once a second.
-fn calls_for(client: &mut Client, sql: &str) -> (i64, i64) {
+fn calls_for(sync: &AlbumSync, client: &mut Client, sql: &str) -> (i64, i64) {
     let mut tx = client.transaction().unwrap();
     tx.batch_execute("SET LOCAL track_functions = 'pl'")
         .unwrap();
-    let before = sync_calls(&mut tx);
+    let before = sync_calls(sync, &mut tx);
     tx.batch_execute(sql).unwrap();
-    let after = sync_calls(&mut tx);
+    let after = sync_calls(sync, &mut tx);
     let calls = (after.0 - before.0, after.1 - before.1);
     assert_eq!(count(&mut tx, DIVERGENT), 0, "after {sql}");
     tx.rollback().unwrap();
     calls
 }
 
-#[test]
-fn each_edit_runs_one_sync_per_direction_and_is_never_echoed() {
-    let (_db, mut client) = photos_at_v2();
+fn each_edit_runs_one_sync_per_direction_and_is_never_echoed(sync: &AlbumSync) {
+    let (_db, mut client) = photos_at_v2(sync);
     // The fan-out changes three album rows; none of them is synced back.
     assert_eq!(
         calls_for(
+            sync,
             &mut client,
             &format!("UPDATE images SET alt_text = 'x' WHERE id = '{I1}'")
         ),
@@ -151,6 +164,7 @@ fn each_edit_runs_one_sync_per_direction_and_is_never_echoed() {
     // fan-out changes are not echoed back (a ping-pong would show 3 album -> images calls).
     assert_eq!(
         calls_for(
+            sync,
             &mut client,
             &format!(
                 "UPDATE album_images SET alt_text = 'y' WHERE album_id = '{A1}' AND image_id = '{I1}'"
@@ -161,6 +175,7 @@ fn each_edit_runs_one_sync_per_direction_and_is_never_echoed() {
     // Nothing synced changes: no trigger runs at all.
     assert_eq!(
         calls_for(
+            sync,
             &mut client,
             &format!(
                 "UPDATE images SET url = 'https://img/1b.jpg', alt_text = 'a robin' WHERE id = '{I1}';
@@ -172,9 +187,8 @@ fn each_edit_runs_one_sync_per_direction_and_is_never_echoed() {
     );
 }
 
-#[test]
-fn a_new_or_repointed_album_row_takes_the_image_current_values() {
-    let (_db, mut client) = photos_at_v2();
+fn a_new_or_repointed_album_row_takes_the_image_current_values(sync: &AlbumSync) {
+    let (_db, mut client) = photos_at_v2(sync);
     client
         .batch_execute(&format!(
             "INSERT INTO album_images (album_id, image_id, alt_text, description)
@@ -197,9 +211,8 @@ fn a_new_or_repointed_album_row_takes_the_image_current_values() {
 
 /// Without the FOR SHARE read, the insert would copy the value committed before the update
 /// and the update's fan-out would not see the uncommitted new row: it would stay stale.
-#[test]
-fn an_insert_racing_an_image_update_waits_and_takes_the_committed_value() {
-    let (db, mut updater) = photos_at_v2();
+fn an_insert_racing_an_image_update_waits_and_takes_the_committed_value(sync: &AlbumSync) {
+    let (db, mut updater) = photos_at_v2(sync);
     let mut inserter = db.connect();
     let inserter_pid = backend_pid(&mut inserter);
     let mut tx = updater.transaction().unwrap();
@@ -223,9 +236,8 @@ fn an_insert_racing_an_image_update_waits_and_takes_the_committed_value() {
     assert_eq!(count(&mut client, DIVERGENT), 0);
 }
 
-#[test]
-fn an_image_update_racing_an_insert_waits_and_updates_the_new_row() {
-    let (db, mut inserter) = photos_at_v2();
+fn an_image_update_racing_an_insert_waits_and_updates_the_new_row(sync: &AlbumSync) {
+    let (db, mut inserter) = photos_at_v2(sync);
     let mut updater = db.connect();
     let updater_pid = backend_pid(&mut updater);
     let mut tx = inserter.transaction().unwrap();
@@ -252,9 +264,8 @@ fn an_image_update_racing_an_insert_waits_and_updates_the_new_row() {
 /// Opposite edits lock the image row and an album row in opposite orders. PostgreSQL must
 /// abort one of them with a deadlock (never let both commit different values); running the
 /// aborted one again ends with every copy equal to its value.
-#[test]
-fn opposite_edits_deadlock_and_the_retried_one_wins_everywhere() {
-    let (db, mut image_side) = photos_at_v2();
+fn opposite_edits_deadlock_and_the_retried_one_wins_everywhere(sync: &AlbumSync) {
+    let (db, mut image_side) = photos_at_v2(sync);
     let mut album_side = db.connect();
     image_side
         .batch_execute("SET deadlock_timeout = '20ms'")
@@ -326,9 +337,8 @@ fn opposite_edits_deadlock_and_the_retried_one_wins_everywhere() {
 /// V2 documents that the insert-first race needs READ COMMITTED for the image update, or
 /// SERIALIZABLE for every writer: then the update, whose snapshot cannot see the new row,
 /// fails with a serialization failure instead of leaving that row stale.
-#[test]
-fn under_serializable_the_insert_first_race_fails_retryably_instead_of_diverging() {
-    let (db, mut inserter) = photos_at_v2();
+fn under_serializable_the_insert_first_race_fails_retryably_instead_of_diverging(sync: &AlbumSync) {
+    let (db, mut inserter) = photos_at_v2(sync);
     let mut updater = db.connect();
     let updater_pid = backend_pid(&mut updater);
     let mut insert = inserter

@@ -11,7 +11,10 @@ mod image_metadata;
 mod offering_images;
 mod round_trip;
 
+use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
@@ -24,6 +27,102 @@ fn migrated_to(to: i64) -> TestDb {
     let db = TestDb::new();
     harness::up(&db, &harness::repository(), Some(to));
     db
+}
+
+/// Seed 000's sync, as the repository's hand-written V2 or as `pgstrata sync new` generates it
+/// from sync/image_details.toml: the seed tests of album sync run on both.
+pub(super) struct AlbumSync {
+    pub project: PathBuf,
+    /// The images -> album rows function and the album row -> images one.
+    pub fan_out: &'static str,
+    pub to_parent: &'static str,
+}
+
+impl AlbumSync {
+    fn hand_written() -> AlbumSync {
+        AlbumSync {
+            project: harness::repository(),
+            fan_out: "sync_image_details_to_album_images",
+            to_parent: "sync_album_image_details_to_images",
+        }
+    }
+
+    fn generated() -> AlbumSync {
+        AlbumSync {
+            project: generated_seed_project().to_path_buf(),
+            fan_out: "sync_image_details_fan_out",
+            to_parent: "sync_image_details_to_parent",
+        }
+    }
+
+    /// A fresh database with this project's migrations applied up to version `to`.
+    fn migrated_to(&self, to: i64) -> TestDb {
+        let db = TestDb::new();
+        harness::up(&db, &self.project, Some(to));
+        db
+    }
+
+    fn up_to(&self, db: &TestDb, to: i64) {
+        harness::up(db, &self.project, Some(to));
+    }
+}
+
+/// Runs each named test (a `fn(&AlbumSync)`) on the hand-written V2 and on the generated one.
+macro_rules! on_both_syncs {
+    ($($name:ident),* $(,)?) => {
+        mod hand_written {
+            $(#[test] fn $name() { super::$name(&super::super::AlbumSync::hand_written()) })*
+        }
+        mod generated {
+            $(#[test] fn $name() { super::$name(&super::super::AlbumSync::generated()) })*
+        }
+    };
+}
+pub(super) use on_both_syncs;
+
+/// The repository's project with V2 replaced by the migration `pgstrata sync new
+/// image_details` writes (version 2 too: generated when only V1 is there, then V3 to V5 and
+/// the views are put back). Made once per test process, under target/.
+pub(super) fn generated_seed_project() -> &'static Path {
+    static PROJECT: OnceLock<PathBuf> = OnceLock::new();
+    PROJECT.get_or_init(|| {
+        let repository = harness::repository();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("seed-generated-sync-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        for folder in ["migrations", "rollbacks", "sync"] {
+            fs::create_dir_all(dir.join(folder)).unwrap();
+        }
+        let copy = |relative: &str| {
+            fs::copy(repository.join(relative), dir.join(relative))
+                .unwrap_or_else(|e| panic!("copying {relative}: {e}"));
+        };
+        copy("migrations/V1__baseline.sql");
+        copy("rollbacks/V1__baseline.sql");
+        copy("sync/image_details.toml");
+        let db = TestDb::new();
+        let (code, out, err) =
+            harness::run(harness::pgstrata_for(&db, &dir).args(["sync", "new", "image_details"]));
+        assert_eq!(code, 0, "sync new image_details: {out}{err}");
+        assert!(
+            out.contains("migrations/V2__sync_image_details.sql"),
+            "{out}"
+        );
+        for folder in ["migrations", "rollbacks"] {
+            for entry in fs::read_dir(repository.join(folder)).unwrap() {
+                let name = entry.unwrap().file_name().into_string().unwrap();
+                if !name.starts_with("V1__") && !name.starts_with("V2__") {
+                    copy(&format!("{folder}/{name}"));
+                }
+            }
+        }
+        fs::create_dir_all(dir.join("views")).unwrap();
+        for entry in fs::read_dir(repository.join("views")).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            copy(&format!("views/{name}"));
+        }
+        dir
+    })
 }
 
 fn up_to(db: &TestDb, to: i64) {
