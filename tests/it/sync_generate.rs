@@ -894,3 +894,42 @@ direction = "both"
         "0"
     );
 }
+
+#[test]
+fn a_parent_copy_changed_by_a_before_trigger_reaches_every_child() {
+    // UPDATE OF triggers fire only when the statement names the column: a BEFORE trigger of
+    // another feature (or a column sync) setting it must still fan out.
+    let title_only = COPY_BOTH.replace(r#"["title", "note"]"#, r#"["title"]"#);
+    let (_db, _dir, mut c) = generated_and_applied("pc", &title_only);
+    c.batch_execute(
+        "INSERT INTO parents (id, title) VALUES (1, 'one');
+         INSERT INTO children (id, parent_id) VALUES (10, 1), (11, 1);
+         CREATE FUNCTION title_from_note() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             NEW.title := NEW.note;
+             RETURN NEW;
+         END;
+         $$;
+         CREATE TRIGGER title_from_note BEFORE UPDATE ON parents
+             FOR EACH ROW WHEN (NEW.note IS NOT NULL)
+             EXECUTE FUNCTION title_from_note();
+         UPDATE parents SET note = 'from the note' WHERE id = 1;",
+    )
+    .unwrap();
+    assert_eq!(one(&mut c, "SELECT title FROM parents"), "from the note");
+    assert_eq!(
+        texts(&mut c, "SELECT title FROM children ORDER BY id"),
+        ["from the note", "from the note"]
+    );
+}
+
+#[test]
+fn a_multi_line_expression_stays_inside_the_generated_comments() {
+    let spec = "kind = \"column\"\ntable = \"public.users\"\nold = \"name\"\nnew = \"full_name\"\n\
+                type = \"text\"\nup = \"\"\"CASE WHEN name = '' THEN NULL\nELSE btrim(name) END\"\"\"\n\
+                down = \"full_name\"\n";
+    let (_db, _dir, mut c) = generated_and_applied("uname", spec);
+    c.batch_execute("INSERT INTO users (id, name) VALUES (1, '  Ada  ')")
+        .unwrap();
+    assert_eq!(one(&mut c, "SELECT full_name FROM users"), "Ada");
+}

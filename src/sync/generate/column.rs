@@ -57,10 +57,10 @@ pub(super) fn generate(
          -- If up and down are not inverses, a row whose {n} was written through down and up again\n\
          -- holds up(down({n})).\n",
         name = names.spec,
-        o = spec.old,
-        n = spec.new,
-        up_expr = spec.up,
-        down_expr = spec.down,
+        o = in_comment(&spec.old),
+        n = in_comment(&spec.new),
+        up_expr = in_comment(&spec.up),
+        down_expr = in_comment(&spec.down),
     ));
     up.push_str(LIMITS);
     up.push_str(&format!("-- The guard setting: {setting}.\n"));
@@ -72,7 +72,7 @@ pub(super) fn generate(
              -- kept equal, then filling {n} batch by batch. Every statement can run again: after a\n\
              -- crash, `pgstrata repair --forget` the version and run `up` again; the backfill only\n\
              -- touches rows that still differ.\n",
-            n = spec.new
+            n = in_comment(&spec.new)
         ));
     }
     up.push('\n');
@@ -122,8 +122,8 @@ pub(super) fn generate(
              SELECT pg_catalog.set_config({lit}, 'on', true);\n\
              UPDATE {table} SET {old} = {old} WHERE {differs};\n\
              SELECT pg_catalog.set_config({lit}, '', true);\n",
-            n = spec.new,
-            o = spec.old,
+            n = in_comment(&spec.new),
+            o = in_comment(&spec.old),
             lit = quote_literal(&setting),
         )),
         Some(rows) => {
@@ -140,8 +140,8 @@ pub(super) fn generate(
                  -- written, so a rerun after a crash redoes nothing that was committed. The guard\n\
                  -- setting (each batch's transaction only) makes the trigger compute {n} from {o}.\n{}",
                 batched_backfill(&spec.table, &setting, rows, update)?,
-                n = spec.new,
-                o = spec.old,
+                n = in_comment(&spec.new),
+                o = in_comment(&spec.old),
             ));
         }
     }
@@ -159,4 +159,14 @@ pub(super) fn generate(
         ));
     }
     Ok((up, down))
+}
+
+/// Text from the spec (an expression, a column name) on one comment line: a line break in it
+/// would end the comment and make the rest of the text SQL.
+fn in_comment(text: &str) -> String {
+    text.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

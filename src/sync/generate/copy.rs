@@ -338,17 +338,19 @@ impl<'a> Copy<'a> {
 
     fn triggers(&self) -> String {
         let create = create_trigger(self.resumable);
-        let cols = list(&self.columns);
         let changed = self.distinct("OLD", "NEW");
         let mut sql = format!(
-            "{create} {name}\n    AFTER UPDATE OF {cols} ON {parent}\n    FOR EACH ROW\n    WHEN ({changed})\n    EXECUTE FUNCTION {function}();\n\n",
+            "-- AFTER UPDATE, not UPDATE OF the columns: PostgreSQL fires an UPDATE OF trigger only when\n\
+             -- the statement names a column, not when another trigger (a BEFORE trigger of another\n\
+             -- feature, a column sync) changes it; the WHEN clause keeps to real changes.\n\
+             {create} {name}\n    AFTER UPDATE ON {parent}\n    FOR EACH ROW\n    WHEN ({changed})\n    EXECUTE FUNCTION {function}();\n\n",
             name = quote_ident(&self.names.object("fan_out")),
             parent = self.parent,
             function = self.function(false, "fan_out"),
         );
         if self.both() {
             sql.push_str(&format!(
-                "{create} {name}\n    AFTER UPDATE OF {cols} ON {child}\n    FOR EACH ROW\n    WHEN ({changed}\n          AND {not_ours})\n    EXECUTE FUNCTION {function}();\n\n",
+                "{create} {name}\n    AFTER UPDATE ON {child}\n    FOR EACH ROW\n    WHEN ({changed}\n          AND {not_ours})\n    EXECUTE FUNCTION {function}();\n\n",
                 name = quote_ident(&self.names.object("to_parent")),
                 child = self.child,
                 not_ours = self.names.not_ours(),
@@ -358,7 +360,7 @@ impl<'a> Copy<'a> {
             sql.push_str(&format!(
                 "-- Re-pointing a row (its key changes) is not an edit of its copies: they are then set\n\
                  -- from the new parent.\n\
-                 {create} {name}\n    BEFORE UPDATE OF {cols} ON {child}\n    FOR EACH ROW\n    WHEN ({changed}\n          AND {old_key} IS NOT DISTINCT FROM {new_key}\n          AND {not_ours})\n    EXECUTE FUNCTION {function}();\n\n",
+                 {create} {name}\n    BEFORE UPDATE ON {child}\n    FOR EACH ROW\n    WHEN ({changed}\n          AND {old_key} IS NOT DISTINCT FROM {new_key}\n          AND {not_ours})\n    EXECUTE FUNCTION {function}();\n\n",
                 name = quote_ident(&self.names.object("refuse_child_edit")),
                 child = self.child,
                 old_key = tuple("OLD", &self.child_key),
