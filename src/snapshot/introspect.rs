@@ -40,6 +40,7 @@ const SEQUENCES: &str = include_str!("queries/sequences.sql");
 const STATISTICS: &str = include_str!("queries/statistics.sql");
 const TABLES: &str = include_str!("queries/tables.sql");
 const TRIGGERS: &str = include_str!("queries/triggers.sql");
+const TRIGGER_STATES: &str = include_str!("queries/trigger_states.sql");
 const TYPES: &str = include_str!("queries/types.sql");
 const VIEWS: &str = include_str!("queries/views.sql");
 
@@ -210,6 +211,13 @@ fn read_the_rest(tx: &mut Transaction, kept: &[u32]) -> Result<Model> {
         aggregates: each(tx, kept, "aggregates", AGGREGATES, aggregate)?,
         views: each(tx, kept, "views", VIEWS, view)?,
         triggers: each(tx, kept, "triggers", TRIGGERS, switchable)?,
+        trigger_states: each(
+            tx,
+            kept,
+            "partitions' trigger states",
+            TRIGGER_STATES,
+            trigger_state,
+        )?,
         rules: each(tx, kept, "rules", RULES, switchable)?,
         policies: each(tx, kept, "policies", POLICIES, policy)?,
         privileges: each(tx, kept, "privileges", PRIVILEGES, privilege)?,
@@ -230,6 +238,7 @@ fn combine(schemas: Vec<Schema>, relations: Model, rest: Model) -> Model {
         aggregates: rest.aggregates,
         views: rest.views,
         triggers: rest.triggers,
+        trigger_states: rest.trigger_states,
         rules: rest.rules,
         policies: rest.policies,
         privileges: rest.privileges,

@@ -43,7 +43,13 @@
 //! A name in a header is bare when it is a plain lower-case identifier and double-quoted
 //! otherwise; in SQL every name is quoted by [`crate::db::quote_ident`]. Comments and
 //! privileges (GRANT/REVOKE relative to the object's default ACL, owners left out) sit in the
-//! block of the object they are on, so a changed column comment reports `~ table ...`.
+//! block of the object they are on, so a changed column comment reports `~ table ...`. The
+//! owner's own rights are written relative to its defaults (all rights) as `REVOKE ... FROM
+//! CURRENT_USER` / `GRANT ... TO CURRENT_USER`: whoever loads a snapshot owns what it
+//! creates, so the text does not depend on who owned the original. A trigger that a
+//! partition inherits from its partitioned table and that is switched apart from its
+//! parent's gets an `ALTER TABLE <partition> ... TRIGGER` line in the block of the trigger
+//! `CREATE TRIGGER` made.
 //!
 //! Blocks come in the order of the table above, then by schema and name (bytes, not a
 //! collation), except where the catalog records a dependency that needs an object earlier:

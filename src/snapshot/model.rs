@@ -62,6 +62,7 @@ pub(crate) struct Model {
     pub aggregates: Vec<Aggregate>,
     pub views: Vec<View>,
     pub triggers: Vec<Switchable>,
+    pub trigger_states: Vec<TriggerState>,
     pub rules: Vec<Switchable>,
     pub policies: Vec<Policy>,
     pub statistics: Vec<Statistics>,
@@ -345,6 +346,22 @@ pub(crate) struct Switchable {
     pub enabled: String,
 }
 
+/// A trigger a partition inherits from its partitioned parent, switched apart from the
+/// parent's trigger (`trigger_states.sql`): rendered in the block of the trigger that
+/// `CREATE TRIGGER` made, `root_oid`.
+#[derive(Debug)]
+pub(crate) struct TriggerState {
+    pub root_oid: u32,
+    /// 1 for a partition of the trigger's table, 2 for a partition of that partition...
+    pub depth: i32,
+    pub relation_oid: u32,
+    pub schema: String,
+    pub table_name: String,
+    pub name: String,
+    /// tgenabled, as in [`Switchable::enabled`].
+    pub enabled: String,
+}
+
 /// An extended statistics object (`CREATE STATISTICS`).
 #[derive(Debug)]
 pub(crate) struct Statistics {
@@ -392,6 +409,9 @@ pub(crate) struct Privilege {
     pub grant: bool,
     /// Role name; `""` is PUBLIC.
     pub grantee: String,
+    /// The grantee is the object's owner (not a predefined role): written as `CURRENT_USER`,
+    /// who owns what a loaded snapshot creates, so the text does not name the owner.
+    pub to_owner: bool,
     pub privilege: String,
     pub grantable: bool,
 }

@@ -204,7 +204,10 @@ fn attach_privileges(model: &Model, blocks: &mut Blocks) {
             }
             _ => privilege.privilege.clone(),
         };
+        // The owner's own rights, relative to its defaults (all of them): the role that
+        // loads a snapshot owns what it creates, whoever owned the original.
         let grantee = match privilege.grantee.as_str() {
+            _ if privilege.to_owner => "CURRENT_USER".to_string(),
             "" => "PUBLIC".to_string(),
             role => quote_ident(role),
         };

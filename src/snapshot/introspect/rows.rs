@@ -215,6 +215,18 @@ pub(super) fn switchable(r: &Row) -> Result<Switchable, Error> {
     })
 }
 
+pub(super) fn trigger_state(r: &Row) -> Result<TriggerState, Error> {
+    Ok(TriggerState {
+        root_oid: r.try_get("root_oid")?,
+        depth: r.try_get("depth")?,
+        relation_oid: r.try_get("relation_oid")?,
+        schema: r.try_get("schema")?,
+        table_name: r.try_get("table_name")?,
+        name: r.try_get("name")?,
+        enabled: r.try_get("enabled")?,
+    })
+}
+
 pub(super) fn statistics(r: &Row) -> Result<Statistics, Error> {
     Ok(Statistics {
         oid: r.try_get("oid")?,
@@ -257,6 +269,7 @@ pub(super) fn privilege(r: &Row) -> Result<Privilege, Error> {
         column: r.try_get("column_name")?,
         grant: r.try_get("is_grant")?,
         grantee: r.try_get("grantee")?,
+        to_owner: r.try_get("to_owner")?,
         privilege: r.try_get("privilege_type")?,
         grantable: r.try_get("is_grantable")?,
     })

@@ -2,9 +2,13 @@
 -- missing ACL is the baseline itself; a present one is compared with it, both exploded.
 -- The baseline is acldefault, except for the public schema, which every new database
 -- creates with USAGE (and before PostgreSQL 15 also CREATE) for PUBLIC and which a loaded
--- snapshot keeps (CREATE SCHEMA IF NOT EXISTS). Rows for the owner are left out (owners
--- differ between a CI server and production), and so is the grantor. A grantee of ''
--- stands for PUBLIC.
+-- snapshot keeps (CREATE SCHEMA IF NOT EXISTS). The grantor is left out. A grantee of ''
+-- stands for PUBLIC. Owners differ between a CI server and production, so a row for the
+-- owner itself (a right the owner gave up, or took back with grant option) is marked
+-- to_owner and written for whoever owns the object where the snapshot is loaded; except
+-- when the owner is a role the system predefines (pg_database_owner owns the public
+-- schema; the pg_ prefix is reserved for them), which is the same everywhere and is
+-- written by name.
 WITH objects AS (
     SELECT 'pg_class' AS catalog, c.oid, 0 AS position, NULL::name AS column_name,
         c.relowner AS owner, c.relacl AS acl,
@@ -53,7 +57,8 @@ changes AS (
     (SELECT false, * FROM baseline EXCEPT SELECT false, * FROM actual)
 )
 SELECT ch.is_grant, ch.catalog, ch.oid, ch.position, ch.column_name,
-    coalesce(r.rolname::text, '') AS grantee, ch.privilege_type, ch.is_grantable
+    coalesce(r.rolname::text, '') AS grantee,
+    ch.grantee = ch.owner AND NOT starts_with(r.rolname, 'pg_') AS to_owner,
+    ch.privilege_type, ch.is_grantable
 FROM changes ch
 LEFT JOIN pg_roles r ON r.oid = ch.grantee
-WHERE ch.grantee <> ch.owner

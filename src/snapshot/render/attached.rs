@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::{Blocks, Kind};
 use crate::db::quote_ident;
-use crate::snapshot::model::{Catalog, Index, Model, Switchable, Table};
+use crate::snapshot::model::{Catalog, Index, Model, Switchable, Table, TriggerState};
 use crate::snapshot::sql::{display, display_qualified, options, qualified};
 
 /// `ALTER TABLE` target for a table: ONLY, except on a partitioned table, where the server
@@ -201,14 +201,21 @@ pub(super) fn statistics(model: &Model, blocks: &mut Blocks) {
 }
 
 pub(super) fn triggers_rules_and_policies(model: &Model, blocks: &mut Blocks) {
-    switchables(&model.triggers, Kind::Trigger, blocks);
-    switchables(&model.rules, Kind::Rule, blocks);
+    switchables(
+        &model.triggers,
+        &model.trigger_states,
+        Kind::Trigger,
+        blocks,
+    );
+    switchables(&model.rules, &[], Kind::Rule, blocks);
     policies(model, blocks);
 }
 
 /// Triggers or rules: the definition, then the `ALTER TABLE` that sets a state other than
-/// enabled.
-fn switchables(items: &[Switchable], kind: Kind, blocks: &mut Blocks) {
+/// enabled; for a trigger on a partitioned table, then the `ALTER TABLE` of each partition
+/// whose copy of the trigger is switched apart from its parent's (`states`), shallowest
+/// first, because each such statement also switches the partition's own partitions.
+fn switchables(items: &[Switchable], states: &[TriggerState], kind: Kind, blocks: &mut Blocks) {
     let (word, keyword, catalog) = match kind {
         Kind::Rule => ("rule", "RULE", Catalog::Rewrite),
         _ => ("trigger", "TRIGGER", Catalog::Trigger),
@@ -221,15 +228,24 @@ fn switchables(items: &[Switchable], kind: Kind, blocks: &mut Blocks) {
         let name = quote_ident(&item.name);
         let definition = item.definition.trim_end_matches(';');
         let mut body = format!("{definition};\n");
-        let state = match item.enabled.as_str() {
-            "D" => "DISABLE",
-            "R" => "ENABLE REPLICA",
-            "A" => "ENABLE ALWAYS",
-            _ => "",
-        };
-        if !state.is_empty() {
+        if let Some(state) = switch(&item.enabled, false) {
             body.push_str(&format!(
                 "ALTER TABLE {relation} {state} {keyword} {name};\n"
+            ));
+        }
+        let mut partitions: Vec<&TriggerState> = states
+            .iter()
+            .filter(|s| s.root_oid == item.oid && blocks.has((Catalog::Class, s.relation_oid)))
+            .collect();
+        partitions.sort_by(|a, b| {
+            (a.depth, &a.schema, &a.table_name).cmp(&(b.depth, &b.schema, &b.table_name))
+        });
+        for partition in partitions {
+            let table = qualified(&partition.schema, &partition.table_name);
+            let state = switch(&partition.enabled, true).unwrap_or_default();
+            body.push_str(&format!(
+                "ALTER TABLE {table} {state} {keyword} {};\n",
+                quote_ident(&partition.name)
             ));
         }
         let label = format!(
@@ -246,6 +262,18 @@ fn switchables(items: &[Switchable], kind: Kind, blocks: &mut Blocks) {
             None,
             None,
         );
+    }
+}
+
+/// The `ALTER TABLE` words for a tgenabled/ev_enabled state; for enabled (`O`), only when
+/// `explicit` (a partition set back on under a disabled parent).
+fn switch(enabled: &str, explicit: bool) -> Option<&'static str> {
+    match enabled {
+        "D" => Some("DISABLE"),
+        "R" => Some("ENABLE REPLICA"),
+        "A" => Some("ENABLE ALWAYS"),
+        _ if explicit => Some("ENABLE"),
+        _ => None,
     }
 }
 

@@ -109,6 +109,7 @@ fn model() -> Model {
             column: None,
             grant: true,
             grantee: "reader".into(),
+            to_owner: false,
             privilege: "SELECT".into(),
             grantable: false,
         }],

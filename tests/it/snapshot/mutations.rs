@@ -100,7 +100,7 @@ changes! {
     partition_attached_in_another_column_order: "CREATE TABLE app.events_2025 (payload jsonb, kind text NOT NULL DEFAULT 'x', at timestamptz NOT NULL); ALTER TABLE app.events_2025 ALTER COLUMN payload SET STATISTICS 10, ALTER COLUMN at SET STATISTICS 20; COMMENT ON COLUMN app.events_2025.payload IS 'p'; COMMENT ON COLUMN app.events_2025.at IS 'a'; ALTER TABLE app.events_2025 ADD CONSTRAINT events_kind_check CHECK (kind <> ''); ALTER TABLE app.events ATTACH PARTITION app.events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')" => ["+ table app.events_2025"];
     partition_column_default: "ALTER TABLE app.events_rest ALTER COLUMN kind SET DEFAULT 'other'" => ["~ table app.events_rest"];
     partition_inherited_default_dropped: "ALTER TABLE app.events_2024 ALTER COLUMN kind DROP DEFAULT" => ["~ table app.events_2024"];
-    partition_key: "DROP TABLE app.events; CREATE TABLE app.events (at timestamptz NOT NULL, kind text NOT NULL DEFAULT 'misc', payload jsonb) PARTITION BY LIST (kind)" => ["~ table app.events", "- table app.events_2024", "- table app.events_rest", "- constraint app.events events_kind_check", "- index app.events_kind"];
+    partition_key: "DROP TABLE app.events; CREATE TABLE app.events (at timestamptz NOT NULL, kind text NOT NULL DEFAULT 'misc', payload jsonb) PARTITION BY LIST (kind)" => ["~ table app.events", "- table app.events_2024", "- table app.events_rest", "- constraint app.events events_kind_check", "- index app.events_kind", "- trigger app.events events_audit"];
 }
 
 // Sequences.
@@ -162,6 +162,15 @@ changes! {
     trigger_when: "DROP TRIGGER images_touch ON app.images; CREATE TRIGGER images_touch BEFORE UPDATE OF url, title ON app.images FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title) EXECUTE FUNCTION app.touch(); COMMENT ON TRIGGER images_touch ON app.images IS 'keeps updated_at'" => ["~ trigger app.images images_touch"];
     trigger_columns: "DROP TRIGGER images_touch ON app.images; CREATE TRIGGER images_touch BEFORE UPDATE OF url ON app.images FOR EACH ROW WHEN (OLD.url IS DISTINCT FROM NEW.url) EXECUTE FUNCTION app.touch(); COMMENT ON TRIGGER images_touch ON app.images IS 'keeps updated_at'" => ["~ trigger app.images images_touch"];
     trigger_for_each_row: "DROP TRIGGER images_audit ON app.images; CREATE TRIGGER images_audit AFTER INSERT ON app.images FOR EACH ROW EXECUTE FUNCTION app.touch(); ALTER TABLE app.images DISABLE TRIGGER images_audit" => ["~ trigger app.images images_audit"];
+    // Issue 13: a trigger a partition inherits was read only on its parent.
+    partition_trigger_disabled: "ALTER TABLE app.events_2024 DISABLE TRIGGER events_audit" => ["~ trigger app.events events_audit"];
+    partition_trigger_enabled_again: "ALTER TABLE app.events_rest ENABLE TRIGGER events_audit" => ["~ trigger app.events events_audit"];
+    partition_trigger_always: "ALTER TABLE app.events_2024 ENABLE ALWAYS TRIGGER events_audit" => ["~ trigger app.events events_audit"];
+    partition_trigger_replica: "ALTER TABLE app.events_rest ENABLE REPLICA TRIGGER events_audit" => ["~ trigger app.events events_audit"];
+    partitioned_trigger_disabled_everywhere: "ALTER TABLE app.events DISABLE TRIGGER events_audit" => ["~ trigger app.events events_audit"];
+    partitioned_trigger_disabled_but_one: "ALTER TABLE app.events DISABLE TRIGGER events_audit; ALTER TABLE app.events_2024 ENABLE TRIGGER events_audit" => ["~ trigger app.events events_audit"];
+    // Each level is relative to the level above, set shallowest first.
+    sub_partition_trigger_states: "CREATE TABLE app.events_2025 PARTITION OF app.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY LIST (kind); CREATE TABLE app.events_2025_a PARTITION OF app.events_2025 FOR VALUES IN ('a'); CREATE TABLE app.events_2025_b PARTITION OF app.events_2025 DEFAULT; ALTER TABLE app.events_2025 ENABLE ALWAYS TRIGGER events_audit; ALTER TABLE app.events_2025_a ENABLE TRIGGER events_audit" => ["~ trigger app.events events_audit", "+ table app.events_2025", "+ table app.events_2025_a", "+ table app.events_2025_b"];
     trigger_on_partitioned_table_added: "CREATE TRIGGER events_touch BEFORE UPDATE ON app.events FOR EACH ROW EXECUTE FUNCTION app.touch()" => ["+ trigger app.events events_touch"];
     comment_on_trigger: "COMMENT ON TRIGGER images_touch ON app.images IS NULL" => ["~ trigger app.images images_touch"];
 }
@@ -244,6 +253,16 @@ changes! {
     table_grant_option: "GRANT SELECT ON app.images TO __ROLE__ WITH GRANT OPTION" => ["~ table app.images"];
     column_granted: "GRANT UPDATE (caption) ON app.album_images TO __ROLE__" => ["~ table app.album_images"];
     column_grant_revoked: "REVOKE SELECT (code) ON app.offerings FROM __ROLE__" => ["~ table app.offerings"];
+    // Issue 13: the owner's own rights were left out, so giving one up went unseen.
+    owner_delete_revoked: "REVOKE DELETE ON app.images FROM CURRENT_USER" => ["~ table app.images"];
+    owner_truncate_given_back: "GRANT TRUNCATE ON app.cache TO CURRENT_USER" => ["~ table app.cache"];
+    owner_all_revoked: "REVOKE ALL ON app.offerings FROM CURRENT_USER" => ["~ table app.offerings"];
+    owner_execute_revoked: "REVOKE EXECUTE ON FUNCTION app.normalize(text) FROM CURRENT_USER" => ["~ function app.normalize(text)"];
+    owner_sequence_usage_revoked: "REVOKE USAGE ON SEQUENCE app.ticket_seq FROM CURRENT_USER" => ["~ sequence app.ticket_seq"];
+    owner_schema_create_revoked: "REVOKE CREATE ON SCHEMA app FROM CURRENT_USER" => ["~ schema app"];
+    owner_type_usage_revoked: "REVOKE USAGE ON TYPE app.mood FROM CURRENT_USER" => ["~ type app.mood"];
+    owner_column_granted: "GRANT UPDATE (value) ON app.cache TO CURRENT_USER" => ["~ table app.cache"];
+    public_schema_owner_create_revoked: "REVOKE CREATE ON SCHEMA public FROM pg_database_owner" => ["~ schema public"];
 }
 
 // Extended statistics and rewrite rules.
@@ -280,7 +299,11 @@ unchanged! {
     storage_parameters_reordered: "ALTER TABLE app.images RESET (fillfactor); ALTER TABLE app.images SET (fillfactor = 80)";
     column_added_and_dropped: "ALTER TABLE app.cache ADD COLUMN scratch integer; ALTER TABLE app.cache DROP COLUMN scratch";
     renamed_and_back: "ALTER TABLE app.cache RENAME TO kv; ALTER TABLE app.kv RENAME TO cache; ALTER TYPE app.mood RENAME VALUE 'ok' TO 'fine'; ALTER TYPE app.mood RENAME VALUE 'fine' TO 'ok'";
+    // app.cache's owner gave up TRUNCATE: the new owner inherits that, and the text names
+    // neither.
     owner_changed: "ALTER TABLE app.cache OWNER TO __ROLE__; ALTER FUNCTION app.normalize(text) OWNER TO __ROLE__";
+    partition_trigger_toggled: "ALTER TABLE app.events_rest ENABLE TRIGGER events_audit; ALTER TABLE app.events_rest DISABLE TRIGGER events_audit";
+    partitioned_trigger_toggled: "ALTER TABLE app.events DISABLE TRIGGER events_audit; ALTER TABLE app.events ENABLE TRIGGER events_audit; ALTER TABLE app.events_rest DISABLE TRIGGER events_audit";
     comment_set_again: "COMMENT ON TABLE app.images IS 'one row per image'";
     partition_detached_and_attached_again: "ALTER TABLE app.events DETACH PARTITION app.events_2024; ALTER TABLE app.events ATTACH PARTITION app.events_2024 FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2025-01-01 00:00:00+00')";
     statistics_rebuilt: "DROP STATISTICS app.images_offering_mood; CREATE STATISTICS app.images_offering_mood (mcv, dependencies) ON mood, offering_id FROM app.images; ALTER STATISTICS app.images_offering_mood SET STATISTICS 300; COMMENT ON STATISTICS app.images_offering_mood IS 'offering and mood go together'";
