@@ -26,6 +26,7 @@
 //! | `-- aggregate app.total(integer)` | aggregate |
 //! | `-- sequence app.s` | stand-alone sequence |
 //! | `-- table app.images` | table with its columns, RLS switches, column settings |
+//! | | (a child table: its own columns, `INHERITS`, then what differs from its parents) |
 //! | `-- sequence ownership app.s` | `ALTER SEQUENCE ... OWNED BY`, after its table |
 //! | `-- constraint app.images images_pkey` | table constraint (foreign keys last) |
 //! | `-- index app.images_url_idx` | index not behind a constraint |
@@ -62,10 +63,9 @@
 //!
 //! # Not covered
 //!
-//! Table inheritance (`INHERITS`: a child shows as a plain table), foreign tables and
-//! servers, event triggers, publications, operators and operator classes, casts,
-//! text-search objects and default privileges. Tablespaces and owners
-//! are left out on purpose: they differ between a CI server and production.
+//! Foreign tables and servers, event triggers, publications, operators and operator
+//! classes, casts, text-search objects and default privileges. Tablespaces and owners are
+//! left out on purpose: they differ between a CI server and production.
 
 mod classify;
 mod diff;

@@ -195,6 +195,8 @@ pub(crate) struct Column {
     pub statistics: i32,
     /// Attribute options (`n_distinct=...`).
     pub options: Vec<String>,
+    /// attislocal: defined by the table itself, not (only) inherited from a parent.
+    pub local: bool,
 }
 
 #[derive(Debug)]
@@ -222,7 +224,17 @@ pub(crate) struct Table {
     pub force_row_security: bool,
     /// relreplident: `d` default, `f` full, `n` nothing, `i` index (rendered with the index).
     pub replica_identity: String,
+    /// The parents of a child table (`INHERITS`; not a partition's), in INHERITS order.
+    pub inherits: Vec<Parent>,
     pub columns: Vec<Column>,
+}
+
+/// A parent of a child table (`INHERITS`).
+#[derive(Debug)]
+pub(crate) struct Parent {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
 }
 
 #[derive(Debug)]

@@ -8,17 +8,8 @@ WITH members AS (
     SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype IN ('e', 'i')
 ),
 found AS (
-    -- Table inheritance other than partitioning: the child would be a plain table.
-    SELECT 'table inheritance' AS kind, n.nspname AS schema,
-        format('%I.%I INHERITS %I.%I', n.nspname, c.relname, pn.nspname, p.relname) AS name
-    FROM pg_catalog.pg_inherits i
-    JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
-    JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
-    WHERE NOT c.relispartition AND c.relkind IN ('r', 'p', 'f')
-    UNION ALL
-    SELECT 'foreign table', n.nspname, format('%I.%I', n.nspname, c.relname)
+    SELECT 'foreign table' AS kind, n.nspname AS schema,
+        format('%I.%I', n.nspname, c.relname) AS name
     FROM pg_catalog.pg_class c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind = 'f'

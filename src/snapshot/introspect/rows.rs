@@ -71,6 +71,18 @@ pub(super) fn sequence(r: &Row) -> Result<Sequence, Error> {
     })
 }
 
+fn parents(r: &Row) -> Result<Vec<Parent>, Error> {
+    let oids: Vec<u32> = r.try_get("inherits_oids")?;
+    let schemas: Vec<String> = r.try_get("inherits_schemas")?;
+    let names: Vec<String> = r.try_get("inherits_names")?;
+    Ok(oids
+        .into_iter()
+        .zip(schemas)
+        .zip(names)
+        .map(|((oid, schema), name)| Parent { oid, schema, name })
+        .collect())
+}
+
 pub(super) fn table(r: &Row) -> Result<Table, Error> {
     let parent_oid: Option<u32> = r.try_get("parent_oid")?;
     Ok(Table {
@@ -96,6 +108,7 @@ pub(super) fn table(r: &Row) -> Result<Table, Error> {
         row_security: r.try_get("row_security")?,
         force_row_security: r.try_get("force_row_security")?,
         replica_identity: r.try_get("replica_identity")?,
+        inherits: parents(r)?,
         columns: Vec::new(),
     })
 }
@@ -133,6 +146,7 @@ pub(super) fn column(r: &Row) -> Result<Column, Error> {
         compression: r.try_get("compression")?,
         statistics: r.try_get("statistics")?,
         options: r.try_get("options")?,
+        local: r.try_get("local")?,
     })
 }
 

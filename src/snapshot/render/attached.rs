@@ -2,7 +2,7 @@
 //! triggers, rules and policies.
 //! Each is written only when its table or view is in the snapshot.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{Blocks, Kind};
 use crate::db::quote_ident;
@@ -22,11 +22,22 @@ fn alter_table(table: &Table) -> String {
 
 pub(super) fn constraints(model: &Model, blocks: &mut Blocks) {
     let tables: HashMap<u32, &Table> = model.tables.iter().map(|t| (t.oid, t)).collect();
+    let parents: HashSet<u32> = model
+        .tables
+        .iter()
+        .flat_map(|t| t.inherits.iter().map(|p| p.oid))
+        .collect();
     for constraint in &model.constraints {
         let Some(table) = tables.get(&constraint.relation_oid) else {
             continue;
         };
-        let target = alter_table(table);
+        // A check constraint that children inherit (not NO INHERIT): the server refuses
+        // ONLY once children exist, and the children must get it anyway (as inherited).
+        let inherited = constraint.kind == "c" && !constraint.definition.contains(" NO INHERIT");
+        let target = match inherited && parents.contains(&table.oid) {
+            true => qualified(&table.schema, &table.name),
+            false => alter_table(table),
+        };
         let mut body = format!(
             "ALTER TABLE {target} ADD CONSTRAINT {} {};\n",
             quote_ident(&constraint.name),

@@ -21,6 +21,7 @@ fn column(position: i16, name: &str, data_type: &str) -> Column {
         compression: None,
         statistics: -1,
         options: vec![],
+        local: true,
     }
 }
 
@@ -40,6 +41,7 @@ fn table(oid: u32, name: &str, columns: Vec<Column>) -> Table {
         row_security: false,
         force_row_security: false,
         replica_identity: "d".into(),
+        inherits: vec![],
         columns,
     }
 }

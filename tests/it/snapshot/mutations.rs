@@ -103,6 +103,27 @@ changes! {
     partition_key: "DROP TABLE app.events; CREATE TABLE app.events (at timestamptz NOT NULL, kind text NOT NULL DEFAULT 'misc', payload jsonb) PARTITION BY LIST (kind)" => ["~ table app.events", "- table app.events_2024", "- table app.events_rest", "- constraint app.events events_kind_check", "- index app.events_kind", "- trigger app.events events_audit"];
 }
 
+// Table inheritance (issue 13: a child showed as a plain table).
+changes! {
+    inherits_parent_added: "ALTER TABLE app.novels ADD COLUMN note text; CREATE TABLE app.extra (note text); ALTER TABLE app.novels INHERIT app.extra" => ["~ table app.novels", "+ table app.extra"];
+    inherits_parent_removed: "ALTER TABLE app.novels NO INHERIT app.tagged" => ["~ table app.novels"];
+    inherits_columns_made_local: "ALTER TABLE app.novels NO INHERIT app.items; ALTER TABLE app.novels INHERIT app.items" => ["~ table app.novels"];
+    inherited_default_set: "ALTER TABLE ONLY app.novels ALTER COLUMN id SET DEFAULT 7" => ["~ table app.novels"];
+    inherited_default_given_back: "ALTER TABLE ONLY app.novels ALTER COLUMN tag SET DEFAULT 'none'" => ["~ table app.novels"];
+    own_default_of_a_merged_column_dropped: "ALTER TABLE ONLY app.novels ALTER COLUMN label DROP DEFAULT" => ["~ table app.novels"];
+    inherited_not_null: "ALTER TABLE ONLY app.novels ALTER COLUMN tag SET NOT NULL" => ["~ table app.novels"];
+    parent_default_changed_only: "ALTER TABLE ONLY app.items ALTER COLUMN label SET DEFAULT 'thing'" => ["~ table app.items"];
+    parent_default_changed_everywhere: "ALTER TABLE app.tagged ALTER COLUMN tag SET DEFAULT 'x'" => ["~ table app.tagged", "~ table app.novels"];
+    parent_column_added: "ALTER TABLE app.items ADD COLUMN weight integer DEFAULT 1" => ["~ table app.items"];
+    no_inherit_check_made_inheritable: "ALTER TABLE app.items DROP CONSTRAINT items_id_check, ADD CONSTRAINT items_id_check CHECK (id > 0)" => ["~ constraint app.items items_id_check"];
+    child_check_added: "ALTER TABLE ONLY app.novels ADD CONSTRAINT novels_pages_check CHECK (pages > 0)" => ["+ constraint app.novels novels_pages_check"];
+    grandchild_added: "CREATE TABLE app.short_novels (blurb text) INHERITS (app.novels)" => ["+ table app.short_novels"];
+    // ALTER TABLE ... INHERIT keeps the child's column order; the snapshot gives the order
+    // CREATE TABLE ... INHERITS makes, so it loads back the same.
+    child_adopted_in_another_column_order: "CREATE TABLE app.comics (label text, frames integer, id integer NOT NULL, CONSTRAINT items_label_check CHECK (label <> '')); ALTER TABLE app.comics INHERIT app.items" => ["+ table app.comics"];
+    parents_reordered: "DROP TABLE app.novels; CREATE TABLE app.novels (pages integer, label text DEFAULT 'novel') INHERITS (app.tagged, app.items); ALTER TABLE ONLY app.novels ALTER COLUMN tag DROP DEFAULT" => ["~ table app.novels"];
+}
+
 // Sequences.
 changes! {
     sequence_increment: "ALTER SEQUENCE app.ticket_seq INCREMENT BY 7" => ["~ sequence app.ticket_seq"];
@@ -302,6 +323,7 @@ unchanged! {
     // app.cache's owner gave up TRUNCATE: the new owner inherits that, and the text names
     // neither.
     owner_changed: "ALTER TABLE app.cache OWNER TO __ROLE__; ALTER FUNCTION app.normalize(text) OWNER TO __ROLE__";
+    inheritance_child_rebuilt: "DROP TABLE app.novels; CREATE TABLE app.novels (label text DEFAULT 'novel', pages integer) INHERITS (app.items, app.tagged); ALTER TABLE ONLY app.novels ALTER COLUMN tag DROP DEFAULT";
     partition_trigger_toggled: "ALTER TABLE app.events_rest ENABLE TRIGGER events_audit; ALTER TABLE app.events_rest DISABLE TRIGGER events_audit";
     partitioned_trigger_toggled: "ALTER TABLE app.events DISABLE TRIGGER events_audit; ALTER TABLE app.events ENABLE TRIGGER events_audit; ALTER TABLE app.events_rest DISABLE TRIGGER events_audit";
     comment_set_again: "COMMENT ON TABLE app.images IS 'one row per image'";
