@@ -226,6 +226,8 @@ pub(crate) struct Table {
     pub replica_identity: String,
     /// The parents of a child table (`INHERITS`; not a partition's), in INHERITS order.
     pub inherits: Vec<Parent>,
+    /// A typed table's composite type (`CREATE TABLE ... OF type`), as `format_type` gives it.
+    pub of_type: Option<String>,
     pub columns: Vec<Column>,
 }
 

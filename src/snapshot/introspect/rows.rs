@@ -109,6 +109,7 @@ pub(super) fn table(r: &Row) -> Result<Table, Error> {
         force_row_security: r.try_get("force_row_security")?,
         replica_identity: r.try_get("replica_identity")?,
         inherits: parents(r)?,
+        of_type: r.try_get("of_type")?,
         columns: Vec::new(),
     })
 }

@@ -1,7 +1,8 @@
 -- Tables and partitioned tables in the kept schemas ($1), leaving out extension members: the
 -- table-level properties (persistence, partitioning, inheritance, storage parameters,
 -- row-level security). Columns come from columns.sql. The parents of a child table (INHERITS,
--- not a partition) come in inhseqno order, the order INHERITS lists them in.
+-- not a partition) come in inhseqno order, the order INHERITS lists them in. A typed table
+-- (CREATE TABLE ... OF type) names its composite type.
 SELECT c.oid, c.reltype AS type_oid, t.typarray AS array_oid, n.nspname AS schema,
     c.relname AS name, c.relkind = 'p' AS partitioned, c.relpersistence = 'u' AS unlogged,
     CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
@@ -13,7 +14,8 @@ SELECT c.oid, c.reltype AS type_oid, t.typarray AS array_oid, n.nspname AS schem
     c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security,
     c.relreplident::text AS replica_identity,
     coalesce(inh.oids, '{}') AS inherits_oids, coalesce(inh.schemas, '{}') AS inherits_schemas,
-    coalesce(inh.names, '{}') AS inherits_names
+    coalesce(inh.names, '{}') AS inherits_names,
+    CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END AS of_type
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = c.reltype

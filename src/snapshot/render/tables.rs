@@ -1,6 +1,6 @@
 //! Table blocks: CREATE TABLE with its columns (or PARTITION OF with what differs from the
 //! parent; or, for a child table, its own columns and INHERITS, then what differs from what
-//! it inherits), then the table-level settings that CREATE TABLE cannot say (per-column
+//! it inherits; or OF type with what the columns add to the type's), then the table-level settings that CREATE TABLE cannot say (per-column
 //! statistics, storage and compression, replica identity, row-level security).
 
 use std::collections::HashMap;
@@ -109,6 +109,17 @@ fn create_table(
                     quote_ident(column)
                 ));
             }
+        }
+        None if table.of_type.is_some() => {
+            // The columns are the type's: only what a column adds to it (the list may not
+            // be empty).
+            let (options, _) = partition_columns(columns, None);
+            let options = match options.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", list(&options)),
+            };
+            let of = table.of_type.as_deref().unwrap_or_default();
+            out.push_str(&format!(" OF {of}{options}"));
         }
         None if !table.inherits.is_empty() => {
             // Only the child's own columns: INHERITS adds the rest (and merges a column
@@ -228,7 +239,8 @@ fn inherited_columns(table: &Table, columns: &[&Column], by_oid: &HashMap<u32, &
 
 /// What a partition's columns say beyond what PARTITION OF copies from the parent (its
 /// defaults and NOT NULL): `col WITH OPTIONS ...` items, and the columns whose inherited
-/// default the partition dropped.
+/// default the partition dropped. With no parent, what a typed table's columns add to its
+/// type's attributes.
 fn partition_columns<'a>(
     columns: &[&'a Column],
     parent: Option<&Table>,

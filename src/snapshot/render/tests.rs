@@ -42,6 +42,7 @@ fn table(oid: u32, name: &str, columns: Vec<Column>) -> Table {
         force_row_security: false,
         replica_identity: "d".into(),
         inherits: vec![],
+        of_type: None,
         columns,
     }
 }

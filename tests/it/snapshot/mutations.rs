@@ -124,6 +124,17 @@ changes! {
     parents_reordered: "DROP TABLE app.novels; CREATE TABLE app.novels (pages integer, label text DEFAULT 'novel') INHERITS (app.tagged, app.items); ALTER TABLE ONLY app.novels ALTER COLUMN tag DROP DEFAULT" => ["~ table app.novels"];
 }
 
+// Typed tables (issue 13: a typed table showed as a plain one).
+changes! {
+    typed_table_made_plain: "ALTER TABLE app.points NOT OF" => ["~ table app.points"];
+    typed_table_of_another_type: "CREATE TYPE app.point3 AS (x integer, y integer); ALTER TABLE app.points NOT OF; ALTER TABLE app.points OF app.point3" => ["~ table app.points", "+ type app.point3"];
+    plain_table_made_typed: "CREATE TABLE app.plain_points (x integer, y integer); ALTER TABLE app.plain_points OF app.point2" => ["+ table app.plain_points"];
+    typed_table_default: "ALTER TABLE app.points ALTER COLUMN y SET DEFAULT 1" => ["~ table app.points"];
+    typed_table_default_dropped: "ALTER TABLE app.points ALTER COLUMN y DROP DEFAULT" => ["~ table app.points"];
+    typed_table_not_null_dropped: "ALTER TABLE app.points ALTER COLUMN x DROP NOT NULL" => ["~ table app.points"];
+    typed_table_type_grows: "ALTER TYPE app.point2 ADD ATTRIBUTE z integer CASCADE" => ["~ type app.point2"];
+}
+
 // Sequences.
 changes! {
     sequence_increment: "ALTER SEQUENCE app.ticket_seq INCREMENT BY 7" => ["~ sequence app.ticket_seq"];
@@ -324,6 +335,7 @@ unchanged! {
     // neither.
     owner_changed: "ALTER TABLE app.cache OWNER TO __ROLE__; ALTER FUNCTION app.normalize(text) OWNER TO __ROLE__";
     inheritance_child_rebuilt: "DROP TABLE app.novels; CREATE TABLE app.novels (label text DEFAULT 'novel', pages integer) INHERITS (app.items, app.tagged); ALTER TABLE ONLY app.novels ALTER COLUMN tag DROP DEFAULT";
+    typed_table_made_plain_and_typed_again: "ALTER TABLE app.points NOT OF; ALTER TABLE app.points OF app.point2";
     partition_trigger_toggled: "ALTER TABLE app.events_rest ENABLE TRIGGER events_audit; ALTER TABLE app.events_rest DISABLE TRIGGER events_audit";
     partitioned_trigger_toggled: "ALTER TABLE app.events DISABLE TRIGGER events_audit; ALTER TABLE app.events ENABLE TRIGGER events_audit; ALTER TABLE app.events_rest DISABLE TRIGGER events_audit";
     comment_set_again: "COMMENT ON TABLE app.images IS 'one row per image'";
