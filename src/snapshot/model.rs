@@ -426,6 +426,9 @@ pub(crate) struct Privilege {
     /// The grantee is the object's owner (not a predefined role): written as `CURRENT_USER`,
     /// who owns what a loaded snapshot creates, so the text does not name the owner.
     pub to_owner: bool,
+    /// On an object an extension made: the extension's oid and the object as GRANT names it
+    /// (`ROUTINE public.digest(text,text)`); written in the extension's block.
+    pub member_of: Option<(u32, String)>,
     pub privilege: String,
     pub grantable: bool,
 }

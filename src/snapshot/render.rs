@@ -192,11 +192,22 @@ fn attach_comments(model: &Model, blocks: &mut Blocks) {
 
 fn attach_privileges(model: &Model, blocks: &mut Blocks) {
     for privilege in &model.privileges {
-        let Some(owner) = blocks.owners.get(&privilege.object) else {
-            continue;
-        };
-        let Some(target) = &owner.grant_on else {
-            continue;
+        // An extension's object: in the extension's block, named as the query gives it.
+        let (block, target) = match &privilege.member_of {
+            Some((extension, member)) => {
+                match blocks.owners.get(&(Catalog::Extension, *extension)) {
+                    Some(owner) => (owner.block, member),
+                    None => continue,
+                }
+            }
+            None => match blocks.owners.get(&privilege.object) {
+                Some(Owner {
+                    block,
+                    grant_on: Some(target),
+                    ..
+                }) => (*block, target),
+                _ => continue,
+            },
         };
         let what = match (&privilege.column, privilege.position) {
             (Some(column), position) if position > 0 => {
@@ -225,9 +236,7 @@ fn attach_privileges(model: &Model, blocks: &mut Blocks) {
             (2, format!("REVOKE {what} ON {target} FROM {grantee};\n"))
         };
         let column = privilege.column.clone().unwrap_or_default();
-        blocks.list[owner.block]
-            .extras
-            .push((group, column, statement));
+        blocks.list[block].extras.push((group, column, statement));
     }
 }
 

@@ -285,6 +285,10 @@ pub(super) fn privilege(r: &Row) -> Result<Privilege, Error> {
         grant: r.try_get("is_grant")?,
         grantee: r.try_get("grantee")?,
         to_owner: r.try_get("to_owner")?,
+        member_of: match r.try_get::<_, Option<u32>>("extension_oid")? {
+            Some(extension) => Some((extension, r.try_get("member")?)),
+            None => None,
+        },
         privilege: r.try_get("privilege_type")?,
         grantable: r.try_get("is_grantable")?,
     })

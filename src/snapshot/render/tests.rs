@@ -113,6 +113,7 @@ fn model() -> Model {
             grant: true,
             grantee: "reader".into(),
             to_owner: false,
+            member_of: None,
             privilege: "SELECT".into(),
             grantable: false,
         }],
