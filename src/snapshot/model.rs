@@ -281,6 +281,8 @@ pub(crate) struct Index {
     pub ready: bool,
     /// pg_index.indislive: false while (or after an interrupted) `DROP INDEX CONCURRENTLY`.
     pub live: bool,
+    /// (column number, statistics target) of the columns given one, in column order.
+    pub statistics: Vec<(i32, i32)>,
 }
 
 #[derive(Debug)]

@@ -188,6 +188,11 @@ pub(super) fn index(r: &Row) -> Result<Index, Error> {
         valid: r.try_get("valid")?,
         ready: r.try_get("ready")?,
         live: r.try_get("live")?,
+        statistics: {
+            let columns: Vec<i32> = r.try_get("stat_columns")?;
+            let targets: Vec<i32> = r.try_get("stat_targets")?;
+            columns.into_iter().zip(targets).collect()
+        },
     })
 }
 

@@ -118,6 +118,12 @@ pub(super) fn indexes(model: &Model, blocks: &mut Blocks) {
         let target = format!("ONLY {}", qualified(&index.table_schema, &index.table_name));
         let mut body = format!("{definition};\n");
         body.push_str(&invalid_note(index));
+        let name = qualified(&index.schema, &index.name);
+        for (column, target) in &index.statistics {
+            body.push_str(&format!(
+                "ALTER INDEX {name} ALTER COLUMN {column} SET STATISTICS {target};\n"
+            ));
+        }
         body.push_str(&index_settings(
             &target,
             &index.name,

@@ -201,6 +201,7 @@ fn index(valid: bool, ready: bool, live: bool) -> Index {
         valid,
         ready,
         live,
+        statistics: vec![],
     }
 }
 

@@ -177,6 +177,9 @@ changes! {
     index_method: "DROP INDEX app.events_kind; CREATE INDEX events_kind ON app.events USING hash (kind)" => ["~ index app.events_kind"];
     index_opclass: "DROP INDEX app.images_lower_url; CREATE INDEX images_lower_url ON app.images (lower(url), created_at DESC NULLS LAST); COMMENT ON INDEX app.images_lower_url IS 'prefix search'" => ["~ index app.images_lower_url"];
     index_fillfactor: "ALTER INDEX app.images_lower_url SET (fillfactor = 50)" => ["~ index app.images_lower_url"];
+    // Issue 13: an expression column's statistics target was not read.
+    index_column_statistics: "ALTER INDEX app.images_lower_url ALTER COLUMN 1 SET STATISTICS 500" => ["~ index app.images_lower_url"];
+    index_column_statistics_zero: "ALTER INDEX app.images_lower_url ALTER COLUMN 1 SET STATISTICS 0" => ["~ index app.images_lower_url"];
     index_clustered: "ALTER TABLE app.images CLUSTER ON images_lower_url" => ["~ index app.images_lower_url"];
     index_added: "CREATE INDEX cache_value ON app.cache (value)" => ["+ index app.cache_value"];
     index_dropped: "DROP INDEX app.images_lower_url" => ["- index app.images_lower_url"];
@@ -336,6 +339,7 @@ unchanged! {
     owner_changed: "ALTER TABLE app.cache OWNER TO __ROLE__; ALTER FUNCTION app.normalize(text) OWNER TO __ROLE__";
     inheritance_child_rebuilt: "DROP TABLE app.novels; CREATE TABLE app.novels (label text DEFAULT 'novel', pages integer) INHERITS (app.items, app.tagged); ALTER TABLE ONLY app.novels ALTER COLUMN tag DROP DEFAULT";
     typed_table_made_plain_and_typed_again: "ALTER TABLE app.points NOT OF; ALTER TABLE app.points OF app.point2";
+    index_column_statistics_set_and_reset: "ALTER INDEX app.images_lower_url ALTER COLUMN 1 SET STATISTICS 500; ALTER INDEX app.images_lower_url ALTER COLUMN 1 SET STATISTICS -1";
     partition_trigger_toggled: "ALTER TABLE app.events_rest ENABLE TRIGGER events_audit; ALTER TABLE app.events_rest DISABLE TRIGGER events_audit";
     partitioned_trigger_toggled: "ALTER TABLE app.events DISABLE TRIGGER events_audit; ALTER TABLE app.events ENABLE TRIGGER events_audit; ALTER TABLE app.events_rest DISABLE TRIGGER events_audit";
     comment_set_again: "COMMENT ON TABLE app.images IS 'one row per image'";
