@@ -24,6 +24,7 @@ use rows::*;
 
 // The catalog queries, one per kind.
 const AGGREGATES: &str = include_str!("queries/aggregates.sql");
+const CASTS: &str = include_str!("queries/casts.sql");
 const COLLATIONS: &str = include_str!("queries/collations.sql");
 const COLUMNS: &str = include_str!("queries/columns.sql");
 const COMMENTS: &str = include_str!("queries/comments.sql");
@@ -209,6 +210,7 @@ fn read_the_rest(tx: &mut Transaction, kept: &[u32]) -> Result<Model> {
         statistics: each(tx, kept, "extended statistics", STATISTICS, statistics)?,
         functions: each(tx, kept, "functions", FUNCTIONS, function)?,
         aggregates: each(tx, kept, "aggregates", AGGREGATES, aggregate)?,
+        casts: each(tx, kept, "casts", CASTS, cast)?,
         views: each(tx, kept, "views", VIEWS, view)?,
         triggers: each(tx, kept, "triggers", TRIGGERS, switchable)?,
         trigger_states: each(
@@ -236,6 +238,7 @@ fn combine(schemas: Vec<Schema>, relations: Model, rest: Model) -> Model {
         statistics: rest.statistics,
         functions: rest.functions,
         aggregates: rest.aggregates,
+        casts: rest.casts,
         views: rest.views,
         triggers: rest.triggers,
         trigger_states: rest.trigger_states,

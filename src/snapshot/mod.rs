@@ -24,6 +24,7 @@
 //! | `-- function app.f(integer, text)` | function (input argument types) |
 //! | `-- procedure app.p(integer)` | procedure |
 //! | `-- aggregate app.total(integer)` | aggregate |
+//! | `-- cast (app.mood AS text)` | cast (of the whole database: kept when its types and function are) |
 //! | `-- sequence app.s` | stand-alone sequence |
 //! | `-- table app.images` | table with its columns, RLS switches, column settings |
 //! | | (a child table: its own columns, `INHERITS`, then what differs from its parents) |
@@ -64,7 +65,7 @@
 //! # Not covered
 //!
 //! Foreign tables and servers, event triggers, publications, operators and operator
-//! classes, casts, text-search objects and default privileges. Tablespaces and owners are
+//! classes, text-search objects and default privileges. Tablespaces and owners are
 //! left out on purpose: they differ between a CI server and production.
 
 mod classify;
@@ -95,6 +96,7 @@ pub const HEADER_KINDS: &[&str] = &[
     "function",
     "procedure",
     "aggregate",
+    "cast",
     "sequence",
     "sequence ownership",
     "table",

@@ -19,6 +19,7 @@ pub(crate) enum Catalog {
     Rewrite,
     Trigger,
     Policy,
+    Cast,
     StatisticExt,
     Other,
 }
@@ -38,6 +39,7 @@ impl Catalog {
             "pg_rewrite" => Catalog::Rewrite,
             "pg_trigger" => Catalog::Trigger,
             "pg_policy" => Catalog::Policy,
+            "pg_cast" => Catalog::Cast,
             "pg_statistic_ext" => Catalog::StatisticExt,
             _ => Catalog::Other,
         }
@@ -60,6 +62,7 @@ pub(crate) struct Model {
     pub indexes: Vec<Index>,
     pub functions: Vec<Function>,
     pub aggregates: Vec<Aggregate>,
+    pub casts: Vec<Cast>,
     pub views: Vec<View>,
     pub triggers: Vec<Switchable>,
     pub trigger_states: Vec<TriggerState>,
@@ -376,6 +379,20 @@ pub(crate) struct TriggerState {
     pub name: String,
     /// tgenabled, as in [`Switchable::enabled`].
     pub enabled: String,
+}
+
+/// A cast (`casts.sql`). Types and function as the server prints them (qualified).
+#[derive(Debug)]
+pub(crate) struct Cast {
+    pub oid: u32,
+    pub source: String,
+    pub target: String,
+    /// The function's signature (`app.f(app.mood)`), for method `f`.
+    pub function: Option<String>,
+    /// castmethod: `f` function, `i` I/O conversion (WITH INOUT), `b` binary coercible.
+    pub method: String,
+    /// castcontext: `e` explicit only, `a` in assignment, `i` implicit.
+    pub context: String,
 }
 
 /// An extended statistics object (`CREATE STATISTICS`).

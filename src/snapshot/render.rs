@@ -7,6 +7,7 @@
 //! is sorted here, in Rust, by bytes: never by the server's collation, never by oid.
 
 mod attached;
+mod casts;
 mod objects;
 mod tables;
 
@@ -34,6 +35,8 @@ pub(crate) enum Kind {
     Type,
     Domain,
     Function,
+    /// After the functions they call.
+    Cast,
     Sequence,
     Table,
     SequenceOwnership,
@@ -142,6 +145,7 @@ pub(crate) fn render(model: &Model) -> String {
     objects::types(model, &mut blocks);
     objects::functions(model, &mut blocks);
     objects::aggregates(model, &mut blocks);
+    casts::casts(model, &mut blocks);
     tables::tables(model, &mut blocks);
     // After tables: an OWNED BY block is written only when its table is in the snapshot.
     objects::sequences(model, &mut blocks);

@@ -64,12 +64,6 @@ found AS (
         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass c
                         WHERE c.opcfamily = f.oid AND c.opcname = f.opfname)
     UNION ALL
-    SELECT 'cast', NULL, format('(%s AS %s)', format_type(c.castsource, NULL),
-        format_type(c.casttarget, NULL))
-    FROM pg_catalog.pg_cast c
-    WHERE c.oid >= 16384
-        AND (('pg_catalog.pg_cast'::regclass, c.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
     SELECT 'text search configuration', n.nspname, format('%I.%I', n.nspname, c.cfgname)
     FROM pg_catalog.pg_ts_config c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace

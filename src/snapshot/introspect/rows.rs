@@ -247,6 +247,17 @@ pub(super) fn trigger_state(r: &Row) -> Result<TriggerState, Error> {
     })
 }
 
+pub(super) fn cast(r: &Row) -> Result<Cast, Error> {
+    Ok(Cast {
+        oid: r.try_get("oid")?,
+        source: r.try_get("source")?,
+        target: r.try_get("target")?,
+        function: r.try_get("function")?,
+        method: r.try_get("method")?,
+        context: r.try_get("context")?,
+    })
+}
+
 pub(super) fn statistics(r: &Row) -> Result<Statistics, Error> {
     Ok(Statistics {
         oid: r.try_get("oid")?,

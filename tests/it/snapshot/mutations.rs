@@ -135,6 +135,16 @@ changes! {
     typed_table_type_grows: "ALTER TYPE app.point2 ADD ATTRIBUTE z integer CASCADE" => ["~ type app.point2"];
 }
 
+// Casts (issue 13: not read).
+changes! {
+    cast_context: "DROP CAST (app.mood AS integer); CREATE CAST (app.mood AS integer) WITH FUNCTION app.mood_rank(app.mood) AS IMPLICIT; COMMENT ON CAST (app.mood AS integer) IS 'a rank'" => ["~ cast (app.mood AS integer)"];
+    cast_explicit_only: "DROP CAST (app.mood AS integer); CREATE CAST (app.mood AS integer) WITH FUNCTION app.mood_rank(app.mood); COMMENT ON CAST (app.mood AS integer) IS 'a rank'" => ["~ cast (app.mood AS integer)"];
+    cast_method: "DROP CAST (app.mood AS integer); CREATE CAST (app.mood AS integer) WITH INOUT AS ASSIGNMENT; COMMENT ON CAST (app.mood AS integer) IS 'a rank'" => ["~ cast (app.mood AS integer)"];
+    cast_added: "CREATE CAST (app.mood AS text) WITH INOUT" => ["+ cast (app.mood AS text)"];
+    cast_dropped: "DROP CAST (app.pair AS text)" => ["- cast (app.pair AS text)"];
+    comment_on_cast: "COMMENT ON CAST (app.mood AS integer) IS NULL" => ["~ cast (app.mood AS integer)"];
+}
+
 // Sequences.
 changes! {
     sequence_increment: "ALTER SEQUENCE app.ticket_seq INCREMENT BY 7" => ["~ sequence app.ticket_seq"];
@@ -340,6 +350,7 @@ unchanged! {
     inheritance_child_rebuilt: "DROP TABLE app.novels; CREATE TABLE app.novels (label text DEFAULT 'novel', pages integer) INHERITS (app.items, app.tagged); ALTER TABLE ONLY app.novels ALTER COLUMN tag DROP DEFAULT";
     typed_table_made_plain_and_typed_again: "ALTER TABLE app.points NOT OF; ALTER TABLE app.points OF app.point2";
     index_column_statistics_set_and_reset: "ALTER INDEX app.images_lower_url ALTER COLUMN 1 SET STATISTICS 500; ALTER INDEX app.images_lower_url ALTER COLUMN 1 SET STATISTICS -1";
+    cast_rebuilt: "DROP CAST (app.mood AS integer); CREATE CAST (app.mood AS integer) WITH FUNCTION app.mood_rank(app.mood) AS ASSIGNMENT; COMMENT ON CAST (app.mood AS integer) IS 'a rank'";
     partition_trigger_toggled: "ALTER TABLE app.events_rest ENABLE TRIGGER events_audit; ALTER TABLE app.events_rest DISABLE TRIGGER events_audit";
     partitioned_trigger_toggled: "ALTER TABLE app.events DISABLE TRIGGER events_audit; ALTER TABLE app.events ENABLE TRIGGER events_audit; ALTER TABLE app.events_rest DISABLE TRIGGER events_audit";
     comment_set_again: "COMMENT ON TABLE app.images IS 'one row per image'";
