@@ -3,6 +3,18 @@
 -- row-level security). Columns come from columns.sql. The parents of a child table (INHERITS,
 -- not a partition) come in inhseqno order, the order INHERITS lists them in. A typed table
 -- (CREATE TABLE ... OF type) names its composite type.
+-- pg_inherits is small (children and partitions only): aggregated once, not per table.
+WITH inheritance AS (
+    SELECT i.inhrelid AS child, array_agg(p.oid ORDER BY i.inhseqno) AS oids,
+        array_agg(pn.nspname::text ORDER BY i.inhseqno) AS schemas,
+        array_agg(p.relname::text ORDER BY i.inhseqno) AS names
+    FROM pg_inherits i
+    JOIN pg_class ch ON ch.oid = i.inhrelid
+    JOIN pg_class p ON p.oid = i.inhparent
+    JOIN pg_namespace pn ON pn.oid = p.relnamespace
+    WHERE NOT ch.relispartition
+    GROUP BY i.inhrelid
+)
 SELECT c.oid, c.reltype AS type_oid, t.typarray AS array_oid, n.nspname AS schema,
     c.relname AS name, c.relkind = 'p' AS partitioned, c.relpersistence = 'u' AS unlogged,
     CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
@@ -28,15 +40,7 @@ LEFT JOIN LATERAL (
     JOIN pg_namespace pn ON pn.oid = p.relnamespace
     WHERE c.relispartition AND i.inhrelid = c.oid
 ) parent ON true
-LEFT JOIN LATERAL (
-    SELECT array_agg(p.oid ORDER BY i.inhseqno) AS oids,
-        array_agg(pn.nspname::text ORDER BY i.inhseqno) AS schemas,
-        array_agg(p.relname::text ORDER BY i.inhseqno) AS names
-    FROM pg_inherits i
-    JOIN pg_class p ON p.oid = i.inhparent
-    JOIN pg_namespace pn ON pn.oid = p.relnamespace
-    WHERE NOT c.relispartition AND i.inhrelid = c.oid
-) inh ON true
+LEFT JOIN inheritance inh ON inh.child = c.oid
 WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1)
     AND NOT EXISTS (
         SELECT FROM pg_depend x
