@@ -24,6 +24,7 @@ use rows::*;
 
 // The catalog queries, one per kind.
 const AGGREGATES: &str = include_str!("queries/aggregates.sql");
+const CASTS: &str = include_str!("queries/casts.sql");
 const COLLATIONS: &str = include_str!("queries/collations.sql");
 const COLUMNS: &str = include_str!("queries/columns.sql");
 const COMMENTS: &str = include_str!("queries/comments.sql");
@@ -40,6 +41,7 @@ const SEQUENCES: &str = include_str!("queries/sequences.sql");
 const STATISTICS: &str = include_str!("queries/statistics.sql");
 const TABLES: &str = include_str!("queries/tables.sql");
 const TRIGGERS: &str = include_str!("queries/triggers.sql");
+const TRIGGER_STATES: &str = include_str!("queries/trigger_states.sql");
 const TYPES: &str = include_str!("queries/types.sql");
 const VIEWS: &str = include_str!("queries/views.sql");
 
@@ -208,8 +210,16 @@ fn read_the_rest(tx: &mut Transaction, kept: &[u32]) -> Result<Model> {
         statistics: each(tx, kept, "extended statistics", STATISTICS, statistics)?,
         functions: each(tx, kept, "functions", FUNCTIONS, function)?,
         aggregates: each(tx, kept, "aggregates", AGGREGATES, aggregate)?,
+        casts: each(tx, kept, "casts", CASTS, cast)?,
         views: each(tx, kept, "views", VIEWS, view)?,
         triggers: each(tx, kept, "triggers", TRIGGERS, switchable)?,
+        trigger_states: each(
+            tx,
+            kept,
+            "partitions' trigger states",
+            TRIGGER_STATES,
+            trigger_state,
+        )?,
         rules: each(tx, kept, "rules", RULES, switchable)?,
         policies: each(tx, kept, "policies", POLICIES, policy)?,
         privileges: each(tx, kept, "privileges", PRIVILEGES, privilege)?,
@@ -228,8 +238,10 @@ fn combine(schemas: Vec<Schema>, relations: Model, rest: Model) -> Model {
         statistics: rest.statistics,
         functions: rest.functions,
         aggregates: rest.aggregates,
+        casts: rest.casts,
         views: rest.views,
         triggers: rest.triggers,
+        trigger_states: rest.trigger_states,
         rules: rest.rules,
         policies: rest.policies,
         privileges: rest.privileges,

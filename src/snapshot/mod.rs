@@ -24,8 +24,10 @@
 //! | `-- function app.f(integer, text)` | function (input argument types) |
 //! | `-- procedure app.p(integer)` | procedure |
 //! | `-- aggregate app.total(integer)` | aggregate |
+//! | `-- cast (app.mood AS text)` | cast (of the whole database: kept when its types and function are) |
 //! | `-- sequence app.s` | stand-alone sequence |
 //! | `-- table app.images` | table with its columns, RLS switches, column settings |
+//! | | (a child table: its own columns, `INHERITS`, then what differs from its parents) |
 //! | `-- sequence ownership app.s` | `ALTER SEQUENCE ... OWNED BY`, after its table |
 //! | `-- constraint app.images images_pkey` | table constraint (foreign keys last) |
 //! | `-- index app.images_url_idx` | index not behind a constraint |
@@ -43,7 +45,13 @@
 //! A name in a header is bare when it is a plain lower-case identifier and double-quoted
 //! otherwise; in SQL every name is quoted by [`crate::db::quote_ident`]. Comments and
 //! privileges (GRANT/REVOKE relative to the object's default ACL, owners left out) sit in the
-//! block of the object they are on, so a changed column comment reports `~ table ...`.
+//! block of the object they are on, so a changed column comment reports `~ table ...`. The
+//! owner's own rights are written relative to its defaults (all rights) as `REVOKE ... FROM
+//! CURRENT_USER` / `GRANT ... TO CURRENT_USER`: whoever loads a snapshot owns what it
+//! creates, so the text does not depend on who owned the original. A trigger that a
+//! partition inherits from its partitioned table and that is switched apart from its
+//! parent's gets an `ALTER TABLE <partition> ... TRIGGER` line in the block of the trigger
+//! `CREATE TRIGGER` made.
 //!
 //! Blocks come in the order of the table above, then by schema and name (bytes, not a
 //! collation), except where the catalog records a dependency that needs an object earlier:
@@ -56,10 +64,9 @@
 //!
 //! # Not covered
 //!
-//! Table inheritance (`INHERITS`: a child shows as a plain table), foreign tables and
-//! servers, event triggers, publications, operators and operator classes, casts,
-//! text-search objects and default privileges. Tablespaces and owners
-//! are left out on purpose: they differ between a CI server and production.
+//! Foreign tables and servers, event triggers, publications, operators and operator
+//! classes, text-search objects and default privileges. Tablespaces and owners are
+//! left out on purpose: they differ between a CI server and production.
 
 mod classify;
 mod diff;
@@ -89,6 +96,7 @@ pub const HEADER_KINDS: &[&str] = &[
     "function",
     "procedure",
     "aggregate",
+    "cast",
     "sequence",
     "sequence ownership",
     "table",

@@ -19,6 +19,7 @@ pub(crate) enum Catalog {
     Rewrite,
     Trigger,
     Policy,
+    Cast,
     StatisticExt,
     Other,
 }
@@ -38,6 +39,7 @@ impl Catalog {
             "pg_rewrite" => Catalog::Rewrite,
             "pg_trigger" => Catalog::Trigger,
             "pg_policy" => Catalog::Policy,
+            "pg_cast" => Catalog::Cast,
             "pg_statistic_ext" => Catalog::StatisticExt,
             _ => Catalog::Other,
         }
@@ -60,8 +62,10 @@ pub(crate) struct Model {
     pub indexes: Vec<Index>,
     pub functions: Vec<Function>,
     pub aggregates: Vec<Aggregate>,
+    pub casts: Vec<Cast>,
     pub views: Vec<View>,
     pub triggers: Vec<Switchable>,
+    pub trigger_states: Vec<TriggerState>,
     pub rules: Vec<Switchable>,
     pub policies: Vec<Policy>,
     pub statistics: Vec<Statistics>,
@@ -194,6 +198,8 @@ pub(crate) struct Column {
     pub statistics: i32,
     /// Attribute options (`n_distinct=...`).
     pub options: Vec<String>,
+    /// attislocal: defined by the table itself, not (only) inherited from a parent.
+    pub local: bool,
 }
 
 #[derive(Debug)]
@@ -221,7 +227,19 @@ pub(crate) struct Table {
     pub force_row_security: bool,
     /// relreplident: `d` default, `f` full, `n` nothing, `i` index (rendered with the index).
     pub replica_identity: String,
+    /// The parents of a child table (`INHERITS`; not a partition's), in INHERITS order.
+    pub inherits: Vec<Parent>,
+    /// A typed table's composite type (`CREATE TABLE ... OF type`), as `format_type` gives it.
+    pub of_type: Option<String>,
     pub columns: Vec<Column>,
+}
+
+/// A parent of a child table (`INHERITS`).
+#[derive(Debug)]
+pub(crate) struct Parent {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
 }
 
 #[derive(Debug)]
@@ -266,6 +284,8 @@ pub(crate) struct Index {
     pub ready: bool,
     /// pg_index.indislive: false while (or after an interrupted) `DROP INDEX CONCURRENTLY`.
     pub live: bool,
+    /// (column number, statistics target) of the columns given one, in column order.
+    pub statistics: Vec<(i32, i32)>,
 }
 
 #[derive(Debug)]
@@ -345,6 +365,36 @@ pub(crate) struct Switchable {
     pub enabled: String,
 }
 
+/// A trigger a partition inherits from its partitioned parent, switched apart from the
+/// parent's trigger (`trigger_states.sql`): rendered in the block of the trigger that
+/// `CREATE TRIGGER` made, `root_oid`.
+#[derive(Debug)]
+pub(crate) struct TriggerState {
+    pub root_oid: u32,
+    /// 1 for a partition of the trigger's table, 2 for a partition of that partition...
+    pub depth: i32,
+    pub relation_oid: u32,
+    pub schema: String,
+    pub table_name: String,
+    pub name: String,
+    /// tgenabled, as in [`Switchable::enabled`].
+    pub enabled: String,
+}
+
+/// A cast (`casts.sql`). Types and function as the server prints them (qualified).
+#[derive(Debug)]
+pub(crate) struct Cast {
+    pub oid: u32,
+    pub source: String,
+    pub target: String,
+    /// The function's signature (`app.f(app.mood)`), for method `f`.
+    pub function: Option<String>,
+    /// castmethod: `f` function, `i` I/O conversion (WITH INOUT), `b` binary coercible.
+    pub method: String,
+    /// castcontext: `e` explicit only, `a` in assignment, `i` implicit.
+    pub context: String,
+}
+
 /// An extended statistics object (`CREATE STATISTICS`).
 #[derive(Debug)]
 pub(crate) struct Statistics {
@@ -392,6 +442,12 @@ pub(crate) struct Privilege {
     pub grant: bool,
     /// Role name; `""` is PUBLIC.
     pub grantee: String,
+    /// The grantee is the object's owner (not a predefined role): written as `CURRENT_USER`,
+    /// who owns what a loaded snapshot creates, so the text does not name the owner.
+    pub to_owner: bool,
+    /// On an object an extension made: the extension's oid and the object as GRANT names it
+    /// (`ROUTINE public.digest(text,text)`); written in the extension's block.
+    pub member_of: Option<(u32, String)>,
     pub privilege: String,
     pub grantable: bool,
 }

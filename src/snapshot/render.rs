@@ -7,6 +7,7 @@
 //! is sorted here, in Rust, by bytes: never by the server's collation, never by oid.
 
 mod attached;
+mod casts;
 mod objects;
 mod tables;
 
@@ -34,6 +35,8 @@ pub(crate) enum Kind {
     Type,
     Domain,
     Function,
+    /// After the functions they call.
+    Cast,
     Sequence,
     Table,
     SequenceOwnership,
@@ -142,6 +145,7 @@ pub(crate) fn render(model: &Model) -> String {
     objects::types(model, &mut blocks);
     objects::functions(model, &mut blocks);
     objects::aggregates(model, &mut blocks);
+    casts::casts(model, &mut blocks);
     tables::tables(model, &mut blocks);
     // After tables: an OWNED BY block is written only when its table is in the snapshot.
     objects::sequences(model, &mut blocks);
@@ -192,11 +196,22 @@ fn attach_comments(model: &Model, blocks: &mut Blocks) {
 
 fn attach_privileges(model: &Model, blocks: &mut Blocks) {
     for privilege in &model.privileges {
-        let Some(owner) = blocks.owners.get(&privilege.object) else {
-            continue;
-        };
-        let Some(target) = &owner.grant_on else {
-            continue;
+        // An extension's object: in the extension's block, named as the query gives it.
+        let (block, target) = match &privilege.member_of {
+            Some((extension, member)) => {
+                match blocks.owners.get(&(Catalog::Extension, *extension)) {
+                    Some(owner) => (owner.block, member),
+                    None => continue,
+                }
+            }
+            None => match blocks.owners.get(&privilege.object) {
+                Some(Owner {
+                    block,
+                    grant_on: Some(target),
+                    ..
+                }) => (*block, target),
+                _ => continue,
+            },
         };
         let what = match (&privilege.column, privilege.position) {
             (Some(column), position) if position > 0 => {
@@ -204,7 +219,10 @@ fn attach_privileges(model: &Model, blocks: &mut Blocks) {
             }
             _ => privilege.privilege.clone(),
         };
+        // The owner's own rights, relative to its defaults (all of them): the role that
+        // loads a snapshot owns what it creates, whoever owned the original.
         let grantee = match privilege.grantee.as_str() {
+            _ if privilege.to_owner => "CURRENT_USER".to_string(),
             "" => "PUBLIC".to_string(),
             role => quote_ident(role),
         };
@@ -222,9 +240,7 @@ fn attach_privileges(model: &Model, blocks: &mut Blocks) {
             (2, format!("REVOKE {what} ON {target} FROM {grantee};\n"))
         };
         let column = privilege.column.clone().unwrap_or_default();
-        blocks.list[owner.block]
-            .extras
-            .push((group, column, statement));
+        blocks.list[block].extras.push((group, column, statement));
     }
 }
 

@@ -231,8 +231,8 @@ fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
     let db = TestDb::new();
     load_sql(
         &db,
-        "CREATE TABLE public.base (id integer);
-         CREATE TABLE public.derived (extra text) INHERITS (public.base);
+        "CREATE TABLE public.kept (id integer);
+         CREATE OPERATOR public.=== (LEFTARG = integer, RIGHTARG = integer, FUNCTION = int4eq);
          CREATE TEXT SEARCH CONFIGURATION public.simple_copy (COPY = pg_catalog.simple);
          ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC;",
     );
@@ -240,7 +240,7 @@ fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
     let (code, out, err) = baseline(&db, &project.path, &[]);
     assert_eq!(code, 2, "{out}{err}");
     for named in [
-        "table inheritance public.derived INHERITS public.base",
+        "operator public.===(integer, integer)",
         "text search configuration public.simple_copy",
         "default privileges FOR ROLE postgres IN SCHEMA public ON TABLES",
         "--force",

@@ -5,6 +5,7 @@
 //! `mutations` changes one property of it at a time.
 
 mod determinism;
+mod members;
 mod mutations;
 mod round_trip;
 

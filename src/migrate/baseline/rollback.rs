@@ -24,6 +24,7 @@ enum Group {
     Views,
     Tables,
     Sequences,
+    Casts,
     Routines,
     Types,
     Collations,
@@ -43,6 +44,7 @@ impl Group {
                  -- sequences go with them."
             }
             Group::Sequences => "-- Sequences that no table owns.",
+            Group::Casts => "-- Casts, before the functions and types they join.",
             Group::Routines => {
                 "-- Functions, procedures and aggregates, in the reverse of their creation order."
             }
@@ -106,6 +108,8 @@ pub fn rollback(snapshot: &str, title: &str, drops_public: bool) -> Result<Strin
             // DROP ROUTINE takes an aggregate by its argument types, ordered-set ones included
             // (DROP AGGREGATE would need their ORDER BY form).
             "aggregate" => (Group::Routines, sql("ROUTINE")?),
+            // Named by its types as the server prints them: already SQL.
+            "cast" => (Group::Casts, format!("DROP CAST {name};")),
             "type" => (Group::Types, sql("TYPE")?),
             "domain" => (Group::Types, sql("DOMAIN")?),
             "collation" => (Group::Collations, sql("COLLATION")?),

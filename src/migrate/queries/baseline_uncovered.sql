@@ -8,17 +8,8 @@ WITH members AS (
     SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype IN ('e', 'i')
 ),
 found AS (
-    -- Table inheritance other than partitioning: the child would be a plain table.
-    SELECT 'table inheritance' AS kind, n.nspname AS schema,
-        format('%I.%I INHERITS %I.%I', n.nspname, c.relname, pn.nspname, p.relname) AS name
-    FROM pg_catalog.pg_inherits i
-    JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
-    JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
-    WHERE NOT c.relispartition AND c.relkind IN ('r', 'p', 'f')
-    UNION ALL
-    SELECT 'foreign table', n.nspname, format('%I.%I', n.nspname, c.relname)
+    SELECT 'foreign table' AS kind, n.nspname AS schema,
+        format('%I.%I', n.nspname, c.relname) AS name
     FROM pg_catalog.pg_class c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind = 'f'
@@ -72,12 +63,6 @@ found AS (
         -- CREATE OPERATOR CLASS makes a family of the same name: named once, as the class.
         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass c
                         WHERE c.opcfamily = f.oid AND c.opcname = f.opfname)
-    UNION ALL
-    SELECT 'cast', NULL, format('(%s AS %s)', format_type(c.castsource, NULL),
-        format_type(c.casttarget, NULL))
-    FROM pg_catalog.pg_cast c
-    WHERE c.oid >= 16384
-        AND (('pg_catalog.pg_cast'::regclass, c.oid) NOT IN (SELECT * FROM members))
     UNION ALL
     SELECT 'text search configuration', n.nspname, format('%I.%I', n.nspname, c.cfgname)
     FROM pg_catalog.pg_ts_config c

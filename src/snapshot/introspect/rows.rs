@@ -71,6 +71,18 @@ pub(super) fn sequence(r: &Row) -> Result<Sequence, Error> {
     })
 }
 
+fn parents(r: &Row) -> Result<Vec<Parent>, Error> {
+    let oids: Vec<u32> = r.try_get("inherits_oids")?;
+    let schemas: Vec<String> = r.try_get("inherits_schemas")?;
+    let names: Vec<String> = r.try_get("inherits_names")?;
+    Ok(oids
+        .into_iter()
+        .zip(schemas)
+        .zip(names)
+        .map(|((oid, schema), name)| Parent { oid, schema, name })
+        .collect())
+}
+
 pub(super) fn table(r: &Row) -> Result<Table, Error> {
     let parent_oid: Option<u32> = r.try_get("parent_oid")?;
     Ok(Table {
@@ -96,6 +108,8 @@ pub(super) fn table(r: &Row) -> Result<Table, Error> {
         row_security: r.try_get("row_security")?,
         force_row_security: r.try_get("force_row_security")?,
         replica_identity: r.try_get("replica_identity")?,
+        inherits: parents(r)?,
+        of_type: r.try_get("of_type")?,
         columns: Vec::new(),
     })
 }
@@ -133,6 +147,7 @@ pub(super) fn column(r: &Row) -> Result<Column, Error> {
         compression: r.try_get("compression")?,
         statistics: r.try_get("statistics")?,
         options: r.try_get("options")?,
+        local: r.try_get("local")?,
     })
 }
 
@@ -173,6 +188,11 @@ pub(super) fn index(r: &Row) -> Result<Index, Error> {
         valid: r.try_get("valid")?,
         ready: r.try_get("ready")?,
         live: r.try_get("live")?,
+        statistics: {
+            let columns: Vec<i32> = r.try_get("stat_columns")?;
+            let targets: Vec<i32> = r.try_get("stat_targets")?;
+            columns.into_iter().zip(targets).collect()
+        },
     })
 }
 
@@ -212,6 +232,29 @@ pub(super) fn switchable(r: &Row) -> Result<Switchable, Error> {
         name: r.try_get("name")?,
         definition: r.try_get("definition")?,
         enabled: r.try_get("enabled")?,
+    })
+}
+
+pub(super) fn trigger_state(r: &Row) -> Result<TriggerState, Error> {
+    Ok(TriggerState {
+        root_oid: r.try_get("root_oid")?,
+        depth: r.try_get("depth")?,
+        relation_oid: r.try_get("relation_oid")?,
+        schema: r.try_get("schema")?,
+        table_name: r.try_get("table_name")?,
+        name: r.try_get("name")?,
+        enabled: r.try_get("enabled")?,
+    })
+}
+
+pub(super) fn cast(r: &Row) -> Result<Cast, Error> {
+    Ok(Cast {
+        oid: r.try_get("oid")?,
+        source: r.try_get("source")?,
+        target: r.try_get("target")?,
+        function: r.try_get("function")?,
+        method: r.try_get("method")?,
+        context: r.try_get("context")?,
     })
 }
 
@@ -257,6 +300,11 @@ pub(super) fn privilege(r: &Row) -> Result<Privilege, Error> {
         column: r.try_get("column_name")?,
         grant: r.try_get("is_grant")?,
         grantee: r.try_get("grantee")?,
+        to_owner: r.try_get("to_owner")?,
+        member_of: match r.try_get::<_, Option<u32>>("extension_oid")? {
+            Some(extension) => Some((extension, r.try_get("member")?)),
+            None => None,
+        },
         privilege: r.try_get("privilege_type")?,
         grantable: r.try_get("is_grantable")?,
     })

@@ -1,6 +1,20 @@
 -- Tables and partitioned tables in the kept schemas ($1), leaving out extension members: the
--- table-level properties (persistence, partitioning, storage parameters, row-level security).
--- Columns come from columns.sql.
+-- table-level properties (persistence, partitioning, inheritance, storage parameters,
+-- row-level security). Columns come from columns.sql. The parents of a child table (INHERITS,
+-- not a partition) come in inhseqno order, the order INHERITS lists them in. A typed table
+-- (CREATE TABLE ... OF type) names its composite type.
+-- pg_inherits is small (children and partitions only): aggregated once, not per table.
+WITH inheritance AS (
+    SELECT i.inhrelid AS child, array_agg(p.oid ORDER BY i.inhseqno) AS oids,
+        array_agg(pn.nspname::text ORDER BY i.inhseqno) AS schemas,
+        array_agg(p.relname::text ORDER BY i.inhseqno) AS names
+    FROM pg_inherits i
+    JOIN pg_class ch ON ch.oid = i.inhrelid
+    JOIN pg_class p ON p.oid = i.inhparent
+    JOIN pg_namespace pn ON pn.oid = p.relnamespace
+    WHERE NOT ch.relispartition
+    GROUP BY i.inhrelid
+)
 SELECT c.oid, c.reltype AS type_oid, t.typarray AS array_oid, n.nspname AS schema,
     c.relname AS name, c.relkind = 'p' AS partitioned, c.relpersistence = 'u' AS unlogged,
     CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_key,
@@ -10,7 +24,10 @@ SELECT c.oid, c.reltype AS type_oid, t.typarray AS array_oid, n.nspname AS schem
     coalesce(toast.reloptions, '{}') AS toast_options,
     CASE WHEN am.amname <> 'heap' THEN am.amname END AS access_method,
     c.relrowsecurity AS row_security, c.relforcerowsecurity AS force_row_security,
-    c.relreplident::text AS replica_identity
+    c.relreplident::text AS replica_identity,
+    coalesce(inh.oids, '{}') AS inherits_oids, coalesce(inh.schemas, '{}') AS inherits_schemas,
+    coalesce(inh.names, '{}') AS inherits_names,
+    CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END AS of_type
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = c.reltype
@@ -23,6 +40,7 @@ LEFT JOIN LATERAL (
     JOIN pg_namespace pn ON pn.oid = p.relnamespace
     WHERE c.relispartition AND i.inhrelid = c.oid
 ) parent ON true
+LEFT JOIN inheritance inh ON inh.child = c.oid
 WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1)
     AND NOT EXISTS (
         SELECT FROM pg_depend x

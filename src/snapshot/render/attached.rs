@@ -2,11 +2,11 @@
 //! triggers, rules and policies.
 //! Each is written only when its table or view is in the snapshot.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{Blocks, Kind};
 use crate::db::quote_ident;
-use crate::snapshot::model::{Catalog, Index, Model, Switchable, Table};
+use crate::snapshot::model::{Catalog, Index, Model, Switchable, Table, TriggerState};
 use crate::snapshot::sql::{display, display_qualified, options, qualified};
 
 /// `ALTER TABLE` target for a table: ONLY, except on a partitioned table, where the server
@@ -22,11 +22,22 @@ fn alter_table(table: &Table) -> String {
 
 pub(super) fn constraints(model: &Model, blocks: &mut Blocks) {
     let tables: HashMap<u32, &Table> = model.tables.iter().map(|t| (t.oid, t)).collect();
+    let parents: HashSet<u32> = model
+        .tables
+        .iter()
+        .flat_map(|t| t.inherits.iter().map(|p| p.oid))
+        .collect();
     for constraint in &model.constraints {
         let Some(table) = tables.get(&constraint.relation_oid) else {
             continue;
         };
-        let target = alter_table(table);
+        // A check constraint that children inherit (not NO INHERIT): the server refuses
+        // ONLY once children exist, and the children must get it anyway (as inherited).
+        let inherited = constraint.kind == "c" && !constraint.definition.contains(" NO INHERIT");
+        let target = match inherited && parents.contains(&table.oid) {
+            true => qualified(&table.schema, &table.name),
+            false => alter_table(table),
+        };
         let mut body = format!(
             "ALTER TABLE {target} ADD CONSTRAINT {} {};\n",
             quote_ident(&constraint.name),
@@ -107,6 +118,12 @@ pub(super) fn indexes(model: &Model, blocks: &mut Blocks) {
         let target = format!("ONLY {}", qualified(&index.table_schema, &index.table_name));
         let mut body = format!("{definition};\n");
         body.push_str(&invalid_note(index));
+        let name = qualified(&index.schema, &index.name);
+        for (column, target) in &index.statistics {
+            body.push_str(&format!(
+                "ALTER INDEX {name} ALTER COLUMN {column} SET STATISTICS {target};\n"
+            ));
+        }
         body.push_str(&index_settings(
             &target,
             &index.name,
@@ -201,14 +218,21 @@ pub(super) fn statistics(model: &Model, blocks: &mut Blocks) {
 }
 
 pub(super) fn triggers_rules_and_policies(model: &Model, blocks: &mut Blocks) {
-    switchables(&model.triggers, Kind::Trigger, blocks);
-    switchables(&model.rules, Kind::Rule, blocks);
+    switchables(
+        &model.triggers,
+        &model.trigger_states,
+        Kind::Trigger,
+        blocks,
+    );
+    switchables(&model.rules, &[], Kind::Rule, blocks);
     policies(model, blocks);
 }
 
 /// Triggers or rules: the definition, then the `ALTER TABLE` that sets a state other than
-/// enabled.
-fn switchables(items: &[Switchable], kind: Kind, blocks: &mut Blocks) {
+/// enabled; for a trigger on a partitioned table, then the `ALTER TABLE` of each partition
+/// whose copy of the trigger is switched apart from its parent's (`states`), shallowest
+/// first, because each such statement also switches the partition's own partitions.
+fn switchables(items: &[Switchable], states: &[TriggerState], kind: Kind, blocks: &mut Blocks) {
     let (word, keyword, catalog) = match kind {
         Kind::Rule => ("rule", "RULE", Catalog::Rewrite),
         _ => ("trigger", "TRIGGER", Catalog::Trigger),
@@ -221,15 +245,24 @@ fn switchables(items: &[Switchable], kind: Kind, blocks: &mut Blocks) {
         let name = quote_ident(&item.name);
         let definition = item.definition.trim_end_matches(';');
         let mut body = format!("{definition};\n");
-        let state = match item.enabled.as_str() {
-            "D" => "DISABLE",
-            "R" => "ENABLE REPLICA",
-            "A" => "ENABLE ALWAYS",
-            _ => "",
-        };
-        if !state.is_empty() {
+        if let Some(state) = switch(&item.enabled, false) {
             body.push_str(&format!(
                 "ALTER TABLE {relation} {state} {keyword} {name};\n"
+            ));
+        }
+        let mut partitions: Vec<&TriggerState> = states
+            .iter()
+            .filter(|s| s.root_oid == item.oid && blocks.has((Catalog::Class, s.relation_oid)))
+            .collect();
+        partitions.sort_by(|a, b| {
+            (a.depth, &a.schema, &a.table_name).cmp(&(b.depth, &b.schema, &b.table_name))
+        });
+        for partition in partitions {
+            let table = qualified(&partition.schema, &partition.table_name);
+            let state = switch(&partition.enabled, true).unwrap_or_default();
+            body.push_str(&format!(
+                "ALTER TABLE {table} {state} {keyword} {};\n",
+                quote_ident(&partition.name)
             ));
         }
         let label = format!(
@@ -246,6 +279,18 @@ fn switchables(items: &[Switchable], kind: Kind, blocks: &mut Blocks) {
             None,
             None,
         );
+    }
+}
+
+/// The `ALTER TABLE` words for a tgenabled/ev_enabled state; for enabled (`O`), only when
+/// `explicit` (a partition set back on under a disabled parent).
+fn switch(enabled: &str, explicit: bool) -> Option<&'static str> {
+    match enabled {
+        "D" => Some("DISABLE"),
+        "R" => Some("ENABLE REPLICA"),
+        "A" => Some("ENABLE ALWAYS"),
+        _ if explicit => Some("ENABLE"),
+        _ => None,
     }
 }
 

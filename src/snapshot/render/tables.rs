@@ -1,5 +1,6 @@
 //! Table blocks: CREATE TABLE with its columns (or PARTITION OF with what differs from the
-//! parent), then the table-level settings that CREATE TABLE cannot say (per-column
+//! parent; or, for a child table, its own columns and INHERITS, then what differs from what
+//! it inherits; or OF type with what the columns add to the type's), then the table-level settings that CREATE TABLE cannot say (per-column
 //! statistics, storage and compression, replica identity, row-level security).
 
 use std::collections::HashMap;
@@ -7,7 +8,7 @@ use std::collections::HashMap;
 use super::objects::{collate, list, sequence_options};
 use super::{Blocks, Kind};
 use crate::db::quote_ident;
-use crate::snapshot::model::{Catalog, Column, Model, Table};
+use crate::snapshot::model::{Catalog, Column, Model, Parent, Table};
 use crate::snapshot::sql::{display_qualified, options, qualified};
 
 pub(super) fn tables(model: &Model, blocks: &mut Blocks) {
@@ -18,8 +19,11 @@ pub(super) fn tables(model: &Model, blocks: &mut Blocks) {
             .partition_of
             .as_ref()
             .and_then(|p| by_oid.get(&p.parent_oid).copied());
-        let columns = in_parent_order(table, parent);
-        let mut body = create_table(table, &columns, parent);
+        let columns = match table.inherits.is_empty() {
+            true => in_parent_order(table, parent),
+            false => inherited_order(table, &by_oid),
+        };
+        let mut body = create_table(table, &columns, parent, &by_oid);
         body.push_str(&settings(table, &columns, &name));
         let label = format!("table {}", display_qualified(&table.schema, &table.name));
         let block = blocks.add(Kind::Table, [&table.schema, &table.name, ""], label, body);
@@ -52,7 +56,36 @@ fn in_parent_order<'a>(table: &'a Table, parent: Option<&Table>) -> Vec<&'a Colu
     columns
 }
 
-fn create_table(table: &Table, columns: &[&Column], parent: Option<&Table>) -> String {
+/// A child table's columns in the order CREATE TABLE ... INHERITS gives them, whatever
+/// order they had (ALTER TABLE ... INHERIT keeps the child's): the parents' columns first,
+/// parent by parent in INHERITS order, each parent's in its own such order; then the
+/// child's own columns.
+fn inherited_order<'a>(table: &'a Table, by_oid: &HashMap<u32, &Table>) -> Vec<&'a Column> {
+    let mut names: Vec<String> = Vec::new();
+    for parent in &table.inherits {
+        let Some(parent) = by_oid.get(&parent.oid) else {
+            continue;
+        };
+        for column in inherited_order(parent, by_oid) {
+            if !names.contains(&column.name) {
+                names.push(column.name.clone());
+            }
+        }
+    }
+    let mut columns: Vec<&Column> = table.columns.iter().collect();
+    columns.sort_by_key(|c| {
+        let rank = names.iter().position(|n| *n == c.name);
+        (rank.is_none(), rank, c.position)
+    });
+    columns
+}
+
+fn create_table(
+    table: &Table,
+    columns: &[&Column],
+    parent: Option<&Table>,
+    by_oid: &HashMap<u32, &Table>,
+) -> String {
     let name = qualified(&table.schema, &table.name);
     let unlogged = if table.unlogged { "UNLOGGED " } else { "" };
     let mut out = format!("CREATE {unlogged}TABLE {name}");
@@ -76,6 +109,33 @@ fn create_table(table: &Table, columns: &[&Column], parent: Option<&Table>) -> S
                     quote_ident(column)
                 ));
             }
+        }
+        None if table.of_type.is_some() => {
+            // The columns are the type's: only what a column adds to it (the list may not
+            // be empty).
+            let (options, _) = partition_columns(columns, None);
+            let options = match options.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", list(&options)),
+            };
+            let of = table.of_type.as_deref().unwrap_or_default();
+            out.push_str(&format!(" OF {of}{options}"));
+        }
+        None if !table.inherits.is_empty() => {
+            // Only the child's own columns: INHERITS adds the rest (and merges a column
+            // both define).
+            let own: Vec<String> = columns
+                .iter()
+                .filter(|c| c.local)
+                .map(|c| column(c))
+                .collect();
+            let parents: Vec<String> = table.inherits.iter().map(parent_name).collect();
+            out.push_str(&format!(
+                " ({}) INHERITS ({})",
+                list(&own),
+                parents.join(", ")
+            ));
+            after.push_str(&inherited_columns(table, columns, by_oid));
         }
         None => {
             let columns: Vec<String> = columns.iter().map(|c| column(c)).collect();
@@ -135,9 +195,52 @@ fn column(column: &Column) -> String {
     out
 }
 
+fn parent_name(parent: &Parent) -> String {
+    qualified(&parent.schema, &parent.name)
+}
+
+/// What a child table's columns have other than what INHERITS gives them: a default other
+/// than the parents' (a column the child also defines keeps its own default, or none, but
+/// CREATE TABLE would give it the parents'), NOT NULL where no parent has it.
+fn inherited_columns(table: &Table, columns: &[&Column], by_oid: &HashMap<u32, &Table>) -> String {
+    let name = qualified(&table.schema, &table.name);
+    let parents: Vec<&Column> = table
+        .inherits
+        .iter()
+        .filter_map(|p| by_oid.get(&p.oid))
+        .flat_map(|p| p.columns.iter())
+        .collect();
+    let mut out = String::new();
+    for column in columns {
+        let same: Vec<&&Column> = parents.iter().filter(|c| c.name == column.name).collect();
+        if same.is_empty() || column.generated {
+            continue;
+        }
+        // Parents that disagree on a default make CREATE TABLE fail unless the child sets
+        // one, so the first parent with one stands for all.
+        let inherited = same.iter().find_map(|c| c.default.as_ref());
+        let alter = format!(
+            "ALTER TABLE ONLY {name} ALTER COLUMN {}",
+            quote_ident(&column.name)
+        );
+        match (&column.default, inherited) {
+            (Some(own), _) if !column.local && Some(own) != inherited => {
+                out.push_str(&format!("{alter} SET DEFAULT {own};\n"));
+            }
+            (None, Some(_)) => out.push_str(&format!("{alter} DROP DEFAULT;\n")),
+            _ => {}
+        }
+        if !column.local && column.not_null && !same.iter().any(|c| c.not_null) {
+            out.push_str(&format!("{alter} SET NOT NULL;\n"));
+        }
+    }
+    out
+}
+
 /// What a partition's columns say beyond what PARTITION OF copies from the parent (its
 /// defaults and NOT NULL): `col WITH OPTIONS ...` items, and the columns whose inherited
-/// default the partition dropped.
+/// default the partition dropped. With no parent, what a typed table's columns add to its
+/// type's attributes.
 fn partition_columns<'a>(
     columns: &[&'a Column],
     parent: Option<&Table>,

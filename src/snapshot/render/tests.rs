@@ -21,6 +21,7 @@ fn column(position: i16, name: &str, data_type: &str) -> Column {
         compression: None,
         statistics: -1,
         options: vec![],
+        local: true,
     }
 }
 
@@ -40,6 +41,8 @@ fn table(oid: u32, name: &str, columns: Vec<Column>) -> Table {
         row_security: false,
         force_row_security: false,
         replica_identity: "d".into(),
+        inherits: vec![],
+        of_type: None,
         columns,
     }
 }
@@ -109,6 +112,8 @@ fn model() -> Model {
             column: None,
             grant: true,
             grantee: "reader".into(),
+            to_owner: false,
+            member_of: None,
             privilege: "SELECT".into(),
             grantable: false,
         }],
@@ -196,6 +201,7 @@ fn index(valid: bool, ready: bool, live: bool) -> Index {
         valid,
         ready,
         live,
+        statistics: vec![],
     }
 }
 

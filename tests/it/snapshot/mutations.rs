@@ -100,7 +100,49 @@ changes! {
     partition_attached_in_another_column_order: "CREATE TABLE app.events_2025 (payload jsonb, kind text NOT NULL DEFAULT 'x', at timestamptz NOT NULL); ALTER TABLE app.events_2025 ALTER COLUMN payload SET STATISTICS 10, ALTER COLUMN at SET STATISTICS 20; COMMENT ON COLUMN app.events_2025.payload IS 'p'; COMMENT ON COLUMN app.events_2025.at IS 'a'; ALTER TABLE app.events_2025 ADD CONSTRAINT events_kind_check CHECK (kind <> ''); ALTER TABLE app.events ATTACH PARTITION app.events_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')" => ["+ table app.events_2025"];
     partition_column_default: "ALTER TABLE app.events_rest ALTER COLUMN kind SET DEFAULT 'other'" => ["~ table app.events_rest"];
     partition_inherited_default_dropped: "ALTER TABLE app.events_2024 ALTER COLUMN kind DROP DEFAULT" => ["~ table app.events_2024"];
-    partition_key: "DROP TABLE app.events; CREATE TABLE app.events (at timestamptz NOT NULL, kind text NOT NULL DEFAULT 'misc', payload jsonb) PARTITION BY LIST (kind)" => ["~ table app.events", "- table app.events_2024", "- table app.events_rest", "- constraint app.events events_kind_check", "- index app.events_kind"];
+    partition_key: "DROP TABLE app.events; CREATE TABLE app.events (at timestamptz NOT NULL, kind text NOT NULL DEFAULT 'misc', payload jsonb) PARTITION BY LIST (kind)" => ["~ table app.events", "- table app.events_2024", "- table app.events_rest", "- constraint app.events events_kind_check", "- index app.events_kind", "- trigger app.events events_audit"];
+}
+
+// Table inheritance (issue 13: a child showed as a plain table).
+changes! {
+    inherits_parent_added: "ALTER TABLE app.novels ADD COLUMN note text; CREATE TABLE app.extra (note text); ALTER TABLE app.novels INHERIT app.extra" => ["~ table app.novels", "+ table app.extra"];
+    inherits_parent_removed: "ALTER TABLE app.novels NO INHERIT app.tagged" => ["~ table app.novels"];
+    inherits_columns_made_local: "ALTER TABLE app.novels NO INHERIT app.items; ALTER TABLE app.novels INHERIT app.items" => ["~ table app.novels"];
+    inherited_default_set: "ALTER TABLE ONLY app.novels ALTER COLUMN id SET DEFAULT 7" => ["~ table app.novels"];
+    inherited_default_given_back: "ALTER TABLE ONLY app.novels ALTER COLUMN tag SET DEFAULT 'none'" => ["~ table app.novels"];
+    own_default_of_a_merged_column_dropped: "ALTER TABLE ONLY app.novels ALTER COLUMN label DROP DEFAULT" => ["~ table app.novels"];
+    inherited_not_null: "ALTER TABLE ONLY app.novels ALTER COLUMN tag SET NOT NULL" => ["~ table app.novels"];
+    parent_default_changed_only: "ALTER TABLE ONLY app.items ALTER COLUMN label SET DEFAULT 'thing'" => ["~ table app.items"];
+    parent_default_changed_everywhere: "ALTER TABLE app.tagged ALTER COLUMN tag SET DEFAULT 'x'" => ["~ table app.tagged", "~ table app.novels"];
+    parent_column_added: "ALTER TABLE app.items ADD COLUMN weight integer DEFAULT 1" => ["~ table app.items"];
+    no_inherit_check_made_inheritable: "ALTER TABLE app.items DROP CONSTRAINT items_id_check, ADD CONSTRAINT items_id_check CHECK (id > 0)" => ["~ constraint app.items items_id_check"];
+    child_check_added: "ALTER TABLE ONLY app.novels ADD CONSTRAINT novels_pages_check CHECK (pages > 0)" => ["+ constraint app.novels novels_pages_check"];
+    grandchild_added: "CREATE TABLE app.short_novels (blurb text) INHERITS (app.novels)" => ["+ table app.short_novels"];
+    // ALTER TABLE ... INHERIT keeps the child's column order; the snapshot gives the order
+    // CREATE TABLE ... INHERITS makes, so it loads back the same.
+    child_adopted_in_another_column_order: "CREATE TABLE app.comics (label text, frames integer, id integer NOT NULL, CONSTRAINT items_label_check CHECK (label <> '')); ALTER TABLE app.comics INHERIT app.items" => ["+ table app.comics"];
+    parents_reordered: "DROP TABLE app.novels; CREATE TABLE app.novels (pages integer, label text DEFAULT 'novel') INHERITS (app.tagged, app.items); ALTER TABLE ONLY app.novels ALTER COLUMN tag DROP DEFAULT" => ["~ table app.novels"];
+}
+
+// Typed tables (issue 13: a typed table showed as a plain one).
+changes! {
+    typed_table_made_plain: "ALTER TABLE app.points NOT OF" => ["~ table app.points"];
+    typed_table_of_another_type: "CREATE TYPE app.point3 AS (x integer, y integer); ALTER TABLE app.points NOT OF; ALTER TABLE app.points OF app.point3" => ["~ table app.points", "+ type app.point3"];
+    plain_table_made_typed: "CREATE TABLE app.plain_points (x integer, y integer); ALTER TABLE app.plain_points OF app.point2" => ["+ table app.plain_points"];
+    typed_table_default: "ALTER TABLE app.points ALTER COLUMN y SET DEFAULT 1" => ["~ table app.points"];
+    typed_table_default_dropped: "ALTER TABLE app.points ALTER COLUMN y DROP DEFAULT" => ["~ table app.points"];
+    typed_table_not_null_dropped: "ALTER TABLE app.points ALTER COLUMN x DROP NOT NULL" => ["~ table app.points"];
+    typed_table_type_grows: "ALTER TYPE app.point2 ADD ATTRIBUTE z integer CASCADE" => ["~ type app.point2"];
+}
+
+// Casts (issue 13: not read).
+changes! {
+    cast_context: "DROP CAST (app.mood AS integer); CREATE CAST (app.mood AS integer) WITH FUNCTION app.mood_rank(app.mood) AS IMPLICIT; COMMENT ON CAST (app.mood AS integer) IS 'a rank'" => ["~ cast (app.mood AS integer)"];
+    cast_explicit_only: "DROP CAST (app.mood AS integer); CREATE CAST (app.mood AS integer) WITH FUNCTION app.mood_rank(app.mood); COMMENT ON CAST (app.mood AS integer) IS 'a rank'" => ["~ cast (app.mood AS integer)"];
+    cast_method: "DROP CAST (app.mood AS integer); CREATE CAST (app.mood AS integer) WITH INOUT AS ASSIGNMENT; COMMENT ON CAST (app.mood AS integer) IS 'a rank'" => ["~ cast (app.mood AS integer)"];
+    cast_added: "CREATE CAST (app.mood AS text) WITH INOUT" => ["+ cast (app.mood AS text)"];
+    cast_dropped: "DROP CAST (app.pair AS text)" => ["- cast (app.pair AS text)"];
+    comment_on_cast: "COMMENT ON CAST (app.mood AS integer) IS NULL" => ["~ cast (app.mood AS integer)"];
 }
 
 // Sequences.
@@ -145,6 +187,9 @@ changes! {
     index_method: "DROP INDEX app.events_kind; CREATE INDEX events_kind ON app.events USING hash (kind)" => ["~ index app.events_kind"];
     index_opclass: "DROP INDEX app.images_lower_url; CREATE INDEX images_lower_url ON app.images (lower(url), created_at DESC NULLS LAST); COMMENT ON INDEX app.images_lower_url IS 'prefix search'" => ["~ index app.images_lower_url"];
     index_fillfactor: "ALTER INDEX app.images_lower_url SET (fillfactor = 50)" => ["~ index app.images_lower_url"];
+    // Issue 13: an expression column's statistics target was not read.
+    index_column_statistics: "ALTER INDEX app.images_lower_url ALTER COLUMN 1 SET STATISTICS 500" => ["~ index app.images_lower_url"];
+    index_column_statistics_zero: "ALTER INDEX app.images_lower_url ALTER COLUMN 1 SET STATISTICS 0" => ["~ index app.images_lower_url"];
     index_clustered: "ALTER TABLE app.images CLUSTER ON images_lower_url" => ["~ index app.images_lower_url"];
     index_added: "CREATE INDEX cache_value ON app.cache (value)" => ["+ index app.cache_value"];
     index_dropped: "DROP INDEX app.images_lower_url" => ["- index app.images_lower_url"];
@@ -162,6 +207,15 @@ changes! {
     trigger_when: "DROP TRIGGER images_touch ON app.images; CREATE TRIGGER images_touch BEFORE UPDATE OF url, title ON app.images FOR EACH ROW WHEN (OLD.title IS DISTINCT FROM NEW.title) EXECUTE FUNCTION app.touch(); COMMENT ON TRIGGER images_touch ON app.images IS 'keeps updated_at'" => ["~ trigger app.images images_touch"];
     trigger_columns: "DROP TRIGGER images_touch ON app.images; CREATE TRIGGER images_touch BEFORE UPDATE OF url ON app.images FOR EACH ROW WHEN (OLD.url IS DISTINCT FROM NEW.url) EXECUTE FUNCTION app.touch(); COMMENT ON TRIGGER images_touch ON app.images IS 'keeps updated_at'" => ["~ trigger app.images images_touch"];
     trigger_for_each_row: "DROP TRIGGER images_audit ON app.images; CREATE TRIGGER images_audit AFTER INSERT ON app.images FOR EACH ROW EXECUTE FUNCTION app.touch(); ALTER TABLE app.images DISABLE TRIGGER images_audit" => ["~ trigger app.images images_audit"];
+    // Issue 13: a trigger a partition inherits was read only on its parent.
+    partition_trigger_disabled: "ALTER TABLE app.events_2024 DISABLE TRIGGER events_audit" => ["~ trigger app.events events_audit"];
+    partition_trigger_enabled_again: "ALTER TABLE app.events_rest ENABLE TRIGGER events_audit" => ["~ trigger app.events events_audit"];
+    partition_trigger_always: "ALTER TABLE app.events_2024 ENABLE ALWAYS TRIGGER events_audit" => ["~ trigger app.events events_audit"];
+    partition_trigger_replica: "ALTER TABLE app.events_rest ENABLE REPLICA TRIGGER events_audit" => ["~ trigger app.events events_audit"];
+    partitioned_trigger_disabled_everywhere: "ALTER TABLE app.events DISABLE TRIGGER events_audit" => ["~ trigger app.events events_audit"];
+    partitioned_trigger_disabled_but_one: "ALTER TABLE app.events DISABLE TRIGGER events_audit; ALTER TABLE app.events_2024 ENABLE TRIGGER events_audit" => ["~ trigger app.events events_audit"];
+    // Each level is relative to the level above, set shallowest first.
+    sub_partition_trigger_states: "CREATE TABLE app.events_2025 PARTITION OF app.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY LIST (kind); CREATE TABLE app.events_2025_a PARTITION OF app.events_2025 FOR VALUES IN ('a'); CREATE TABLE app.events_2025_b PARTITION OF app.events_2025 DEFAULT; ALTER TABLE app.events_2025 ENABLE ALWAYS TRIGGER events_audit; ALTER TABLE app.events_2025_a ENABLE TRIGGER events_audit" => ["~ trigger app.events events_audit", "+ table app.events_2025", "+ table app.events_2025_a", "+ table app.events_2025_b"];
     trigger_on_partitioned_table_added: "CREATE TRIGGER events_touch BEFORE UPDATE ON app.events FOR EACH ROW EXECUTE FUNCTION app.touch()" => ["+ trigger app.events events_touch"];
     comment_on_trigger: "COMMENT ON TRIGGER images_touch ON app.images IS NULL" => ["~ trigger app.images images_touch"];
 }
@@ -244,6 +298,16 @@ changes! {
     table_grant_option: "GRANT SELECT ON app.images TO __ROLE__ WITH GRANT OPTION" => ["~ table app.images"];
     column_granted: "GRANT UPDATE (caption) ON app.album_images TO __ROLE__" => ["~ table app.album_images"];
     column_grant_revoked: "REVOKE SELECT (code) ON app.offerings FROM __ROLE__" => ["~ table app.offerings"];
+    // Issue 13: the owner's own rights were left out, so giving one up went unseen.
+    owner_delete_revoked: "REVOKE DELETE ON app.images FROM CURRENT_USER" => ["~ table app.images"];
+    owner_truncate_given_back: "GRANT TRUNCATE ON app.cache TO CURRENT_USER" => ["~ table app.cache"];
+    owner_all_revoked: "REVOKE ALL ON app.offerings FROM CURRENT_USER" => ["~ table app.offerings"];
+    owner_execute_revoked: "REVOKE EXECUTE ON FUNCTION app.normalize(text) FROM CURRENT_USER" => ["~ function app.normalize(text)"];
+    owner_sequence_usage_revoked: "REVOKE USAGE ON SEQUENCE app.ticket_seq FROM CURRENT_USER" => ["~ sequence app.ticket_seq"];
+    owner_schema_create_revoked: "REVOKE CREATE ON SCHEMA app FROM CURRENT_USER" => ["~ schema app"];
+    owner_type_usage_revoked: "REVOKE USAGE ON TYPE app.mood FROM CURRENT_USER" => ["~ type app.mood"];
+    owner_column_granted: "GRANT UPDATE (value) ON app.cache TO CURRENT_USER" => ["~ table app.cache"];
+    public_schema_owner_create_revoked: "REVOKE CREATE ON SCHEMA public FROM pg_database_owner" => ["~ schema public"];
 }
 
 // Extended statistics and rewrite rules.
@@ -280,7 +344,15 @@ unchanged! {
     storage_parameters_reordered: "ALTER TABLE app.images RESET (fillfactor); ALTER TABLE app.images SET (fillfactor = 80)";
     column_added_and_dropped: "ALTER TABLE app.cache ADD COLUMN scratch integer; ALTER TABLE app.cache DROP COLUMN scratch";
     renamed_and_back: "ALTER TABLE app.cache RENAME TO kv; ALTER TABLE app.kv RENAME TO cache; ALTER TYPE app.mood RENAME VALUE 'ok' TO 'fine'; ALTER TYPE app.mood RENAME VALUE 'fine' TO 'ok'";
+    // app.cache's owner gave up TRUNCATE: the new owner inherits that, and the text names
+    // neither.
     owner_changed: "ALTER TABLE app.cache OWNER TO __ROLE__; ALTER FUNCTION app.normalize(text) OWNER TO __ROLE__";
+    inheritance_child_rebuilt: "DROP TABLE app.novels; CREATE TABLE app.novels (label text DEFAULT 'novel', pages integer) INHERITS (app.items, app.tagged); ALTER TABLE ONLY app.novels ALTER COLUMN tag DROP DEFAULT";
+    typed_table_made_plain_and_typed_again: "ALTER TABLE app.points NOT OF; ALTER TABLE app.points OF app.point2";
+    index_column_statistics_set_and_reset: "ALTER INDEX app.images_lower_url ALTER COLUMN 1 SET STATISTICS 500; ALTER INDEX app.images_lower_url ALTER COLUMN 1 SET STATISTICS -1";
+    cast_rebuilt: "DROP CAST (app.mood AS integer); CREATE CAST (app.mood AS integer) WITH FUNCTION app.mood_rank(app.mood) AS ASSIGNMENT; COMMENT ON CAST (app.mood AS integer) IS 'a rank'";
+    partition_trigger_toggled: "ALTER TABLE app.events_rest ENABLE TRIGGER events_audit; ALTER TABLE app.events_rest DISABLE TRIGGER events_audit";
+    partitioned_trigger_toggled: "ALTER TABLE app.events DISABLE TRIGGER events_audit; ALTER TABLE app.events ENABLE TRIGGER events_audit; ALTER TABLE app.events_rest DISABLE TRIGGER events_audit";
     comment_set_again: "COMMENT ON TABLE app.images IS 'one row per image'";
     partition_detached_and_attached_again: "ALTER TABLE app.events DETACH PARTITION app.events_2024; ALTER TABLE app.events ATTACH PARTITION app.events_2024 FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2025-01-01 00:00:00+00')";
     statistics_rebuilt: "DROP STATISTICS app.images_offering_mood; CREATE STATISTICS app.images_offering_mood (mcv, dependencies) ON mood, offering_id FROM app.images; ALTER STATISTICS app.images_offering_mood SET STATISTICS 300; COMMENT ON STATISTICS app.images_offering_mood IS 'offering and mood go together'";
