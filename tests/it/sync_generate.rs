@@ -933,3 +933,31 @@ fn a_multi_line_expression_stays_inside_the_generated_comments() {
         .unwrap();
     assert_eq!(one(&mut c, "SELECT full_name FROM users"), "Ada");
 }
+
+#[test]
+fn a_batched_backfill_into_a_rounding_type_ends() {
+    // `up` is double precision, the new column numeric(10,2): compared uncast, every rounded
+    // row would differ forever and the batches would never end.
+    let schema = "CREATE TABLE prices (id bigint PRIMARY KEY, price double precision);
+                  INSERT INTO prices SELECT g, g + 0.005 FROM generate_series(1, 50) AS g;";
+    let spec = "kind = \"column\"\ntable = \"public.prices\"\nold = \"price\"\nnew = \"amount\"\n\
+                type = \"numeric(10,2)\"\nup = \"price\"\ndown = \"amount\"\nbackfill_batch = 10\n";
+    let db = TestDb::new();
+    let dir = project(schema, "DROP TABLE prices;", "prices", spec);
+    generate(&db, &dir.path, "prices");
+    let (code, out, err) =
+        run(pgstrata_for(&db, &dir.path).args(["--statement-timeout", "60s", "up"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let mut c = db.connect();
+    assert_eq!(
+        one(
+            &mut c,
+            "SELECT count(*)::text FROM prices WHERE amount IS NULL"
+        ),
+        "0"
+    );
+    assert_eq!(
+        one(&mut c, "SELECT amount::text FROM prices WHERE id = 1"),
+        "1.01"
+    );
+}

@@ -112,7 +112,13 @@ pub(super) fn generate(
         c = names.comment(&what)
     ));
 
-    let differs = format!("{new} IS DISTINCT FROM ({})", spec.up);
+    // Compared as the new column stores it: `up` of another type (double precision into
+    // numeric(10,2)) would differ from its rounded copy forever, and a batched backfill would
+    // never end.
+    let differs = format!(
+        "{new} IS DISTINCT FROM CAST(({}) AS {})",
+        spec.up, spec.column_type
+    );
     match batch {
         None => up.push_str(&format!(
             "-- Backfill: {n} computed from {o} in every row. The trigger exists already and CREATE\n\
@@ -129,7 +135,7 @@ pub(super) fn generate(
         Some(rows) => {
             let update = |condition: &str, limit: Option<u32>| {
                 format!(
-                    "UPDATE {table} AS c SET {old} = c.{old}\nWHERE c.ctid IN (\n    SELECT c.ctid FROM {table} AS c\n    WHERE {condition}{differs}{limit}\n);",
+                    "UPDATE {table} AS c SET {old} = c.{old}\nWHERE (c.tableoid, c.ctid) IN (\n    SELECT c.tableoid, c.ctid FROM {table} AS c\n    WHERE {condition}{differs}{limit}\n);",
                     condition = and_then(condition, "      "),
                     limit = limit.map(|n| format!("\n    LIMIT {n}")).unwrap_or_default(),
                 )

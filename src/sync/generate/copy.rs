@@ -444,7 +444,7 @@ impl<'a> Copy<'a> {
     fn backfill_in_batches(&self, rows: u32) -> Result<String> {
         let update = |condition: &str, limit: Option<u32>| {
             format!(
-                "WITH batch AS (\n    SELECT c.ctid AS pgstrata_row_id, {pcols}\n    FROM {child} AS c\n    JOIN {parent} AS p ON {join}\n    WHERE {condition}{distinct}{limit}\n    FOR SHARE OF p\n)\nUPDATE {child} AS c\nSET {set}\nFROM batch AS p\nWHERE c.ctid = p.pgstrata_row_id\n  AND {distinct};",
+                "WITH batch AS (\n    SELECT c.tableoid AS pgstrata_row_table, c.ctid AS pgstrata_row_id, {pcols}\n    FROM {child} AS c\n    JOIN {parent} AS p ON {join}\n    WHERE {condition}{distinct}{limit}\n    FOR SHARE OF p\n)\nUPDATE {child} AS c\nSET {set}\nFROM batch AS p\nWHERE c.tableoid = p.pgstrata_row_table\n  AND c.ctid = p.pgstrata_row_id\n  AND {distinct};",
                 condition = and_then(condition, "      "),
                 pcols = tuple("p", &self.columns).trim_matches(['(', ')']),
                 child = self.child,
