@@ -144,9 +144,9 @@ fn resolve_copy(client: &mut Client, copy: &CopySpec) -> Result<ResolvedCopy> {
             &[&child_oid, &parent_oid],
         )
         .context("reading the foreign keys from the child to the parent")?;
-    let keys: Vec<(String, Vec<String>, Vec<String>)> = keys
+    let keys: Vec<(String, Vec<String>, Vec<String>, bool)> = keys
         .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
         .collect();
     let names = || {
         keys.iter()
@@ -185,6 +185,18 @@ fn resolve_copy(client: &mut Client, copy: &CopySpec) -> Result<ResolvedCopy> {
             ),
         },
     };
+    if chosen.3 {
+        // A deferred check lets a child row exist before its parent within a transaction:
+        // the child's trigger finds no parent to copy from, and no trigger on the parent's
+        // INSERT copies into the child afterwards.
+        bail!(
+            "foreign key {} of {} is DEFERRABLE: a child row inserted before its parent (in \
+             one transaction) would keep no copy; make it NOT DEFERRABLE (ALTER TABLE … ALTER \
+             CONSTRAINT … NOT DEFERRABLE) in a migration before this one",
+            chosen.0,
+            copy.child
+        );
+    }
     let key_pairs: Vec<(String, String)> = chosen
         .1
         .iter()

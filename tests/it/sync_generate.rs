@@ -575,6 +575,18 @@ fn a_spec_the_schema_cannot_satisfy_is_a_clear_error() {
         assert!(err.contains("sync/bad.toml"), "{err}");
         assert!(!dir.path.join("migrations/V2__sync_bad.sql").exists());
     }
+    // A deferrable foreign key: a child inserted before its parent would keep no copy.
+    let deferrable = format!(
+        "{SCHEMA}\nALTER TABLE children ALTER CONSTRAINT children_parent_id_fkey \
+         DEFERRABLE INITIALLY DEFERRED;"
+    );
+    let dir = project(&deferrable, SCHEMA_DOWN, "deferred", COPY_BOTH);
+    let (code, out, err) = sync_new(&db, &dir.path, "deferred");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("foreign key children_parent_id_fkey of public.children is DEFERRABLE"),
+        "{err}"
+    );
     // A spec error found without a database names the line and the key.
     let dir = project(
         SCHEMA,
