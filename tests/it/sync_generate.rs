@@ -973,3 +973,26 @@ fn a_batched_backfill_into_a_rounding_type_ends() {
         "1.01"
     );
 }
+
+#[test]
+fn sync_verify_proves_a_column_spec_before_its_contract_step() {
+    // V3 is the contract step: it drops the trigger, its function and the old column. The
+    // spec is proved on the schema of its own migration, not on what comes after.
+    let db = TestDb::new();
+    let dir = project(SCHEMA, SCHEMA_DOWN, "uname", COLUMN);
+    generate(&db, &dir.path, "uname");
+    dir.write(
+        "migrations/V3__contract.sql",
+        "DROP TRIGGER sync_uname_keep_equal ON users;\n\
+         DROP FUNCTION public.sync_uname_keep_equal();\n\
+         ALTER TABLE users DROP COLUMN name;\n",
+    );
+    dir.write(
+        "rollbacks/V3__contract.sql",
+        "-- pgstrata:irreversible the old column's values are gone\n",
+    );
+    let (code, out, err) =
+        run(pgstrata_for(&db, &dir.path).args(["sync", "verify", "uname", "--seconds", "0"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("sync verify passed"), "{out}");
+}
