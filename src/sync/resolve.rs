@@ -141,12 +141,21 @@ fn resolve_copy(client: &mut Client, copy: &CopySpec) -> Result<ResolvedCopy> {
     let keys = client
         .query(
             include_str!("queries/foreign_keys.sql"),
-            &[&child_oid, &parent_oid],
+            &[&copy.child.quoted()],
         )
         .context("reading the foreign keys from the child to the parent")?;
+    // Those to the parent: (name, columns, referenced columns, deferrable).
     let keys: Vec<(String, Vec<String>, Vec<String>, bool)> = keys
         .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .filter(|r| r.get::<_, postgres::types::Oid>("referenced_oid") == parent_oid)
+        .map(|r| {
+            (
+                r.get("name"),
+                r.get("columns"),
+                r.get("referenced_columns"),
+                r.get("deferrable"),
+            )
+        })
         .collect();
     let names = || {
         keys.iter()

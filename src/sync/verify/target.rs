@@ -16,7 +16,7 @@ use crate::sync::resolve::ResolvedKind;
 use crate::sync::spec::{Spec, SpecKind};
 
 const COLUMNS: &str = include_str!("queries/columns.sql");
-const FOREIGN_KEYS: &str = include_str!("queries/foreign_keys.sql");
+const FOREIGN_KEYS: &str = include_str!("../queries/foreign_keys.sql");
 const PRIMARY_KEY: &str = include_str!("queries/primary_key.sql");
 
 pub use crate::sync::spec::Direction;
