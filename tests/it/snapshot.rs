@@ -1,12 +1,15 @@
 //! Schema snapshots: determinism, coverage of every object kind, the executable round trip.
 //!
 //! Every test builds its schema in a fresh database on the shared scratch server. The
-//! fixture `tests/fixtures/snapshot_every_kind/schema.sql` holds one object of every kind;
-//! `mutations` changes one property of it at a time.
+//! fixture `tests/fixtures/snapshot_every_kind/` (`schema.sql`, then a file per group of
+//! kinds) holds one object of every kind; `mutations` and `operators` change one property of
+//! it at a time.
 
 mod determinism;
 mod members;
 mod mutations;
+mod operators;
+mod oracle;
 mod round_trip;
 
 use std::fs;
