@@ -377,6 +377,8 @@ pub(crate) struct View {
     pub definition: String,
     pub options: Vec<String>,
     pub access_method: Option<String>,
+    /// Column defaults of a view (column, expression, pg_attrdef oid).
+    pub defaults: Vec<(String, String, u32)>,
 }
 
 /// A trigger or a rewrite rule: defined on one table or view, and switched on or off with

@@ -233,6 +233,7 @@ fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
         &db,
         "CREATE TABLE public.kept (id integer);
          CREATE ACCESS METHOD heap_copy TYPE TABLE HANDLER heap_tableam_handler;
+         CREATE TYPE public.not_yet;
          ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC;",
     );
     let project = TempDir::new();
@@ -240,6 +241,7 @@ fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
     assert_eq!(code, 2, "{out}{err}");
     for named in [
         "access method heap_copy",
+        "base type public.not_yet",
         "default privileges FOR ROLE postgres IN SCHEMA public ON TABLES",
         "--force",
     ] {

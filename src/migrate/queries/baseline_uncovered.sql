@@ -42,6 +42,15 @@ found AS (
     FROM pg_catalog.pg_subscription s
     WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
     UNION ALL
+    -- A base type (CREATE TYPE with input and output functions, or a shell still waiting for
+    -- them); not an array type, which comes with its element type.
+    SELECT 'base type', n.nspname, format('%I.%I', n.nspname, t.typname)
+    FROM pg_catalog.pg_type t
+    JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+    WHERE t.typtype IN ('b', 'p') AND t.oid >= 16384
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
+        AND (('pg_catalog.pg_type'::regclass, t.oid) NOT IN (SELECT * FROM members))
+    UNION ALL
     SELECT 'access method', NULL, format('%I', a.amname)
     FROM pg_catalog.pg_am a
     WHERE a.oid >= 16384

@@ -249,6 +249,9 @@ changes! {
     view_on_view_definition: "CREATE OR REPLACE VIEW app.visible_image_urls WITH (security_barrier) AS SELECT url FROM app.visible_images WHERE url <> 'x' WITH LOCAL CHECK OPTION" => ["~ view app.visible_image_urls"];
     view_security_invoker: "ALTER VIEW app.visible_images SET (security_invoker = true)" => ["~ view app.visible_images"];
     view_check_option: "ALTER VIEW app.visible_image_urls SET (check_option = cascaded)" => ["~ view app.visible_image_urls"];
+    // Issue 13 (found by the pg_dump oracle): a view's column defaults were not read.
+    view_column_default: "ALTER VIEW app.visible_images ALTER COLUMN title SET DEFAULT 'other'" => ["~ view app.visible_images"];
+    view_column_default_dropped: "ALTER VIEW app.visible_images ALTER COLUMN title DROP DEFAULT" => ["~ view app.visible_images"];
     view_granted: "GRANT SELECT ON app.visible_image_urls TO __ROLE__" => ["~ view app.visible_image_urls"];
     comment_on_view_column: "COMMENT ON COLUMN app.visible_images.url IS 'x'" => ["~ view app.visible_images"];
     materialized_view_definition: "DROP MATERIALIZED VIEW app.image_stats; CREATE MATERIALIZED VIEW app.image_stats AS SELECT offering_id, count(*) AS n FROM app.images WHERE NOT explicit GROUP BY offering_id WITH NO DATA; CREATE UNIQUE INDEX image_stats_offering ON app.image_stats (offering_id); COMMENT ON MATERIALIZED VIEW app.image_stats IS 'refreshed nightly'" => ["~ materialized view app.image_stats"];
