@@ -274,6 +274,8 @@ changes! {
     collation_locale: "DROP COLLATION app.spare; CREATE COLLATION app.spare (provider = icu, locale = 'fr')" => ["~ collation app.spare"];
     collation_deterministic: "DROP COLLATION app.spare; CREATE COLLATION app.spare (provider = icu, locale = 'de', deterministic = false)" => ["~ collation app.spare"];
     comment_on_collation: "COMMENT ON COLLATION app.ci IS NULL" => ["~ collation app.ci"];
+    collation_libc_locale: "DROP COLLATION app.posix_copy; CREATE COLLATION app.posix_copy (provider = libc, locale = 'C'); COMMENT ON COLLATION app.posix_copy IS 'bytes'" => ["~ collation app.posix_copy"];
+    collation_provider: "DROP COLLATION app.posix_copy; CREATE COLLATION app.posix_copy (provider = icu, locale = 'und'); COMMENT ON COLLATION app.posix_copy IS 'bytes'" => ["~ collation app.posix_copy"];
     column_custom_collation: "ALTER TABLE app.album_images ALTER COLUMN caption TYPE text COLLATE app.ci" => ["~ table app.album_images"];
     range_type_added: "CREATE TYPE app.textrange AS RANGE (subtype = text, collation = \"C\")" => ["+ type app.textrange"];
     comment_on_range_type: "COMMENT ON TYPE app.score_range IS 'scores'" => ["~ type app.score_range"];
