@@ -198,3 +198,96 @@ pub(super) fn conversions(model: &Model, blocks: &mut Blocks) {
         blocks.own(block, key, Some(format!("CONVERSION {name}")), None, None);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::model::OperatorClass;
+
+    fn member(kind: &str, number: i32, text: &str, owner: (&str, u32)) -> OperatorMember {
+        OperatorMember {
+            catalog: if kind == "OPERATOR" {
+                "pg_amop"
+            } else {
+                "pg_amproc"
+            }
+            .into(),
+            oid: 100 + number as u32,
+            owner_catalog: owner.0.into(),
+            owner_oid: owner.1,
+            kind: kind.into(),
+            number,
+            left_type: "integer".into(),
+            right_type: "bigint".into(),
+            member: text.into(),
+            sort_family: None,
+        }
+    }
+
+    fn class(oid: u32, name: &str) -> OperatorClass {
+        OperatorClass {
+            oid,
+            schema: "app".into(),
+            name: name.into(),
+            method: "hash".into(),
+            input_type: "app.mood".into(),
+            is_default: true,
+            family: ("app".into(), name.into()),
+            storage: None,
+        }
+    }
+
+    #[test]
+    fn members_come_operators_first_by_number_whatever_the_catalog_order() {
+        let owner = ("pg_opfamily", 1);
+        let mut last = member("OPERATOR", 5, "app.>(integer,bigint)", owner);
+        last.sort_family = Some(("pg_catalog".into(), "float_ops".into()));
+        let members = [
+            member("FUNCTION", 2, "app.f2(integer,bigint)", owner),
+            last,
+            member("FUNCTION", 1, "app.f1(integer,bigint)", owner),
+            member("OPERATOR", 1, "app.<(integer,bigint)", owner),
+        ];
+        let members: Vec<&OperatorMember> = members.iter().collect();
+        assert_eq!(
+            member_lines(&members),
+            [
+                "OPERATOR 1 app.<(integer,bigint)",
+                "OPERATOR 5 app.>(integer,bigint) FOR ORDER BY \"pg_catalog\".\"float_ops\"",
+                "FUNCTION 1 (integer, bigint) app.f1(integer,bigint)",
+                "FUNCTION 2 (integer, bigint) app.f2(integer,bigint)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_class_without_members_of_its_own_still_loads() {
+        // The server moved every member to the family: the class needs an item.
+        let mut model = Model::default();
+        model.operators.classes.push(class(1, "empty_ops"));
+        let mut with_storage = class(2, "boxed_ops");
+        with_storage.storage = Some("box".into());
+        model.operators.classes.push(with_storage);
+        model
+            .operators
+            .members
+            .push(member("FUNCTION", 1, "app.h(integer)", ("pg_opclass", 2)));
+        let mut blocks = Blocks::default();
+        families_and_classes(&model, &mut blocks);
+        let bodies: Vec<&str> = blocks.list.iter().map(|b| b.body.as_str()).collect();
+        assert_eq!(
+            bodies,
+            [
+                "CREATE OPERATOR CLASS \"app\".\"empty_ops\" DEFAULT FOR TYPE app.mood USING \"hash\" \
+                 FAMILY \"app\".\"empty_ops\" AS\n    STORAGE app.mood;\n",
+                "CREATE OPERATOR CLASS \"app\".\"boxed_ops\" DEFAULT FOR TYPE app.mood USING \"hash\" \
+                 FAMILY \"app\".\"boxed_ops\" AS\n    STORAGE box,\n    \
+                 FUNCTION 1 (integer, bigint) app.h(integer);\n",
+            ]
+        );
+        assert!(
+            blocks.has((Catalog::AmProc, 101)),
+            "the member row is owned"
+        );
+    }
+}
