@@ -8,7 +8,9 @@
 //! [`read_parallel`] runs on two connections at once. This module only reads; it neither
 //! sorts for output nor renders.
 
+mod operators;
 mod rows;
+mod text_search;
 
 use std::collections::HashMap;
 
@@ -227,6 +229,9 @@ fn read_the_rest(tx: &mut Transaction, kept: &[u32]) -> Result<Model> {
         dependencies: read_all(tx, "dependencies", DEPENDS, |r| {
             Ok((key(r, "catalog", "oid")?, key(r, "ref_catalog", "ref_oid")?))
         })?,
+        operators: operators::read(tx, kept)?,
+        conversions: operators::read_conversions(tx, kept)?,
+        text_search: text_search::read(tx, kept)?,
         ..Model::default()
     })
 }
@@ -247,6 +252,9 @@ fn combine(schemas: Vec<Schema>, relations: Model, rest: Model) -> Model {
         privileges: rest.privileges,
         comments: rest.comments,
         dependencies: rest.dependencies,
+        operators: rest.operators,
+        conversions: rest.conversions,
+        text_search: rest.text_search,
         ..relations
     }
 }

@@ -24,6 +24,12 @@
 //! | `-- function app.f(integer, text)` | function (input argument types) |
 //! | `-- procedure app.p(integer)` | procedure |
 //! | `-- aggregate app.total(integer)` | aggregate |
+//! | `-- operator app.<<<(integer, integer)` | `CREATE OPERATOR` (`NONE` for a prefix operator's left) |
+//! | `-- operator family app.abs_ops USING btree` | `CREATE OPERATOR FAMILY`, then `ALTER ... ADD` its loose members |
+//! | `-- operator class app.abs_int4_ops USING btree` | `CREATE OPERATOR CLASS ... AS` its own members |
+//! | `-- conversion app.latin1_to_utf8` | `CREATE [DEFAULT] CONVERSION` |
+//! | `-- text search parser app.words` | also `template`, `dictionary` (options sorted) and |
+//! | | `configuration` (`PARSER`, then one `ADD MAPPING` per token type, sorted) |
 //! | `-- cast (app.mood AS text)` | cast (of the whole database: kept when its types and function are) |
 //! | `-- sequence app.s` | stand-alone sequence |
 //! | `-- table app.images` | table with its columns, RLS switches, column settings |
@@ -32,7 +38,7 @@
 //! | `-- constraint app.images images_pkey` | table constraint (foreign keys last) |
 //! | `-- index app.images_url_idx` | index not behind a constraint |
 //! | `-- statistics app.images_stats` | extended statistics object and its target |
-//! | `-- view app.v` / `-- materialized view app.m` | views (`WITH NO DATA`) |
+//! | `-- view app.v` / `-- materialized view app.m` | views (`WITH NO DATA`; a view's column defaults) |
 //! | `-- trigger app.images trg` | trigger and whether it is enabled |
 //! | `-- rule app.images r` | rewrite rule and whether it is enabled |
 //! | `-- policy app.images p_read` | row-level security policy |
@@ -64,9 +70,10 @@
 //!
 //! # Not covered
 //!
-//! Foreign tables and servers, event triggers, publications, operators and operator
-//! classes, text-search objects and default privileges. Tablespaces and owners are
-//! left out on purpose: they differ between a CI server and production.
+//! Foreign tables and servers, event triggers, publications and default privileges; base
+//! types, access methods, procedural languages and transforms. Tablespaces and owners are
+//! left out on purpose: they differ between a CI server and production. The pg_dump oracle
+//! (`tests/it/snapshot/oracle.rs`) lists what it knowingly allows.
 
 mod classify;
 mod diff;
@@ -97,6 +104,14 @@ pub const HEADER_KINDS: &[&str] = &[
     "procedure",
     "aggregate",
     "cast",
+    "operator",
+    "operator family",
+    "operator class",
+    "conversion",
+    "text search parser",
+    "text search template",
+    "text search dictionary",
+    "text search configuration",
     "sequence",
     "sequence ownership",
     "table",

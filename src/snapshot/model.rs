@@ -5,6 +5,12 @@
 //! table, a comment to its object, a dependency to its block); rendering must never print
 //! one, because they differ between two databases with the same schema.
 
+mod operators;
+mod text_search;
+
+pub(crate) use operators::*;
+pub(crate) use text_search::*;
+
 /// The system catalog an oid belongs to, as `pg_depend` and `pg_description` name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Catalog {
@@ -21,6 +27,16 @@ pub(crate) enum Catalog {
     Policy,
     Cast,
     StatisticExt,
+    Operator,
+    OpFamily,
+    OpClass,
+    AmOp,
+    AmProc,
+    Conversion,
+    TsParser,
+    TsTemplate,
+    TsDict,
+    TsConfig,
     Other,
 }
 
@@ -41,6 +57,16 @@ impl Catalog {
             "pg_policy" => Catalog::Policy,
             "pg_cast" => Catalog::Cast,
             "pg_statistic_ext" => Catalog::StatisticExt,
+            "pg_operator" => Catalog::Operator,
+            "pg_opfamily" => Catalog::OpFamily,
+            "pg_opclass" => Catalog::OpClass,
+            "pg_amop" => Catalog::AmOp,
+            "pg_amproc" => Catalog::AmProc,
+            "pg_conversion" => Catalog::Conversion,
+            "pg_ts_parser" => Catalog::TsParser,
+            "pg_ts_template" => Catalog::TsTemplate,
+            "pg_ts_dict" => Catalog::TsDict,
+            "pg_ts_config" => Catalog::TsConfig,
             _ => Catalog::Other,
         }
     }
@@ -72,6 +98,9 @@ pub(crate) struct Model {
     pub comments: Vec<Comment>,
     pub privileges: Vec<Privilege>,
     pub dependencies: Vec<(Key, Key)>,
+    pub operators: OperatorKinds,
+    pub conversions: Vec<Conversion>,
+    pub text_search: TextSearchKinds,
 }
 
 #[derive(Debug)]
@@ -348,6 +377,8 @@ pub(crate) struct View {
     pub definition: String,
     pub options: Vec<String>,
     pub access_method: Option<String>,
+    /// Column defaults of a view (column, expression, pg_attrdef oid).
+    pub defaults: Vec<(String, String, u32)>,
 }
 
 /// A trigger or a rewrite rule: defined on one table or view, and switched on or off with

@@ -9,7 +9,9 @@
 mod attached;
 mod casts;
 mod objects;
+mod operators;
 mod tables;
+mod text_search;
 
 use std::collections::HashMap;
 
@@ -35,6 +37,16 @@ pub(crate) enum Kind {
     Type,
     Domain,
     Function,
+    /// Operators, operator families and classes, conversions and text search objects: after
+    /// the functions they call, before the indexes and columns that use them.
+    Operator,
+    OperatorFamily,
+    OperatorClass,
+    Conversion,
+    TsParser,
+    TsTemplate,
+    TsDictionary,
+    TsConfiguration,
     /// After the functions they call.
     Cast,
     Sequence,
@@ -146,6 +158,10 @@ pub(crate) fn render(model: &Model) -> String {
     objects::functions(model, &mut blocks);
     objects::aggregates(model, &mut blocks);
     casts::casts(model, &mut blocks);
+    operators::operators(model, &mut blocks);
+    operators::families_and_classes(model, &mut blocks);
+    operators::conversions(model, &mut blocks);
+    text_search::text_search(model, &mut blocks);
     tables::tables(model, &mut blocks);
     // After tables: an OWNED BY block is written only when its table is in the snapshot.
     objects::sequences(model, &mut blocks);

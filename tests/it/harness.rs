@@ -375,6 +375,23 @@ pub fn send_signal(child: &mut Child, signal: i32) -> i32 {
     }
 }
 
+/// The real `pg_dump` of the test server's installation pointed at `db`, as [`psql`] is:
+/// no PG* variables from the caller. The arguments are the caller's.
+pub fn pg_dump(db: &TestDb) -> Command {
+    let binary = match server() {
+        Server::Scratch(server) => server.bindir().join("pg_dump"),
+        Server::External(_) => PathBuf::from("pg_dump"),
+    };
+    let mut command = Command::new(binary);
+    for (key, _) in std::env::vars_os() {
+        if key.to_str().is_some_and(|k| k.starts_with("PG")) {
+            command.env_remove(key);
+        }
+    }
+    command.args(["-d", &db.conninfo]);
+    command
+}
+
 /// The real `psql` of the test server's installation (not Debian's wrapper on PATH, which
 /// picks a cluster of its own) pointed at `db`: no `~/.psqlrc` (`-X`), quiet, stopping at
 /// the first error, UTF-8 client encoding, no PG* variables from the caller.

@@ -1,12 +1,15 @@
 //! Schema snapshots: determinism, coverage of every object kind, the executable round trip.
 //!
 //! Every test builds its schema in a fresh database on the shared scratch server. The
-//! fixture `tests/fixtures/snapshot_every_kind/schema.sql` holds one object of every kind;
-//! `mutations` changes one property of it at a time.
+//! fixture `tests/fixtures/snapshot_every_kind/` (`schema.sql`, then a file per group of
+//! kinds) holds one object of every kind; `mutations` and `operators` change one property of
+//! it at a time.
 
 mod determinism;
 mod members;
 mod mutations;
+mod operators;
+mod oracle;
 mod round_trip;
 
 use std::fs;
@@ -55,12 +58,26 @@ pub fn role(db: &TestDb) -> String {
     role
 }
 
-/// The every-kind fixture with its role placeholder filled in for this database.
+/// The every-kind fixture with its role placeholder filled in for this database:
+/// `schema.sql`, then the folder's other `.sql` files by name (a file per group of kinds).
 pub fn every_kind_sql(db: &TestDb) -> String {
-    let path = fixture("snapshot_every_kind/schema.sql");
-    fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-        .replace("__ROLE__", &role(db))
+    let folder = fixture("snapshot_every_kind");
+    let mut others: Vec<_> = fs::read_dir(&folder)
+        .unwrap_or_else(|e| panic!("listing {}: {e}", folder.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.extension().is_some_and(|e| e == "sql") && !path.ends_with("schema.sql")
+        })
+        .collect();
+    others.sort();
+    let mut sql = String::new();
+    for path in std::iter::once(folder.join("schema.sql")).chain(others) {
+        let text =
+            fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        sql.push_str(&text);
+        sql.push('\n');
+    }
+    sql.replace("__ROLE__", &role(db))
 }
 
 /// Loads `text` (a snapshot) into a fresh database and asserts that its snapshot is `text`.

@@ -25,6 +25,7 @@ enum Group {
     Tables,
     Sequences,
     Casts,
+    Operators,
     Routines,
     Types,
     Collations,
@@ -45,6 +46,10 @@ impl Group {
             }
             Group::Sequences => "-- Sequences that no table owns.",
             Group::Casts => "-- Casts, before the functions and types they join.",
+            Group::Operators => {
+                "-- Text search objects, conversions, operator classes, families and operators,\n\
+                 -- before the functions they call."
+            }
             Group::Routines => {
                 "-- Functions, procedures and aggregates, in the reverse of their creation order."
             }
@@ -110,6 +115,26 @@ pub fn rollback(snapshot: &str, title: &str, drops_public: bool) -> Result<Strin
             "aggregate" => (Group::Routines, sql("ROUTINE")?),
             // Named by its types as the server prints them: already SQL.
             "cast" => (Group::Casts, format!("DROP CAST {name};")),
+            "operator" => (
+                Group::Operators,
+                format!("DROP OPERATOR {};", operator(name)?),
+            ),
+            "operator family" | "operator class" => {
+                let (name, method) = name
+                    .rsplit_once(" USING ")
+                    .ok_or_else(|| anyhow::anyhow!("no access method in `{}`", block.object))?;
+                let what = kind.to_uppercase();
+                let (name, method) = (sql_name(name)?, sql_name(method)?);
+                (
+                    Group::Operators,
+                    format!("DROP {what} {name} USING {method};"),
+                )
+            }
+            "conversion" => (Group::Operators, sql("CONVERSION")?),
+            "text search parser" => (Group::Operators, sql("TEXT SEARCH PARSER")?),
+            "text search template" => (Group::Operators, sql("TEXT SEARCH TEMPLATE")?),
+            "text search dictionary" => (Group::Operators, sql("TEXT SEARCH DICTIONARY")?),
+            "text search configuration" => (Group::Operators, sql("TEXT SEARCH CONFIGURATION")?),
             "type" => (Group::Types, sql("TYPE")?),
             "domain" => (Group::Types, sql("DOMAIN")?),
             "collation" => (Group::Collations, sql("COLLATION")?),
@@ -232,6 +257,33 @@ fn sql_name(name: &str) -> Result<String> {
     Ok(format!("{}{rest}", parts.join(".")))
 }
 
+/// An operator as its header names it (`app.<<<(integer, integer)`, the symbol never
+/// quoted) as SQL: the schema through [`sql_name`], the rest as it is.
+fn operator(name: &str) -> Result<String> {
+    let schema_end = if name.starts_with('"') {
+        // The closing quote: a quote not doubled.
+        let mut at = 1;
+        let bytes = name.as_bytes();
+        loop {
+            match bytes.get(at) {
+                Some(b'"') if bytes.get(at + 1) == Some(&b'"') => at += 2,
+                Some(b'"') => break at + 1,
+                Some(_) => at += 1,
+                None => break name.len(),
+            }
+        }
+    } else {
+        name.find('.').unwrap_or(name.len())
+    };
+    let (schema, rest) = name.split_at(schema_end);
+    match rest.strip_prefix('.') {
+        Some(operator) if !operator.is_empty() => Ok(format!("{}.{operator}", sql_name(schema)?)),
+        _ => bail!(
+            "the snapshot names an operator as `{name}`, which the baseline's rollback cannot read"
+        ),
+    }
+}
+
 /// What puts the public schema back as a new database has it, from its block: the comment
 /// when it differs, and each privilege the snapshot grants or revokes (those that differ from
 /// a new database's) undone, in the reverse order.
@@ -332,6 +384,21 @@ mod tests {
             "{text}"
         );
         assert!(text.starts_with("-- Undoes V1__baseline: "), "{text}");
+    }
+
+    #[test]
+    fn operators_keep_their_symbol_and_quote_their_schema() {
+        assert_eq!(
+            operator("app.<<<(integer, bigint)").unwrap(),
+            "\"app\".<<<(integer, bigint)"
+        );
+        assert_eq!(
+            operator("\"Odd \"\".\".~~-(NONE, integer)").unwrap(),
+            "\"Odd \"\".\".~~-(NONE, integer)"
+        );
+        assert_eq!(operator("user.=(a, b)").unwrap(), "\"user\".=(a, b)");
+        assert!(operator("app").is_err());
+        assert!(operator("app.").is_err());
     }
 
     #[test]

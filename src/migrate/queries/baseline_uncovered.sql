@@ -42,57 +42,14 @@ found AS (
     FROM pg_catalog.pg_subscription s
     WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
     UNION ALL
-    SELECT 'operator', n.nspname, format('%I.%s(%s, %s)', n.nspname, o.oprname,
-        coalesce(format_type(o.oprleft, NULL), 'NONE'), format_type(o.oprright, NULL))
-    FROM pg_catalog.pg_operator o
-    JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
-    WHERE o.oid >= 16384
-        AND (('pg_catalog.pg_operator'::regclass, o.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'operator class', n.nspname, format('%I.%I', n.nspname, c.opcname)
-    FROM pg_catalog.pg_opclass c
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.opcnamespace
-    WHERE c.oid >= 16384
-        AND (('pg_catalog.pg_opclass'::regclass, c.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'operator family', n.nspname, format('%I.%I', n.nspname, f.opfname)
-    FROM pg_catalog.pg_opfamily f
-    JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace
-    WHERE f.oid >= 16384
-        AND (('pg_catalog.pg_opfamily'::regclass, f.oid) NOT IN (SELECT * FROM members))
-        -- CREATE OPERATOR CLASS makes a family of the same name: named once, as the class.
-        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass c
-                        WHERE c.opcfamily = f.oid AND c.opcname = f.opfname)
-    UNION ALL
-    SELECT 'text search configuration', n.nspname, format('%I.%I', n.nspname, c.cfgname)
-    FROM pg_catalog.pg_ts_config c
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace
-    WHERE c.oid >= 16384
-        AND (('pg_catalog.pg_ts_config'::regclass, c.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'text search dictionary', n.nspname, format('%I.%I', n.nspname, d.dictname)
-    FROM pg_catalog.pg_ts_dict d
-    JOIN pg_catalog.pg_namespace n ON n.oid = d.dictnamespace
-    WHERE d.oid >= 16384
-        AND (('pg_catalog.pg_ts_dict'::regclass, d.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'text search parser', n.nspname, format('%I.%I', n.nspname, p.prsname)
-    FROM pg_catalog.pg_ts_parser p
-    JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace
-    WHERE p.oid >= 16384
-        AND (('pg_catalog.pg_ts_parser'::regclass, p.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'text search template', n.nspname, format('%I.%I', n.nspname, t.tmplname)
-    FROM pg_catalog.pg_ts_template t
-    JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace
-    WHERE t.oid >= 16384
-        AND (('pg_catalog.pg_ts_template'::regclass, t.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'conversion', n.nspname, format('%I.%I', n.nspname, c.conname)
-    FROM pg_catalog.pg_conversion c
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
-    WHERE c.oid >= 16384
-        AND (('pg_catalog.pg_conversion'::regclass, c.oid) NOT IN (SELECT * FROM members))
+    -- A base type (CREATE TYPE with input and output functions, or a shell still waiting for
+    -- them); not an array type, which comes with its element type.
+    SELECT 'base type', n.nspname, format('%I.%I', n.nspname, t.typname)
+    FROM pg_catalog.pg_type t
+    JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+    WHERE t.typtype IN ('b', 'p') AND t.oid >= 16384
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
+        AND (('pg_catalog.pg_type'::regclass, t.oid) NOT IN (SELECT * FROM members))
     UNION ALL
     SELECT 'access method', NULL, format('%I', a.amname)
     FROM pg_catalog.pg_am a

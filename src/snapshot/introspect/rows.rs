@@ -219,6 +219,17 @@ pub(super) fn view(r: &Row) -> Result<View, Error> {
         definition: r.try_get("definition")?,
         options: r.try_get("options")?,
         access_method: r.try_get("access_method")?,
+        defaults: {
+            let columns: Vec<String> = r.try_get("default_columns")?;
+            let expressions: Vec<String> = r.try_get("default_expressions")?;
+            let oids: Vec<u32> = r.try_get("default_oids")?;
+            columns
+                .into_iter()
+                .zip(expressions)
+                .zip(oids)
+                .map(|((column, expression), oid)| (column, expression, oid))
+                .collect()
+        },
     })
 }
 

@@ -410,7 +410,16 @@ pub(super) fn views(model: &Model, blocks: &mut Blocks) {
             );
             (Kind::MaterializedView, "materialized view", body)
         } else {
-            let body = format!("CREATE VIEW {name}{with} AS\n{definition};\n");
+            let mut body = format!("CREATE VIEW {name}{with} AS\n{definition};\n");
+            // What an INSERT through the view puts in a column it does not name.
+            let mut defaults: Vec<_> = view.defaults.iter().collect();
+            defaults.sort();
+            for (column, expression, _) in defaults {
+                body.push_str(&format!(
+                    "ALTER VIEW {name} ALTER COLUMN {} SET DEFAULT {expression};\n",
+                    quote_ident(column)
+                ));
+            }
             (Kind::View, "view", body)
         };
         let label = format!("{word} {}", display_qualified(&view.schema, &view.name));
@@ -429,6 +438,9 @@ pub(super) fn views(model: &Model, blocks: &mut Blocks) {
         blocks.own_quietly(block, (Catalog::Type, view.array_oid));
         if let Some(rule) = view.rule_oid {
             blocks.own_quietly(block, (Catalog::Rewrite, rule));
+        }
+        for (_, _, oid) in &view.defaults {
+            blocks.own_quietly(block, (Catalog::AttrDef, *oid));
         }
     }
 }

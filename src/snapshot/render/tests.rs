@@ -59,6 +59,7 @@ fn view(oid: u32, name: &str, definition: &str) -> View {
         definition: definition.into(),
         options: vec![],
         access_method: None,
+        defaults: vec![],
     }
 }
 

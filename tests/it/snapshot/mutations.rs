@@ -21,7 +21,7 @@ fn before_and_after(mutation: &str) -> (String, String) {
     (before, snapshot(&db))
 }
 
-fn assert_changes(mutation: &str, expected: &[&str]) {
+pub(super) fn assert_changes(mutation: &str, expected: &[&str]) {
     let (before, after) = before_and_after(mutation);
     let comparison = compare(&before, &after, "before", "after");
     let summary: Vec<String> = comparison.changes.iter().map(|c| c.to_string()).collect();
@@ -34,7 +34,7 @@ fn assert_changes(mutation: &str, expected: &[&str]) {
     assert_round_trip(&after);
 }
 
-fn assert_unchanged(rebuild: &str) {
+pub(super) fn assert_unchanged(rebuild: &str) {
     let (before, after) = before_and_after(rebuild);
     let comparison = compare(&before, &after, "before", "after");
     assert!(
@@ -249,6 +249,9 @@ changes! {
     view_on_view_definition: "CREATE OR REPLACE VIEW app.visible_image_urls WITH (security_barrier) AS SELECT url FROM app.visible_images WHERE url <> 'x' WITH LOCAL CHECK OPTION" => ["~ view app.visible_image_urls"];
     view_security_invoker: "ALTER VIEW app.visible_images SET (security_invoker = true)" => ["~ view app.visible_images"];
     view_check_option: "ALTER VIEW app.visible_image_urls SET (check_option = cascaded)" => ["~ view app.visible_image_urls"];
+    // Issue 13 (found by the pg_dump oracle): a view's column defaults were not read.
+    view_column_default: "ALTER VIEW app.visible_images ALTER COLUMN title SET DEFAULT 'other'" => ["~ view app.visible_images"];
+    view_column_default_dropped: "ALTER VIEW app.visible_images ALTER COLUMN title DROP DEFAULT" => ["~ view app.visible_images"];
     view_granted: "GRANT SELECT ON app.visible_image_urls TO __ROLE__" => ["~ view app.visible_image_urls"];
     comment_on_view_column: "COMMENT ON COLUMN app.visible_images.url IS 'x'" => ["~ view app.visible_images"];
     materialized_view_definition: "DROP MATERIALIZED VIEW app.image_stats; CREATE MATERIALIZED VIEW app.image_stats AS SELECT offering_id, count(*) AS n FROM app.images WHERE NOT explicit GROUP BY offering_id WITH NO DATA; CREATE UNIQUE INDEX image_stats_offering ON app.image_stats (offering_id); COMMENT ON MATERIALIZED VIEW app.image_stats IS 'refreshed nightly'" => ["~ materialized view app.image_stats"];
@@ -271,6 +274,8 @@ changes! {
     collation_locale: "DROP COLLATION app.spare; CREATE COLLATION app.spare (provider = icu, locale = 'fr')" => ["~ collation app.spare"];
     collation_deterministic: "DROP COLLATION app.spare; CREATE COLLATION app.spare (provider = icu, locale = 'de', deterministic = false)" => ["~ collation app.spare"];
     comment_on_collation: "COMMENT ON COLLATION app.ci IS NULL" => ["~ collation app.ci"];
+    collation_libc_locale: "DROP COLLATION app.posix_copy; CREATE COLLATION app.posix_copy (provider = libc, locale = 'C'); COMMENT ON COLLATION app.posix_copy IS 'bytes'" => ["~ collation app.posix_copy"];
+    collation_provider: "DROP COLLATION app.posix_copy; CREATE COLLATION app.posix_copy (provider = icu, locale = 'und'); COMMENT ON COLLATION app.posix_copy IS 'bytes'" => ["~ collation app.posix_copy"];
     column_custom_collation: "ALTER TABLE app.album_images ALTER COLUMN caption TYPE text COLLATE app.ci" => ["~ table app.album_images"];
     range_type_added: "CREATE TYPE app.textrange AS RANGE (subtype = text, collation = \"C\")" => ["+ type app.textrange"];
     comment_on_range_type: "COMMENT ON TYPE app.score_range IS 'scores'" => ["~ type app.score_range"];
