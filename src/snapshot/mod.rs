@@ -69,6 +69,7 @@
 //! left out on purpose: they differ between a CI server and production.
 
 mod classify;
+mod delta;
 mod diff;
 mod introspect;
 mod model;
@@ -81,6 +82,7 @@ use anyhow::Result;
 use postgres::Client;
 
 pub use classify::{Classified, DifferenceClass, classify};
+pub use delta::{DELTA_HEADER, DROPPED, Delta, Schema, SnapshotFile, parse_file};
 #[cfg_attr(not(feature = "internals"), allow(unused_imports))]
 pub use diff::{Block, Blocks, Change, ChangeKind, Comparison, PREAMBLE_OBJECT};
 pub use diff::{colorize, compare, split_blocks};
