@@ -91,6 +91,7 @@ impl Schema {
     }
 
     /// The snapshot text, as `render` writes it.
+    #[cfg(test)]
     pub fn text(&self) -> String {
         let mut text = self.header.clone();
         for (_, block) in &self.blocks {
@@ -101,7 +102,7 @@ impl Schema {
     }
 
     /// How many objects.
-    pub fn len(&self) -> usize {
+    pub fn objects(&self) -> usize {
         self.blocks.len()
     }
 
@@ -236,17 +237,8 @@ impl Delta {
         text
     }
 
-    /// The objects removed.
-    pub fn dropped(&self) -> &[String] {
-        &self.dropped
-    }
-
-    /// How many blocks (objects added or changed).
-    pub fn len(&self) -> usize {
-        self.blocks.len()
-    }
-
     /// True when the migration changed no object.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.dropped.is_empty() && self.blocks.is_empty()
     }

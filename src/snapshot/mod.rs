@@ -82,7 +82,9 @@ use anyhow::Result;
 use postgres::Client;
 
 pub use classify::{Classified, DifferenceClass, classify};
-pub use delta::{DELTA_HEADER, DROPPED, Delta, Schema, SnapshotFile, parse_file};
+#[cfg_attr(not(feature = "internals"), allow(unused_imports))]
+pub use delta::{DELTA_HEADER, DROPPED};
+pub use delta::{Delta, Schema, SnapshotFile, parse_file};
 #[cfg_attr(not(feature = "internals"), allow(unused_imports))]
 pub use diff::{Block, Blocks, Change, ChangeKind, Comparison, PREAMBLE_OBJECT};
 pub use diff::{colorize, compare, split_blocks};
