@@ -1,10 +1,12 @@
 //! `check`: proving a project on a database of its own.
 //!
-//! For each migration in order: apply it (and rebuild views), snapshot, compare with
-//! `schema-snapshots/` (missing or stale is a finding); roll it back and compare with the
-//! schema before it (any difference: the rollback is not exact); apply it again and compare
-//! with the first result. Then roll everything back (the schema must be the one before the
-//! first migration again, the history empty) and apply everything again. `--from V` applies the migrations before V
+//! For each migration in order: apply it (and rebuild views), snapshot, compare with the
+//! schema its delta in `schema-snapshots/` gives (missing or stale is a finding; see
+//! `snapshots`); roll it back and compare with the schema before it (any difference: the
+//! rollback is not exact); apply it again and compare with the first result. After the last,
+//! compare `schema-snapshots/schema.sql` with the schema. Then roll everything back (the
+//! schema must be the one before the first migration again, the history empty) and apply
+//! everything again. `--from V` applies the migrations before V
 //! unchecked. The caller provides a fresh, empty database; this module never prints.
 
 pub mod database;
@@ -169,7 +171,7 @@ pub fn run(
         report: CheckReport::default(),
         to_write: Vec::new(),
         left_rows: Vec::new(),
-        expected: snapshots::Expected::read(project, options.from)?,
+        expected: snapshots::Expected::read(project, options.from, options.write_snapshots)?,
     };
     checker.run()?;
     for (relative, text) in std::mem::take(&mut checker.to_write) {

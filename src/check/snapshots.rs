@@ -75,9 +75,15 @@ pub struct Committed {
 
 /// What a version's committed schema is compared with, and how to name it.
 pub struct CommittedSchema {
-    /// `schema-snapshots/schema.sql`, or the version's file with the deltas before it.
+    /// The file it comes from: `schema-snapshots/schema.sql`, or the version's file.
+    pub file: String,
+    /// How the file is named in a diff and a message: the version's file "with the deltas
+    /// before it" when they count too.
     pub label: String,
     schema: Schema,
+    /// Earlier deltas the fold needs that do not exist: what their migrations made is not in
+    /// it (unless the deltas after them were written without them too).
+    pub missing: Vec<String>,
 }
 
 impl CommittedSchema {
@@ -93,13 +99,26 @@ impl Committed {
     /// Reads schema-snapshots/ of `project`: a file that cannot be read or a delta that does
     /// not parse is an error naming it.
     pub fn read(project: &Project) -> Result<Committed> {
+        Committed::read_rewriting(project, None)
+    }
+
+    /// Like [`Committed::read`], for rewriting the files from version `from` on: those are
+    /// only compared as text, so one that does not parse is no error (rewriting it is the
+    /// fix). It then counts as a delta that changes nothing.
+    fn read_rewriting(project: &Project, from: Option<i64>) -> Result<Committed> {
         let mut files = BTreeMap::new();
         for migration in &project.migrations {
             let relative = snapshot_path(migration);
             let Some(text) = read(project, &relative)? else {
                 continue;
             };
-            let content = snapshot::parse_file(&text).with_context(|| relative.clone())?;
+            let content = match snapshot::parse_file(&text) {
+                Ok(content) => content,
+                Err(_) if from.is_some_and(|from| migration.version >= from) => {
+                    SnapshotFile::Delta(Delta::default())
+                }
+                Err(err) => return Err(err.context(relative)),
+            };
             files.insert(migration.version, File { text, content });
         }
         let schema = read(project, SCHEMA_FILE)?;
@@ -151,26 +170,60 @@ impl Committed {
         let head = project.migrations.last().map(|m| m.version) == Some(migration.version);
         match self.schema.as_deref().filter(|_| head) {
             Some(text) => Some(CommittedSchema {
+                file: SCHEMA_FILE.to_string(),
                 label: SCHEMA_FILE.to_string(),
                 schema: Schema::parse(text),
+                missing: Vec::new(),
             }),
-            None => self.fold_through(migration),
+            None => self.fold_through(project, migration),
         }
     }
 
     /// The fold of the files up to `migration`'s; `None` when it has no file.
-    pub fn fold_through(&self, migration: &Migration) -> Option<CommittedSchema> {
+    pub fn fold_through(
+        &self,
+        project: &Project,
+        migration: &Migration,
+    ) -> Option<CommittedSchema> {
         let file = self.files.get(&migration.version)?;
+        let relative = snapshot_path(migration);
         let mut schema = self.fold_before(migration.version);
         schema.apply(&file.content);
-        let relative = snapshot_path(migration);
         let label = match file.content {
-            SnapshotFile::Delta(_) if self.files.len() > 1 => {
+            SnapshotFile::Delta(_) if self.files.range(..migration.version).next().is_some() => {
                 format!("{relative} with the deltas before it")
             }
-            _ => relative,
+            _ => relative.clone(),
         };
-        Some(CommittedSchema { label, schema })
+        Some(CommittedSchema {
+            file: relative,
+            label,
+            schema,
+            missing: self.missing_before(project, migration.version),
+        })
+    }
+
+    /// The files a fold up to `version` needs that do not exist: those of the migrations
+    /// before it, back to the newest whole-schema file (which replaces all before it).
+    fn missing_before(&self, project: &Project, version: i64) -> Vec<String> {
+        let mut missing = Vec::new();
+        for migration in project
+            .migrations
+            .iter()
+            .rev()
+            .filter(|m| m.version < version)
+        {
+            match self.files.get(&migration.version) {
+                Some(File {
+                    content: SnapshotFile::Full(_),
+                    ..
+                }) => break,
+                Some(_) => {}
+                None => missing.push(snapshot_path(migration)),
+            }
+        }
+        missing.reverse();
+        missing
     }
 
     /// schema.sql's text.
@@ -197,10 +250,12 @@ pub(super) struct Expected {
 }
 
 impl Expected {
-    /// Reads the files; `from` is the first version checked.
-    pub(super) fn read(project: &Project, from: Option<i64>) -> Result<Expected> {
-        let committed = Committed::read(project)?;
-        let base = committed.fold_before(from.unwrap_or(i64::MIN));
+    /// Reads the files; `from` is the first version checked, `write`: they are to be
+    /// rewritten.
+    pub(super) fn read(project: &Project, from: Option<i64>, write: bool) -> Result<Expected> {
+        let from = from.unwrap_or(i64::MIN);
+        let committed = Committed::read_rewriting(project, write.then_some(from))?;
+        let base = committed.fold_before(from);
         Ok(Expected { committed, base })
     }
 

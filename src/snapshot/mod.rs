@@ -62,6 +62,20 @@
 //! [`split_blocks`] finds a header only after an empty line and before a line starting with
 //! `CREATE` or `ALTER`, so that a comment inside a function body rarely passes for one.
 //!
+//! # Delta files
+//!
+//! A project commits one file per migration, `schema-snapshots/V{n}__{name}.sql`, holding
+//! only what that migration changed (`delta`): its first line is [`DELTA_HEADER`], then one
+//! line `-- dropped: <kind> <name>` ([`DROPPED`], the name as its block header had it) for
+//! each object the migration removed, then the whole block (header line included, exactly as
+//! above) of each object it added or changed. `grep -- '-- dropped:' schema-snapshots/`
+//! lists every removal. The schema at version n is the fold of the files up to n: start from
+//! no blocks, and for each file drop what it marks and put in (or replace) its blocks. A
+//! file without the delta header is a whole snapshot (the layout before deltas): folding it
+//! replaces everything. Next to them, `schema-snapshots/schema.sql` holds the whole schema
+//! at the newest migration, as [`Snapshot::render`] writes it. Order carries no meaning in
+//! a fold; comparisons write the folded schema in the actual text's order first.
+//!
 //! # Not covered
 //!
 //! Foreign tables and servers, event triggers, publications, operators and operator

@@ -173,6 +173,11 @@ fn check_finds_a_removed_object_the_delta_does_not_drop_and_one_it_drops_wrongly
         err.contains("schema-snapshots/V3__drop_b.sql: line 3: `-- dropped: b` does not name"),
         "{err}"
     );
+    // Rewriting is the fix, so --write-snapshots is not stopped by it.
+    let (code, out, err) = check(&p, &["--write-snapshots"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(read(&p, "schema-snapshots/V3__drop_b.sql"), v3);
+    assert_eq!(check(&p, &[]).0, 0);
 }
 
 #[test]
@@ -262,6 +267,13 @@ fn drift_compares_the_head_with_schema_sql_and_an_older_version_with_the_folded_
         ),
         "{out}"
     );
+    let (_, out, _) = run(pgstrata_for(&db, &p.path).args(["--format", "json", "drift"]));
+    let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        value["snapshot"], "schema-snapshots/V2__note.sql",
+        "the file, not the label"
+    );
+    assert_eq!(value["drift"], true);
     db.connect().batch_execute("DROP INDEX hotfix").unwrap();
 
     harness::up(&db, &p.path, None);
@@ -271,6 +283,23 @@ fn drift_compares_the_head_with_schema_sql_and_an_older_version_with_the_folded_
         out.contains("no drift: the database matches schema-snapshots/schema.sql (V3)"),
         "{out}"
     );
+    // Below the head, a missing delta makes the fold lack its migration's objects: drift
+    // shows them, and says why.
+    let v1 = read(&p, "schema-snapshots/V1__tables.sql");
+    fs::remove_file(p.path.join("schema-snapshots/V1__tables.sql")).unwrap();
+    harness::down(&db, &p.path, 2);
+    let (code, out, err) = run(pgstrata_for(&db, &p.path).arg("drift"));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("+ table public.b"), "{out}");
+    assert!(
+        err.contains(
+            "note: the schema at V2 is the fold of the deltas up to it, and this one is missing: \
+             schema-snapshots/V1__tables.sql"
+        ),
+        "{err}"
+    );
+    p.write("schema-snapshots/V1__tables.sql", &v1);
+    harness::up(&db, &p.path, None);
     // At the head it is schema.sql that counts: an edit there is drift.
     let schema = read(&p, "schema-snapshots/schema.sql");
     p.write(

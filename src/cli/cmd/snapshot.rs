@@ -49,10 +49,12 @@ pub fn snapshot(settings: &Settings, format: Format, write: bool, force: bool) -
     let relative = snapshot_path(migration);
     let delta = Delta::between(&committed.fold_before(v), &Schema::parse(&text)).text();
     let unchanged = committed.text(v) == Some(delta.as_str());
-    if let Some(expected) = committed
-        .fold_through(migration)
-        .filter(|_| !unchanged && !force)
-    {
+    let committed_schema = if unchanged || force {
+        None
+    } else {
+        committed.fold_through(&project, migration)
+    };
+    if let Some(expected) = committed_schema {
         let comparison = expected.compare(&text, "live database");
         if !comparison.is_same() {
             refuse_drifted(&comparison, &expected.label, v)?;
@@ -119,6 +121,24 @@ pub fn drift(settings: &Settings, format: Format) -> Result<u8> {
     let relative = &committed.label;
     let live = take(settings, &mut target)?;
     let comparison = committed.compare(&live, "live database");
+    if !committed.missing.is_empty() && !json(format) {
+        eprintln!(
+            "note: the schema at V{} is the fold of the deltas up to it, and {} missing: {}; \
+             what {} made may show as drift (`pgstrata check --write-snapshots` writes them)",
+            migration.version,
+            if committed.missing.len() == 1 {
+                "this one is"
+            } else {
+                "these are"
+            },
+            committed.missing.join(", "),
+            if committed.missing.len() == 1 {
+                "its migration"
+            } else {
+                "their migrations"
+            },
+        );
+    }
     let drifted = !comparison.is_same();
     if json(format) {
         print_json(&json!({
@@ -126,7 +146,8 @@ pub fn drift(settings: &Settings, format: Format) -> Result<u8> {
             "ok": true,
             "drift": drifted,
             "version": migration.version,
-            "snapshot": relative,
+            "snapshot": committed.file,
+            "missing_snapshots": committed.missing,
             "changes": comparison.changes,
             "diff": comparison.unified,
         }));
