@@ -1,8 +1,4 @@
--- pgstrata schema snapshot: one block per object, each opened by a `-- <kind> <name>` line.
-SET check_function_bodies = off;
-SET client_min_messages = warning;
-SET standard_conforming_strings = on;
-SELECT pg_catalog.set_config('search_path', '', false);
+-- pgstrata schema delta: the objects this migration adds or changes, each block whole as in schema.sql; a `-- dropped: <kind> <name>` line for each object it removes. schema-snapshots/schema.sql holds the whole schema at the newest migration.
 
 -- schema public
 CREATE SCHEMA IF NOT EXISTS "public";

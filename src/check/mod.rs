@@ -1,10 +1,12 @@
 //! `check`: proving a project on a database of its own.
 //!
-//! For each migration in order: apply it (and rebuild views), snapshot, compare with
-//! `schema-snapshots/` (missing or stale is a finding); roll it back and compare with the
-//! schema before it (any difference: the rollback is not exact); apply it again and compare
-//! with the first result. Then roll everything back (the schema must be the one before the
-//! first migration again, the history empty) and apply everything again. `--from V` applies the migrations before V
+//! For each migration in order: apply it (and rebuild views), snapshot, compare with the
+//! schema its delta in `schema-snapshots/` gives (missing or stale is a finding; see
+//! `snapshots`); roll it back and compare with the schema before it (any difference: the
+//! rollback is not exact); apply it again and compare with the first result. After the last,
+//! compare `schema-snapshots/schema.sql` with the schema. Then roll everything back (the
+//! schema must be the one before the first migration again, the history empty) and apply
+//! everything again. `--from V` applies the migrations before V
 //! unchecked. The caller provides a fresh, empty database; this module never prints.
 
 pub mod database;
@@ -13,7 +15,7 @@ pub mod rows;
 mod snapshots;
 
 pub use inexact::{Accepted, NotChecked};
-pub use snapshots::snapshot_path;
+pub use snapshots::{Committed, SCHEMA_FILE, snapshot_path};
 
 use std::fs;
 use std::time::{Duration, Instant};
@@ -22,7 +24,6 @@ use anyhow::{Context, Result};
 use postgres::Client;
 use serde::Serialize;
 
-use crate::files;
 use crate::migrate::history::History;
 use crate::migrate::plan::DownTarget;
 use crate::migrate::project::{Migration, Project};
@@ -119,6 +120,9 @@ pub struct CheckReport {
     pub written: Vec<String>,
     /// Snapshot files for versions that do not exist.
     pub orphan_snapshots: Vec<String>,
+    /// Snapshot files still holding a whole schema (the format before deltas; `check
+    /// --write-snapshots` rewrites them as deltas).
+    pub full_snapshots: Vec<String>,
     /// What the server said while files ran, each distinct message once (check runs a file
     /// up to four times), in the order first heard.
     pub notices: Vec<Notice>,
@@ -148,6 +152,8 @@ struct Checker<'a> {
     /// Rollbacks that left rows behind, said again when a later step fails: that failure
     /// (a `UNIQUE` violated by a doubled seed row) is likely theirs.
     left_rows: Vec<String>,
+    /// The committed snapshot files, and the schema the next delta applies to.
+    expected: snapshots::Expected,
 }
 
 /// Checks `project` on `client`'s database, which must be empty.
@@ -165,6 +171,7 @@ pub fn run(
         report: CheckReport::default(),
         to_write: Vec::new(),
         left_rows: Vec::new(),
+        expected: snapshots::Expected::read(project, options.from, options.write_snapshots)?,
     };
     checker.run()?;
     for (relative, text) in std::mem::take(&mut checker.to_write) {
@@ -180,6 +187,9 @@ pub fn run(
 impl Checker<'_> {
     fn run(&mut self) -> Result<()> {
         self.report.orphan_snapshots = snapshots::orphans(self.project)?;
+        if !self.options.write_snapshots {
+            self.report.full_snapshots = self.expected.full_files(self.project);
+        }
         self.lint()?;
         let from = self.options.from.unwrap_or(i64::MIN);
         let unchecked: Vec<i64> = self
@@ -227,6 +237,9 @@ impl Checker<'_> {
         // Only now are the schemas the migrations create there to be seen.
         snapshot::refuse_blind_spots_in(self.client, &self.options.snapshot)
             .context("after applying every migration")?;
+        if !self.report.checked.is_empty() {
+            self.compare_head(&before);
+        }
         self.round_trip(&floor, &before)
     }
 
@@ -472,56 +485,6 @@ impl Checker<'_> {
                     classes: Vec::new(),
                 });
                 Ok(false)
-            }
-        }
-    }
-
-    /// Compares the schema after `migration` with its committed snapshot, or writes it.
-    fn compare_with_file(&mut self, migration: &Migration, actual: &str) -> Result<&'static str> {
-        let relative = snapshot_path(migration);
-        let path = self.project.root.join(&relative);
-        let committed = match files::read_regular_text(&path, files::MAX_SQL_BYTES) {
-            Ok(text) => Some(crate::checksum::normalize(&text)),
-            Err(err) if err.is_not_found() => None,
-            Err(err) => anyhow::bail!("{relative}: {err}"),
-        };
-        if self.options.write_snapshots {
-            if committed.as_deref() == Some(actual) {
-                return Ok("unchanged");
-            }
-            self.to_write.push((relative, actual.to_string()));
-            return Ok("written");
-        }
-        let v = migration.version;
-        match committed {
-            None => {
-                let objects = snapshot::split_blocks(actual).blocks.len();
-                self.add(Finding {
-                    kind: FindingKind::MissingSnapshot,
-                    version: Some(v),
-                    message: format!(
-                        "{relative} is missing (the schema after V{v} has {objects} objects); \
-                         create it with `pgstrata check --write-snapshots` and commit it"
-                    ),
-                    changes: Vec::new(),
-                    diff: String::new(),
-                    classes: Vec::new(),
-                });
-                Ok("missing")
-            }
-            Some(committed) => {
-                let same = self.expect_same(
-                    &committed,
-                    actual,
-                    FindingKind::StaleSnapshot,
-                    Some(v),
-                    format!(
-                        "{relative} is stale: the migrations produce a different schema (the diff \
-                         goes from the committed file to the actual schema); if the change is \
-                         intended, rewrite it with `pgstrata check --write-snapshots`"
-                    ),
-                );
-                Ok(if same { "ok" } else { "stale" })
             }
         }
     }

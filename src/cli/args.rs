@@ -15,8 +15,9 @@ pub const VERSION: &str = env!("PGSTRATA_VERSION");
 /// PostgreSQL migrations with paired rollbacks, idempotent views and schema snapshots.
 ///
 /// A project holds migrations/V<n>__<name>.sql (what to run), rollbacks/V<n>__<name>.sql (how
-/// to undo it), views/<view>.sql (views rebuilt after every up and down) and
-/// schema-snapshots/V<n>__<name>.sql (the schema that migrations 1..n produce).
+/// to undo it), views/<view>.sql (views rebuilt after every up and down),
+/// schema-snapshots/V<n>__<name>.sql (what migration n changes in the schema) and
+/// schema-snapshots/schema.sql (the whole schema at the newest migration).
 ///
 /// Exit codes: 0 success; 1 ran fine but found something (status --exit-code not clean,
 /// drift, check findings); 2 error (nothing or only part was done; the message says which).
@@ -214,7 +215,9 @@ pub enum Command {
     /// a hand edit) in the committed file. To rewrite a snapshot from the migrations after
     /// changing one, use `pgstrata check --write-snapshots`.
     Snapshot {
-        /// Write it to schema-snapshots/ under the database's newest applied version instead
+        /// Write what the database's newest applied version changed to its file in
+        /// schema-snapshots/ (and, at the newest migration, the whole schema to
+        /// schema-snapshots/schema.sql) instead
         #[arg(long)]
         write: bool,
         /// With --write: write the schema as it is, even from a dirty database or over a
@@ -244,7 +247,8 @@ pub enum Command {
         /// Check only migrations from this version on; earlier ones are applied unchecked
         #[arg(long, value_name = "VERSION", value_parser = parse_version_arg)]
         from: Option<i64>,
-        /// Write schema-snapshots/ from what the migrations produce instead of comparing
+        /// Write schema-snapshots/ (each migration's delta and schema.sql) from what the
+        /// migrations produce instead of comparing
         #[arg(long)]
         write_snapshots: bool,
     },

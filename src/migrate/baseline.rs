@@ -52,7 +52,11 @@ pub struct Baseline {
     /// Relative to the project root.
     pub migration: String,
     pub rollback: String,
+    /// Its delta: the whole schema, every object being new.
     pub snapshot: String,
+    /// `schema-snapshots/schema.sql`, the whole schema; not written when migrations/ holds
+    /// migrations above the baseline (the schema at the newest one is not the baseline's).
+    pub schema: Option<String>,
     /// How many objects (snapshot blocks) the baseline creates.
     pub objects: usize,
     /// Objects it cannot carry, left out because it was forced to.
@@ -66,8 +70,11 @@ pub fn baseline(client: &mut Client, root: &Path, request: &Request) -> Result<B
         bail!("--version must be 1 or more");
     }
     // A folder without migrations/ is a project yet to be made: the baseline makes it.
+    let mut later = false;
     if crate::files::exists(&root.join("migrations")) {
-        refuse_project(&project::load(root)?, request.version)?;
+        let project = project::load(root)?;
+        refuse_project(&project, request.version)?;
+        later = !project.migrations.is_empty();
     } else if let Some(view) = first_view_file(root) {
         refuse_views(1, &view)?;
     }
@@ -76,11 +83,18 @@ pub fn baseline(client: &mut Client, root: &Path, request: &Request) -> Result<B
         &request.history_schema,
         request.lock_wait,
         |_, _| {},
-        |client| baseline_locked(client, root, request),
+        |client| baseline_locked(client, root, request, later),
     )
 }
 
-fn baseline_locked(client: &mut Client, root: &Path, request: &Request) -> Result<Baseline> {
+/// `later`: migrations/ holds migrations above the baseline, so the schema at the newest
+/// migration (schema.sql) is not the baseline's: `check --write-snapshots` writes it.
+fn baseline_locked(
+    client: &mut Client,
+    root: &Path,
+    request: &Request,
+    later: bool,
+) -> Result<Baseline> {
     let history = History::new(&request.history_schema);
     let left_out = refuse_database(client, &history, request)?;
     let text = snapshot::take(client, &request.options)?.render();
@@ -106,11 +120,14 @@ fn baseline_locked(client: &mut Client, root: &Path, request: &Request) -> Resul
     }
     let file_name = format!("V{}__{NAME}.sql", request.version);
     let title = format!("V{}__{NAME}", request.version);
-    let files = write::Files::new(root, &file_name);
+    let files = write::Files::new(root, &file_name, !later);
     files.refuse_existing()?;
     let migration = migration_text(&title, &roles, &text, drops_public);
     let rollback = rollback::rollback(&text, &title, drops_public)?;
-    let written = files.write(&migration, &rollback, &text)?;
+    // The first delta is the whole schema: every block is new.
+    let delta =
+        snapshot::Delta::between(&snapshot::Schema::empty(), &snapshot::Schema::parse(&text));
+    let written = files.write(&migration, &rollback, &delta.text(), &text)?;
     let recorded = record(client, root, &history, request.version);
     if let Err(err) = recorded {
         return Err(match written.remove() {
@@ -126,6 +143,7 @@ fn baseline_locked(client: &mut Client, root: &Path, request: &Request) -> Resul
         migration: format!("migrations/{file_name}"),
         rollback: format!("rollbacks/{file_name}"),
         snapshot: format!("schema-snapshots/{file_name}"),
+        schema: (!later).then(|| write::SCHEMA_FILE.to_string()),
         objects,
         left_out,
     })

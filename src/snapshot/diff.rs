@@ -126,7 +126,7 @@ fn line_starts(text: &str) -> Vec<(usize, &str)> {
 }
 
 /// The object a header line names, if it is a header line.
-fn header_object(line: &str) -> Option<&str> {
+pub(super) fn header_object(line: &str) -> Option<&str> {
     let object = line.strip_prefix("-- ")?;
     HEADER_KINDS
         .iter()

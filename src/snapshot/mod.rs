@@ -68,6 +68,20 @@
 //! [`split_blocks`] finds a header only after an empty line and before a line starting with
 //! `CREATE` or `ALTER`, so that a comment inside a function body rarely passes for one.
 //!
+//! # Delta files
+//!
+//! A project commits one file per migration, `schema-snapshots/V{n}__{name}.sql`, holding
+//! only what that migration changed (`delta`): its first line is [`DELTA_HEADER`], then one
+//! line `-- dropped: <kind> <name>` ([`DROPPED`], the name as its block header had it) for
+//! each object the migration removed, then the whole block (header line included, exactly as
+//! above) of each object it added or changed. `grep -- '-- dropped:' schema-snapshots/`
+//! lists every removal. The schema at version n is the fold of the files up to n: start from
+//! no blocks, and for each file drop what it marks and put in (or replace) its blocks. A
+//! file without the delta header is a whole snapshot (the layout before deltas): folding it
+//! replaces everything. Next to them, `schema-snapshots/schema.sql` holds the whole schema
+//! at the newest migration, as [`Snapshot::render`] writes it. Order carries no meaning in
+//! a fold; comparisons write the folded schema in the actual text's order first.
+//!
 //! # Not covered
 //!
 //! Foreign tables and servers, event triggers, publications and default privileges; base
@@ -76,6 +90,7 @@
 //! (`tests/it/snapshot/oracle.rs`) lists what it knowingly allows.
 
 mod classify;
+mod delta;
 mod diff;
 mod introspect;
 mod model;
@@ -88,6 +103,9 @@ use anyhow::Result;
 use postgres::Client;
 
 pub use classify::{Classified, DifferenceClass, classify};
+#[cfg_attr(not(feature = "internals"), allow(unused_imports))]
+pub use delta::{DELTA_HEADER, DROPPED};
+pub use delta::{Delta, Schema, SnapshotFile, parse_file};
 #[cfg_attr(not(feature = "internals"), allow(unused_imports))]
 pub use diff::{Block, Blocks, Change, ChangeKind, Comparison, PREAMBLE_OBJECT};
 pub use diff::{colorize, compare, split_blocks};

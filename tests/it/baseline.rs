@@ -37,7 +37,20 @@ fn assert_adopted(db: &TestDb, dir: &Path) {
     assert!(out.contains("V1") && out.contains("baseline"), "{out}");
     let (code, out, err) = run(pgstrata_for(db, dir).arg("drift"));
     assert_eq!(code, 0, "drift:\n{out}{err}");
-    assert!(out.contains("no drift"), "{out}");
+    assert!(
+        out.contains("no drift: the database matches schema-snapshots/schema.sql"),
+        "{out}"
+    );
+    // The baseline's delta is the whole schema (every object new), schema.sql the schema.
+    let delta = fs::read_to_string(dir.join("schema-snapshots/V1__baseline.sql")).unwrap();
+    let schema = fs::read_to_string(dir.join("schema-snapshots/schema.sql")).unwrap();
+    let (_, printed, _) = run(pgstrata_for(db, dir).arg("snapshot"));
+    assert_eq!(schema, printed);
+    let first_block = printed.find("\n-- ").unwrap();
+    assert!(
+        delta.starts_with("-- pgstrata schema delta:") && delta.ends_with(&printed[first_block..]),
+        "{delta}"
+    );
     let (code, out, err) = run(pgstrata_for(db, dir).arg("check"));
     assert_eq!(code, 0, "check:\n{out}{err}");
     assert!(
@@ -90,7 +103,8 @@ fn baseline_adopts_pagila_with_an_extension_and_a_second_schema() {
         [
             "migrations/V1__baseline.sql",
             "rollbacks/V1__baseline.sql",
-            "schema-snapshots/V1__baseline.sql"
+            "schema-snapshots/V1__baseline.sql",
+            "schema-snapshots/schema.sql"
         ]
     );
     let migration = fs::read_to_string(project.path.join("migrations/V1__baseline.sql")).unwrap();
@@ -300,6 +314,20 @@ fn baseline_refuses_history_migrations_views_and_existing_files() {
     let (code, out, err) = baseline(&db, &later.path, &["--version", "2"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(later.path.join("migrations/V2__baseline.sql").is_file());
+    assert!(
+        later
+            .path
+            .join("schema-snapshots/V2__baseline.sql")
+            .is_file()
+    );
+    assert!(
+        !later.path.join("schema-snapshots/schema.sql").exists(),
+        "V5 is the newest migration, not the baseline"
+    );
+    assert!(
+        out.contains("and schema-snapshots/V2__baseline.sql\n"),
+        "{out}"
+    );
     assert_eq!(history(&mut db.connect()), [(2, "applied".to_string())]);
 
     // Now the database has history: adopting it again is refused.

@@ -41,8 +41,12 @@ fn check_passes_a_clean_project_after_writing_its_snapshots() {
     let p = project();
     let (code, out, err) = check(&p, &["--write-snapshots"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("2 snapshots written"), "{out}");
+    assert!(
+        out.contains("3 snapshots written"),
+        "two deltas and schema.sql: {out}"
+    );
     assert!(p.path.join("schema-snapshots/V2__b.sql").is_file());
+    assert!(p.path.join("schema-snapshots/schema.sql").is_file());
     let (code, out, err) = check(&p, &[]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
@@ -187,10 +191,14 @@ fn views_without_requires_do_not_make_a_correct_rollback_look_inexact() {
         ),
         "{out}"
     );
-    let v2 = fs::read_to_string(p.path.join("schema-snapshots/V2__b.sql")).unwrap();
+    let head = fs::read_to_string(p.path.join("schema-snapshots/schema.sql")).unwrap();
     for view in ["pg_version", "a_ids", "b_ids"] {
-        assert!(v2.contains(&format!("-- view public.{view}")), "{v2}");
+        assert!(head.contains(&format!("-- view public.{view}")), "{head}");
     }
+    // V2's delta has what V2 added; the views built before it are V1's.
+    let v2 = fs::read_to_string(p.path.join("schema-snapshots/V2__b.sql")).unwrap();
+    assert!(v2.contains("-- view public.b_ids"), "{v2}");
+    assert!(!v2.contains("-- view public.pg_version"), "{v2}");
 }
 
 /// The fair comparison must still catch wrong rollbacks, with views of every kind around.

@@ -72,7 +72,10 @@ fn drift_without_a_committed_snapshot_is_an_error() {
     let (code, out, err) = run(pgstrata_for(&db, &project.path).args(["snapshot", "--write"]));
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("schema-snapshots/V1__t.sql written (the schema at V1)"),
+        out.contains("schema-snapshots/V1__t.sql written (what V1 changed)")
+            && out.contains(
+                "schema-snapshots/schema.sql written (the whole schema at V1, the newest migration)"
+            ),
         "{out}"
     );
     let written = fs::read_to_string(project.path.join("schema-snapshots/V1__t.sql")).unwrap();
@@ -91,7 +94,16 @@ fn drift_without_a_committed_snapshot_is_an_error() {
 
     let (code, printed, _) = run(pgstrata_for(&db, &project.path).arg("snapshot"));
     assert_eq!(code, 0);
-    assert_eq!(printed, written, "snapshot prints what --write stores");
+    let schema = fs::read_to_string(project.path.join("schema-snapshots/schema.sql")).unwrap();
+    assert_eq!(
+        printed, schema,
+        "snapshot prints what --write stores in schema.sql"
+    );
+    assert!(
+        written.starts_with("-- pgstrata schema delta:")
+            && !written.contains("SET check_function_bodies"),
+        "V1's file is a delta, without the whole schema's preamble: {written}"
+    );
 }
 
 /// Regression (issue 9): `drift` said "no drift" on a database whose newest migration was

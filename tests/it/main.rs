@@ -34,6 +34,7 @@ mod seeds;
 mod session;
 mod signals;
 mod snapshot;
+mod snapshot_deltas;
 mod sync_generate;
 mod sync_verify;
 mod view_graphs;

@@ -33,12 +33,15 @@ pub fn run(settings: &Settings, format: Format, version: Option<i64>, force: boo
     for uncovered in &done.left_out {
         eprintln!("warning: left out of the baseline (--force): {uncovered}");
     }
+    let snapshots = match &done.schema {
+        Some(schema) => format!("{} and {schema}", done.snapshot),
+        None => done.snapshot.clone(),
+    };
     outln!(
-        "wrote {} ({}), {} and {}",
+        "wrote {} ({}), {} and {snapshots}",
         done.migration,
         count(done.objects, "object"),
         done.rollback,
-        done.snapshot
     );
     outln!(
         "recorded V{} as applied on {} without running it",
@@ -46,7 +49,7 @@ pub fn run(settings: &Settings, format: Format, version: Option<i64>, force: boo
         escape(&target.info.describe())
     );
     outln!(
-        "next: commit the three files, then run `pgstrata check` (it builds the schema from \
+        "next: commit the files, then run `pgstrata check` (it builds the schema from \
          nothing with them and proves the rollback exact)"
     );
     Ok(OK)

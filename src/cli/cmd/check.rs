@@ -90,6 +90,15 @@ pub fn run(settings: &Settings, output: Output, from: Option<i64>, write: bool) 
         for orphan in &report.orphan_snapshots {
             eprintln!("note: {orphan} belongs to no migration; delete it");
         }
+        if !report.full_snapshots.is_empty() {
+            eprintln!(
+                "note: {} still hold a whole schema each (the format before deltas); `pgstrata \
+                 check --write-snapshots` rewrites them as deltas, each holding only what its \
+                 migration changed, plus {} with the whole schema",
+                count(report.full_snapshots.len(), "snapshot file"),
+                check::SCHEMA_FILE
+            );
+        }
         if report.findings.is_empty() {
             let what = if write {
                 format!("{} written", count(report.written.len(), "snapshot"))
@@ -127,6 +136,7 @@ pub fn run(settings: &Settings, output: Output, from: Option<i64>, write: bool) 
             "not_checked": report.not_checked,
             "written": report.written,
             "orphan_snapshots": report.orphan_snapshots,
+            "full_snapshots": report.full_snapshots,
             "sync_verified": syncs,
             "notices": report.notices,
         }));

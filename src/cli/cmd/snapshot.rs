@@ -13,15 +13,14 @@ use serde_json::json;
 
 use super::output::{paint_diff, summary_line};
 use super::{FOUND, OK, Target, connect, json, load_and_connect, print_json};
-use crate::check::snapshot_path;
+use crate::check::{Committed, SCHEMA_FILE, snapshot_path};
 use crate::cli::Format;
 use crate::config::Settings;
 use crate::error::Refusal;
-use crate::files::{self, MAX_SQL_BYTES};
 use crate::migrate::history::{History, HistoryRow};
 use crate::migrate::plan;
 use crate::migrate::project::{Migration, Project};
-use crate::snapshot;
+use crate::snapshot::{self, Delta, Schema};
 
 pub fn snapshot(settings: &Settings, format: Format, write: bool, force: bool) -> Result<u8> {
     let mut target = connect(settings)?;
@@ -45,35 +44,61 @@ pub fn snapshot(settings: &Settings, format: Format, write: bool, force: bool) -
         )?;
     }
     let migration = newest_migration(&project, &rows)?;
+    let v = migration.version;
+    let committed = Committed::read(&project)?;
     let relative = snapshot_path(migration);
-    let path = project.root.join(&relative);
-    let committed = match files::read_regular_text(&path, MAX_SQL_BYTES) {
-        Ok(old) => Some(crate::checksum::normalize(&old)),
-        Err(err) if err.is_not_found() => None,
-        // Writing to a FIFO would block; anything else unreadable is not ours to replace.
-        Err(err) => bail!("{relative}: {err}"),
+    let delta = Delta::between(&committed.fold_before(v), &Schema::parse(&text)).text();
+    let unchanged = committed.text(v) == Some(delta.as_str());
+    let committed_schema = if unchanged || force {
+        None
+    } else {
+        committed.fold_through(&project, migration)
     };
-    let unchanged = committed.as_deref() == Some(text.as_str());
-    if let Some(committed) = committed.as_deref().filter(|_| !unchanged && !force) {
-        refuse_drifted(committed, &text, &relative, migration.version)?;
+    if let Some(expected) = committed_schema {
+        let comparison = expected.compare(&text, "live database");
+        if !comparison.is_same() {
+            refuse_drifted(&comparison, &expected.label, v)?;
+        }
     }
     if !unchanged {
-        fs::create_dir_all(path.parent().expect("a folder"))
-            .with_context(|| format!("creating the folder of {relative}"))?;
-        fs::write(&path, &text).with_context(|| format!("writing {relative}"))?;
+        write_file(&project, &relative, &delta)?;
     }
     let outcome = if unchanged { "unchanged" } else { "written" };
-    if json(format) {
-        print_json(
-            &json!({"command": "snapshot", "ok": true, "file": relative, "outcome": outcome}),
-        );
+    // At the newest migration, the whole schema too.
+    let head = project.migrations.last().map(|m| m.version) == Some(v);
+    let schema_outcome = if !head {
+        None
+    } else if committed.schema_text() == Some(text.as_str()) {
+        Some("unchanged")
     } else {
-        outln!(
-            "{relative} {outcome} (the schema at V{})",
-            migration.version
-        );
+        write_file(&project, SCHEMA_FILE, &text)?;
+        Some("written")
+    };
+    if json(format) {
+        print_json(&json!({
+            "command": "snapshot",
+            "ok": true,
+            "file": relative,
+            "outcome": outcome,
+            "schema": schema_outcome.map(|o| json!({"file": SCHEMA_FILE, "outcome": o})),
+        }));
+    } else {
+        outln!("{relative} {outcome} (what V{v} changed)");
+        if let Some(schema_outcome) = schema_outcome {
+            outln!(
+                "{SCHEMA_FILE} {schema_outcome} (the whole schema at V{v}, the newest migration)"
+            );
+        }
     }
     Ok(OK)
+}
+
+/// Writes a file of the project, making its folder.
+fn write_file(project: &Project, relative: &str, text: &str) -> Result<()> {
+    let path = project.root.join(relative);
+    fs::create_dir_all(path.parent().expect("a folder"))
+        .with_context(|| format!("creating the folder of {relative}"))?;
+    fs::write(&path, text).with_context(|| format!("writing {relative}"))
 }
 
 pub fn drift(settings: &Settings, format: Format) -> Result<u8> {
@@ -85,18 +110,35 @@ pub fn drift(settings: &Settings, format: Format) -> Result<u8> {
         "drift cannot compare it with the snapshot of V{}, or of any version",
     )?;
     let migration = newest_migration(&project, &rows)?;
-    let relative = snapshot_path(migration);
-    let committed = match files::read_regular_text(&project.root.join(&relative), MAX_SQL_BYTES) {
-        Ok(text) => text,
-        Err(err) if err.is_not_found() => bail!(
-            "the database is at V{}, but {relative} does not exist; write it with `pgstrata \
-             check --write-snapshots` and commit it",
-            migration.version
-        ),
-        Err(err) => bail!("{relative}: {err}"),
+    let Some(committed) = Committed::read(&project)?.schema_at(&project, migration) else {
+        bail!(
+            "the database is at V{}, but {} does not exist; write it with `pgstrata check \
+             --write-snapshots` and commit it",
+            migration.version,
+            snapshot_path(migration)
+        );
     };
+    let relative = &committed.label;
     let live = take(settings, &mut target)?;
-    let comparison = snapshot::compare(&committed, &live, &relative, "live database");
+    let comparison = committed.compare(&live, "live database");
+    if !committed.missing.is_empty() && !json(format) {
+        eprintln!(
+            "note: the schema at V{} is the fold of the deltas up to it, and {} missing: {}; \
+             what {} made may show as drift (`pgstrata check --write-snapshots` writes them)",
+            migration.version,
+            if committed.missing.len() == 1 {
+                "this one is"
+            } else {
+                "these are"
+            },
+            committed.missing.join(", "),
+            if committed.missing.len() == 1 {
+                "its migration"
+            } else {
+                "their migrations"
+            },
+        );
+    }
     let drifted = !comparison.is_same();
     if json(format) {
         print_json(&json!({
@@ -104,7 +146,8 @@ pub fn drift(settings: &Settings, format: Format) -> Result<u8> {
             "ok": true,
             "drift": drifted,
             "version": migration.version,
-            "snapshot": relative,
+            "snapshot": committed.file,
+            "missing_snapshots": committed.missing,
             "changes": comparison.changes,
             "diff": comparison.unified,
         }));
@@ -162,10 +205,10 @@ fn refuse_dirty(rows: &[HistoryRow], what: &str) -> Result<()> {
     }
 }
 
-/// Refuses to overwrite `committed` (the snapshot of `version`) with the live schema that
-/// differs from it: that is drift, and writing it would hide it in the committed file.
-fn refuse_drifted(committed: &str, live: &str, relative: &str, version: i64) -> Result<()> {
-    let comparison = snapshot::compare(committed, live, relative, "live database");
+/// Refuses to overwrite the committed snapshot of `version` (named `relative`) with the live
+/// schema that differs from it (`comparison`): that is drift, and writing it would hide it
+/// in the committed file.
+fn refuse_drifted(comparison: &snapshot::Comparison, relative: &str, version: i64) -> Result<()> {
     let changes: Vec<String> = comparison
         .changes
         .iter()

@@ -1,4 +1,4 @@
-//! The baseline's three files, each created whole or not at all and never over an existing
+//! The baseline's files (migration, rollback, delta snapshot, and schema.sql), each created whole or not at all and never over an existing
 //! file: written to a temporary file in its folder, synced, then linked to its name
 //! (`link(2)` fails when the name exists, where `rename(2)` would replace it).
 
@@ -13,7 +13,10 @@ use crate::files;
 /// The folders the baseline writes to, in the order of [`Files::write`]'s texts.
 const FOLDERS: [&str; 3] = ["migrations", "rollbacks", "schema-snapshots"];
 
-/// Where the baseline's migration, rollback and schema snapshot go.
+/// The whole schema at the newest migration (as `check` names it).
+pub const SCHEMA_FILE: &str = "schema-snapshots/schema.sql";
+
+/// Where the baseline's migration, rollback, delta snapshot and schema.sql go.
 pub struct Files {
     paths: Vec<(String, PathBuf)>,
 }
@@ -25,11 +28,18 @@ pub struct Written {
 }
 
 impl Files {
-    pub fn new(root: &Path, file_name: &str) -> Files {
-        let paths = FOLDERS
+    /// `with_schema`: schema.sql too.
+    pub fn new(root: &Path, file_name: &str, with_schema: bool) -> Files {
+        let mut relatives: Vec<String> = FOLDERS
             .iter()
-            .map(|folder| {
-                let relative = format!("{folder}/{file_name}");
+            .map(|folder| format!("{folder}/{file_name}"))
+            .collect();
+        if with_schema {
+            relatives.push(SCHEMA_FILE.to_string());
+        }
+        let paths = relatives
+            .into_iter()
+            .map(|relative| {
                 let path = root.join(&relative);
                 (relative, path)
             })
@@ -37,7 +47,7 @@ impl Files {
         Files { paths }
     }
 
-    /// Refuses, before anything is written, when any of the three names is taken.
+    /// Refuses, before anything is written, when any of the names is taken.
     pub fn refuse_existing(&self) -> Result<()> {
         let taken: Vec<&str> = self
             .paths
@@ -55,11 +65,18 @@ impl Files {
         Ok(())
     }
 
-    /// Creates the migration, the rollback and the schema snapshot with these texts; on
-    /// failure, removes those already created.
-    pub fn write(&self, migration: &str, rollback: &str, snapshot: &str) -> Result<Written> {
+    /// Creates the migration, the rollback, the delta snapshot and (when asked for)
+    /// schema.sql with these texts; on failure, removes those already created.
+    pub fn write(
+        &self,
+        migration: &str,
+        rollback: &str,
+        delta: &str,
+        schema: &str,
+    ) -> Result<Written> {
         let mut written = Written { paths: Vec::new() };
-        for ((relative, path), text) in self.paths.iter().zip([migration, rollback, snapshot]) {
+        let texts = [migration, rollback, delta, schema];
+        for ((relative, path), text) in self.paths.iter().zip(texts) {
             if let Err(err) = create_new(path, text) {
                 let _ = written.remove();
                 return Err(err.context(format!("writing {relative}")));
@@ -118,9 +135,9 @@ mod tests {
         let root =
             std::env::temp_dir().join(format!("pgstrata-baseline-write-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
-        let files = Files::new(&root, "V1__baseline.sql");
+        let files = Files::new(&root, "V1__baseline.sql", true);
         files.refuse_existing().unwrap();
-        let written = files.write("m", "r", "s").unwrap();
+        let written = files.write("m", "r", "s", "whole").unwrap();
         assert_eq!(
             fs::read_to_string(root.join("rollbacks/V1__baseline.sql")).unwrap(),
             "r"
@@ -133,7 +150,8 @@ mod tests {
         // A name taken between the check and the write is left alone, and nothing stays.
         fs::remove_file(root.join("migrations/V1__baseline.sql")).unwrap();
         fs::remove_file(root.join("rollbacks/V1__baseline.sql")).unwrap();
-        let err = format!("{:#}", files.write("m2", "r2", "s2").err().unwrap());
+        fs::remove_file(root.join(SCHEMA_FILE)).unwrap();
+        let err = format!("{:#}", files.write("m2", "r2", "s2", "w2").err().unwrap());
         assert!(err.contains("created meanwhile"), "{err}");
         assert_eq!(
             fs::read_to_string(root.join("schema-snapshots/V1__baseline.sql")).unwrap(),
