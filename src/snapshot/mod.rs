@@ -25,6 +25,9 @@
 //! | `-- procedure app.p(integer)` | procedure |
 //! | `-- aggregate app.total(integer)` | aggregate |
 //! | `-- cast (app.mood AS text)` | cast (of the whole database: kept when its types and function are) |
+//! | `-- foreign-data wrapper w` | `CREATE FOREIGN DATA WRAPPER` (not an extension's) |
+//! | `-- foreign server s` | `CREATE SERVER` with its options, secrets left out |
+//! | `-- user mapping for r server s` | `CREATE USER MAPPING` (`CURRENT_USER` for the server's owner), secrets left out |
 //! | `-- sequence app.s` | stand-alone sequence |
 //! | `-- table app.images` | table with its columns, RLS switches, column settings |
 //! | | (a child table: its own columns, `INHERITS`, then what differs from its parents) |
@@ -36,6 +39,9 @@
 //! | `-- trigger app.images trg` | trigger and whether it is enabled |
 //! | `-- rule app.images r` | rewrite rule and whether it is enabled |
 //! | `-- policy app.images p_read` | row-level security policy |
+//! | `-- publication p` | `CREATE PUBLICATION`, its schemas and tables (column lists, row filters) |
+//! | `-- default privileges in schema app on tables` | `ALTER DEFAULT PRIVILEGES` relative to the built-in defaults |
+//! | `-- event trigger e` | `CREATE EVENT TRIGGER` and whether it is enabled |
 //!
 //! An index that is not valid (what an interrupted `CREATE INDEX CONCURRENTLY` or `REINDEX
 //! CONCURRENTLY` leaves) has comment lines after its definition, `-- INVALID, not ready: …`
@@ -108,6 +114,12 @@ pub const HEADER_KINDS: &[&str] = &[
     "trigger",
     "rule",
     "policy",
+    "foreign-data wrapper",
+    "foreign server",
+    "user mapping",
+    "publication",
+    "default privileges",
+    "event trigger",
 ];
 
 /// Which schemas a snapshot covers. System schemas (`pg_catalog`, `information_schema`,

@@ -8,6 +8,7 @@ mod determinism;
 mod members;
 mod mutations;
 mod round_trip;
+mod wide;
 
 use std::fs;
 

@@ -11,7 +11,7 @@ use super::{assert_round_trip, every_kind_sql, role, run_sql, snapshot};
 use crate::harness::TestDb;
 
 /// Builds the fixture, snapshots, runs `mutation`, snapshots again; returns both texts.
-fn before_and_after(mutation: &str) -> (String, String) {
+pub(super) fn before_and_after(mutation: &str) -> (String, String) {
     let db = TestDb::new();
     run_sql(&db, &every_kind_sql(&db));
     let before = snapshot(&db);
@@ -21,7 +21,7 @@ fn before_and_after(mutation: &str) -> (String, String) {
     (before, snapshot(&db))
 }
 
-fn assert_changes(mutation: &str, expected: &[&str]) {
+pub(super) fn assert_changes(mutation: &str, expected: &[&str]) {
     let (before, after) = before_and_after(mutation);
     let comparison = compare(&before, &after, "before", "after");
     let summary: Vec<String> = comparison.changes.iter().map(|c| c.to_string()).collect();
@@ -34,7 +34,7 @@ fn assert_changes(mutation: &str, expected: &[&str]) {
     assert_round_trip(&after);
 }
 
-fn assert_unchanged(rebuild: &str) {
+pub(super) fn assert_unchanged(rebuild: &str) {
     let (before, after) = before_and_after(rebuild);
     let comparison = compare(&before, &after, "before", "after");
     assert!(
