@@ -339,3 +339,62 @@ pub(super) fn attach_security_labels(model: &Model, blocks: &mut Blocks) {
             .push((group, column, statement));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::model::{Schema, SecurityLabel};
+
+    #[test]
+    fn secrets_are_known_by_name_and_left_out() {
+        for secret in [
+            "password",
+            "PASSWORD",
+            "sslpassword",
+            "passfile",
+            "sslkey",
+            "api_token",
+        ] {
+            assert!(is_secret(secret), "{secret}");
+        }
+        for plain in ["password_required", "user", "host", "sslcert", "dbname"] {
+            assert!(!is_secret(plain), "{plain}");
+        }
+        let list = [
+            "user=app".to_string(),
+            "password=x'y".to_string(),
+            "host=h".to_string(),
+        ];
+        assert_eq!(
+            generic_options(&list),
+            " OPTIONS (\"host\" 'h', \"user\" 'app')"
+        );
+        assert_eq!(generic_options(&list[1..2]), "");
+    }
+
+    /// No label provider is loaded on a stock server, so the rendering is tested here.
+    #[test]
+    fn security_labels_go_into_their_objects_block() {
+        let model = Model {
+            schemas: vec![Schema {
+                oid: 900_001,
+                name: "app".into(),
+            }],
+            security_labels: vec![SecurityLabel {
+                object: (Catalog::Namespace, 900_001),
+                position: 0,
+                column: None,
+                provider: "selinux".into(),
+                label: "system_u:object_r:sepgsql_schema_t:s0".into(),
+            }],
+            ..Model::default()
+        };
+        let text = super::super::render(&model);
+        assert!(
+            text.contains(
+                "\n-- schema app\nCREATE SCHEMA IF NOT EXISTS \"app\";\nSECURITY LABEL FOR \"selinux\" ON SCHEMA \"app\" IS 'system_u:object_r:sepgsql_schema_t:s0';\n"
+            ),
+            "{text}"
+        );
+    }
+}
