@@ -234,7 +234,8 @@ fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
         "CREATE TABLE public.kept (id integer);
          CREATE OPERATOR public.=== (LEFTARG = integer, RIGHTARG = integer, FUNCTION = int4eq);
          CREATE TEXT SEARCH CONFIGURATION public.simple_copy (COPY = pg_catalog.simple);
-         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC;",
+         CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w;
+         CREATE FOREIGN TABLE public.remote (id integer) SERVER s;",
     );
     let project = TempDir::new();
     let (code, out, err) = baseline(&db, &project.path, &[]);
@@ -242,7 +243,7 @@ fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
     for named in [
         "operator public.===(integer, integer)",
         "text search configuration public.simple_copy",
-        "default privileges FOR ROLE postgres IN SCHEMA public ON TABLES",
+        "foreign table public.remote",
         "--force",
     ] {
         assert!(err.contains(named), "{named} not named in:\n{err}");

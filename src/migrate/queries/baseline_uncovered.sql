@@ -23,21 +23,8 @@ found AS (
     JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
     WHERE c.relkind IN ('r', 'p', 'i', 'I', 'm')
     UNION ALL
-    SELECT 'foreign server', NULL, format('%I', s.srvname)
-    FROM pg_catalog.pg_foreign_server s
-    WHERE (('pg_catalog.pg_foreign_server'::regclass, s.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'foreign-data wrapper', NULL, format('%I', w.fdwname)
-    FROM pg_catalog.pg_foreign_data_wrapper w
-    WHERE (('pg_catalog.pg_foreign_data_wrapper'::regclass, w.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'event trigger', NULL, format('%I', e.evtname)
-    FROM pg_catalog.pg_event_trigger e
-    WHERE (('pg_catalog.pg_event_trigger'::regclass, e.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'publication', NULL, format('%I', p.pubname)
-    FROM pg_catalog.pg_publication p
-    UNION ALL
+    -- A subscription needs a reachable publisher and a connection string (which may hold a
+    -- password): snapshots leave it out.
     SELECT 'subscription', NULL, format('%I', s.subname)
     FROM pg_catalog.pg_subscription s
     WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
@@ -108,15 +95,5 @@ found AS (
     FROM pg_catalog.pg_transform t
     JOIN pg_catalog.pg_language l ON l.oid = t.trflang
     WHERE (('pg_catalog.pg_transform'::regclass, t.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'default privileges', n.nspname,
-        format('FOR ROLE %I%s ON %s', r.rolname,
-            CASE WHEN n.nspname IS NOT NULL THEN format(' IN SCHEMA %I', n.nspname) ELSE '' END,
-            CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES'
-                WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS'
-                ELSE d.defaclobjtype::text END)
-    FROM pg_catalog.pg_default_acl d
-    JOIN pg_catalog.pg_roles r ON r.oid = d.defaclrole
-    LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
 )
 SELECT kind, schema::text, name FROM found ORDER BY kind, name
