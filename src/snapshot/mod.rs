@@ -31,6 +31,7 @@
 //! | `-- sequence app.s` | stand-alone sequence |
 //! | `-- table app.images` | table with its columns, RLS switches, column settings |
 //! | | (a child table: its own columns, `INHERITS`, then what differs from its parents) |
+//! | `-- foreign table app.remote` | `CREATE FOREIGN TABLE ... SERVER ... OPTIONS`, column options after it |
 //! | `-- sequence ownership app.s` | `ALTER SEQUENCE ... OWNED BY`, after its table |
 //! | `-- constraint app.images images_pkey` | table constraint (foreign keys last) |
 //! | `-- index app.images_url_idx` | index not behind a constraint |
@@ -114,6 +115,7 @@ pub const HEADER_KINDS: &[&str] = &[
     "trigger",
     "rule",
     "policy",
+    "foreign table",
     "foreign-data wrapper",
     "foreign server",
     "user mapping",

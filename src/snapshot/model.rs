@@ -217,6 +217,8 @@ pub(crate) struct Column {
     pub options: Vec<String>,
     /// attislocal: defined by the table itself, not (only) inherited from a parent.
     pub local: bool,
+    /// A foreign table's column options (`name=value` each).
+    pub fdw_options: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -248,7 +250,17 @@ pub(crate) struct Table {
     pub inherits: Vec<Parent>,
     /// A typed table's composite type (`CREATE TABLE ... OF type`), as `format_type` gives it.
     pub of_type: Option<String>,
+    /// A foreign table's server and options.
+    pub foreign: Option<ForeignTable>,
     pub columns: Vec<Column>,
+}
+
+/// What makes a table foreign (`CREATE FOREIGN TABLE ... SERVER s OPTIONS (...)`).
+#[derive(Debug)]
+pub(crate) struct ForeignTable {
+    pub server: String,
+    /// `name=value` each.
+    pub options: Vec<String>,
 }
 
 /// A parent of a child table (`INHERITS`).

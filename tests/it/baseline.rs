@@ -234,8 +234,8 @@ fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
         "CREATE TABLE public.kept (id integer);
          CREATE OPERATOR public.=== (LEFTARG = integer, RIGHTARG = integer, FUNCTION = int4eq);
          CREATE TEXT SEARCH CONFIGURATION public.simple_copy (COPY = pg_catalog.simple);
-         CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w;
-         CREATE FOREIGN TABLE public.remote (id integer) SERVER s;",
+         CREATE SUBSCRIPTION remote CONNECTION 'dbname=nowhere' PUBLICATION p
+             WITH (connect = false);",
     );
     let project = TempDir::new();
     let (code, out, err) = baseline(&db, &project.path, &[]);
@@ -243,7 +243,7 @@ fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
     for named in [
         "operator public.===(integer, integer)",
         "text search configuration public.simple_copy",
-        "foreign table public.remote",
+        "subscription remote",
         "--force",
     ] {
         assert!(err.contains(named), "{named} not named in:\n{err}");
@@ -261,6 +261,11 @@ fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
         "{err}"
     );
     assert_eq!(history(&mut db.connect()), [(1, "applied".to_string())]);
+    // A database with a subscription cannot be dropped.
+    load_sql(
+        &db,
+        "ALTER SUBSCRIPTION remote SET (slot_name = NONE); DROP SUBSCRIPTION remote",
+    );
 }
 
 #[test]

@@ -45,7 +45,8 @@ impl Group {
             }
             Group::Views => "-- Views and materialized views, newest first: one may read another.",
             Group::Tables => {
-                "-- Tables, in one statement so that the foreign keys between them need no order.\n\
+                "-- Tables (foreign ones first), in one statement so that the foreign keys between\n\
+                 -- them need no order.\n\
                  -- Their constraints, indexes, triggers, rules, policies, partitions and owned\n\
                  -- sequences go with them."
             }
@@ -94,6 +95,9 @@ pub fn rollback(snapshot: &str, title: &str, drops_public: bool) -> Result<Strin
         statements.push((Group::NoPublic, create));
     }
     let mut tables: Vec<String> = Vec::new();
+    // DROP TABLE refuses a foreign table: they get a DROP FOREIGN TABLE of their own, first,
+    // since one may inherit from a table.
+    let mut foreign_tables: Vec<String> = Vec::new();
     // Where the one DROP TABLE goes: at the first table created, so that whatever was created
     // after it (views, functions reading tables) is dropped before, and the rest after.
     let mut tables_at = 0;
@@ -104,9 +108,13 @@ pub fn rollback(snapshot: &str, title: &str, drops_public: bool) -> Result<Strin
         let statement = match kind {
             "view" => (Group::Views, sql("VIEW")?),
             "materialized view" => (Group::Views, sql("MATERIALIZED VIEW")?),
-            "table" => {
+            "table" | "foreign table" => {
+                let list = match kind {
+                    "table" => &mut tables,
+                    _ => &mut foreign_tables,
+                };
                 if !is_partition(block.text) {
-                    tables.push(sql_name(name)?);
+                    list.push(sql_name(name)?);
                 }
                 tables_at = statements.len();
                 continue;
@@ -146,6 +154,14 @@ pub fn rollback(snapshot: &str, title: &str, drops_public: bool) -> Result<Strin
     if !tables.is_empty() {
         tables.reverse();
         let list = format!("DROP TABLE\n    {};", tables.join(",\n    "));
+        statements.insert(tables_at, (Group::Tables, list));
+    }
+    if !foreign_tables.is_empty() {
+        foreign_tables.reverse();
+        let list = format!(
+            "DROP FOREIGN TABLE\n    {};",
+            foreign_tables.join(",\n    ")
+        );
         statements.insert(tables_at, (Group::Tables, list));
     }
     Ok(render(&statements, title))

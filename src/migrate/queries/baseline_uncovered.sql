@@ -8,16 +8,10 @@ WITH members AS (
     SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype IN ('e', 'i')
 ),
 found AS (
-    SELECT 'foreign table' AS kind, n.nspname AS schema,
-        format('%I.%I', n.nspname, c.relname) AS name
-    FROM pg_catalog.pg_class c
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind = 'f'
-    UNION ALL
     -- A table, index or materialized view in a tablespace other than the database's default:
     -- the baseline would build it in the default one.
-    SELECT 'tablespace', n.nspname,
-        format('%I.%I in tablespace %I', n.nspname, c.relname, t.spcname)
+    SELECT 'tablespace' AS kind, n.nspname AS schema,
+        format('%I.%I in tablespace %I', n.nspname, c.relname, t.spcname) AS name
     FROM pg_catalog.pg_class c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace

@@ -20,7 +20,7 @@ WITH objects AS (
         acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner) AS baseline,
         CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END AS member_kind
     FROM pg_class c
-    WHERE c.relnamespace = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+    WHERE c.relnamespace = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
         AND c.relacl IS NOT NULL
     UNION ALL
     SELECT 'pg_class', c.oid, a.attnum, a.attname, c.relowner, a.attacl,

@@ -35,7 +35,7 @@ pub(crate) fn is_secret(name: &str) -> bool {
 
 /// ` OPTIONS (name 'value', ...)` for generic options stored as `name=value`: sorted by
 /// name, secrets left out; empty when none is left.
-fn generic_options(list: &[String]) -> String {
+pub(super) fn generic_options(list: &[String]) -> String {
     let mut items: Vec<String> = list
         .iter()
         .map(|option| option.split_once('=').unwrap_or((option, "")))

@@ -1,5 +1,5 @@
 //! Objects of the whole database (issue 13: not read): default privileges, event triggers,
-//! publications, foreign-data wrappers, foreign servers and user mappings. One property
+//! publications, foreign-data wrappers, foreign servers, user mappings and foreign tables. One property
 //! changed at a time on the every-kind fixture, as in `mutations`: the snapshot must change in
 //! exactly the objects named, and load back the same; no-op rebuilds must change nothing.
 
@@ -157,6 +157,30 @@ unchanged! {
     // Passwords are left out: never printed, and they differ between environments.
     user_mapping_password_changed: "ALTER USER MAPPING FOR CURRENT_USER SERVER loopback OPTIONS (SET password 'another')";
     server_options_in_another_order: "ALTER SERVER loopback OPTIONS (DROP host); ALTER SERVER loopback OPTIONS (ADD host 'localhost')";
+}
+
+// Foreign tables.
+changes! {
+    foreign_table_option: "ALTER FOREIGN TABLE app.remote_images OPTIONS (SET table_name 'other')" => ["~ foreign table app.remote_images"];
+    foreign_table_option_dropped: "ALTER FOREIGN TABLE app.remote_images OPTIONS (DROP schema_name)" => ["~ foreign table app.remote_images"];
+    foreign_table_server: "DROP FOREIGN TABLE app.readings_old; CREATE FOREIGN TABLE app.readings_old PARTITION OF app.readings FOR VALUES FROM ('2000-01-01') TO ('2020-01-01') SERVER loopback OPTIONS (table_name 'old')" => ["~ foreign table app.readings_old"];
+    foreign_partition_bounds: "DROP FOREIGN TABLE app.readings_old; CREATE FOREIGN TABLE app.readings_old PARTITION OF app.readings FOR VALUES FROM ('2001-01-01') TO ('2020-01-01') SERVER files OPTIONS (filename '/dev/null')" => ["~ foreign table app.readings_old"];
+    foreign_column_option: "ALTER FOREIGN TABLE app.remote_images ALTER COLUMN id OPTIONS (SET column_name 'other')" => ["~ foreign table app.remote_images"];
+    foreign_column_option_added: "ALTER FOREIGN TABLE app.remote_images ALTER COLUMN seen OPTIONS (ADD column_name 'visible')" => ["~ foreign table app.remote_images"];
+    foreign_column_added: "ALTER FOREIGN TABLE app.remote_images ADD COLUMN extra integer" => ["~ foreign table app.remote_images"];
+    foreign_column_not_null: "ALTER FOREIGN TABLE app.remote_images ALTER COLUMN seen SET NOT NULL" => ["~ foreign table app.remote_images"];
+    foreign_column_default: "ALTER FOREIGN TABLE app.remote_images ALTER COLUMN url DROP DEFAULT" => ["~ foreign table app.remote_images"];
+    foreign_column_statistics: "ALTER FOREIGN TABLE app.remote_images ALTER COLUMN url SET STATISTICS -1" => ["~ foreign table app.remote_images"];
+    foreign_table_check: "ALTER FOREIGN TABLE app.remote_images DROP CONSTRAINT remote_images_id_check" => ["- constraint app.remote_images remote_images_id_check"];
+    foreign_table_granted: "GRANT UPDATE ON app.remote_images TO __ROLE__" => ["~ foreign table app.remote_images"];
+    comment_on_foreign_table: "COMMENT ON FOREIGN TABLE app.remote_images IS NULL" => ["~ foreign table app.remote_images"];
+    foreign_table_added: "CREATE FOREIGN TABLE app.more (x integer) SERVER elsewhere" => ["+ foreign table app.more"];
+    foreign_table_inheriting: "CREATE FOREIGN TABLE app.remote_items (extra text) INHERITS (app.items) SERVER elsewhere" => ["+ foreign table app.remote_items"];
+    foreign_table_dropped: "DROP FOREIGN TABLE app.remote_images" => ["- foreign table app.remote_images", "- constraint app.remote_images remote_images_id_check"];
+}
+
+unchanged! {
+    foreign_table_options_in_another_order: "ALTER FOREIGN TABLE app.remote_images OPTIONS (DROP schema_name); ALTER FOREIGN TABLE app.remote_images OPTIONS (ADD schema_name 'app')";
 }
 
 #[test]
