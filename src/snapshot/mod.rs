@@ -71,9 +71,14 @@
 //!
 //! # Not covered
 //!
-//! Foreign tables and servers, event triggers, publications, operators and operator
-//! classes, text-search objects and default privileges. Tablespaces and owners are
-//! left out on purpose: they differ between a CI server and production.
+//! Operators and operator classes and text-search objects. Subscriptions: creating one
+//! needs a reachable publisher, and its connection string may hold a password. Tablespaces,
+//! owners and secret options of wrappers, servers and user mappings (passwords...) are left
+//! out on purpose: they differ between a CI server and production, and a password must not
+//! reach a file.
+//!
+//! Default privileges name the role taking the snapshot `CURRENT_USER` (no `FOR ROLE`), as
+//! the role that runs the migrations: loading the snapshot gives them to whoever loads it.
 
 mod classify;
 mod diff;

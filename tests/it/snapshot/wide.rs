@@ -215,3 +215,16 @@ fn a_user_mapping_password_never_reaches_the_snapshot() {
     }
     assert_round_trip(&text);
 }
+
+// Replica identity and CLUSTER ON were read before issue 13; the cases `mutations` lacks.
+changes! {
+    replica_identity_nothing: "ALTER TABLE app.images REPLICA IDENTITY NOTHING" => ["~ table app.images"];
+    replica_identity_full: "ALTER TABLE app.images REPLICA IDENTITY FULL" => ["~ table app.images"];
+    replica_identity_unique_index: "CREATE UNIQUE INDEX offerings_name_key ON app.offerings (name); ALTER TABLE app.offerings REPLICA IDENTITY USING INDEX offerings_name_key" => ["+ index app.offerings_name_key"];
+    replica_identity_moved_off_an_index: "ALTER TABLE app.cache REPLICA IDENTITY USING INDEX cache_pkey; ALTER TABLE app.cache REPLICA IDENTITY NOTHING" => ["~ table app.cache"];
+    cluster_on_an_exclusion_constraint_index: "ALTER TABLE app.bookings CLUSTER ON bookings_no_overlap" => ["~ constraint app.bookings bookings_no_overlap"];
+}
+
+unchanged! {
+    cluster_on_and_off: "ALTER TABLE app.images CLUSTER ON images_lower_url; ALTER TABLE app.images SET WITHOUT CLUSTER";
+}
