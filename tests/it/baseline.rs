@@ -227,6 +227,33 @@ fn check_catches_a_baseline_rollback_made_inexact() {
 }
 
 #[test]
+fn baseline_makes_the_roles_its_default_privileges_and_user_mappings_name() {
+    // pg_shdepend records a default-privileges entry's role and a mapping's role as owners,
+    // which the roles query left out: a new server lacked them and the baseline failed there.
+    let db = TestDb::new();
+    let role = crate::snapshot::role(&db);
+    load_sql(
+        &db,
+        &format!(
+            "CREATE TABLE public.kept (id integer);
+             ALTER DEFAULT PRIVILEGES FOR ROLE {role} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+             CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w;
+             CREATE USER MAPPING FOR {role} SERVER s;"
+        ),
+    );
+    let project = TempDir::new();
+    let (code, out, err) = baseline(&db, &project.path, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let migration = fs::read_to_string(project.path.join("migrations/V1__baseline.sql")).unwrap();
+    assert!(
+        migration.contains(&format!("CREATE ROLE {role}")),
+        "{migration}"
+    );
+    // check runs on a scratch server, where only the baseline can have made the role.
+    assert_adopted(&db, &project.path);
+}
+
+#[test]
 fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
     let db = TestDb::new();
     load_sql(

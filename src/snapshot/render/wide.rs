@@ -50,6 +50,12 @@ pub(super) fn generic_options(list: &[String]) -> String {
 }
 
 pub(super) fn foreign_data(model: &Model, blocks: &mut Blocks) {
+    wrappers(model, blocks);
+    let servers = servers(model, blocks);
+    user_mappings(model, blocks, &servers);
+}
+
+fn wrappers(model: &Model, blocks: &mut Blocks) {
     for wrapper in &model.foreign_data_wrappers {
         if wrapper.member || !wrapper.usable {
             continue;
@@ -75,18 +81,22 @@ pub(super) fn foreign_data(model: &Model, blocks: &mut Blocks) {
         let key = (Catalog::ForeignDataWrapper, wrapper.oid);
         blocks.own(block, key, Some(target.clone()), Some(target), None);
     }
+}
+
+/// Writes the servers of usable wrappers; returns their oids.
+fn servers(model: &Model, blocks: &mut Blocks) -> HashSet<u32> {
     let usable: HashSet<u32> = model
         .foreign_data_wrappers
         .iter()
         .filter(|w| w.usable)
         .map(|w| w.oid)
         .collect();
-    let mut servers = HashSet::new();
+    let mut written = HashSet::new();
     for server in &model.foreign_servers {
         if !usable.contains(&server.wrapper_oid) {
             continue;
         }
-        servers.insert(server.oid);
+        written.insert(server.oid);
         let name = quote_ident(&server.name);
         let mut body = format!("CREATE SERVER {name}");
         if let Some(kind) = &server.server_type {
@@ -107,6 +117,10 @@ pub(super) fn foreign_data(model: &Model, blocks: &mut Blocks) {
         let grant_on = format!("FOREIGN SERVER {name}");
         blocks.own(block, key, Some(target), Some(grant_on), None);
     }
+    written
+}
+
+fn user_mappings(model: &Model, blocks: &mut Blocks, servers: &HashSet<u32>) {
     for mapping in &model.user_mappings {
         if !servers.contains(&mapping.server_oid) {
             continue;
@@ -163,45 +177,48 @@ pub(super) fn publications(model: &Model, blocks: &mut Blocks) {
             "CREATE PUBLICATION {name}{all} WITH ({});\n",
             with.join(", ")
         );
-        // Schemas first, then tables, each sorted by name.
-        let mut members: Vec<(bool, &str, &str, String)> = Vec::new();
-        for member in &model.publication_members {
-            if member.publication_oid != publication.oid {
-                continue;
-            }
-            let Some(table) = &member.table_name else {
-                let sql = format!(
-                    "ALTER PUBLICATION {name} ADD TABLES IN SCHEMA {};\n",
-                    quote_ident(&member.schema)
-                );
-                members.push((false, &member.schema, "", sql));
-                continue;
-            };
-            let mut sql = format!(
-                "ALTER PUBLICATION {name} ADD TABLE ONLY {}",
-                qualified(&member.schema, table)
-            );
-            if let Some(columns) = &member.columns {
-                // A column list is a set: by name, not by position.
-                let mut columns: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
-                columns.sort();
-                sql.push_str(&format!(" ({})", columns.join(", ")));
-            }
-            if let Some(filter) = &member.row_filter {
-                sql.push_str(&format!(" WHERE ({filter})"));
-            }
-            sql.push_str(";\n");
-            members.push((true, &member.schema, table, sql));
-        }
-        members.sort();
-        for (_, _, _, sql) in members {
-            body.push_str(&sql);
-        }
+        body.push_str(&publication_members(model, publication.oid, &name));
         let label = format!("publication {}", display(&publication.name));
         let block = blocks.add(Kind::Publication, ["", &publication.name, ""], label, body);
         let key = (Catalog::Publication, publication.oid);
         blocks.own(block, key, Some(format!("PUBLICATION {name}")), None, None);
     }
+}
+
+/// The `ALTER PUBLICATION ... ADD` lines of a publication: schemas first, then tables, each
+/// sorted by name.
+fn publication_members(model: &Model, publication: u32, name: &str) -> String {
+    let mut members: Vec<(bool, &str, &str, String)> = Vec::new();
+    for member in &model.publication_members {
+        if member.publication_oid != publication {
+            continue;
+        }
+        let Some(table) = &member.table_name else {
+            let sql = format!(
+                "ALTER PUBLICATION {name} ADD TABLES IN SCHEMA {};\n",
+                quote_ident(&member.schema)
+            );
+            members.push((false, &member.schema, "", sql));
+            continue;
+        };
+        let mut sql = format!(
+            "ALTER PUBLICATION {name} ADD TABLE ONLY {}",
+            qualified(&member.schema, table)
+        );
+        if let Some(columns) = &member.columns {
+            // A column list is a set: by name, not by position.
+            let mut columns: Vec<String> = columns.iter().map(|c| quote_ident(c)).collect();
+            columns.sort();
+            sql.push_str(&format!(" ({})", columns.join(", ")));
+        }
+        if let Some(filter) = &member.row_filter {
+            sql.push_str(&format!(" WHERE ({filter})"));
+        }
+        sql.push_str(";\n");
+        members.push((true, &member.schema, table, sql));
+    }
+    members.sort();
+    members.into_iter().map(|(_, _, _, sql)| sql).collect()
 }
 
 /// The SQL word for the objects a default-privileges entry is about, and the header's.
