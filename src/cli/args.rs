@@ -296,9 +296,9 @@ pub enum Command {
     ///
     /// Refused, writing nothing, when the database has pgstrata history, when migrations/
     /// holds a version at or below the baseline's or views/ holds files, when one of the
-    /// three files exists, and when the database holds objects a snapshot cannot carry (foreign
-    /// tables, event triggers, publications, operators, text search objects, default
-    /// privileges, objects in other tablespaces, ...), which are named.
+    /// three files exists, and when the database holds objects a snapshot cannot carry
+    /// (subscriptions, operators, text search objects, objects in other tablespaces, ...),
+    /// which are named.
     Baseline {
         /// The baseline's version (5 or V5); below every migration already in migrations/
         /// [default: 1]

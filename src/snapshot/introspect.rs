@@ -11,6 +11,7 @@
 mod operators;
 mod rows;
 mod text_search;
+mod wide;
 
 use std::collections::HashMap;
 
@@ -23,6 +24,7 @@ use super::SnapshotOptions;
 use super::model::*;
 use super::sql::literal;
 use rows::*;
+use wide::*;
 
 // The catalog queries, one per kind.
 const AGGREGATES: &str = include_str!("queries/aggregates.sql");
@@ -46,6 +48,15 @@ const TRIGGERS: &str = include_str!("queries/triggers.sql");
 const TRIGGER_STATES: &str = include_str!("queries/trigger_states.sql");
 const TYPES: &str = include_str!("queries/types.sql");
 const VIEWS: &str = include_str!("queries/views.sql");
+// Objects of the whole database, and security labels.
+const DEFAULT_PRIVILEGES: &str = include_str!("queries/default_privileges.sql");
+const EVENT_TRIGGERS: &str = include_str!("queries/event_triggers.sql");
+const FOREIGN_DATA_WRAPPERS: &str = include_str!("queries/foreign_data_wrappers.sql");
+const FOREIGN_SERVERS: &str = include_str!("queries/foreign_servers.sql");
+const PUBLICATIONS: &str = include_str!("queries/publications.sql");
+const PUBLICATION_MEMBERS: &str = include_str!("queries/publication_members.sql");
+const SECURITY_LABELS: &str = include_str!("queries/security_labels.sql");
+const USER_MAPPINGS: &str = include_str!("queries/user_mappings.sql");
 
 /// Settings that reach the server's deparsed output, pinned for the transaction only. An
 /// empty search path makes every name outside pg_catalog schema-qualified.
@@ -201,7 +212,40 @@ fn read_relations(tx: &mut Transaction, kept: &[u32]) -> Result<Model> {
     attach_columns(&mut model, columns);
     let constraints = each(tx, kept, "constraints", CONSTRAINTS, constraint)?;
     attach_constraints(&mut model, constraints);
+    read_wide(tx, kept, &mut model)?;
     Ok(model)
+}
+
+/// The objects of the whole database, and security labels: small catalogs, read with the
+/// first half.
+fn read_wide(tx: &mut Transaction, kept: &[u32], model: &mut Model) -> Result<()> {
+    model.default_privileges = each(
+        tx,
+        kept,
+        "default privileges",
+        DEFAULT_PRIVILEGES,
+        default_privilege,
+    )?;
+    model.event_triggers = each(tx, kept, "event triggers", EVENT_TRIGGERS, event_trigger)?;
+    model.publications = each(tx, kept, "publications", PUBLICATIONS, publication)?;
+    model.publication_members = each(
+        tx,
+        kept,
+        "publication members",
+        PUBLICATION_MEMBERS,
+        publication_member,
+    )?;
+    model.foreign_data_wrappers = each(
+        tx,
+        kept,
+        "foreign-data wrappers",
+        FOREIGN_DATA_WRAPPERS,
+        foreign_data_wrapper,
+    )?;
+    model.foreign_servers = read_all(tx, "foreign servers", FOREIGN_SERVERS, foreign_server)?;
+    model.user_mappings = read_all(tx, "user mappings", USER_MAPPINGS, user_mapping)?;
+    model.security_labels = read_all(tx, "security labels", SECURITY_LABELS, security_label)?;
+    Ok(())
 }
 
 /// Indexes, extended statistics, routines and aggregates, views, triggers, rules, policies,

@@ -37,6 +37,10 @@ pub(crate) enum Catalog {
     TsTemplate,
     TsDict,
     TsConfig,
+    EventTrigger,
+    Publication,
+    ForeignDataWrapper,
+    ForeignServer,
     Other,
 }
 
@@ -67,6 +71,10 @@ impl Catalog {
             "pg_ts_template" => Catalog::TsTemplate,
             "pg_ts_dict" => Catalog::TsDict,
             "pg_ts_config" => Catalog::TsConfig,
+            "pg_event_trigger" => Catalog::EventTrigger,
+            "pg_publication" => Catalog::Publication,
+            "pg_foreign_data_wrapper" => Catalog::ForeignDataWrapper,
+            "pg_foreign_server" => Catalog::ForeignServer,
             _ => Catalog::Other,
         }
     }
@@ -101,6 +109,15 @@ pub(crate) struct Model {
     pub operators: OperatorKinds,
     pub conversions: Vec<Conversion>,
     pub text_search: TextSearchKinds,
+    /// Objects of the whole database (below), and security labels.
+    pub default_privileges: Vec<DefaultPrivilege>,
+    pub event_triggers: Vec<EventTrigger>,
+    pub publications: Vec<Publication>,
+    pub publication_members: Vec<PublicationMember>,
+    pub foreign_data_wrappers: Vec<ForeignDataWrapper>,
+    pub foreign_servers: Vec<ForeignServer>,
+    pub user_mappings: Vec<UserMapping>,
+    pub security_labels: Vec<SecurityLabel>,
 }
 
 #[derive(Debug)]
@@ -229,6 +246,8 @@ pub(crate) struct Column {
     pub options: Vec<String>,
     /// attislocal: defined by the table itself, not (only) inherited from a parent.
     pub local: bool,
+    /// A foreign table's column options (`name=value` each).
+    pub fdw_options: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -260,7 +279,17 @@ pub(crate) struct Table {
     pub inherits: Vec<Parent>,
     /// A typed table's composite type (`CREATE TABLE ... OF type`), as `format_type` gives it.
     pub of_type: Option<String>,
+    /// A foreign table's server and options.
+    pub foreign: Option<ForeignTable>,
     pub columns: Vec<Column>,
+}
+
+/// What makes a table foreign (`CREATE FOREIGN TABLE ... SERVER s OPTIONS (...)`).
+#[derive(Debug)]
+pub(crate) struct ForeignTable {
+    pub server: String,
+    /// `name=value` each.
+    pub options: Vec<String>,
 }
 
 /// A parent of a child table (`INHERITS`).
@@ -481,4 +510,111 @@ pub(crate) struct Privilege {
     pub member_of: Option<(u32, String)>,
     pub privilege: String,
     pub grantable: bool,
+}
+
+// Objects of the whole database, and security labels.
+
+/// One privilege an `ALTER DEFAULT PRIVILEGES` entry grants beyond, or revokes from, the
+/// built-in defaults (`default_privileges.sql`).
+#[derive(Debug)]
+pub(crate) struct DefaultPrivilege {
+    /// The role whose new objects get it (`FOR ROLE`).
+    pub role: String,
+    /// That role is the one taking the snapshot: written `CURRENT_USER`.
+    pub role_is_current: bool,
+    /// `IN SCHEMA`, or none for the whole database.
+    pub schema: Option<String>,
+    /// defaclobjtype: `r` tables, `S` sequences, `f` functions, `T` types, `n` schemas.
+    pub object_type: String,
+    pub grant: bool,
+    /// Role name; `""` is PUBLIC.
+    pub grantee: String,
+    pub grantee_is_current: bool,
+    pub privilege: String,
+    pub grantable: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct EventTrigger {
+    pub oid: u32,
+    pub name: String,
+    pub event: String,
+    /// The function, qualified and quoted.
+    pub function: String,
+    /// evtenabled: `O` enabled, `D` disabled, `R` replica, `A` always.
+    pub enabled: String,
+    /// WHEN TAG IN, as stored (upper case).
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Publication {
+    pub oid: u32,
+    pub name: String,
+    pub all_tables: bool,
+    pub insert: bool,
+    pub update: bool,
+    pub delete: bool,
+    pub truncate: bool,
+    pub via_root: bool,
+}
+
+/// A table (FOR TABLE) or schema (FOR TABLES IN SCHEMA, `table_name` none) a publication
+/// lists.
+#[derive(Debug)]
+pub(crate) struct PublicationMember {
+    pub publication_oid: u32,
+    pub schema: String,
+    pub table_name: Option<String>,
+    /// The column list, if any (unordered).
+    pub columns: Option<Vec<String>>,
+    /// The row filter, as `pg_get_expr` gives it.
+    pub row_filter: Option<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ForeignDataWrapper {
+    pub oid: u32,
+    pub name: String,
+    pub handler: Option<String>,
+    pub validator: Option<String>,
+    /// `name=value` each.
+    pub options: Vec<String>,
+    /// Made by an extension: not written, but its servers are.
+    pub member: bool,
+    /// A loaded snapshot has it (see `foreign_data_wrappers.sql`).
+    pub usable: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct ForeignServer {
+    pub oid: u32,
+    pub name: String,
+    pub wrapper_oid: u32,
+    pub wrapper: String,
+    pub server_type: Option<String>,
+    pub version: Option<String>,
+    pub options: Vec<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct UserMapping {
+    pub server_oid: u32,
+    pub server: String,
+    /// Role name; `""` is PUBLIC.
+    pub role: String,
+    /// For the server's owner: written `CURRENT_USER`.
+    pub for_owner: bool,
+    pub options: Vec<String>,
+}
+
+/// A security label (`SECURITY LABEL FOR provider ON ... IS ...`), written in the block of
+/// the object it is on, like a comment.
+#[derive(Debug)]
+pub(crate) struct SecurityLabel {
+    pub object: Key,
+    pub position: i32,
+    pub column: Option<String>,
+    pub provider: String,
+    pub label: String,
 }

@@ -12,6 +12,7 @@ mod objects;
 mod operators;
 mod tables;
 mod text_search;
+mod wide;
 
 use std::collections::HashMap;
 
@@ -49,6 +50,10 @@ pub(crate) enum Kind {
     TsConfiguration,
     /// After the functions they call.
     Cast,
+    /// After the functions (handler, validator) and extensions they use.
+    ForeignDataWrapper,
+    ForeignServer,
+    UserMapping,
     Sequence,
     Table,
     SequenceOwnership,
@@ -62,6 +67,12 @@ pub(crate) enum Kind {
     Trigger,
     Rule,
     Policy,
+    /// After the tables and functions (row filters) they name.
+    Publication,
+    /// Last: ALTER DEFAULT PRIVILEGES would reach every object created after it, and an
+    /// event trigger would fire on every statement after it.
+    DefaultPrivileges,
+    EventTrigger,
 }
 
 /// One object's text and where it sorts.
@@ -162,6 +173,7 @@ pub(crate) fn render(model: &Model) -> String {
     operators::families_and_classes(model, &mut blocks);
     operators::conversions(model, &mut blocks);
     text_search::text_search(model, &mut blocks);
+    wide::foreign_data(model, &mut blocks);
     tables::tables(model, &mut blocks);
     // After tables: an OWNED BY block is written only when its table is in the snapshot.
     objects::sequences(model, &mut blocks);
@@ -170,8 +182,12 @@ pub(crate) fn render(model: &Model) -> String {
     attached::indexes(model, &mut blocks);
     attached::statistics(model, &mut blocks);
     attached::triggers_rules_and_policies(model, &mut blocks);
+    wide::publications(model, &mut blocks);
+    wide::default_privileges(model, &mut blocks);
+    wide::event_triggers(model, &mut blocks);
     attach_comments(model, &mut blocks);
     attach_privileges(model, &mut blocks);
+    wide::attach_security_labels(model, &mut blocks);
     let edges = edges(model, &blocks);
     let keys: Vec<(Kind, &[String; 3])> = blocks.list.iter().map(|b| (b.kind, &b.sort)).collect();
     let mut text = String::from(PREAMBLE);

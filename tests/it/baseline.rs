@@ -241,6 +241,33 @@ fn check_catches_a_baseline_rollback_made_inexact() {
 }
 
 #[test]
+fn baseline_makes_the_roles_its_default_privileges_and_user_mappings_name() {
+    // pg_shdepend records a default-privileges entry's role and a mapping's role as owners,
+    // which the roles query left out: a new server lacked them and the baseline failed there.
+    let db = TestDb::new();
+    let role = crate::snapshot::role(&db);
+    load_sql(
+        &db,
+        &format!(
+            "CREATE TABLE public.kept (id integer);
+             ALTER DEFAULT PRIVILEGES FOR ROLE {role} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+             CREATE FOREIGN DATA WRAPPER w; CREATE SERVER s FOREIGN DATA WRAPPER w;
+             CREATE USER MAPPING FOR {role} SERVER s;"
+        ),
+    );
+    let project = TempDir::new();
+    let (code, out, err) = baseline(&db, &project.path, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let migration = fs::read_to_string(project.path.join("migrations/V1__baseline.sql")).unwrap();
+    assert!(
+        migration.contains(&format!("CREATE ROLE {role}")),
+        "{migration}"
+    );
+    // check runs on a scratch server, where only the baseline can have made the role.
+    assert_adopted(&db, &project.path);
+}
+
+#[test]
 fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
     let db = TestDb::new();
     load_sql(
@@ -248,7 +275,8 @@ fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
         "CREATE TABLE public.kept (id integer);
          CREATE ACCESS METHOD heap_copy TYPE TABLE HANDLER heap_tableam_handler;
          CREATE TYPE public.not_yet;
-         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO PUBLIC;",
+         CREATE SUBSCRIPTION remote CONNECTION 'dbname=nowhere' PUBLICATION p
+             WITH (connect = false);",
     );
     let project = TempDir::new();
     let (code, out, err) = baseline(&db, &project.path, &[]);
@@ -256,7 +284,7 @@ fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
     for named in [
         "access method heap_copy",
         "base type public.not_yet",
-        "default privileges FOR ROLE postgres IN SCHEMA public ON TABLES",
+        "subscription remote",
         "--force",
     ] {
         assert!(err.contains(named), "{named} not named in:\n{err}");
@@ -274,6 +302,11 @@ fn baseline_refuses_objects_a_snapshot_cannot_carry_and_force_names_them() {
         "{err}"
     );
     assert_eq!(history(&mut db.connect()), [(1, "applied".to_string())]);
+    // A database with a subscription cannot be dropped.
+    load_sql(
+        &db,
+        "ALTER SUBSCRIPTION remote SET (slot_name = NONE); DROP SUBSCRIPTION remote",
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod mutations;
 mod operators;
 mod oracle;
 mod round_trip;
+mod wide;
 
 use std::fs;
 

@@ -21,9 +21,11 @@ const PUBLIC_COMMENT: &str = "COMMENT ON SCHEMA \"public\" IS 'standard public s
 /// What a statement of the rollback drops, for the comment that heads each run of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Group {
+    Last,
     Views,
     Tables,
     Sequences,
+    ForeignData,
     Casts,
     Operators,
     Routines,
@@ -38,13 +40,22 @@ enum Group {
 impl Group {
     fn comment(self) -> &'static str {
         match self {
+            Group::Last => {
+                "-- Event triggers, default privileges and publications, which the baseline makes\n\
+                 -- last: default privileges are taken back to the built-in ones."
+            }
             Group::Views => "-- Views and materialized views, newest first: one may read another.",
             Group::Tables => {
-                "-- Tables, in one statement so that the foreign keys between them need no order.\n\
+                "-- Tables (foreign ones first), in one statement so that the foreign keys between\n\
+                 -- them need no order.\n\
                  -- Their constraints, indexes, triggers, rules, policies, partitions and owned\n\
                  -- sequences go with them."
             }
             Group::Sequences => "-- Sequences that no table owns.",
+            Group::ForeignData => {
+                "-- User mappings, foreign servers and foreign-data wrappers, now that no table\n\
+                 -- uses them."
+            }
             Group::Casts => "-- Casts, before the functions and types they join.",
             Group::Operators => {
                 "-- Text search objects, conversions, operator classes, families and operators,\n\
@@ -89,6 +100,9 @@ pub fn rollback(snapshot: &str, title: &str, drops_public: bool) -> Result<Strin
         statements.push((Group::NoPublic, create));
     }
     let mut tables: Vec<String> = Vec::new();
+    // DROP TABLE refuses a foreign table: they get a DROP FOREIGN TABLE of their own, first,
+    // since one may inherit from a table.
+    let mut foreign_tables: Vec<String> = Vec::new();
     // Where the one DROP TABLE goes: at the first table created, so that whatever was created
     // after it (views, functions reading tables) is dropped before, and the rest after.
     let mut tables_at = 0;
@@ -99,9 +113,13 @@ pub fn rollback(snapshot: &str, title: &str, drops_public: bool) -> Result<Strin
         let statement = match kind {
             "view" => (Group::Views, sql("VIEW")?),
             "materialized view" => (Group::Views, sql("MATERIALIZED VIEW")?),
-            "table" => {
+            "table" | "foreign table" => {
+                let list = match kind {
+                    "table" => &mut tables,
+                    _ => &mut foreign_tables,
+                };
                 if !is_partition(block.text) {
-                    tables.push(sql_name(name)?);
+                    list.push(sql_name(name)?);
                 }
                 tables_at = statements.len();
                 continue;
@@ -147,6 +165,12 @@ pub fn rollback(snapshot: &str, title: &str, drops_public: bool) -> Result<Strin
                 (Group::Public, restore)
             }
             "schema" => (Group::Schemas, sql("SCHEMA")?),
+            "event trigger" => (Group::Last, sql("EVENT TRIGGER")?),
+            "default privileges" => (Group::Last, undo_default_privileges(block.text)?),
+            "publication" => (Group::Last, sql("PUBLICATION")?),
+            "user mapping" => (Group::ForeignData, drop_user_mapping(block.text)?),
+            "foreign server" => (Group::ForeignData, sql("SERVER")?),
+            "foreign-data wrapper" => (Group::ForeignData, sql("FOREIGN DATA WRAPPER")?),
             // Parts of a table or view: dropped with it.
             _ => continue,
         };
@@ -155,6 +179,14 @@ pub fn rollback(snapshot: &str, title: &str, drops_public: bool) -> Result<Strin
     if !tables.is_empty() {
         tables.reverse();
         let list = format!("DROP TABLE\n    {};", tables.join(",\n    "));
+        statements.insert(tables_at, (Group::Tables, list));
+    }
+    if !foreign_tables.is_empty() {
+        foreign_tables.reverse();
+        let list = format!(
+            "DROP FOREIGN TABLE\n    {};",
+            foreign_tables.join(",\n    ")
+        );
         statements.insert(tables_at, (Group::Tables, list));
     }
     Ok(render(&statements, title))
@@ -284,6 +316,63 @@ fn operator(name: &str) -> Result<String> {
     }
 }
 
+/// `DROP USER MAPPING FOR <role> SERVER <server>;` from the block's `CREATE USER MAPPING`
+/// line (its header names the role for people, not as SQL).
+fn drop_user_mapping(block: &str) -> Result<String> {
+    let create = block
+        .lines()
+        .find_map(|line| line.strip_prefix("CREATE USER MAPPING "))
+        .ok_or_else(|| anyhow::anyhow!("a user mapping block without CREATE USER MAPPING"))?;
+    let create = create.trim_end_matches(';');
+    let target = match outside_quotes(create, " OPTIONS (") {
+        Some(at) => &create[..at],
+        None => create,
+    };
+    Ok(format!("DROP USER MAPPING {target};"))
+}
+
+/// Each `ALTER DEFAULT PRIVILEGES ... GRANT` of the block turned into its `REVOKE` and each
+/// `REVOKE` into its `GRANT`, in the reverse order: what takes the entry back to the built-in
+/// defaults (the server then drops it).
+fn undo_default_privileges(block: &str) -> Result<String> {
+    let mut undone = Vec::new();
+    for line in block.lines().rev() {
+        let Some(rest) = line.strip_prefix("ALTER DEFAULT PRIVILEGES") else {
+            continue;
+        };
+        let unreadable = || anyhow::anyhow!("the baseline's rollback cannot undo `{line}`");
+        let statement = rest.trim_end_matches(';');
+        let statement = statement.trim_end_matches(" WITH GRANT OPTION");
+        let line = if let Some(at) = outside_quotes(statement, " GRANT ") {
+            let (prefix, grant) = (&statement[..at], &statement[at + " GRANT ".len()..]);
+            let at = outside_quotes(grant, " TO ").ok_or_else(unreadable)?;
+            let (what, to) = (&grant[..at], &grant[at + " TO ".len()..]);
+            format!("ALTER DEFAULT PRIVILEGES{prefix} REVOKE {what} FROM {to};")
+        } else {
+            let at = outside_quotes(statement, " REVOKE ").ok_or_else(unreadable)?;
+            let (prefix, revoke) = (&statement[..at], &statement[at + " REVOKE ".len()..]);
+            let at = outside_quotes(revoke, " FROM ").ok_or_else(unreadable)?;
+            let (what, from) = (&revoke[..at], &revoke[at + " FROM ".len()..]);
+            format!("ALTER DEFAULT PRIVILEGES{prefix} GRANT {what} TO {from};")
+        };
+        undone.push(line);
+    }
+    Ok(undone.join("\n"))
+}
+
+/// Where `needle` first occurs in `text` outside a double-quoted name.
+fn outside_quotes(text: &str, needle: &str) -> Option<usize> {
+    let mut quoted = false;
+    for (at, c) in text.char_indices() {
+        if c == '"' {
+            quoted = !quoted;
+        } else if !quoted && text[at..].starts_with(needle) {
+            return Some(at);
+        }
+    }
+    None
+}
+
 /// What puts the public schema back as a new database has it, from its block: the comment
 /// when it differs, and each privilege the snapshot grants or revokes (those that differ from
 /// a new database's) undone, in the reverse order.
@@ -317,6 +406,40 @@ fn restore_public(block: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn objects_of_the_whole_database_are_dropped_and_default_privileges_undone() {
+        let snapshot = "-- foreign-data wrapper w\nCREATE FOREIGN DATA WRAPPER \"w\";\n\n\
+            -- foreign server s\nCREATE SERVER \"s\" FOREIGN DATA WRAPPER \"w\";\n\n\
+            -- user mapping for CURRENT_USER server s\n\
+            CREATE USER MAPPING FOR CURRENT_USER SERVER \"s\" OPTIONS (\"user\" 'a');\n\n\
+            -- user mapping for \"Odd OPTIONS (\" server s\n\
+            CREATE USER MAPPING FOR \"Odd OPTIONS (\" SERVER \"s\";\n\n\
+            -- publication p\nCREATE PUBLICATION \"p\" WITH (publish = 'insert');\n\n\
+            -- default privileges in schema \"a GRANT b\" on tables\n\
+            ALTER DEFAULT PRIVILEGES IN SCHEMA \"a GRANT b\" GRANT SELECT ON TABLES TO \"r\" WITH GRANT OPTION;\n\
+            ALTER DEFAULT PRIVILEGES IN SCHEMA \"a GRANT b\" REVOKE USAGE ON TABLES FROM PUBLIC;\n\n\
+            -- event trigger e\nCREATE EVENT TRIGGER \"e\" ON sql_drop EXECUTE FUNCTION f();\n";
+        let text = rollback(snapshot, "V1__baseline", false).unwrap();
+        let statements: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("--") && !l.is_empty())
+            .collect();
+        assert_eq!(
+            statements,
+            [
+                "DROP EVENT TRIGGER \"e\";",
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA \"a GRANT b\" GRANT USAGE ON TABLES TO PUBLIC;",
+                "ALTER DEFAULT PRIVILEGES IN SCHEMA \"a GRANT b\" REVOKE SELECT ON TABLES FROM \"r\";",
+                "DROP PUBLICATION \"p\";",
+                "DROP USER MAPPING FOR \"Odd OPTIONS (\" SERVER \"s\";",
+                "DROP USER MAPPING FOR CURRENT_USER SERVER \"s\";",
+                "DROP SERVER \"s\";",
+                "DROP FOREIGN DATA WRAPPER \"w\";",
+            ],
+            "{text}"
+        );
+    }
 
     #[test]
     fn names_are_quoted_part_by_part_and_arguments_kept() {

@@ -8,36 +8,17 @@ WITH members AS (
     SELECT classid, objid FROM pg_catalog.pg_depend WHERE deptype IN ('e', 'i')
 ),
 found AS (
-    SELECT 'foreign table' AS kind, n.nspname AS schema,
-        format('%I.%I', n.nspname, c.relname) AS name
-    FROM pg_catalog.pg_class c
-    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind = 'f'
-    UNION ALL
     -- A table, index or materialized view in a tablespace other than the database's default:
     -- the baseline would build it in the default one.
-    SELECT 'tablespace', n.nspname,
-        format('%I.%I in tablespace %I', n.nspname, c.relname, t.spcname)
+    SELECT 'tablespace' AS kind, n.nspname AS schema,
+        format('%I.%I in tablespace %I', n.nspname, c.relname, t.spcname) AS name
     FROM pg_catalog.pg_class c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_catalog.pg_tablespace t ON t.oid = c.reltablespace
     WHERE c.relkind IN ('r', 'p', 'i', 'I', 'm')
     UNION ALL
-    SELECT 'foreign server', NULL, format('%I', s.srvname)
-    FROM pg_catalog.pg_foreign_server s
-    WHERE (('pg_catalog.pg_foreign_server'::regclass, s.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'foreign-data wrapper', NULL, format('%I', w.fdwname)
-    FROM pg_catalog.pg_foreign_data_wrapper w
-    WHERE (('pg_catalog.pg_foreign_data_wrapper'::regclass, w.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'event trigger', NULL, format('%I', e.evtname)
-    FROM pg_catalog.pg_event_trigger e
-    WHERE (('pg_catalog.pg_event_trigger'::regclass, e.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'publication', NULL, format('%I', p.pubname)
-    FROM pg_catalog.pg_publication p
-    UNION ALL
+    -- A subscription needs a reachable publisher and a connection string (which may hold a
+    -- password): snapshots leave it out.
     SELECT 'subscription', NULL, format('%I', s.subname)
     FROM pg_catalog.pg_subscription s
     WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
@@ -65,15 +46,5 @@ found AS (
     FROM pg_catalog.pg_transform t
     JOIN pg_catalog.pg_language l ON l.oid = t.trflang
     WHERE (('pg_catalog.pg_transform'::regclass, t.oid) NOT IN (SELECT * FROM members))
-    UNION ALL
-    SELECT 'default privileges', n.nspname,
-        format('FOR ROLE %I%s ON %s', r.rolname,
-            CASE WHEN n.nspname IS NOT NULL THEN format(' IN SCHEMA %I', n.nspname) ELSE '' END,
-            CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES'
-                WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS'
-                ELSE d.defaclobjtype::text END)
-    FROM pg_catalog.pg_default_acl d
-    JOIN pg_catalog.pg_roles r ON r.oid = d.defaclrole
-    LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
 )
 SELECT kind, schema::text, name FROM found ORDER BY kind, name

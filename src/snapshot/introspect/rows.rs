@@ -110,6 +110,13 @@ pub(super) fn table(r: &Row) -> Result<Table, Error> {
         replica_identity: r.try_get("replica_identity")?,
         inherits: parents(r)?,
         of_type: r.try_get("of_type")?,
+        foreign: match r.try_get::<_, Option<String>>("foreign_server")? {
+            Some(server) => Some(ForeignTable {
+                server,
+                options: r.try_get("foreign_options")?,
+            }),
+            None => None,
+        },
         columns: Vec::new(),
     })
 }
@@ -148,6 +155,7 @@ pub(super) fn column(r: &Row) -> Result<Column, Error> {
         statistics: r.try_get("statistics")?,
         options: r.try_get("options")?,
         local: r.try_get("local")?,
+        fdw_options: r.try_get("fdw_options")?,
     })
 }
 

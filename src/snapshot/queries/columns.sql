@@ -1,7 +1,8 @@
 -- Columns of tables and attributes of composite types in the kept schemas ($1), live ones
 -- only: dropped columns leave gaps in attnum, which is kept only to order them. The collation
 -- is given only where it is not the type's default; the identity sequence's options are
--- joined through its internal dependency on the column.
+-- joined through its internal dependency on the column. A foreign table's columns have
+-- options of their own.
 SELECT a.attrelid AS relation_oid, a.attnum AS position, a.attname AS name,
     format_type(a.atttypid, a.atttypmod) AS data_type,
     cn.nspname AS collation_schema, cl.collname AS collation_name,
@@ -15,7 +16,8 @@ SELECT a.attrelid AS relation_oid, a.attnum AS position, a.attname AS name,
     coalesce(a.attstattarget::int4, -1) AS statistics, coalesce(a.attoptions, '{}') AS options,
     idn.schema AS identity_schema, idn.name AS identity_name, idn.seqstart AS identity_start,
     idn.seqincrement AS identity_increment, idn.seqmin AS identity_min,
-    idn.seqmax AS identity_max, idn.seqcache AS identity_cache, idn.seqcycle AS identity_cycle
+    idn.seqmax AS identity_max, idn.seqcache AS identity_cache, idn.seqcycle AS identity_cycle,
+    coalesce(a.attfdwoptions, '{}') AS fdw_options
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_type t ON t.oid = a.atttypid
@@ -33,5 +35,5 @@ LEFT JOIN LATERAL (
         AND sd.refclassid = 'pg_class'::regclass AND sd.refobjid = a.attrelid
         AND sd.refobjsubid = a.attnum AND sd.deptype = 'i' AND sc.relkind = 'S'
 ) idn ON true
-WHERE c.relkind IN ('r', 'p', 'c') AND c.relnamespace = ANY($1)
+WHERE c.relkind IN ('r', 'p', 'c', 'f') AND c.relnamespace = ANY($1)
     AND a.attnum > 0 AND NOT a.attisdropped

@@ -20,7 +20,7 @@ WITH objects AS (
         acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner) AS baseline,
         CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END AS member_kind
     FROM pg_class c
-    WHERE c.relnamespace = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+    WHERE c.relnamespace = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
         AND c.relacl IS NOT NULL
     UNION ALL
     SELECT 'pg_class', c.oid, a.attnum, a.attname, c.relowner, a.attacl,
@@ -49,6 +49,17 @@ WITH objects AS (
         CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END
     FROM pg_type t
     WHERE t.typnamespace = ANY($1) AND t.typtype IN ('e', 'd', 'c', 'r') AND t.typacl IS NOT NULL
+    UNION ALL
+    -- Wrappers and servers belong to the whole database: which are kept is decided in Rust.
+    SELECT 'pg_foreign_data_wrapper', w.oid, 0, NULL, w.fdwowner, w.fdwacl,
+        acldefault('F', w.fdwowner), 'FOREIGN DATA WRAPPER '
+    FROM pg_foreign_data_wrapper w
+    WHERE w.fdwacl IS NOT NULL
+    UNION ALL
+    SELECT 'pg_foreign_server', s.oid, 0, NULL, s.srvowner, s.srvacl,
+        acldefault('S', s.srvowner), 'FOREIGN SERVER '
+    FROM pg_foreign_server s
+    WHERE s.srvacl IS NOT NULL
 ),
 -- Extension members take the extension's initial privileges as their baseline.
 placed AS (

@@ -2,7 +2,8 @@
 -- table-level properties (persistence, partitioning, inheritance, storage parameters,
 -- row-level security). Columns come from columns.sql. The parents of a child table (INHERITS,
 -- not a partition) come in inhseqno order, the order INHERITS lists them in. A typed table
--- (CREATE TABLE ... OF type) names its composite type.
+-- (CREATE TABLE ... OF type) names its composite type. A foreign table (CREATE FOREIGN TABLE)
+-- names its server and options.
 -- pg_inherits is small (children and partitions only): aggregated once, not per table.
 WITH inheritance AS (
     SELECT i.inhrelid AS child, array_agg(p.oid ORDER BY i.inhseqno) AS oids,
@@ -27,7 +28,8 @@ SELECT c.oid, c.reltype AS type_oid, t.typarray AS array_oid, n.nspname AS schem
     c.relreplident::text AS replica_identity,
     coalesce(inh.oids, '{}') AS inherits_oids, coalesce(inh.schemas, '{}') AS inherits_schemas,
     coalesce(inh.names, '{}') AS inherits_names,
-    CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END AS of_type
+    CASE WHEN c.reloftype <> 0 THEN format_type(c.reloftype, NULL) END AS of_type,
+    fs.srvname AS foreign_server, coalesce(ft.ftoptions, '{}') AS foreign_options
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = c.reltype
@@ -41,7 +43,9 @@ LEFT JOIN LATERAL (
     WHERE c.relispartition AND i.inhrelid = c.oid
 ) parent ON true
 LEFT JOIN inheritance inh ON inh.child = c.oid
-WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1)
+LEFT JOIN pg_foreign_table ft ON ft.ftrelid = c.oid
+LEFT JOIN pg_foreign_server fs ON fs.oid = ft.ftserver
+WHERE c.relkind IN ('r', 'p', 'f') AND c.relnamespace = ANY($1)
     AND NOT EXISTS (
         SELECT FROM pg_depend x
         WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid AND x.deptype = 'e'

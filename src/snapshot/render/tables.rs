@@ -1,11 +1,14 @@
 //! Table blocks: CREATE TABLE with its columns (or PARTITION OF with what differs from the
 //! parent; or, for a child table, its own columns and INHERITS, then what differs from what
-//! it inherits; or OF type with what the columns add to the type's), then the table-level settings that CREATE TABLE cannot say (per-column
-//! statistics, storage and compression, replica identity, row-level security).
+//! it inherits; or OF type with what the columns add to the type's; or, for a foreign table,
+//! any of these with its server and options), then the table-level settings that CREATE
+//! TABLE cannot say (per-column statistics, storage and compression, a foreign table's column
+//! options, replica identity, row-level security).
 
 use std::collections::HashMap;
 
 use super::objects::{collate, list, sequence_options};
+use super::wide::generic_options;
 use super::{Blocks, Kind};
 use crate::db::quote_ident;
 use crate::snapshot::model::{Catalog, Column, Model, Parent, Table};
@@ -25,11 +28,18 @@ pub(super) fn tables(model: &Model, blocks: &mut Blocks) {
         };
         let mut body = create_table(table, &columns, parent, &by_oid);
         body.push_str(&settings(table, &columns, &name));
-        let label = format!("table {}", display_qualified(&table.schema, &table.name));
+        // COMMENT ON TABLE refuses a foreign table; GRANT ... ON TABLE takes it.
+        let word = if table.foreign.is_some() {
+            "foreign table"
+        } else {
+            "table"
+        };
+        let label = format!("{word} {}", display_qualified(&table.schema, &table.name));
         let block = blocks.add(Kind::Table, [&table.schema, &table.name, ""], label, body);
-        let target = format!("TABLE {name}");
+        let comment_on = format!("{} {name}", word.to_uppercase());
         let key = (Catalog::Class, table.oid);
-        blocks.own(block, key, Some(target.clone()), Some(target), Some(name));
+        let grant_on = format!("TABLE {name}");
+        blocks.own(block, key, Some(comment_on), Some(grant_on), Some(name));
         blocks.own_quietly(block, (Catalog::Type, table.type_oid));
         blocks.own_quietly(block, (Catalog::Type, table.array_oid));
         for column in &table.columns {
@@ -88,7 +98,12 @@ fn create_table(
 ) -> String {
     let name = qualified(&table.schema, &table.name);
     let unlogged = if table.unlogged { "UNLOGGED " } else { "" };
-    let mut out = format!("CREATE {unlogged}TABLE {name}");
+    let foreign = if table.foreign.is_some() {
+        "FOREIGN "
+    } else {
+        ""
+    };
+    let mut out = format!("CREATE {unlogged}{foreign}TABLE {name}");
     let mut after = String::new();
     match &table.partition_of {
         Some(partition) => {
@@ -144,6 +159,13 @@ fn create_table(
     }
     if let Some(key) = &table.partition_key {
         out.push_str(&format!(" PARTITION BY {key}"));
+    }
+    if let Some(foreign) = &table.foreign {
+        out.push_str(&format!(
+            " SERVER {}{}",
+            quote_ident(&foreign.server),
+            generic_options(&foreign.options)
+        ));
     }
     if let Some(method) = &table.access_method {
         out.push_str(&format!(" USING {}", quote_ident(method)));
@@ -292,8 +314,20 @@ fn settings(table: &Table, columns: &[&Column], name: &str) -> String {
             let options = options(&column.options, "").join(", ");
             out.push_str(&format!("{alter} SET ({options});\n"));
         }
+        let fdw_options = generic_options(&column.fdw_options);
+        if !fdw_options.is_empty() {
+            out.push_str(&format!(
+                "ALTER FOREIGN TABLE ONLY {name} ALTER COLUMN {}{fdw_options};\n",
+                quote_ident(&column.name)
+            ));
+        }
     }
-    match table.replica_identity.as_str() {
+    // A foreign table has NOTHING, and no way to change it.
+    let replica_identity = match table.foreign {
+        Some(_) => "",
+        None => table.replica_identity.as_str(),
+    };
+    match replica_identity {
         "f" => out.push_str(&format!("ALTER TABLE ONLY {name} REPLICA IDENTITY FULL;\n")),
         "n" => out.push_str(&format!(
             "ALTER TABLE ONLY {name} REPLICA IDENTITY NOTHING;\n"

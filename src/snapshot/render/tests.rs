@@ -22,6 +22,7 @@ fn column(position: i16, name: &str, data_type: &str) -> Column {
         statistics: -1,
         options: vec![],
         local: true,
+        fdw_options: vec![],
     }
 }
 
@@ -43,6 +44,7 @@ fn table(oid: u32, name: &str, columns: Vec<Column>) -> Table {
         replica_identity: "d".into(),
         inherits: vec![],
         of_type: None,
+        foreign: None,
         columns,
     }
 }

@@ -11,7 +11,7 @@ use super::{assert_round_trip, every_kind_sql, role, run_sql, snapshot};
 use crate::harness::TestDb;
 
 /// Builds the fixture, snapshots, runs `mutation`, snapshots again; returns both texts.
-fn before_and_after(mutation: &str) -> (String, String) {
+pub(super) fn before_and_after(mutation: &str) -> (String, String) {
     let db = TestDb::new();
     run_sql(&db, &every_kind_sql(&db));
     let before = snapshot(&db);
