@@ -302,6 +302,8 @@ mod tests {
             type_sql: type_sql.into(),
             not_null,
             has_default: false,
+            generated: false,
+            identity_always: false,
             kind,
         }
     }

@@ -9,11 +9,18 @@ use postgres::Client;
 use postgres::error::SqlState;
 
 use super::fill::{Filler, child_synced, value_sql};
-use super::target::{Direction, Table, Target, qualified};
+use super::target::{Direction, Table, Target, qualified, quoted};
 use crate::db::quote_ident;
 
 /// How many values a write picks from (plus NULL): few, so equal writes happen.
 pub const VALUES: i64 = 7;
+
+/// Which synced columns a copy's write sets: bit j for the j-th (a column past the 64th is
+/// always set). Writes of single columns and subsets catch a trigger that watches, copies or
+/// pushes only some of them.
+pub type Which = u64;
+/// Every synced column.
+pub const ALL: Which = u64::MAX;
 
 /// One statement and its parameters (text; NULL as `None`).
 #[derive(Debug, Clone)]
@@ -130,13 +137,30 @@ impl Writes {
         }
     }
 
-    /// `SET a = …, b = …` giving every synced column value `i` (NULL for `None`).
-    fn set_synced(&self, table: &Table, columns: &[String], i: Option<i64>) -> String {
+    /// How many columns a copy keeps equal (1 for a column kind: its writes pick no subset).
+    pub fn synced_count(&self) -> usize {
+        match &self.target {
+            Target::Copy { columns, .. } => columns.len(),
+            Target::Column { .. } => 1,
+        }
+    }
+
+    /// `SET a = …, b = …` giving the synced columns in `which` value `n` (SQL of an integer;
+    /// NULL for `None`).
+    fn set_synced(
+        &self,
+        table: &Table,
+        columns: &[String],
+        which: Which,
+        n: Option<&str>,
+    ) -> String {
         columns
             .iter()
-            .map(|name| {
-                let value = match (i, table.column(name)) {
-                    (Some(i), Ok(column)) => value_sql(column, &i.to_string()),
+            .enumerate()
+            .filter(|(j, _)| *j >= 64 || which & (1 << j) != 0)
+            .map(|(_, name)| {
+                let value = match (n, table.column(name)) {
+                    (Some(n), Ok(column)) => value_sql(column, n),
                     _ => None,
                 };
                 format!("{} = {}", quote_ident(name), value.unwrap_or("NULL".into()))
@@ -145,32 +169,123 @@ impl Writes {
             .join(", ")
     }
 
-    pub fn parent_update(&self, parent_key: &str, i: Option<i64>) -> Op {
+    /// Sets the parent's synced columns in `which` to value `i` (NULL for `None`).
+    pub fn parent_update(&self, parent_key: &str, which: Which, i: Option<i64>) -> Op {
         let (parent, _, _, _, columns) = self.copy();
+        let n = i.map(|i| i.to_string());
         Op {
             label: "parent update",
             sql: format!(
                 "UPDATE {} AS p SET {} WHERE {} = $1",
                 parent.name,
-                self.set_synced(parent, columns, i),
+                self.set_synced(parent, columns, which, n.as_deref()),
                 parent.row_name("p")
             ),
             params: vec![Some(parent_key.into())],
         }
     }
 
-    pub fn child_update(&self, child_key: &str, i: Option<i64>) -> Op {
+    /// Sets one child's synced columns in `which` to value `i` (NULL for `None`).
+    pub fn child_update(&self, child_key: &str, which: Which, i: Option<i64>) -> Op {
         let (_, child, _, _, columns) = self.copy();
+        let n = i.map(|i| i.to_string());
         Op {
             label: "child update",
             sql: format!(
                 "UPDATE {} AS c SET {} WHERE {} = $1",
                 child.name,
-                self.set_synced(child, columns, i),
+                self.set_synced(child, columns, which, n.as_deref()),
                 child.row_name("c")
             ),
             params: vec![Some(child_key.into())],
         }
+    }
+
+    /// One UPDATE of several rows (parents, or children: siblings among them), each row
+    /// given its own value near `i` (so siblings get different ones in one statement).
+    pub fn many_update(&self, parents: bool, keys: &[&str], which: Which, i: Option<i64>) -> Op {
+        let (parent, child, _, _, columns) = self.copy();
+        let (table, label) = if parents {
+            (parent, "update of several parents")
+        } else {
+            (child, "update of several children")
+        };
+        let name = table.row_name("r");
+        let n = i.map(|i| format!("({i} + abs(hashtext({name})::bigint) % 3)"));
+        Op {
+            label,
+            sql: format!(
+                "UPDATE {} AS r SET {} WHERE {name} = ANY (string_to_array($1, chr(31)))",
+                table.name,
+                self.set_synced(table, columns, which, n.as_deref()),
+            ),
+            params: vec![Some(keys.join("\u{1f}"))],
+        }
+    }
+
+    /// `INSERT … ON CONFLICT (key) DO UPDATE` of an existing row (a copy of it inserted, the
+    /// conflict turning it into an update of the synced columns in `which`). `None` for a
+    /// table without a primary key to conflict on.
+    pub fn upsert(&self, parent: bool, key: &str, which: Which, i: Option<i64>) -> Option<Op> {
+        let (p, c, _, _, columns) = self.copy();
+        let (table, label) = if parent {
+            (p, "parent upsert")
+        } else {
+            (c, "child upsert")
+        };
+        if table.key.is_empty() {
+            return None;
+        }
+        let written: Vec<String> = table
+            .columns
+            .iter()
+            .filter(|c| !c.generated)
+            .map(|c| c.name.clone())
+            .collect();
+        let n = i.map(|i| i.to_string());
+        Some(Op {
+            label,
+            sql: format!(
+                "INSERT INTO {t} AS t ({list}) OVERRIDING SYSTEM VALUE SELECT {select} FROM {t} AS r \
+                 WHERE {name} = $1 ON CONFLICT ({key}) DO UPDATE SET {set}",
+                t = table.name,
+                list = quoted(&written),
+                select = qualified("r", &written),
+                name = table.row_name("r"),
+                key = quoted(&table.key),
+                set = self.set_synced(table, columns, which, n.as_deref()),
+            ),
+            params: vec![Some(key.into())],
+        })
+    }
+
+    /// Changes a parent's referenced key to value `n` (its children follow with an
+    /// `ON UPDATE CASCADE` foreign key; otherwise a parent with children refuses). `None`
+    /// when a key column cannot be written or made.
+    pub fn parent_rekey(&self, parent_key: &str, n: i64) -> Option<Op> {
+        let (parent, _, _, refs, _) = self.copy();
+        let mut set = Vec::new();
+        for name in refs {
+            let column = parent.column(name).ok()?;
+            if column.generated || column.identity_always {
+                return None;
+            }
+            set.push(format!(
+                "{} = {}",
+                quote_ident(name),
+                value_sql(column, "$2::text::bigint")?
+            ));
+        }
+        Some(Op {
+            label: "parent key update",
+            sql: format!(
+                "UPDATE {} AS p SET {} WHERE {} = $1",
+                parent.name,
+                set.join(", "),
+                parent.row_name("p")
+            ),
+            params: vec![Some(parent_key.into()), Some(n.to_string())],
+        })
     }
 
     pub fn child_insert(&self, parent_key: &str, n: i64) -> Op {
@@ -443,7 +558,12 @@ pub fn judge(err: &postgres::Error, ops: &[Op], writes: &Writes) -> Ended {
     // schema refusing a random write, as it would refuse a client's.
     let expected = err.code().is_some_and(|code| code.code().starts_with("23"));
     let refused_edit = writes.copies_follow_parent()
-        && ops.iter().any(|op| op.label == "child update")
+        && ops.iter().any(|op| {
+            matches!(
+                op.label,
+                "child update" | "update of several children" | "child upsert"
+            )
+        })
         && err.as_db_error().is_some();
     if expected || refused_edit {
         Ended::Refused(message)
