@@ -570,3 +570,73 @@ fn generated_triggers_converge_under_key_updates_multi_row_statements_and_upsert
         );
     }
 }
+
+// Regression: the filler numbered generated rows from 1, so rows the project's migrations
+// inserted (explicit keys, a serial column behind them) made `sync verify` fail with a
+// duplicate key.
+#[test]
+fn rows_the_migrations_inserted_are_filled_around() {
+    let project = generated(
+        &[
+            (
+                "migrations/V1__seeded.sql",
+                "CREATE TABLE parents (id bigint PRIMARY KEY, code text NOT NULL UNIQUE,
+                     title text, note text);
+                 CREATE TABLE children (id bigint PRIMARY KEY,
+                     parent_id bigint NOT NULL REFERENCES parents (id) ON DELETE CASCADE,
+                     position serial UNIQUE);
+                 INSERT INTO parents VALUES (1, '1', 'a', 'b'), (2, '2', NULL, 'c'),
+                     (1500, '2500', 'x', NULL);
+                 INSERT INTO children (id, parent_id, position)
+                     VALUES (1, 1, 1), (2, 1, 2), (3, 2, 3), (3700, 1500, 4);",
+            ),
+            ("rollbacks/V1__seeded.sql", "DROP TABLE children, parents;"),
+            (
+                "sync/details.toml",
+                "kind = \"copy\"\nparent = \"parents\"\nchild = \"children\"\n\
+                 columns = [\"title\", \"note\"]\ndirection = \"both\"\n",
+            ),
+        ],
+        "details",
+    );
+    let (code, report, output) = verify(&project.path, "details", "1");
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(report["divergent"], 0, "{output}");
+    assert!(report["rows"].as_u64().unwrap() >= 3000, "{output}");
+}
+
+// Regression: a sync verify that could not run (here: no value can be made for a NOT NULL
+// point column) aborted the whole check with an error.
+#[test]
+fn check_reports_a_verify_that_cannot_run_as_a_finding() {
+    let project = generated(
+        &[
+            (
+                "migrations/V1__shapes.sql",
+                "CREATE TABLE parents (id bigint PRIMARY KEY, title text);
+                 CREATE TABLE children (id bigint PRIMARY KEY,
+                     parent_id bigint REFERENCES parents (id), shape point NOT NULL);",
+            ),
+            ("rollbacks/V1__shapes.sql", "DROP TABLE children, parents;"),
+            (
+                "sync/titles.toml",
+                "kind = \"copy\"\nparent = \"parents\"\nchild = \"children\"\n\
+                 columns = [\"title\"]\ndirection = \"both\"\n",
+            ),
+            ("pgstrata.toml", "sync_verify_seconds = 0.5\n"),
+        ],
+        "titles",
+    );
+    let (code, report, output) = check(&project.path);
+    assert_eq!(code, 1, "{output}");
+    // The rest of check ran: both migrations checked, their snapshots written.
+    assert_eq!(report["checked"].as_array().unwrap().len(), 2, "{output}");
+    assert_eq!(report["written"].as_array().unwrap().len(), 2, "{output}");
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{output}");
+    assert_eq!(findings[0]["kind"], "sync_verify_failed", "{output}");
+    let message = findings[0]["message"].as_str().unwrap();
+    assert!(message.contains("could not run"), "{output}");
+    assert!(message.contains("shape"), "{output}");
+    assert_eq!(report["sync_verified"][0]["ok"], false, "{output}");
+}

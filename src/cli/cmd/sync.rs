@@ -271,19 +271,56 @@ pub(super) fn verify_for_check(
         if !path.is_file() {
             continue;
         }
-        let spec = spec::load(&path)?;
         let options = VerifyOptions {
             history_schema: settings.history_schema.clone(),
             limits: settings.limits,
             clients: 4,
             seconds,
         };
-        let mut place = CheckDatabase::open(settings, None)?;
-        let report = place
-            .conninfo()
-            .and_then(|server| verify::run(&server, project, &spec, &options));
-        place.close();
-        let report = report.with_context(|| format!("sync verify of {}", path.display()))?;
+        let report = spec::load(&path).and_then(|spec| {
+            let mut place = CheckDatabase::open(settings, None)?;
+            let report = place
+                .conninfo()
+                .and_then(|server| verify::run(&server, project, &spec, &options));
+            place.close();
+            report
+        });
+        // A verify that cannot run is a finding of its own: the rest of check stands.
+        let report = match report {
+            Ok(report) => report,
+            Err(err) => {
+                let message = format!(
+                    "sync verify of V{} ({}) could not run: {err:#}",
+                    migration.version,
+                    path.display()
+                );
+                if text {
+                    outln!(
+                        "V{:<5} sync verify {name}: COULD NOT RUN",
+                        migration.version
+                    );
+                    outln!("finding: {message}");
+                }
+                verified.push(CheckedSync {
+                    version: migration.version,
+                    spec: name.to_string(),
+                    interleavings: 0,
+                    transactions: 0,
+                    retries: 0,
+                    divergent: 0,
+                    ok: false,
+                    finding: Some(crate::check::Finding {
+                        kind: crate::check::FindingKind::SyncVerifyFailed,
+                        version: Some(migration.version),
+                        message,
+                        changes: Vec::new(),
+                        diff: String::new(),
+                        classes: Vec::new(),
+                    }),
+                });
+                continue;
+            }
+        };
         let ok = report.ok();
         let message = format!(
             "sync verify of V{} ({}): {}, {} after the interleavings and {} after the random \
