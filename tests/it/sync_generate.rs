@@ -996,3 +996,104 @@ fn sync_verify_proves_a_column_spec_before_its_contract_step() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("sync verify passed"), "{out}");
 }
+
+// Regression: an `old` column with a DEFAULT got it on an insert through `new` alone, and the
+// trigger took it for the written side: the value given to `new` was lost.
+#[test]
+fn an_insert_through_new_alone_keeps_its_value_when_old_has_a_default() {
+    let db = TestDb::new();
+    let dir = project(
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, status text NOT NULL DEFAULT 'active');",
+        "DROP TABLE accounts;",
+        "account_state",
+        "kind = \"column\"\ntable = \"accounts\"\nold = \"status\"\nnew = \"state\"\n\
+         type = \"text\"\nup = \"upper(status)\"\ndown = \"lower(state)\"\n",
+    );
+    let (migration, _) = generate(&db, &dir.path, "account_state");
+    // The rule is in the generated comments, naming the default it compares with.
+    assert!(
+        migration.contains("equals its default ('active'::text)"),
+        "{migration}"
+    );
+    harness::up(&db, &dir.path, None);
+    let mut c = db.connect();
+    c.batch_execute(
+        "INSERT INTO accounts (id, state) VALUES (1, 'CLOSED');
+         INSERT INTO accounts (id) VALUES (2);
+         INSERT INTO accounts (id, status) VALUES (3, 'closed');
+         INSERT INTO accounts (id, status, state) VALUES (4, 'active', 'BLOCKED');
+         INSERT INTO accounts (id, status, state) VALUES (5, 'closed', 'OPEN');",
+    )
+    .unwrap();
+    assert_eq!(
+        texts(
+            &mut c,
+            "SELECT concat_ws('|', status, state) FROM accounts ORDER BY id"
+        ),
+        [
+            // Through new alone: old takes down(new), not its default.
+            "closed|CLOSED",
+            // Neither given: new from old's default.
+            "active|ACTIVE",
+            // Through old alone.
+            "closed|CLOSED",
+            // Old named with its default value: taken as left out (the documented rule).
+            "blocked|BLOCKED",
+            // Both given, old not its default: old wins.
+            "closed|CLOSED",
+        ]
+    );
+}
+
+// Regression: the functions pinned search_path = pg_catalog, pg_temp, where hstore has no `=`
+// (a parent update failed) and citext compares as text (a child whose key differs from its
+// parent's in case only, which the citext foreign key accepts, was missed by the fan-out).
+#[test]
+fn copies_of_extension_types_use_their_own_operators() {
+    let db = TestDb::new();
+    let dir = project(
+        "CREATE EXTENSION citext;
+         CREATE EXTENSION hstore;
+         CREATE TABLE tags (name citext PRIMARY KEY, attrs hstore, title text);
+         CREATE TABLE posts (id bigint PRIMARY KEY,
+             tag citext REFERENCES tags (name) ON DELETE CASCADE);
+         INSERT INTO tags VALUES ('Rust', 'a=>1', 'Rust lang');
+         INSERT INTO posts VALUES (1, 'Rust'), (2, 'rust'), (3, 'RUST');",
+        "DROP TABLE posts, tags; DROP EXTENSION hstore; DROP EXTENSION citext;",
+        "tag_details",
+        "kind = \"copy\"\nparent = \"tags\"\nchild = \"posts\"\n\
+         columns = [\"attrs\", \"title\"]\ndirection = \"both\"\n",
+    );
+    let (migration, _) = generate(&db, &dir.path, "tag_details");
+    assert!(
+        migration.contains("SET search_path = pg_catalog, \"public\", pg_temp"),
+        "{migration}"
+    );
+    harness::up(&db, &dir.path, None);
+    let mut c = db.connect();
+    let copies = "SELECT concat_ws('|', p.id, p.attrs, p.title) FROM posts AS p ORDER BY p.id";
+    c.batch_execute("UPDATE tags SET attrs = 'a=>2', title = 'T2'")
+        .unwrap();
+    assert_eq!(
+        texts(&mut c, copies),
+        [
+            "1|\"a\"=>\"2\"|T2",
+            "2|\"a\"=>\"2\"|T2",
+            "3|\"a\"=>\"2\"|T2"
+        ]
+    );
+    c.batch_execute("UPDATE posts SET title = 'T3', attrs = 'b=>3' WHERE id = 2")
+        .unwrap();
+    assert_eq!(
+        texts(&mut c, copies),
+        [
+            "1|\"b\"=>\"3\"|T3",
+            "2|\"b\"=>\"3\"|T3",
+            "3|\"b\"=>\"3\"|T3"
+        ]
+    );
+    assert_eq!(
+        one(&mut c, "SELECT concat_ws('|', attrs, title) FROM tags"),
+        "\"b\"=>\"3\"|T3"
+    );
+}

@@ -9,7 +9,7 @@ use anyhow::Result;
 
 use super::{
     LIMITS, Names, and_then, batched_backfill, comment_lines, create_trigger, list, qualified,
-    trigger_function, tuple,
+    search_path, search_path_comment, trigger_function, tuple,
 };
 use crate::db::{quote_ident, quote_literal};
 use crate::sync::resolve::ResolvedCopy;
@@ -41,6 +41,7 @@ struct Copy<'a> {
     columns: Vec<&'a str>,
     child_key: Vec<&'a str>,
     resumable: bool,
+    search_path: String,
 }
 
 impl<'a> Copy<'a> {
@@ -53,6 +54,7 @@ impl<'a> Copy<'a> {
             columns: copy.columns.iter().map(|c| c.name.as_str()).collect(),
             child_key: copy.key_pairs.iter().map(|(c, _)| c.as_str()).collect(),
             resumable,
+            search_path: search_path(&copy.type_schemas),
         }
     }
 
@@ -173,10 +175,13 @@ impl<'a> Copy<'a> {
         }
         h.push_str(
             "-- * Deletes need nothing: a deleted child takes its copy with it, and a parent cannot be\n\
-             --   deleted while children reference it (or they go with it, as the foreign key says).\n\
-             -- * Functions are SECURITY INVOKER (a writer needs rights on both tables, as if it wrote\n\
-             --   both itself) with search_path pinned to pg_catalog, pg_temp, every name qualified.\n",
+             --   deleted while children reference it (or they go with it, as the foreign key says).\n",
         );
+        h.push_str(&comment_lines(&format!(
+            "* Functions are SECURITY INVOKER (a writer needs rights on both tables, as if it \
+             wrote both itself) with {}, every name qualified.",
+            search_path_comment(&self.copy.type_schemas)
+        )));
         h.push_str(LIMITS);
         h.push_str(&format!("-- The guard setting: {setting}.\n"));
         if let Some(rows) = batch {
@@ -236,6 +241,7 @@ impl<'a> Copy<'a> {
         let mut sql = String::from("-- parent -> every child row of it (the fan-out).\n");
         sql.push_str(&trigger_function(
             &self.function(false, "fan_out"),
+            &self.search_path,
             Some(&setting),
             "",
             &format!(
@@ -254,6 +260,7 @@ impl<'a> Copy<'a> {
             );
             sql.push_str(&trigger_function(
                 &self.function(true, "to_parent"),
+                &self.search_path,
                 None,
                 "",
                 &format!(
@@ -280,6 +287,7 @@ impl<'a> Copy<'a> {
             );
             sql.push_str(&trigger_function(
                 &self.function(true, "refuse_child_edit"),
+                &self.search_path,
                 None,
                 "",
                 &format!(
@@ -297,6 +305,7 @@ impl<'a> Copy<'a> {
         );
         sql.push_str(&trigger_function(
             &self.function(true, "start_from_parent"),
+            &self.search_path,
             None,
             "DECLARE\n    parent_values record;\n",
             &format!(
