@@ -1097,3 +1097,45 @@ fn copies_of_extension_types_use_their_own_operators() {
         "\"b\"=>\"3\"|T3"
     );
 }
+
+// Regression: with backfill_batch the triggers exist before the backfill, and a child edit
+// pushed every synced column, its stale, not yet backfilled ones included, over the parent's.
+#[test]
+fn a_child_edited_before_the_batched_backfill_reaches_it_pushes_only_what_it_changed() {
+    let db = TestDb::new();
+    let spec = format!("{COPY_BOTH}backfill_batch = 10\n");
+    let dir = project(SCHEMA, SCHEMA_DOWN, "pc", &spec);
+    harness::up(&db, &dir.path, None);
+    let mut c = db.connect();
+    c.batch_execute(
+        "INSERT INTO parents (id, title, note) VALUES (1, 'T1', 'N1');
+         INSERT INTO children (id, parent_id, title) VALUES (10, 1, 'stale'), (11, 1, NULL);",
+    )
+    .unwrap();
+    let (migration, _) = generate(&db, &dir.path, "pc");
+    // The migration up to its backfill: the triggers are live, the copies not filled yet
+    // (`note` is new and NULL in both children).
+    let (before, backfill) = migration
+        .split_once("-- Backfill in batches")
+        .expect("a batched backfill");
+    c.batch_execute(before).unwrap();
+    c.batch_execute("UPDATE children SET title = 'mine' WHERE id = 10")
+        .unwrap();
+    // The parent took the title only; its note is not overwritten by the stale NULL, and its
+    // fan-out gave both children the parent's values.
+    assert_eq!(
+        one(&mut c, "SELECT concat_ws('|', title, note) FROM parents"),
+        "mine|N1"
+    );
+    assert_eq!(one(&mut c, DIVERGENT), "0");
+    // The backfill then has nothing left to do, and the copies stay equal.
+    let do_block = &backfill[backfill.find("DO $").expect("the DO block")..];
+    c.batch_execute(do_block).unwrap();
+    assert_eq!(
+        texts(
+            &mut c,
+            "SELECT concat_ws('|', id, title, note) FROM children ORDER BY id"
+        ),
+        ["10|mine|N1", "11|mine|N1"]
+    );
+}

@@ -91,6 +91,43 @@ impl<'a> Copy<'a> {
             .join(&format!(",\n{indent}"))
     }
 
+    /// The push's SET: each column the child's update changed takes its new value, the
+    /// others keep the parent's (one column: simply its new value, the trigger's WHEN having
+    /// seen it change).
+    fn changed_assignments(&self) -> String {
+        if let [only] = self.columns.as_slice() {
+            let q = quote_ident(only);
+            return format!("{q} = NEW.{q}");
+        }
+        self.columns
+            .iter()
+            .map(|c| {
+                let q = quote_ident(c);
+                format!(
+                    "{q} = CASE WHEN OLD.{q} IS DISTINCT FROM NEW.{q} THEN NEW.{q} ELSE p.{q} END"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",\n        ")
+    }
+
+    /// The push's condition: some column the child's update changed differs in the parent.
+    fn changed_and_different(&self) -> String {
+        if let [only] = self.columns.as_slice() {
+            let q = quote_ident(only);
+            return format!("p.{q} IS DISTINCT FROM NEW.{q}");
+        }
+        let terms: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let q = quote_ident(c);
+                format!("(OLD.{q} IS DISTINCT FROM NEW.{q} AND p.{q} IS DISTINCT FROM NEW.{q})")
+            })
+            .collect();
+        format!("({})", terms.join("\n           OR "))
+    }
+
     fn distinct(&self, a: &str, b: &str) -> String {
         format!(
             "{} IS DISTINCT FROM {}",
@@ -256,7 +293,9 @@ impl<'a> Copy<'a> {
         sql.push('\n');
         if self.both() {
             sql.push_str(
-                "-- child -> parent; the parent's fan-out then reaches the other child rows.\n",
+                "-- child -> parent; the parent's fan-out then reaches the other child rows. Only the\n\
+                 -- columns this update changed are pushed: a copy not backfilled yet (the triggers exist\n\
+                 -- before the backfill) must not write its stale other columns over the parent's.\n",
             );
             sql.push_str(&trigger_function(
                 &self.function(true, "to_parent"),
@@ -264,11 +303,11 @@ impl<'a> Copy<'a> {
                 None,
                 "",
                 &format!(
-                    "    UPDATE {parent} AS p\n    SET {set}\n    WHERE {join}\n      AND {distinct};\n    RETURN NULL;\n",
+                    "    UPDATE {parent} AS p\n    SET {set}\n    WHERE {join}\n      AND {differs};\n    RETURN NULL;\n",
                     parent = self.parent,
-                    set = self.assignments("NEW", "        "),
+                    set = self.changed_assignments(),
                     join = self.parent_join_new(),
-                    distinct = self.distinct("p", "NEW"),
+                    differs = self.changed_and_different(),
                 ),
                 self.resumable,
             )?);
