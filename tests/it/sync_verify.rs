@@ -640,3 +640,71 @@ fn check_reports_a_verify_that_cannot_run_as_a_finding() {
     assert!(message.contains("shape"), "{output}");
     assert_eq!(report["sync_verified"][0]["ok"], false, "{output}");
 }
+
+/// accounts.status (NOT NULL DEFAULT 'active') kept equal to state (up: upper(status), down:
+/// lower(state)); `naive` is a hand-written trigger that takes a non-NULL status for the
+/// written side of an insert, so an insert through state alone loses its value to the
+/// default; otherwise `sync new` generates the triggers.
+fn account_states(naive: bool) -> TempDir {
+    let table = "CREATE TABLE accounts (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                     status text NOT NULL DEFAULT 'active');";
+    let spec = "kind = \"column\"\ntable = \"accounts\"\nold = \"status\"\nnew = \"state\"\n\
+                type = \"text\"\nup = \"upper(status)\"\ndown = \"lower(state)\"\n";
+    if !naive {
+        return generated(
+            &[
+                ("migrations/V1__accounts.sql", table),
+                ("rollbacks/V1__accounts.sql", "DROP TABLE accounts;"),
+                ("sync/states.toml", spec),
+            ],
+            "states",
+        );
+    }
+    let migration = format!(
+        "{table}
+         ALTER TABLE accounts ADD COLUMN state text;
+         CREATE FUNCTION account_states() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF TG_OP = 'INSERT' THEN
+                 IF NEW.status IS NULL AND NEW.state IS NOT NULL THEN
+                     NEW.status := lower(NEW.state);
+                 END IF;
+                 NEW.state := upper(NEW.status);
+             ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
+                 NEW.state := upper(NEW.status);
+             ELSIF NEW.state IS DISTINCT FROM OLD.state THEN
+                 NEW.status := lower(NEW.state);
+             END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER account_states BEFORE INSERT OR UPDATE ON accounts
+             FOR EACH ROW EXECUTE FUNCTION account_states();"
+    );
+    TempDir::with_files(&[
+        ("migrations/V1__accounts.sql", &migration),
+        (
+            "rollbacks/V1__accounts.sql",
+            "DROP TABLE accounts; DROP FUNCTION account_states();",
+        ),
+        ("sync/states.toml", spec),
+    ])
+}
+
+// No copy diverges when an insert through new alone loses its value to old's default (new
+// is then up(old)): verify checks that such inserts keep what they were given.
+#[test]
+fn a_column_kind_losing_inserts_through_new_to_old_default_is_caught() {
+    let (code, report, output) = verify(&account_states(true).path, "states", "0.5");
+    assert_eq!(code, 1, "{output}");
+    assert_eq!(report["divergent"], 0, "{output}");
+    let lost = report["lost_writes"].as_array().unwrap();
+    assert!(!lost.is_empty(), "{output}");
+    assert!(
+        lost[0].as_str().unwrap().contains("came back as ACTIVE"),
+        "{output}"
+    );
+
+    let (code, report, output) = verify(&account_states(false).path, "states", "0.5");
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(report["lost_writes"], serde_json::json!([]), "{output}");
+}

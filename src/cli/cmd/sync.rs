@@ -157,6 +157,7 @@ fn verify(
             "divergent_after_interleavings": report.divergent_after_interleavings,
             "divergent": report.divergent,
             "divergent_rows": report.divergent_rows,
+            "lost_writes": report.lost_writes,
             "ms": report.ms,
         }));
     }
@@ -212,6 +213,9 @@ fn print_text(report: &Report) {
             format!("{} retries", report.retries())
         }
     );
+    for lost in &report.lost_writes {
+        outln!("lost write: {lost}");
+    }
     let verdict = if report.ok() { "passed" } else { "FAILED" };
     outln!(
         "sync verify {verdict}: {} after the interleavings, {} at the end ({})",
@@ -329,12 +333,13 @@ fn diverged_or_not(
     let ok = report.ok();
     let message = format!(
         "sync verify of V{version} ({}): {}, {} after the interleavings and {} after the random \
-         writers, {} failed writes; run `pgstrata sync verify {name}` for the details",
+         writers, {} failed writes, {} lost; run `pgstrata sync verify {name}` for the details",
         path.display(),
         count(report.interleavings.len(), "interleaving"),
         copies(report.divergent_after_interleavings),
         copies(report.divergent),
         report.traffic.failed + report.interleavings.iter().filter(|i| i.failed).count() as u64,
+        report.lost_writes.len(),
     );
     if text {
         outln!(
