@@ -187,7 +187,7 @@ fn a_column_kind_that_syncs_both_ways_converges() {
     assert_eq!(report["divergent"], 0, "{output}");
     assert_eq!(
         report["interleavings"].as_array().unwrap().len(),
-        12,
+        16,
         "{output}"
     );
     assert!(report["rows"].as_u64().unwrap() >= 2000, "{output}");

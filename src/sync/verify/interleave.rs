@@ -454,6 +454,36 @@ fn column_pairs(client: &mut Client, writes: &Writes) -> Result<Vec<Pair>> {
         &mut pairs,
         client,
         rows,
+        "two rows written through new in one statement, one of them through old",
+        &|_, rows| {
+            let (k1, k2) = (rows.with()?, rows.with()?);
+            Ok((
+                writes.many_column_update(&[&k1, &k2], true, Some(2)),
+                writes.old_update(&k1, Some(6)),
+            ))
+        },
+    )?;
+    if writes.column_upsert("", true, Some(1)).is_some() {
+        both(
+            &mut pairs,
+            client,
+            rows,
+            "a row upserted through new while written through old",
+            &|_, rows| {
+                let key = rows.with()?;
+                Ok((
+                    writes
+                        .column_upsert(&key, true, Some(5))
+                        .context("upsert")?,
+                    writes.old_update(&key, Some(3)),
+                ))
+            },
+        )?;
+    }
+    both(
+        &mut pairs,
+        client,
+        rows,
         "inserts through either column",
         &|_, rows| {
             Ok((

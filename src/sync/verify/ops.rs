@@ -233,28 +233,11 @@ impl Writes {
         } else {
             (c, "child upsert")
         };
-        if table.key.is_empty() {
-            return None;
-        }
-        let written: Vec<String> = table
-            .columns
-            .iter()
-            .filter(|c| !c.generated)
-            .map(|c| c.name.clone())
-            .collect();
         let n = i.map(|i| i.to_string());
+        let set = self.set_synced(table, columns, which, n.as_deref());
         Some(Op {
             label,
-            sql: format!(
-                "INSERT INTO {t} AS t ({list}) OVERRIDING SYSTEM VALUE SELECT {select} FROM {t} AS r \
-                 WHERE {name} = $1 ON CONFLICT ({key}) DO UPDATE SET {set}",
-                t = table.name,
-                list = quoted(&written),
-                select = qualified("r", &written),
-                name = table.row_name("r"),
-                key = quoted(&table.key),
-                set = self.set_synced(table, columns, which, n.as_deref()),
-            ),
+            sql: upsert_sql(table, &set)?,
             params: vec![Some(key.into())],
         })
     }
@@ -409,6 +392,59 @@ impl Writes {
             sql: self.insert_new.clone(),
             params: vec![Some(n.to_string()), self.new_value(i)],
         }
+    }
+
+    /// Column kind: one UPDATE of several rows, through `new` (set to `up` of value `i`) or
+    /// through `old` (set to value `i`); NULL for `None`.
+    pub fn many_column_update(&self, keys: &[&str], through_new: bool, i: Option<i64>) -> Op {
+        let (table, _, _) = self.column();
+        let set = self.column_set(through_new, i);
+        Op {
+            label: "update of several rows",
+            sql: format!(
+                "UPDATE {} AS r SET {set} WHERE {} = ANY (string_to_array($1, chr(31)))",
+                table.name,
+                table.row_name("r")
+            ),
+            params: self.column_params(keys.join("\u{1f}"), through_new, i),
+        }
+    }
+
+    /// Column kind: `INSERT … ON CONFLICT (key) DO UPDATE` of an existing row, writing through
+    /// `new` or `old` as `many_column_update` does. `None` for a table without a primary key.
+    pub fn column_upsert(&self, key: &str, through_new: bool, i: Option<i64>) -> Option<Op> {
+        let (table, _, _) = self.column();
+        Some(Op {
+            label: "upsert",
+            sql: upsert_sql(table, &self.column_set(through_new, i))?,
+            params: self.column_params(key.into(), through_new, i),
+        })
+    }
+
+    /// `new = $2::type` (the value travels as parameter 2) or `old = value i`.
+    fn column_set(&self, through_new: bool, i: Option<i64>) -> String {
+        let (table, old, new) = self.column();
+        let new_type = table
+            .column(new)
+            .map(|c| c.type_sql.clone())
+            .unwrap_or_default();
+        if through_new {
+            return format!("{} = $2::text::{new_type}", quote_ident(new));
+        }
+        let value = i
+            .and_then(|i| value_sql(table.column(old).ok()?, &i.to_string()))
+            .unwrap_or("NULL".into());
+        format!("{} = {value}", quote_ident(old))
+    }
+
+    /// The parameters of a column kind's write of several rows or upsert: the row(s), and the
+    /// new value when written through `new`.
+    fn column_params(&self, row: String, through_new: bool, i: Option<i64>) -> Vec<Option<String>> {
+        let mut params = vec![Some(row)];
+        if through_new {
+            params.push(self.new_value(i));
+        }
+        params
     }
 
     /// Column kind: inserts a row through `new` alone for each value of the few, and returns
@@ -567,6 +603,30 @@ pub enum Ended {
     Refused(String),
     /// Failed for another reason: a trigger that breaks writes it should let through.
     Failed(String),
+}
+
+/// `INSERT INTO table SELECT … FROM table WHERE row = $1 ON CONFLICT (key) DO UPDATE SET …`:
+/// an existing row inserted again, the conflict turning it into an update (`OVERRIDING SYSTEM
+/// VALUE` for identity columns; generated ones left out). `None` without a primary key.
+fn upsert_sql(table: &Table, set: &str) -> Option<String> {
+    if table.key.is_empty() {
+        return None;
+    }
+    let written: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| !c.generated)
+        .map(|c| c.name.clone())
+        .collect();
+    Some(format!(
+        "INSERT INTO {t} AS t ({list}) OVERRIDING SYSTEM VALUE SELECT {select} FROM {t} AS r \
+         WHERE {name} = $1 ON CONFLICT ({key}) DO UPDATE SET {set}",
+        t = table.name,
+        list = quoted(&written),
+        select = qualified("r", &written),
+        name = table.row_name("r"),
+        key = quoted(&table.key),
+    ))
 }
 
 /// Whether a client retries the transaction that got this error.

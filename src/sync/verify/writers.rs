@@ -2,7 +2,8 @@
 //! random writes on both sides (synced columns, all of them, one or a subset, set to random
 //! values or NULL, one row at a time, several in one statement, or by an upsert; children
 //! inserted, re-pointed, deleted; parents re-keyed and deleted; for a column kind, either
-//! column written, rows inserted through either, deleted) for `seconds`, retrying deadlocks and serialization failures as
+//! column written, in one row, several in one statement or by an upsert, rows inserted
+//! through either, deleted) for `seconds`, retrying deadlocks and serialization failures as
 //! a client would. The copies are counted by the caller afterwards.
 
 use std::thread;
@@ -228,9 +229,18 @@ fn copy_op(
 }
 
 fn column_op(writes: &Writes, random: &mut Random, rows: &[String], n: i64) -> Op {
+    let through_new = random.below(2) == 0;
     match random.below(100) {
-        0..=39 => writes.old_update(random.pick(rows), random.value()),
-        40..=79 => writes.new_update(random.pick(rows), random.value()),
+        0..=33 => writes.old_update(random.pick(rows), random.value()),
+        34..=67 => writes.new_update(random.pick(rows), random.value()),
+        68..=73 => writes.many_column_update(&random.run(rows), through_new, random.value()),
+        74..=79 => {
+            let key = random.pick(rows);
+            let value = random.value();
+            writes
+                .column_upsert(key, through_new, value)
+                .unwrap_or_else(|| writes.new_update(key, value))
+        }
         80..=87 => writes.insert_old(n),
         88..=95 => writes.insert_new(n, random.value()),
         _ => writes.row_delete(random.pick(rows)),
