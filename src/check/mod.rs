@@ -74,6 +74,9 @@ pub enum FindingKind {
     /// `sync verify` found divergent copies (or writes its triggers broke) for the spec of
     /// a sync migration (`V<n>__sync_NAME.sql`, spec `sync/NAME.toml`).
     SyncDiverged,
+    /// `sync verify` could not run for such a spec (the spec does not load, rows cannot be
+    /// generated for its tables, …): its triggers are not proved.
+    SyncVerifyFailed,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -36,6 +36,8 @@ pub struct ResolvedCopy {
     pub key_pairs: Vec<(String, String)>,
     /// The synced columns, in the spec's order.
     pub columns: Vec<SyncedColumn>,
+    /// Schemas other than pg_catalog holding the types of the synced and key columns.
+    pub type_schemas: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +55,13 @@ pub struct ResolvedColumn {
     pub spec: ColumnSpec,
     /// Whether the new column exists already; otherwise the migration adds it.
     pub new_exists: bool,
+    /// The default expressions of old and of new (when it exists), as the server spells
+    /// them with search_path = pg_catalog; a sequence's (`nextval`) is left out, since
+    /// evaluating it to compare would take a number.
+    pub old_default: Option<String>,
+    pub new_default: Option<String>,
+    /// Schemas other than pg_catalog holding the types of old and new.
+    pub type_schemas: Vec<String>,
 }
 
 /// Applies every migration of the project to the (fresh) database `client` is connected
@@ -99,6 +108,29 @@ struct Column {
     name: String,
     type_name: String,
     generated: bool,
+    default: Option<String>,
+    type_schemas: Vec<String>,
+}
+
+impl Column {
+    /// The default, unless it draws from a sequence.
+    fn comparable_default(&self) -> Option<String> {
+        self.default
+            .clone()
+            .filter(|d| !d.to_ascii_lowercase().contains("nextval("))
+    }
+}
+
+/// The schemas of these columns' types but pg_catalog, sorted, once each.
+fn type_schemas<'a>(columns: impl IntoIterator<Item = &'a Column>) -> Vec<String> {
+    let mut schemas: Vec<String> = columns
+        .into_iter()
+        .flat_map(|c| c.type_schemas.iter().cloned())
+        .filter(|s| s != "pg_catalog")
+        .collect();
+    schemas.sort();
+    schemas.dedup();
+    schemas
 }
 
 fn table_oid(client: &mut Client, table: &TableName, key: &str) -> Result<u32> {
@@ -131,6 +163,8 @@ fn columns(client: &mut Client, oid: u32, table: &TableName) -> Result<Vec<Colum
             name: r.get(0),
             type_name: r.get(1),
             generated: r.get(2),
+            default: r.get(3),
+            type_schemas: r.get(4),
         })
         .collect())
 }
@@ -263,9 +297,13 @@ fn resolve_copy(client: &mut Client, copy: &CopySpec) -> Result<ResolvedCopy> {
             child_has,
         });
     }
+    let involved = parent_columns
+        .iter()
+        .filter(|c| copy.columns.contains(&c.name) || key_pairs.iter().any(|(_, p)| p == &c.name));
     Ok(ResolvedCopy {
         spec: copy.clone(),
         foreign_key: chosen.0.clone(),
+        type_schemas: type_schemas(involved),
         key_pairs,
         columns: synced,
     })
@@ -299,9 +337,20 @@ fn resolve_column(client: &mut Client, spec: &ColumnSpec) -> Result<ResolvedColu
     if new.is_some() {
         try_expression(client, spec, "down", &spec.down)?;
     }
+    let mut schemas = type_schemas([old].into_iter().chain(new));
+    // A new column to be created: its type's schema is known from the spelling the server
+    // gave it (schema-qualified when outside pg_catalog).
+    if new.is_none() {
+        schemas.extend(type_schema_of(client, &wanted)?);
+        schemas.sort();
+        schemas.dedup();
+    }
     Ok(ResolvedColumn {
         spec: spec.clone(),
         new_exists: new.is_some(),
+        old_default: old.comparable_default(),
+        new_default: new.and_then(Column::comparable_default),
+        type_schemas: schemas,
     })
 }
 
@@ -323,6 +372,14 @@ fn canonical_type(client: &mut Client, written: &str) -> Result<String> {
     let canonical: String = row.get(0);
     tx.rollback()?;
     Ok(canonical)
+}
+
+/// The schema of a type (and of its base and element types) but pg_catalog.
+fn type_schema_of(client: &mut Client, type_sql: &str) -> Result<Vec<String>> {
+    let row = client
+        .query_one(include_str!("queries/type_schemas.sql"), &[&type_sql])
+        .with_context(|| format!("finding the schema of the type {type_sql}"))?;
+    Ok(row.get(0))
 }
 
 /// Plans `SELECT expr FROM table` to report a broken expression (unknown column, syntax)

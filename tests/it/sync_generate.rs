@@ -996,3 +996,146 @@ fn sync_verify_proves_a_column_spec_before_its_contract_step() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("sync verify passed"), "{out}");
 }
+
+// Regression: an `old` column with a DEFAULT got it on an insert through `new` alone, and the
+// trigger took it for the written side: the value given to `new` was lost.
+#[test]
+fn an_insert_through_new_alone_keeps_its_value_when_old_has_a_default() {
+    let db = TestDb::new();
+    let dir = project(
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, status text NOT NULL DEFAULT 'active');",
+        "DROP TABLE accounts;",
+        "account_state",
+        "kind = \"column\"\ntable = \"accounts\"\nold = \"status\"\nnew = \"state\"\n\
+         type = \"text\"\nup = \"upper(status)\"\ndown = \"lower(state)\"\n",
+    );
+    let (migration, _) = generate(&db, &dir.path, "account_state");
+    // The rule is in the generated comments, naming the default it compares with.
+    assert!(
+        migration.contains("equals its default ('active'::text)"),
+        "{migration}"
+    );
+    harness::up(&db, &dir.path, None);
+    let mut c = db.connect();
+    c.batch_execute(
+        "INSERT INTO accounts (id, state) VALUES (1, 'CLOSED');
+         INSERT INTO accounts (id) VALUES (2);
+         INSERT INTO accounts (id, status) VALUES (3, 'closed');
+         INSERT INTO accounts (id, status, state) VALUES (4, 'active', 'BLOCKED');
+         INSERT INTO accounts (id, status, state) VALUES (5, 'closed', 'OPEN');",
+    )
+    .unwrap();
+    assert_eq!(
+        texts(
+            &mut c,
+            "SELECT concat_ws('|', status, state) FROM accounts ORDER BY id"
+        ),
+        [
+            // Through new alone: old takes down(new), not its default.
+            "closed|CLOSED",
+            // Neither given: new from old's default.
+            "active|ACTIVE",
+            // Through old alone.
+            "closed|CLOSED",
+            // Old named with its default value: taken as left out (the documented rule).
+            "blocked|BLOCKED",
+            // Both given, old not its default: old wins.
+            "closed|CLOSED",
+        ]
+    );
+}
+
+// Regression: the functions pinned search_path = pg_catalog, pg_temp, where hstore has no `=`
+// (a parent update failed) and citext compares as text (a child whose key differs from its
+// parent's in case only, which the citext foreign key accepts, was missed by the fan-out).
+#[test]
+fn copies_of_extension_types_use_their_own_operators() {
+    let db = TestDb::new();
+    let dir = project(
+        "CREATE EXTENSION citext;
+         CREATE EXTENSION hstore;
+         CREATE TABLE tags (name citext PRIMARY KEY, attrs hstore, title text);
+         CREATE TABLE posts (id bigint PRIMARY KEY,
+             tag citext REFERENCES tags (name) ON DELETE CASCADE);
+         INSERT INTO tags VALUES ('Rust', 'a=>1', 'Rust lang');
+         INSERT INTO posts VALUES (1, 'Rust'), (2, 'rust'), (3, 'RUST');",
+        "DROP TABLE posts, tags; DROP EXTENSION hstore; DROP EXTENSION citext;",
+        "tag_details",
+        "kind = \"copy\"\nparent = \"tags\"\nchild = \"posts\"\n\
+         columns = [\"attrs\", \"title\"]\ndirection = \"both\"\n",
+    );
+    let (migration, _) = generate(&db, &dir.path, "tag_details");
+    assert!(
+        migration.contains("SET search_path = pg_catalog, \"public\", pg_temp"),
+        "{migration}"
+    );
+    harness::up(&db, &dir.path, None);
+    let mut c = db.connect();
+    let copies = "SELECT concat_ws('|', p.id, p.attrs, p.title) FROM posts AS p ORDER BY p.id";
+    c.batch_execute("UPDATE tags SET attrs = 'a=>2', title = 'T2'")
+        .unwrap();
+    assert_eq!(
+        texts(&mut c, copies),
+        [
+            "1|\"a\"=>\"2\"|T2",
+            "2|\"a\"=>\"2\"|T2",
+            "3|\"a\"=>\"2\"|T2"
+        ]
+    );
+    c.batch_execute("UPDATE posts SET title = 'T3', attrs = 'b=>3' WHERE id = 2")
+        .unwrap();
+    assert_eq!(
+        texts(&mut c, copies),
+        [
+            "1|\"b\"=>\"3\"|T3",
+            "2|\"b\"=>\"3\"|T3",
+            "3|\"b\"=>\"3\"|T3"
+        ]
+    );
+    assert_eq!(
+        one(&mut c, "SELECT concat_ws('|', attrs, title) FROM tags"),
+        "\"b\"=>\"3\"|T3"
+    );
+}
+
+// Regression: with backfill_batch the triggers exist before the backfill, and a child edit
+// pushed every synced column, its stale, not yet backfilled ones included, over the parent's.
+#[test]
+fn a_child_edited_before_the_batched_backfill_reaches_it_pushes_only_what_it_changed() {
+    let db = TestDb::new();
+    let spec = format!("{COPY_BOTH}backfill_batch = 10\n");
+    let dir = project(SCHEMA, SCHEMA_DOWN, "pc", &spec);
+    harness::up(&db, &dir.path, None);
+    let mut c = db.connect();
+    c.batch_execute(
+        "INSERT INTO parents (id, title, note) VALUES (1, 'T1', 'N1');
+         INSERT INTO children (id, parent_id, title) VALUES (10, 1, 'stale'), (11, 1, NULL);",
+    )
+    .unwrap();
+    let (migration, _) = generate(&db, &dir.path, "pc");
+    // The migration up to its backfill: the triggers are live, the copies not filled yet
+    // (`note` is new and NULL in both children).
+    let (before, backfill) = migration
+        .split_once("-- Backfill in batches")
+        .expect("a batched backfill");
+    c.batch_execute(before).unwrap();
+    c.batch_execute("UPDATE children SET title = 'mine' WHERE id = 10")
+        .unwrap();
+    // The parent took the title only; its note is not overwritten by the stale NULL, and its
+    // fan-out gave both children the parent's values.
+    assert_eq!(
+        one(&mut c, "SELECT concat_ws('|', title, note) FROM parents"),
+        "mine|N1"
+    );
+    assert_eq!(one(&mut c, DIVERGENT), "0");
+    // The backfill then has nothing left to do, and the copies stay equal.
+    let do_block = &backfill[backfill.find("DO $").expect("the DO block")..];
+    c.batch_execute(do_block).unwrap();
+    assert_eq!(
+        texts(
+            &mut c,
+            "SELECT concat_ws('|', id, title, note) FROM children ORDER BY id"
+        ),
+        ["10|mine|N1", "11|mine|N1"]
+    );
+}

@@ -157,6 +157,7 @@ fn verify(
             "divergent_after_interleavings": report.divergent_after_interleavings,
             "divergent": report.divergent,
             "divergent_rows": report.divergent_rows,
+            "lost_writes": report.lost_writes,
             "ms": report.ms,
         }));
     }
@@ -212,6 +213,9 @@ fn print_text(report: &Report) {
             format!("{} retries", report.retries())
         }
     );
+    for lost in &report.lost_writes {
+        outln!("lost write: {lost}");
+    }
     let verdict = if report.ok() { "passed" } else { "FAILED" };
     outln!(
         "sync verify {verdict}: {} after the interleavings, {} at the end ({})",
@@ -251,7 +255,8 @@ pub(super) struct CheckedSync {
 
 /// `check`'s part of `sync verify`: for every checked migration named `sync_NAME` whose spec
 /// `sync/NAME.toml` is in the project, proves the spec's triggers with random writers for
-/// `sync_verify_seconds` (0: none of this), each on a database of its own.
+/// `sync_verify_seconds` (0: none of this), each on a database of its own. A verify that
+/// cannot run is a finding of its own (`sync_verify_failed`): the rest of check stands.
 pub(super) fn verify_for_check(
     settings: &Settings,
     project: &crate::migrate::project::Project,
@@ -271,59 +276,123 @@ pub(super) fn verify_for_check(
         if !path.is_file() {
             continue;
         }
-        let spec = spec::load(&path)?;
-        let options = VerifyOptions {
-            history_schema: settings.history_schema.clone(),
-            limits: settings.limits,
-            clients: 4,
-            seconds,
+        let checked = match verify_one(settings, project, &path, seconds) {
+            Ok(report) => diverged_or_not(migration.version, name, &path, &report, text),
+            Err(err) => could_not_run(migration.version, name, &path, &err, text),
         };
-        let mut place = CheckDatabase::open(settings, None)?;
-        let report = place
-            .conninfo()
-            .and_then(|server| verify::run(&server, project, &spec, &options));
-        place.close();
-        let report = report.with_context(|| format!("sync verify of {}", path.display()))?;
-        let ok = report.ok();
-        let message = format!(
-            "sync verify of V{} ({}): {}, {} after the interleavings and {} after the random \
-             writers, {} failed writes; run `pgstrata sync verify {name}` for the details",
-            migration.version,
-            path.display(),
-            count(report.interleavings.len(), "interleaving"),
-            copies(report.divergent_after_interleavings),
-            copies(report.divergent),
-            report.traffic.failed + report.interleavings.iter().filter(|i| i.failed).count() as u64,
-        );
-        if text {
-            outln!(
-                "V{:<5} sync verify {name}: {} ({} interleavings, {} transactions)",
-                migration.version,
-                if ok { "converged" } else { "FAILED" },
-                report.interleavings.len(),
-                report.transactions()
-            );
-            if !ok {
-                outln!("finding: {message}");
-            }
-        }
-        verified.push(CheckedSync {
-            version: migration.version,
-            spec: name.to_string(),
-            interleavings: report.interleavings.len(),
-            transactions: report.transactions(),
-            retries: report.retries(),
-            divergent: report.divergent_after_interleavings.max(report.divergent),
-            ok,
-            finding: (!ok).then(|| crate::check::Finding {
-                kind: crate::check::FindingKind::SyncDiverged,
-                version: Some(migration.version),
-                message,
-                changes: Vec::new(),
-                diff: String::new(),
-                classes: Vec::new(),
-            }),
-        });
+        verified.push(checked);
     }
     Ok(verified)
+}
+
+/// `sync verify` of one spec for `check`, on a database of its own.
+fn verify_one(
+    settings: &Settings,
+    project: &crate::migrate::project::Project,
+    path: &std::path::Path,
+    seconds: f64,
+) -> Result<Report> {
+    let spec = spec::load(path)?;
+    let options = VerifyOptions {
+        history_schema: settings.history_schema.clone(),
+        limits: settings.limits,
+        clients: 4,
+        seconds,
+    };
+    let mut place = CheckDatabase::open(settings, None)?;
+    let report = place
+        .conninfo()
+        .and_then(|server| verify::run(&server, project, &spec, &options));
+    place.close();
+    report
+}
+
+fn sync_finding(
+    kind: crate::check::FindingKind,
+    version: i64,
+    message: String,
+) -> crate::check::Finding {
+    crate::check::Finding {
+        kind,
+        version: Some(version),
+        message,
+        changes: Vec::new(),
+        diff: String::new(),
+        classes: Vec::new(),
+    }
+}
+
+/// What check reports of a verify that ran: converged, or a `sync_diverged` finding.
+fn diverged_or_not(
+    version: i64,
+    name: &str,
+    path: &std::path::Path,
+    report: &Report,
+    text: bool,
+) -> CheckedSync {
+    let ok = report.ok();
+    let message = format!(
+        "sync verify of V{version} ({}): {}, {} after the interleavings and {} after the random \
+         writers, {} failed writes, {} lost; run `pgstrata sync verify {name}` for the details",
+        path.display(),
+        count(report.interleavings.len(), "interleaving"),
+        copies(report.divergent_after_interleavings),
+        copies(report.divergent),
+        report.traffic.failed + report.interleavings.iter().filter(|i| i.failed).count() as u64,
+        report.lost_writes.len(),
+    );
+    if text {
+        outln!(
+            "V{version:<5} sync verify {name}: {} ({} interleavings, {} transactions)",
+            if ok { "converged" } else { "FAILED" },
+            report.interleavings.len(),
+            report.transactions()
+        );
+        if !ok {
+            outln!("finding: {message}");
+        }
+    }
+    CheckedSync {
+        version,
+        spec: name.to_string(),
+        interleavings: report.interleavings.len(),
+        transactions: report.transactions(),
+        retries: report.retries(),
+        divergent: report.divergent_after_interleavings.max(report.divergent),
+        ok,
+        finding: (!ok)
+            .then(|| sync_finding(crate::check::FindingKind::SyncDiverged, version, message)),
+    }
+}
+
+/// What check reports of a verify that could not run: a `sync_verify_failed` finding.
+fn could_not_run(
+    version: i64,
+    name: &str,
+    path: &std::path::Path,
+    err: &anyhow::Error,
+    text: bool,
+) -> CheckedSync {
+    let message = format!(
+        "sync verify of V{version} ({}) could not run: {err:#}",
+        path.display()
+    );
+    if text {
+        outln!("V{version:<5} sync verify {name}: COULD NOT RUN");
+        outln!("finding: {message}");
+    }
+    CheckedSync {
+        version,
+        spec: name.to_string(),
+        interleavings: 0,
+        transactions: 0,
+        retries: 0,
+        divergent: 0,
+        ok: false,
+        finding: Some(sync_finding(
+            crate::check::FindingKind::SyncVerifyFailed,
+            version,
+            message,
+        )),
+    }
 }

@@ -1,8 +1,11 @@
 //! `kind = "column"`: two columns of one table kept equal through `up`/`down` during an
 //! expand/contract change (pgroll and Reshape do the same), by one BEFORE INSERT OR UPDATE
 //! trigger on the table. Rules (the row's own, so no other row and no lock is involved):
-//! - an insert giving `new` but not `old` (NULL) computes `old` from `new`; any other insert
-//!   computes `new` from `old`;
+//! - an insert that gave `new` and left `old` out computes `old` from `new`; any other insert
+//!   computes `new` from `old`. A trigger cannot see which columns an INSERT named, only the
+//!   row after defaults: `new` counts as given when it is not NULL (and differs from its own
+//!   default, if it has one), `old` as left out when it is NULL or equals its default (an
+//!   insert through `new` alone gives `old` its default);
 //! - an update changing `new` alone computes `old` from it; any other update (changing `old`,
 //!   both, or neither) computes `new` from `old`: `old` wins, as it is the column every
 //!   reader of the old schema still trusts, and an update changing both inconsistently is
@@ -12,7 +15,8 @@
 use anyhow::Result;
 
 use super::{
-    LIMITS, Names, and_then, batched_backfill, create_trigger, qualified, trigger_function,
+    LIMITS, Names, and_then, batched_backfill, comment_lines, create_trigger, qualified,
+    search_path, search_path_comment, trigger_function,
 };
 use crate::db::{quote_ident, quote_literal};
 use crate::sync::resolve::ResolvedColumn;
@@ -43,24 +47,34 @@ pub(super) fn generate(
          --   {o} = {down_expr}\n\
          --\n\
          -- One BEFORE INSERT OR UPDATE trigger computes one column from the other in the row being\n\
-         -- written, so no other row is read or locked and concurrent writers cannot make it diverge:\n\
-         -- * an insert giving {n} but not {o} computes {o}; any other insert computes {n};\n\
-         -- * an update changing {n} alone computes {o} from it; any other update (changing {o},\n\
-         --   both, or neither) computes {n} from {o}. {o} wins when both change inconsistently: it\n\
-         --   is the column the old schema's readers trust until the contract step drops it;\n\
-         -- * NULL is a value: `changed` means IS DISTINCT FROM.\n\
-         -- * The expressions run with search_path = pg_catalog, pg_temp (pinned by the function so\n\
-         --   a caller's search_path cannot redirect them): functions of other schemas in them must\n\
-         --   be schema-qualified. The function is SECURITY INVOKER.\n\
-         -- * Not pg_trigger_depth(): the trigger fires on every write, other features' triggers\n\
-         --   included, so their writes are kept equal too.\n\
-         -- If up and down are not inverses, a row whose {n} was written through down and up again\n\
-         -- holds up(down({n})).\n",
+         -- written, so no other row is read or locked and concurrent writers cannot make it diverge:\n",
         name = names.spec,
         o = in_comment(&spec.old),
         n = in_comment(&spec.new),
         up_expr = in_comment(&spec.up),
         down_expr = in_comment(&spec.down),
+    ));
+    up.push_str(&insert_rule_comment(column));
+    up.push_str(&format!(
+        "-- * an update changing {n} alone computes {o} from it; any other update (changing {o},\n\
+         --   both, or neither) computes {n} from {o}. {o} wins when both change inconsistently: it\n\
+         --   is the column the old schema's readers trust until the contract step drops it;\n\
+         -- * NULL is a value: `changed` means IS DISTINCT FROM.\n\
+         -- * Not pg_trigger_depth(): the trigger fires on every write, other features' triggers\n\
+         --   included, so their writes are kept equal too.\n",
+        o = in_comment(&spec.old),
+        n = in_comment(&spec.new),
+    ));
+    up.push_str(&comment_lines(&format!(
+        "* The function is SECURITY INVOKER, with {} (pinned by the function so a caller's \
+         search_path cannot redirect it): functions of other schemas in the expressions must be \
+         schema-qualified.",
+        search_path_comment(&column.type_schemas)
+    )));
+    up.push_str(&format!(
+        "-- If up and down are not inverses, a row whose {n} was written through down and up again\n\
+         -- holds up(down({n})).\n",
+        n = in_comment(&spec.new),
     ));
     up.push_str(LIMITS);
     up.push_str(&format!("-- The guard setting: {setting}.\n"));
@@ -95,12 +109,29 @@ pub(super) fn generate(
     // terms of column names, against the row being written.
     let from_row = |expr: &str| format!("(SELECT {expr} FROM (SELECT NEW.*) AS pgstrata_row)");
     let body = format!(
-        "    IF pg_catalog.current_setting({lit}, true) = 'on' THEN\n        NEW.{new} := {up_row};\n    ELSIF TG_OP = 'INSERT' THEN\n        IF NEW.{old} IS NULL AND NEW.{new} IS NOT NULL THEN\n            NEW.{old} := {down_row};\n        ELSE\n            NEW.{new} := {up_row};\n        END IF;\n    ELSIF NEW.{new} IS DISTINCT FROM OLD.{new} AND NEW.{old} IS NOT DISTINCT FROM OLD.{old} THEN\n        NEW.{old} := {down_row};\n    ELSE\n        NEW.{new} := {up_row};\n    END IF;\n    RETURN NEW;\n",
+        "    IF pg_catalog.current_setting({lit}, true) = 'on' THEN\n        NEW.{new} := {up_row};\n    ELSIF TG_OP = 'INSERT' THEN\n        IF {new_given}\n           AND {old_left_out} THEN\n            NEW.{old} := {down_row};\n        ELSE\n            NEW.{new} := {up_row};\n        END IF;\n    ELSIF NEW.{new} IS DISTINCT FROM OLD.{new} AND NEW.{old} IS NOT DISTINCT FROM OLD.{old} THEN\n        NEW.{old} := {down_row};\n    ELSE\n        NEW.{new} := {up_row};\n    END IF;\n    RETURN NEW;\n",
         lit = quote_literal(&setting),
         up_row = from_row(&spec.up),
         down_row = from_row(&spec.down),
+        new_given = match &column.new_default {
+            Some(default) =>
+                format!("NEW.{new} IS NOT NULL AND NEW.{new} IS DISTINCT FROM ({default})"),
+            None => format!("NEW.{new} IS NOT NULL"),
+        },
+        old_left_out = match &column.old_default {
+            Some(default) =>
+                format!("(NEW.{old} IS NULL OR NEW.{old} IS NOT DISTINCT FROM ({default}))"),
+            None => format!("NEW.{old} IS NULL"),
+        },
     );
-    up.push_str(&trigger_function(&function, None, "", &body, resumable)?);
+    up.push_str(&trigger_function(
+        &function,
+        &search_path(&column.type_schemas),
+        None,
+        "",
+        &body,
+        resumable,
+    )?);
     up.push('\n');
     up.push_str(&format!(
         "{create} {trigger}\n    BEFORE INSERT OR UPDATE ON {table}\n    FOR EACH ROW\n    EXECUTE FUNCTION {function}();\n\n",
@@ -165,6 +196,40 @@ pub(super) fn generate(
         ));
     }
     Ok((up, down))
+}
+
+/// The generated comment's rule for inserts, naming the defaults it compares with.
+fn insert_rule_comment(column: &ResolvedColumn) -> String {
+    let spec = &column.spec;
+    let (o, n) = (in_comment(&spec.old), in_comment(&spec.new));
+    let given = match &column.new_default {
+        Some(default) => format!(
+            "is not NULL and differs from its default ({})",
+            in_comment(default)
+        ),
+        None => "is not NULL".into(),
+    };
+    let left_out = match &column.old_default {
+        Some(default) => format!(
+            "is NULL or equals its default ({}), which is what an insert leaving it out gives it",
+            in_comment(default)
+        ),
+        None => "is NULL".into(),
+    };
+    let mut text = format!(
+        "* an insert computes {o} from {n} when it gave {n} and left {o} out, and {n} from {o} \
+         otherwise. A trigger sees the row after defaults, not which columns the INSERT named: \
+         {n} counts as given when it {given}; {o} counts as left out when it {left_out}."
+    );
+    if column.old_default.is_some() {
+        text.push_str(&format!(
+            " So an insert naming {o} with its default value and {n} with another value is taken \
+             as written through {n}. A default that gives another value each time it runs \
+             (clock_timestamp(), random()) never compares equal: such an insert keeps it and \
+             computes {n} from it."
+        ));
+    }
+    comment_lines(&text)
 }
 
 /// Text from the spec (an expression, a column name) on one comment line: a line break in it

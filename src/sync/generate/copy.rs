@@ -9,7 +9,7 @@ use anyhow::Result;
 
 use super::{
     LIMITS, Names, and_then, batched_backfill, comment_lines, create_trigger, list, qualified,
-    trigger_function, tuple,
+    search_path, search_path_comment, trigger_function, tuple,
 };
 use crate::db::{quote_ident, quote_literal};
 use crate::sync::resolve::ResolvedCopy;
@@ -41,6 +41,7 @@ struct Copy<'a> {
     columns: Vec<&'a str>,
     child_key: Vec<&'a str>,
     resumable: bool,
+    search_path: String,
 }
 
 impl<'a> Copy<'a> {
@@ -53,6 +54,7 @@ impl<'a> Copy<'a> {
             columns: copy.columns.iter().map(|c| c.name.as_str()).collect(),
             child_key: copy.key_pairs.iter().map(|(c, _)| c.as_str()).collect(),
             resumable,
+            search_path: search_path(&copy.type_schemas),
         }
     }
 
@@ -87,6 +89,43 @@ impl<'a> Copy<'a> {
             .map(|c| format!("{} = {source}.{}", quote_ident(c), quote_ident(c)))
             .collect::<Vec<_>>()
             .join(&format!(",\n{indent}"))
+    }
+
+    /// The push's SET: each column the child's update changed takes its new value, the
+    /// others keep the parent's (one column: simply its new value, the trigger's WHEN having
+    /// seen it change).
+    fn changed_assignments(&self) -> String {
+        if let [only] = self.columns.as_slice() {
+            let q = quote_ident(only);
+            return format!("{q} = NEW.{q}");
+        }
+        self.columns
+            .iter()
+            .map(|c| {
+                let q = quote_ident(c);
+                format!(
+                    "{q} = CASE WHEN OLD.{q} IS DISTINCT FROM NEW.{q} THEN NEW.{q} ELSE p.{q} END"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",\n        ")
+    }
+
+    /// The push's condition: some column the child's update changed differs in the parent.
+    fn changed_and_different(&self) -> String {
+        if let [only] = self.columns.as_slice() {
+            let q = quote_ident(only);
+            return format!("p.{q} IS DISTINCT FROM NEW.{q}");
+        }
+        let terms: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| {
+                let q = quote_ident(c);
+                format!("(OLD.{q} IS DISTINCT FROM NEW.{q} AND p.{q} IS DISTINCT FROM NEW.{q})")
+            })
+            .collect();
+        format!("({})", terms.join("\n           OR "))
     }
 
     fn distinct(&self, a: &str, b: &str) -> String {
@@ -173,10 +212,13 @@ impl<'a> Copy<'a> {
         }
         h.push_str(
             "-- * Deletes need nothing: a deleted child takes its copy with it, and a parent cannot be\n\
-             --   deleted while children reference it (or they go with it, as the foreign key says).\n\
-             -- * Functions are SECURITY INVOKER (a writer needs rights on both tables, as if it wrote\n\
-             --   both itself) with search_path pinned to pg_catalog, pg_temp, every name qualified.\n",
+             --   deleted while children reference it (or they go with it, as the foreign key says).\n",
         );
+        h.push_str(&comment_lines(&format!(
+            "* Functions are SECURITY INVOKER (a writer needs rights on both tables, as if it \
+             wrote both itself) with {}, every name qualified.",
+            search_path_comment(&self.copy.type_schemas)
+        )));
         h.push_str(LIMITS);
         h.push_str(&format!("-- The guard setting: {setting}.\n"));
         if let Some(rows) = batch {
@@ -236,6 +278,7 @@ impl<'a> Copy<'a> {
         let mut sql = String::from("-- parent -> every child row of it (the fan-out).\n");
         sql.push_str(&trigger_function(
             &self.function(false, "fan_out"),
+            &self.search_path,
             Some(&setting),
             "",
             &format!(
@@ -250,18 +293,21 @@ impl<'a> Copy<'a> {
         sql.push('\n');
         if self.both() {
             sql.push_str(
-                "-- child -> parent; the parent's fan-out then reaches the other child rows.\n",
+                "-- child -> parent; the parent's fan-out then reaches the other child rows. Only the\n\
+                 -- columns this update changed are pushed: a copy not backfilled yet (the triggers exist\n\
+                 -- before the backfill) must not write its stale other columns over the parent's.\n",
             );
             sql.push_str(&trigger_function(
                 &self.function(true, "to_parent"),
+                &self.search_path,
                 None,
                 "",
                 &format!(
-                    "    UPDATE {parent} AS p\n    SET {set}\n    WHERE {join}\n      AND {distinct};\n    RETURN NULL;\n",
+                    "    UPDATE {parent} AS p\n    SET {set}\n    WHERE {join}\n      AND {differs};\n    RETURN NULL;\n",
                     parent = self.parent,
-                    set = self.assignments("NEW", "        "),
+                    set = self.changed_assignments(),
                     join = self.parent_join_new(),
-                    distinct = self.distinct("p", "NEW"),
+                    differs = self.changed_and_different(),
                 ),
                 self.resumable,
             )?);
@@ -280,6 +326,7 @@ impl<'a> Copy<'a> {
             );
             sql.push_str(&trigger_function(
                 &self.function(true, "refuse_child_edit"),
+                &self.search_path,
                 None,
                 "",
                 &format!(
@@ -297,6 +344,7 @@ impl<'a> Copy<'a> {
         );
         sql.push_str(&trigger_function(
             &self.function(true, "start_from_parent"),
+            &self.search_path,
             None,
             "DECLARE\n    parent_values record;\n",
             &format!(

@@ -3,8 +3,8 @@
 //! holds what both share: names, quoting, the guard setting, the backfill's shape.
 //!
 //! Every name is schema-qualified and quoted through `crate::db::quote_ident`; every function
-//! pins `search_path = pg_catalog, pg_temp`, so a caller's search_path cannot redirect what
-//! the triggers touch.
+//! pins its search_path (`pg_catalog`, the schemas of the synced columns' types, `pg_temp`), so
+//! a caller's search_path cannot redirect what the triggers touch.
 
 mod column;
 mod copy;
@@ -97,15 +97,17 @@ impl Names {
     }
 }
 
-/// A paragraph as `-- ` comment lines of at most 96 characters (a long name stays whole).
+/// A paragraph as `-- ` comment lines of at most 96 characters (a long name stays whole); a
+/// paragraph starting with `* ` (a bullet) continues with a hanging indent.
 fn comment_lines(text: &str) -> String {
+    let continued = if text.starts_with("* ") { "--  " } else { "--" };
     let mut out = String::new();
     let mut line = String::from("--");
     for word in text.split_whitespace() {
-        if line.len() > 2 && line.len() + 1 + word.len() > 96 {
+        if line.len() > continued.len() && line.len() + 1 + word.len() > 96 {
             out.push_str(&line);
             out.push('\n');
-            line = String::from("--");
+            line = String::from(continued);
         }
         line.push(' ');
         line.push_str(word);
@@ -149,10 +151,36 @@ fn dollar_quoted(body: &str) -> Result<String> {
     bail!("a name of the spec holds every dollar-quote tag the generator knows")
 }
 
-/// `CREATE FUNCTION` for a trigger function, pinned to a safe search_path. `or_replace` for
-/// a no-transaction migration, which a rerun after a crash must be able to repeat.
+/// The search_path the generated functions pin: pg_catalog first (a built-in cannot be
+/// shadowed), then the schemas of the synced columns' types, whose operators the comparisons
+/// need (citext's `=` lives with citext: under pg_catalog alone citext compares as text, and
+/// hstore has no `=` at all), then pg_temp, last, so that nothing there shadows anything.
+fn search_path(type_schemas: &[String]) -> String {
+    let mut parts = vec!["pg_catalog".to_string()];
+    parts.extend(type_schemas.iter().map(|s| quote_ident(s)));
+    parts.push("pg_temp".into());
+    parts.join(", ")
+}
+
+/// The sentence the generated comments say about the pinned search_path.
+fn search_path_comment(type_schemas: &[String]) -> String {
+    if type_schemas.is_empty() {
+        return "search_path pinned to pg_catalog, pg_temp".into();
+    }
+    let schemas = type_schemas.join(", ");
+    format!(
+        "search_path pinned to pg_catalog, {schemas}, pg_temp ({schemas}: the schemas of the \
+         columns' types, for their operators, after pg_catalog so that nothing there shadows a \
+         built-in; only roles trusted to create objects should be able to create in them)"
+    )
+}
+
+/// `CREATE FUNCTION` for a trigger function, pinned to `search_path` (see `search_path`).
+/// `or_replace` for a no-transaction migration, which a rerun after a crash must be able to
+/// repeat.
 fn trigger_function(
     name: &str,
+    search_path: &str,
     extra_set: Option<&str>,
     declare: &str,
     body: &str,
@@ -162,7 +190,7 @@ fn trigger_function(
         "CREATE {}FUNCTION {name}() RETURNS trigger\n\
          LANGUAGE plpgsql\n\
          SECURITY INVOKER\n\
-         SET search_path = pg_catalog, pg_temp\n",
+         SET search_path = {search_path}\n",
         if or_replace { "OR REPLACE " } else { "" }
     );
     if let Some(set) = extra_set {

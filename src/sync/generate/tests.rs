@@ -20,6 +20,7 @@ fn copy(direction: Direction, batch: Option<u32>) -> Resolved {
             spec,
             foreign_key: "album_images_image_id_fkey".into(),
             key_pairs: vec![("image_id".into(), "id".into())],
+            type_schemas: Vec::new(),
             columns: vec![
                 SyncedColumn {
                     name: "alt_text".into(),

@@ -4,7 +4,9 @@
 //! thousands of rows, NULLs included.
 //!
 //! Values are functions of a row number, so they are distinct per row (unique constraints
-//! hold) and the same for every run. Text values are digits, so that a column kind whose
+//! hold) and the same for every run. Rows the project's migrations inserted stay: numbering
+//! starts past every digit-only value of the table's unique columns, and a sequence behind
+//! its column's values (rows inserted with explicit keys) is moved past them. Text values are digits, so that a column kind whose
 //! `up` casts (`name::int`) finds values it can compute from.
 
 use std::collections::HashMap;
@@ -26,6 +28,8 @@ pub const ROWS: i64 = 2000;
 const REFERENCED_ROWS: i64 = 7;
 /// How deep references are followed before giving up.
 const MAX_DEPTH: usize = 4;
+
+const UNIQUE_COLUMNS: &str = include_str!("queries/unique_columns.sql");
 
 /// The `n`-th value of a column's kind, as SQL of the column's type; `n` is SQL of an integer
 /// type. `None` when the verifier cannot make one (NULL is used).
@@ -196,6 +200,67 @@ impl<'a> Filler<'a> {
         Ok(count)
     }
 
+    /// A row number past every value made of digits (at most 15) in the table's unique
+    /// columns, so that rows numbered after it collide with none of the rows already there;
+    /// sequences of those columns are set past their highest value.
+    fn first_free(&mut self, table: &Table) -> Result<i64> {
+        let unique: Vec<String> = self
+            .client
+            .query(UNIQUE_COLUMNS, &[&table.name])
+            .with_context(|| format!("reading the unique columns of {}", table.name))?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        if unique.is_empty() {
+            return Ok(0);
+        }
+        let digits: Vec<String> = unique
+            .iter()
+            .map(|c| {
+                format!(
+                    "CASE WHEN {q}::text ~ '^[0-9]{{1,15}}$' THEN {q}::text::bigint END",
+                    q = quote_ident(c)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "SELECT coalesce(max(greatest({})), 0) FROM {}",
+            digits.join(", "),
+            table.name
+        );
+        let base: i64 = self
+            .client
+            .query_one(&sql, &[])
+            .with_context(|| format!("reading the highest keys of {}", table.name))?
+            .get(0);
+        for name in unique.iter().filter(|c| {
+            table
+                .column(c)
+                .is_ok_and(|c| c.has_default && c.kind == ValueKind::Number)
+        }) {
+            let sequence: Option<String> = self
+                .client
+                .query_one(
+                    "SELECT pg_get_serial_sequence($1, $2)",
+                    &[&table.name, name],
+                )
+                .with_context(|| format!("finding the sequence of {}.{name}", table.name))?
+                .get(0);
+            if let Some(sequence) = sequence {
+                let sql = format!(
+                    "SELECT setval($1::text::regclass, m) FROM (SELECT max({})::bigint AS m FROM {}) AS x \
+                     WHERE m IS NOT NULL",
+                    quote_ident(name),
+                    table.name
+                );
+                self.client
+                    .query(&sql, &[&sequence])
+                    .with_context(|| format!("moving {sequence} past the rows already there"))?;
+            }
+        }
+        Ok(base)
+    }
+
     fn execute(&mut self, sql: &str, table: &str) -> Result<u64> {
         self.client
             .execute(sql, &[])
@@ -217,9 +282,11 @@ impl<'a> Filler<'a> {
                     .map(|c| Ok((c.clone(), synced_sql(parent.column(c)?, "g.n"))))
                     .collect::<Result<_>>()?;
                 let row = self.row_sql(parent, "g.n", &synced, &[], 0)?;
-                let from = format!("generate_series(1, {PARENTS}) AS g(n)");
+                let base = self.first_free(parent)?;
+                let from = format!("generate_series({}, {}) AS g(n)", base + 1, base + PARENTS);
                 let parents = self.execute(&row.insert(&parent.name, &from, ""), &parent.name)?;
-                let n = format!("(p.rn * {CHILDREN} + s.k)");
+                let base = self.first_free(child)?;
+                let n = format!("({base} + p.rn * {CHILDREN} + s.k)");
                 let mut given: Vec<(String, String)> = link
                     .columns
                     .iter()
@@ -255,7 +322,8 @@ impl<'a> Filler<'a> {
                     std::slice::from_ref(new),
                     0,
                 )?;
-                let from = format!("generate_series(1, {ROWS}) AS g(n)");
+                let base = self.first_free(table)?;
+                let from = format!("generate_series({}, {}) AS g(n)", base + 1, base + ROWS);
                 self.execute(&row.insert(&table.name, &from, ""), &table.name)
             }
         }
@@ -302,6 +370,8 @@ mod tests {
             type_sql: type_sql.into(),
             not_null,
             has_default: false,
+            generated: false,
+            identity_always: false,
             kind,
         }
     }

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use postgres::Client;
 use serde::Serialize;
 
-use super::ops::{self, Ended, Op, Writes};
+use super::ops::{self, ALL, Ended, Op, Writes};
 use crate::conninfo::ConnInfo;
 
 /// How long B may run before it is taken as not blocking (it then commits before A).
@@ -115,7 +115,7 @@ const X: Option<i64> = Some(101);
 const Y: Option<i64> = Some(102);
 
 fn copy_pairs(client: &mut Client, writes: &Writes) -> Result<Vec<Pair>> {
-    let parents = writes.keys(client, true, "ORDER BY 1 LIMIT 300")?;
+    let parents = writes.keys(client, true, "ORDER BY 1 LIMIT 400")?;
     let mut rows = Rows {
         with: Vec::new(),
         without: Vec::new(),
@@ -142,7 +142,7 @@ fn copy_pairs(client: &mut Client, writes: &Writes) -> Result<Vec<Pair>> {
             let p = rows.without()?;
             Ok((
                 writes.child_insert(&p, rows.n()),
-                writes.parent_update(&p, X),
+                writes.parent_update(&p, ALL, X),
             ))
         },
     )?;
@@ -155,7 +155,7 @@ fn copy_pairs(client: &mut Client, writes: &Writes) -> Result<Vec<Pair>> {
             let p = rows.without()?;
             Ok((
                 writes.child_insert(&p, rows.n()),
-                writes.parent_update(&p, None),
+                writes.parent_update(&p, ALL, None),
             ))
         },
     )?;
@@ -169,7 +169,7 @@ fn copy_pairs(client: &mut Client, writes: &Writes) -> Result<Vec<Pair>> {
             let to = rows.without()?;
             Ok((
                 writes.child_repoint(&child, &to),
-                writes.parent_update(&to, X),
+                writes.parent_update(&to, ALL, X),
             ))
         },
     )?;
@@ -183,7 +183,7 @@ fn copy_pairs(client: &mut Client, writes: &Writes) -> Result<Vec<Pair>> {
             let child = first_child(client, &from)?;
             Ok((
                 writes.child_repoint(&child, &rows.without()?),
-                writes.parent_update(&from, X),
+                writes.parent_update(&from, ALL, X),
             ))
         },
     )?;
@@ -196,7 +196,7 @@ fn copy_pairs(client: &mut Client, writes: &Writes) -> Result<Vec<Pair>> {
             let p = rows.with()?;
             Ok((
                 writes.child_delete(&first_child(client, &p)?),
-                writes.parent_update(&p, X),
+                writes.parent_update(&p, ALL, X),
             ))
         },
     )?;
@@ -209,7 +209,7 @@ fn copy_pairs(client: &mut Client, writes: &Writes) -> Result<Vec<Pair>> {
             let p = rows.with()?;
             Ok((
                 writes.parent_delete(&p),
-                writes.child_update(&first_child(client, &p)?, Y),
+                writes.child_update(&first_child(client, &p)?, ALL, Y),
             ))
         },
     )?;
@@ -221,8 +221,8 @@ fn copy_pairs(client: &mut Client, writes: &Writes) -> Result<Vec<Pair>> {
         &|client, rows| {
             let p = rows.with()?;
             Ok((
-                writes.parent_update(&p, X),
-                writes.child_update(&first_child(client, &p)?, Y),
+                writes.parent_update(&p, ALL, X),
+                writes.child_update(&first_child(client, &p)?, ALL, Y),
             ))
         },
     )?;
@@ -234,8 +234,8 @@ fn copy_pairs(client: &mut Client, writes: &Writes) -> Result<Vec<Pair>> {
         &|client, rows| {
             let p = rows.with()?;
             Ok((
-                writes.parent_update(&p, None),
-                writes.child_update(&first_child(client, &p)?, Y),
+                writes.parent_update(&p, ALL, None),
+                writes.child_update(&first_child(client, &p)?, ALL, Y),
             ))
         },
     )?;
@@ -247,9 +247,136 @@ fn copy_pairs(client: &mut Client, writes: &Writes) -> Result<Vec<Pair>> {
         &|client, rows| {
             let mut children = writes.children_of(client, &rows.with()?)?;
             let (c1, c2) = (Rows::take(&mut children)?, Rows::take(&mut children)?);
-            Ok((writes.child_update(&c1, X), writes.child_update(&c2, Y)))
+            Ok((
+                writes.child_update(&c1, ALL, X),
+                writes.child_update(&c2, ALL, Y),
+            ))
         },
     )?;
+    if writes.synced_count() > 1 {
+        // One column each: a trigger that watches, copies or pushes only some columns lets
+        // one of these through.
+        let last = 1 << (writes.synced_count() - 1).min(63);
+        both(
+            &mut pairs,
+            client,
+            rows,
+            "a parent's first column and its child's last one",
+            &|client, rows| {
+                let p = rows.with()?;
+                Ok((
+                    writes.parent_update(&p, 1, X),
+                    writes.child_update(&first_child(client, &p)?, last, Y),
+                ))
+            },
+        )?;
+        both(
+            &mut pairs,
+            client,
+            rows,
+            "a parent's last column and a child's first one",
+            &|client, rows| {
+                let p = rows.with()?;
+                Ok((
+                    writes.child_update(&first_child(client, &p)?, 1, Y),
+                    writes.parent_update(&p, last, X),
+                ))
+            },
+        )?;
+    }
+    both(
+        &mut pairs,
+        client,
+        rows,
+        "siblings given different values in one statement, their parent changing",
+        &|client, rows| {
+            let p = rows.with()?;
+            let children = writes.children_of(client, &p)?;
+            let keys: Vec<&str> = children.iter().map(String::as_str).collect();
+            Ok((
+                writes.many_update(false, &keys, ALL, X),
+                writes.parent_update(&p, ALL, Y),
+            ))
+        },
+    )?;
+    both(
+        &mut pairs,
+        client,
+        rows,
+        "two parents in one statement, a child of one of them changing",
+        &|client, rows| {
+            let (p, q) = (rows.with()?, rows.with()?);
+            Ok((
+                writes.many_update(true, &[&p, &q], ALL, X),
+                writes.child_update(&first_child(client, &q)?, ALL, Y),
+            ))
+        },
+    )?;
+    if let (Some(_), Some(_)) = (
+        writes.upsert(true, "", ALL, X),
+        writes.upsert(false, "", ALL, X),
+    ) {
+        both(
+            &mut pairs,
+            client,
+            rows,
+            "a child upserted while its parent changes",
+            &|client, rows| {
+                let p = rows.with()?;
+                let child = first_child(client, &p)?;
+                Ok((
+                    writes
+                        .upsert(false, &child, ALL, Y)
+                        .context("child upsert")?,
+                    writes.parent_update(&p, ALL, X),
+                ))
+            },
+        )?;
+        both(
+            &mut pairs,
+            client,
+            rows,
+            "a parent upserted while a child changes",
+            &|client, rows| {
+                let p = rows.with()?;
+                let child = first_child(client, &p)?;
+                Ok((
+                    writes.upsert(true, &p, ALL, X).context("parent upsert")?,
+                    writes.child_update(&child, ALL, Y),
+                ))
+            },
+        )?;
+    }
+    if writes.parent_rekey("", 0).is_some() {
+        both(
+            &mut pairs,
+            client,
+            rows,
+            "a parent's key changed while it changes; children follow an ON UPDATE CASCADE key",
+            &|_, rows| {
+                let p = rows.with()?;
+                let n = rows.n();
+                Ok((
+                    writes.parent_rekey(&p, n).context("parent key update")?,
+                    writes.parent_update(&p, ALL, X),
+                ))
+            },
+        )?;
+        both(
+            &mut pairs,
+            client,
+            rows,
+            "a parent's key changed while a child is inserted",
+            &|_, rows| {
+                let p = rows.without()?;
+                let n = rows.n();
+                Ok((
+                    writes.parent_rekey(&p, n).context("parent key update")?,
+                    writes.child_insert(&p, rows.n()),
+                ))
+            },
+        )?;
+    }
     Ok(pairs)
 }
 
@@ -323,6 +450,36 @@ fn column_pairs(client: &mut Client, writes: &Writes) -> Result<Vec<Pair>> {
             Ok((writes.row_delete(&key), writes.new_update(&key, Some(4))))
         },
     )?;
+    both(
+        &mut pairs,
+        client,
+        rows,
+        "two rows written through new in one statement, one of them through old",
+        &|_, rows| {
+            let (k1, k2) = (rows.with()?, rows.with()?);
+            Ok((
+                writes.many_column_update(&[&k1, &k2], true, Some(2)),
+                writes.old_update(&k1, Some(6)),
+            ))
+        },
+    )?;
+    if writes.column_upsert("", true, Some(1)).is_some() {
+        both(
+            &mut pairs,
+            client,
+            rows,
+            "a row upserted through new while written through old",
+            &|_, rows| {
+                let key = rows.with()?;
+                Ok((
+                    writes
+                        .column_upsert(&key, true, Some(5))
+                        .context("upsert")?,
+                    writes.old_update(&key, Some(3)),
+                ))
+            },
+        )?;
+    }
     both(
         &mut pairs,
         client,

@@ -2,7 +2,8 @@
 //! scratch server's, or a temporary one: the caller provides it, empty). Applies the
 //! project, fills the spec's tables with generated rows, runs (a) the deterministic
 //! interleavings of every risky pair of writes and (b) random concurrent writers, then counts
-//! divergent copies. Returns a report; never prints.
+//! divergent copies (and, for a column kind, values inserted through `new` alone that the
+//! row did not keep). Returns a report; never prints.
 //!
 //! What it proves is bounded by what it runs: the interleavings it knows, the writers' mix,
 //! READ COMMITTED sessions (the level the generated triggers are made for), for the time it
@@ -58,6 +59,9 @@ pub struct Report {
     pub divergent: i64,
     /// The first few of them, named by their key.
     pub divergent_rows: Vec<String>,
+    /// Column kind: values inserted through `new` alone that the row did not keep (the
+    /// trigger took `old`, or its default, for the written side).
+    pub lost_writes: Vec<String>,
     pub ms: u64,
 }
 
@@ -66,6 +70,7 @@ impl Report {
     pub fn ok(&self) -> bool {
         self.divergent == 0
             && self.divergent_after_interleavings == 0
+            && self.lost_writes.is_empty()
             && self.traffic.failed == 0
             && self
                 .interleavings
@@ -113,6 +118,10 @@ pub fn run(
     let writes = ops::Writes::new(&mut client, target)?;
     let interleavings = interleave::run_all(server, &writes)?;
     let (divergent_after_interleavings, _) = writes.divergent(&mut client)?;
+    let lost_writes = match writes.target {
+        Target::Column { .. } => writes.lost_inserts_through_new(&mut client, 70_000_000)?,
+        Target::Copy { .. } => Vec::new(),
+    };
     let traffic = if options.seconds > 0.0 && options.clients > 0 {
         writers::run(server, &writes, options.clients, options.seconds)?
     } else {
@@ -129,6 +138,7 @@ pub fn run(
         traffic,
         divergent,
         divergent_rows,
+        lost_writes,
         ms: started.elapsed().as_millis() as u64,
     })
 }

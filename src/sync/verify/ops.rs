@@ -9,11 +9,18 @@ use postgres::Client;
 use postgres::error::SqlState;
 
 use super::fill::{Filler, child_synced, value_sql};
-use super::target::{Direction, Table, Target, qualified};
+use super::target::{Direction, Table, Target, qualified, quoted};
 use crate::db::quote_ident;
 
 /// How many values a write picks from (plus NULL): few, so equal writes happen.
 pub const VALUES: i64 = 7;
+
+/// Which synced columns a copy's write sets: bit j for the j-th (a column past the 64th is
+/// always set). Writes of single columns and subsets catch a trigger that watches, copies or
+/// pushes only some of them.
+pub type Which = u64;
+/// Every synced column.
+pub const ALL: Which = u64::MAX;
 
 /// One statement and its parameters (text; NULL as `None`).
 #[derive(Debug, Clone)]
@@ -130,13 +137,30 @@ impl Writes {
         }
     }
 
-    /// `SET a = …, b = …` giving every synced column value `i` (NULL for `None`).
-    fn set_synced(&self, table: &Table, columns: &[String], i: Option<i64>) -> String {
+    /// How many columns a copy keeps equal (1 for a column kind: its writes pick no subset).
+    pub fn synced_count(&self) -> usize {
+        match &self.target {
+            Target::Copy { columns, .. } => columns.len(),
+            Target::Column { .. } => 1,
+        }
+    }
+
+    /// `SET a = …, b = …` giving the synced columns in `which` value `n` (SQL of an integer;
+    /// NULL for `None`).
+    fn set_synced(
+        &self,
+        table: &Table,
+        columns: &[String],
+        which: Which,
+        n: Option<&str>,
+    ) -> String {
         columns
             .iter()
-            .map(|name| {
-                let value = match (i, table.column(name)) {
-                    (Some(i), Ok(column)) => value_sql(column, &i.to_string()),
+            .enumerate()
+            .filter(|(j, _)| *j >= 64 || which & (1 << j) != 0)
+            .map(|(_, name)| {
+                let value = match (n, table.column(name)) {
+                    (Some(n), Ok(column)) => value_sql(column, n),
                     _ => None,
                 };
                 format!("{} = {}", quote_ident(name), value.unwrap_or("NULL".into()))
@@ -145,32 +169,106 @@ impl Writes {
             .join(", ")
     }
 
-    pub fn parent_update(&self, parent_key: &str, i: Option<i64>) -> Op {
+    /// Sets the parent's synced columns in `which` to value `i` (NULL for `None`).
+    pub fn parent_update(&self, parent_key: &str, which: Which, i: Option<i64>) -> Op {
         let (parent, _, _, _, columns) = self.copy();
+        let n = i.map(|i| i.to_string());
         Op {
             label: "parent update",
             sql: format!(
                 "UPDATE {} AS p SET {} WHERE {} = $1",
                 parent.name,
-                self.set_synced(parent, columns, i),
+                self.set_synced(parent, columns, which, n.as_deref()),
                 parent.row_name("p")
             ),
             params: vec![Some(parent_key.into())],
         }
     }
 
-    pub fn child_update(&self, child_key: &str, i: Option<i64>) -> Op {
+    /// Sets one child's synced columns in `which` to value `i` (NULL for `None`).
+    pub fn child_update(&self, child_key: &str, which: Which, i: Option<i64>) -> Op {
         let (_, child, _, _, columns) = self.copy();
+        let n = i.map(|i| i.to_string());
         Op {
             label: "child update",
             sql: format!(
                 "UPDATE {} AS c SET {} WHERE {} = $1",
                 child.name,
-                self.set_synced(child, columns, i),
+                self.set_synced(child, columns, which, n.as_deref()),
                 child.row_name("c")
             ),
             params: vec![Some(child_key.into())],
         }
+    }
+
+    /// One UPDATE of several rows (parents, or children: siblings among them), each row
+    /// given its own value near `i` (so siblings get different ones in one statement).
+    pub fn many_update(&self, parents: bool, keys: &[&str], which: Which, i: Option<i64>) -> Op {
+        let (parent, child, _, _, columns) = self.copy();
+        let (table, label) = if parents {
+            (parent, "update of several parents")
+        } else {
+            (child, "update of several children")
+        };
+        let name = table.row_name("r");
+        let n = i.map(|i| format!("({i} + abs(hashtext({name})::bigint) % 3)"));
+        Op {
+            label,
+            sql: format!(
+                "UPDATE {} AS r SET {} WHERE {name} = ANY (string_to_array($1, chr(31)))",
+                table.name,
+                self.set_synced(table, columns, which, n.as_deref()),
+            ),
+            params: vec![Some(keys.join("\u{1f}"))],
+        }
+    }
+
+    /// `INSERT … ON CONFLICT (key) DO UPDATE` of an existing row (a copy of it inserted, the
+    /// conflict turning it into an update of the synced columns in `which`). `None` for a
+    /// table without a primary key to conflict on.
+    pub fn upsert(&self, parent: bool, key: &str, which: Which, i: Option<i64>) -> Option<Op> {
+        let (p, c, _, _, columns) = self.copy();
+        let (table, label) = if parent {
+            (p, "parent upsert")
+        } else {
+            (c, "child upsert")
+        };
+        let n = i.map(|i| i.to_string());
+        let set = self.set_synced(table, columns, which, n.as_deref());
+        Some(Op {
+            label,
+            sql: upsert_sql(table, &set)?,
+            params: vec![Some(key.into())],
+        })
+    }
+
+    /// Changes a parent's referenced key to value `n` (its children follow with an
+    /// `ON UPDATE CASCADE` foreign key; otherwise a parent with children refuses). `None`
+    /// when a key column cannot be written or made.
+    pub fn parent_rekey(&self, parent_key: &str, n: i64) -> Option<Op> {
+        let (parent, _, _, refs, _) = self.copy();
+        let mut set = Vec::new();
+        for name in refs {
+            let column = parent.column(name).ok()?;
+            if column.generated || column.identity_always {
+                return None;
+            }
+            set.push(format!(
+                "{} = {}",
+                quote_ident(name),
+                value_sql(column, "$2::text::bigint")?
+            ));
+        }
+        Some(Op {
+            label: "parent key update",
+            sql: format!(
+                "UPDATE {} AS p SET {} WHERE {} = $1",
+                parent.name,
+                set.join(", "),
+                parent.row_name("p")
+            ),
+            params: vec![Some(parent_key.into()), Some(n.to_string())],
+        })
     }
 
     pub fn child_insert(&self, parent_key: &str, n: i64) -> Op {
@@ -294,6 +392,93 @@ impl Writes {
             sql: self.insert_new.clone(),
             params: vec![Some(n.to_string()), self.new_value(i)],
         }
+    }
+
+    /// Column kind: one UPDATE of several rows, through `new` (set to `up` of value `i`) or
+    /// through `old` (set to value `i`); NULL for `None`.
+    pub fn many_column_update(&self, keys: &[&str], through_new: bool, i: Option<i64>) -> Op {
+        let (table, _, _) = self.column();
+        let set = self.column_set(through_new, i);
+        Op {
+            label: "update of several rows",
+            sql: format!(
+                "UPDATE {} AS r SET {set} WHERE {} = ANY (string_to_array($1, chr(31)))",
+                table.name,
+                table.row_name("r")
+            ),
+            params: self.column_params(keys.join("\u{1f}"), through_new, i),
+        }
+    }
+
+    /// Column kind: `INSERT … ON CONFLICT (key) DO UPDATE` of an existing row, writing through
+    /// `new` or `old` as `many_column_update` does. `None` for a table without a primary key.
+    pub fn column_upsert(&self, key: &str, through_new: bool, i: Option<i64>) -> Option<Op> {
+        let (table, _, _) = self.column();
+        Some(Op {
+            label: "upsert",
+            sql: upsert_sql(table, &self.column_set(through_new, i))?,
+            params: self.column_params(key.into(), through_new, i),
+        })
+    }
+
+    /// `new = $2::type` (the value travels as parameter 2) or `old = value i`.
+    fn column_set(&self, through_new: bool, i: Option<i64>) -> String {
+        let (table, old, new) = self.column();
+        let new_type = table
+            .column(new)
+            .map(|c| c.type_sql.clone())
+            .unwrap_or_default();
+        if through_new {
+            return format!("{} = $2::text::{new_type}", quote_ident(new));
+        }
+        let value = i
+            .and_then(|i| value_sql(table.column(old).ok()?, &i.to_string()))
+            .unwrap_or("NULL".into());
+        format!("{} = {value}", quote_ident(old))
+    }
+
+    /// The parameters of a column kind's write of several rows or upsert: the row(s), and the
+    /// new value when written through `new`.
+    fn column_params(&self, row: String, through_new: bool, i: Option<i64>) -> Vec<Option<String>> {
+        let mut params = vec![Some(row)];
+        if through_new {
+            params.push(self.new_value(i));
+        }
+        params
+    }
+
+    /// Column kind: inserts a row through `new` alone for each value of the few, and returns
+    /// the values not kept (with what came back instead): the trigger took `old` (its
+    /// default, say) for the written side. No divergence shows it, since `new` is then
+    /// `up(old)`. Rows numbered from `first_n`; an insert the schema refuses is skipped.
+    pub fn lost_inserts_through_new(
+        &self,
+        client: &mut Client,
+        first_n: i64,
+    ) -> Result<Vec<String>> {
+        let (_, _, new) = self.column();
+        let sql = format!("{} RETURNING {}::text", self.insert_new, quote_ident(new));
+        let mut lost = Vec::new();
+        for i in 0..VALUES {
+            let Some(given) = self.new_value(Some(i)) else {
+                continue;
+            };
+            let params = [Some((first_n + i).to_string()), Some(given.clone())];
+            let kept: Option<String> = match client.query_opt(&sql, &[&params[0], &params[1]]) {
+                Ok(row) => row.and_then(|r| r.get(0)),
+                Err(err) if err.code().is_some_and(|c| c.code().starts_with("23")) => continue,
+                Err(err) => {
+                    return Err(err).context("inserting rows through the new column alone");
+                }
+            };
+            if kept.as_deref() != Some(given.as_str()) {
+                lost.push(format!(
+                    "{new} = {given} inserted alone came back as {}",
+                    kept.as_deref().unwrap_or("NULL")
+                ));
+            }
+        }
+        Ok(lost)
     }
 
     pub fn row_delete(&self, key: &str) -> Op {
@@ -420,6 +605,30 @@ pub enum Ended {
     Failed(String),
 }
 
+/// `INSERT INTO table SELECT … FROM table WHERE row = $1 ON CONFLICT (key) DO UPDATE SET …`:
+/// an existing row inserted again, the conflict turning it into an update (`OVERRIDING SYSTEM
+/// VALUE` for identity columns; generated ones left out). `None` without a primary key.
+fn upsert_sql(table: &Table, set: &str) -> Option<String> {
+    if table.key.is_empty() {
+        return None;
+    }
+    let written: Vec<String> = table
+        .columns
+        .iter()
+        .filter(|c| !c.generated)
+        .map(|c| c.name.clone())
+        .collect();
+    Some(format!(
+        "INSERT INTO {t} AS t ({list}) OVERRIDING SYSTEM VALUE SELECT {select} FROM {t} AS r \
+         WHERE {name} = $1 ON CONFLICT ({key}) DO UPDATE SET {set}",
+        t = table.name,
+        list = quoted(&written),
+        select = qualified("r", &written),
+        name = table.row_name("r"),
+        key = quoted(&table.key),
+    ))
+}
+
 /// Whether a client retries the transaction that got this error.
 pub fn retryable(err: &postgres::Error) -> bool {
     matches!(
@@ -443,7 +652,12 @@ pub fn judge(err: &postgres::Error, ops: &[Op], writes: &Writes) -> Ended {
     // schema refusing a random write, as it would refuse a client's.
     let expected = err.code().is_some_and(|code| code.code().starts_with("23"));
     let refused_edit = writes.copies_follow_parent()
-        && ops.iter().any(|op| op.label == "child update")
+        && ops.iter().any(|op| {
+            matches!(
+                op.label,
+                "child update" | "update of several children" | "child upsert"
+            )
+        })
         && err.as_db_error().is_some();
     if expected || refused_edit {
         Ended::Refused(message)

@@ -45,6 +45,11 @@ pub struct Column {
     pub not_null: bool,
     /// A default, an identity or a generated column: the generator leaves it alone.
     pub has_default: bool,
+    /// A generated column: never written.
+    pub generated: bool,
+    /// `GENERATED ALWAYS AS IDENTITY`: written only with `OVERRIDING SYSTEM VALUE`, never
+    /// updated.
+    pub identity_always: bool,
     pub kind: ValueKind,
 }
 
@@ -189,6 +194,8 @@ impl Table {
                 type_sql: row.get("type_sql"),
                 not_null: row.get("not_null"),
                 has_default: row.get("has_default"),
+                generated: row.get("generated"),
+                identity_always: row.get("identity_always"),
                 kind: value_kind(row.get("category"), row.get("base_type")),
             })
             .collect();

@@ -1,6 +1,8 @@
 //! Random concurrent writers: `clients` sessions, each running transactions of one to three
-//! random writes on both sides (synced columns set to random values or NULL; children
-//! inserted, re-pointed, deleted; for a column kind, either column written, rows inserted
+//! random writes on both sides (synced columns, all of them, one or a subset, set to random
+//! values or NULL, one row at a time, several in one statement, or by an upsert; children
+//! inserted, re-pointed, deleted; parents re-keyed and deleted; for a column kind, either
+//! column written, in one row, several in one statement or by an upsert, rows inserted
 //! through either, deleted) for `seconds`, retrying deadlocks and serialization failures as
 //! a client would. The copies are counted by the caller afterwards.
 
@@ -10,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Result;
 use serde::Serialize;
 
-use super::ops::{self, Ended, Op, VALUES, Writes};
+use super::ops::{self, ALL, Ended, Op, VALUES, Which, Writes};
 use super::target::Target;
 use crate::conninfo::ConnInfo;
 
@@ -63,6 +65,30 @@ impl Random {
 
     fn pick<'a>(&mut self, keys: &'a [String]) -> &'a str {
         &keys[self.below(keys.len() as u64) as usize]
+    }
+
+    /// Which of `count` synced columns a write sets: all of them, one, or a random subset,
+    /// a third of the time each.
+    fn which(&mut self, count: usize) -> Which {
+        let bits = count.clamp(1, 63) as u64;
+        match self.below(3) {
+            0 => ALL,
+            1 => 1 << self.below(bits),
+            _ => match self.below(1 << bits) {
+                0 => ALL,
+                subset => subset,
+            },
+        }
+    }
+
+    /// Two or three keys next to each other in `keys`.
+    fn run<'a>(&mut self, keys: &'a [String]) -> Vec<&'a str> {
+        let start = self.below(keys.len() as u64) as usize;
+        let len = 2 + self.below(2) as usize;
+        keys[start..(start + len).min(keys.len())]
+            .iter()
+            .map(String::as_str)
+            .collect()
     }
 
     /// A value of the few, or NULL one time in eight.
@@ -176,20 +202,45 @@ fn copy_op(
     children: &[String],
     n: i64,
 ) -> Op {
+    let which = random.which(writes.synced_count());
+    let value = random.value();
+    let fallback = |random: &mut Random| writes.parent_update(random.pick(parents), which, value);
     match random.below(100) {
-        0..=34 => writes.parent_update(random.pick(parents), random.value()),
-        35..=64 => writes.child_update(random.pick(children), random.value()),
-        65..=79 => writes.child_insert(random.pick(parents), n),
-        80..=91 => writes.child_repoint(random.pick(children), random.pick(parents)),
-        92..=98 => writes.child_delete(random.pick(children)),
+        0..=24 => writes.parent_update(random.pick(parents), which, value),
+        25..=47 => writes.child_update(random.pick(children), which, value),
+        // Several rows in one statement; children are listed parent by parent, so a run of
+        // them is mostly siblings.
+        48..=52 => writes.many_update(true, &random.run(parents), which, value),
+        53..=57 => writes.many_update(false, &random.run(children), which, value),
+        58..=62 => writes
+            .upsert(true, random.pick(parents), which, value)
+            .unwrap_or_else(|| fallback(random)),
+        63..=67 => writes
+            .upsert(false, random.pick(children), which, value)
+            .unwrap_or_else(|| fallback(random)),
+        68..=79 => writes.child_insert(random.pick(parents), n),
+        80..=88 => writes.child_repoint(random.pick(children), random.pick(parents)),
+        89..=94 => writes.child_delete(random.pick(children)),
+        95..=97 => writes
+            .parent_rekey(random.pick(parents), n)
+            .unwrap_or_else(|| fallback(random)),
         _ => writes.parent_delete(random.pick(parents)),
     }
 }
 
 fn column_op(writes: &Writes, random: &mut Random, rows: &[String], n: i64) -> Op {
+    let through_new = random.below(2) == 0;
     match random.below(100) {
-        0..=39 => writes.old_update(random.pick(rows), random.value()),
-        40..=79 => writes.new_update(random.pick(rows), random.value()),
+        0..=33 => writes.old_update(random.pick(rows), random.value()),
+        34..=67 => writes.new_update(random.pick(rows), random.value()),
+        68..=73 => writes.many_column_update(&random.run(rows), through_new, random.value()),
+        74..=79 => {
+            let key = random.pick(rows);
+            let value = random.value();
+            writes
+                .column_upsert(key, through_new, value)
+                .unwrap_or_else(|| writes.new_update(key, value))
+        }
         80..=87 => writes.insert_old(n),
         88..=95 => writes.insert_new(n, random.value()),
         _ => writes.row_delete(random.pick(rows)),

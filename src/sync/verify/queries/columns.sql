@@ -3,6 +3,8 @@ SELECT a.attname::text AS name,
        format_type(a.atttypid, a.atttypmod) AS type_sql,
        a.attnotnull AS not_null,
        (a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '') AS has_default,
+       a.attgenerated <> '' AS generated,
+       a.attidentity = 'a' AS identity_always,
        t.typcategory::text AS category,
        coalesce(b.typname, t.typname)::text AS base_type
 FROM pg_attribute AS a
