@@ -96,8 +96,13 @@ fn a_hundred_databases_are_migrated_and_a_rerun_is_a_no_op() {
         assert!(relation_exists(&mut db.connect(), "item_names"));
     }
     // A line per target as it finishes, then the table and the tally.
-    let finished = stdout.lines().filter(|l| l.starts_with("ok ")).count();
+    let finished = stdout
+        .lines()
+        .filter(|l| l.starts_with("ok ") && l.ends_with(": applied 2 migrations, changed 1 view"))
+        .count();
     assert_eq!(finished, 100, "{stdout}");
+    let table = stdout.lines().skip_while(|l| !l.starts_with("result "));
+    assert_eq!(table.filter(|l| l.starts_with("ok ")).count(), 100);
     assert!(stdout.contains("- → V2"), "{stdout}");
     assert!(
         stdout.contains("100 targets in") && stdout.contains("4 at a time): 100 ok"),
@@ -187,10 +192,10 @@ fn without_keep_going_a_failure_starts_no_new_target() {
     // The table: the first migrated, the broken one failed, the rest never started.
     let table: Vec<&str> = stdout
         .lines()
-        .skip_while(|l| !l.starts_with("target "))
+        .skip_while(|l| !l.starts_with("result "))
         .skip(1)
         .take(5)
-        .map(|l| l.rsplit("  ").next().unwrap())
+        .map(|l| l[..11].trim())
         .collect();
     assert_eq!(
         table,
@@ -335,7 +340,7 @@ fn passwords_in_the_targets_file_are_never_printed() {
 fn fleet_flags_are_refused_where_they_cannot_work() {
     let project = project();
     let db = TestDb::new();
-    let file = targets_file(&project, &[db.conninfo.clone()]);
+    let file = targets_file(&project, std::slice::from_ref(&db.conninfo));
     let refused = |args: &[&str], words: &str| {
         let (code, stdout, stderr) = run(pgstrata().arg("--dir").arg(&project.path).args(args));
         assert_eq!(code, 2, "{args:?}: {stdout}");
@@ -396,7 +401,7 @@ fn schema_per_tenant_is_a_toml_fleet_with_a_search_path_and_a_history_schema_eac
     assert!(
         stdout
             .lines()
-            .any(|l| l.starts_with("ok ") && l.contains(" tenant_a ")),
+            .any(|l| l.starts_with("ok ") && l.contains(" tenant_a: ")),
         "{stdout}"
     );
     let mut client = db.connect();

@@ -83,7 +83,7 @@ pub(crate) fn run(
     let stopper = state.clone();
     let guard = interrupt::register_cleanup(move || stopper.interrupt());
     let started = Instant::now();
-    let printer = Printer::new(output, &targets);
+    let printer = Printer::new(output);
     let outcomes = run_all(&invocation, &targets, &plan, &state, &printer);
     let ms = started.elapsed().as_millis() as u64;
     let code = outcomes
@@ -273,35 +273,33 @@ fn run_all(
         .collect()
 }
 
-/// The line printed as each target finishes: on stdout in text, on stderr beside a JSON
-/// report (which stdout carries alone).
+/// The line printed as each target finishes (result, versions, time, name: summary; the name,
+/// of any length, last but the summary): on stdout in text, on stderr beside a JSON report
+/// (which stdout carries alone).
 struct Printer {
     text: bool,
     quiet: bool,
-    width: usize,
     /// One line at a time from the workers.
     out: Mutex<()>,
 }
 
 impl Printer {
-    fn new(output: Output, targets: &[Target]) -> Printer {
+    fn new(output: Output) -> Printer {
         Printer {
             text: !json(output.format),
             quiet: output.quiet,
-            width: name_width(targets),
             out: Mutex::new(()),
         }
     }
 
     fn line(&self, outcome: &Outcome) {
         let line = format!(
-            "{:<11} {:<width$} {:<17} {:>9}  {}",
+            "{:<11} {:<17} {:>9}  {}: {}",
             outcome.result.word(),
-            escape(&outcome.name),
             versions(outcome),
             duration_ms(outcome.ms),
+            escape(&outcome.name),
             escape(&outcome.summary),
-            width = self.width
         );
         let _one_at_a_time = lock(&self.out);
         if self.text {
@@ -315,15 +313,6 @@ impl Printer {
             }
         }
     }
-}
-
-fn name_width(targets: &[Target]) -> usize {
-    targets
-        .iter()
-        .map(|t| escape(&t.name).chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(6, 48)
 }
 
 /// `V3 → V5`, `V5` when unchanged, `- → V2` from nothing, `-` when unknown.
@@ -381,30 +370,19 @@ fn report(name: &str, plan: &Plan, outcomes: &[Outcome], ms: u64, code: u8, outp
         print_json(&value);
         return;
     }
-    let width = outcomes
-        .iter()
-        .map(|o| escape(&o.name).chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(6, 48);
     outln!();
-    outln!(
-        "{:<width$} {:<17} {:>9}  result",
-        "target",
-        "version",
-        "time"
-    );
+    outln!("{:<11} {:<17} {:>9}  target", "result", "version", "time");
     for o in outcomes {
         outln!(
-            "{:<width$} {:<17} {:>9}  {}",
-            escape(&o.name),
+            "{:<11} {:<17} {:>9}  {}",
+            o.result.word(),
             versions(o),
             if o.result == Verdict::NotStarted {
                 "-".to_string()
             } else {
                 duration_ms(o.ms)
             },
-            o.result.word()
+            escape(&o.name),
         );
     }
     for o in outcomes.iter().filter(|o| o.result == Verdict::Failed) {
