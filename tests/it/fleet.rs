@@ -457,3 +457,62 @@ fn sigterm_starts_no_new_target_and_stops_the_running_ones() {
         assert!(!someone_sleeps(&mut client, &db.name));
     }
 }
+
+#[test]
+fn passwords_come_from_the_environment_never_from_the_file() {
+    use std::os::unix::fs::{MetadataExt, chown};
+    const PASSWORD: &str = "fleet-Tr0ub4dor&3";
+    // A server of its own: the harness's trusts every local connection, so it would take any
+    // password, or none.
+    let port = pgstrata::scratch::free_tcp_port().unwrap();
+    let server = pgstrata::scratch::ScratchServer::start_with(&[
+        ("listen_addresses", "127.0.0.1"),
+        ("port", &port.to_string()),
+    ])
+    .unwrap();
+    let hba = server.dir().join("data").join("pg_hba.conf");
+    let owner = std::fs::metadata(&hba).unwrap();
+    let initdb_lines = std::fs::read_to_string(&hba).unwrap();
+    std::fs::write(
+        &hba,
+        format!("host all pwuser 127.0.0.1/32 scram-sha-256\n{initdb_lines}"),
+    )
+    .unwrap();
+    chown(&hba, Some(owner.uid()), Some(owner.gid())).unwrap();
+    let mut admin = server.connect("postgres").unwrap();
+    for sql in [
+        &format!("CREATE ROLE pwuser LOGIN PASSWORD '{PASSWORD}'"),
+        "CREATE DATABASE fleet_pw OWNER pwuser",
+        "SELECT pg_reload_conf()",
+    ] {
+        admin.batch_execute(sql).unwrap();
+    }
+    let project = project();
+    let target = format!("host=127.0.0.1 port={port} user=pwuser dbname=fleet_pw sslmode=disable");
+    let file = targets_file(&project, std::slice::from_ref(&target));
+    let up = |password: Option<&str>| {
+        let mut command = pgstrata();
+        command.arg("--dir").arg(&project.path);
+        command.args(["--targets", &file, "up"]);
+        if let Some(password) = password {
+            command.env("PGPASSWORD", password);
+        }
+        run(&mut command)
+    };
+    // pg_reload_conf is asynchronous: wait until the password is asked for.
+    wait_until("scram-sha-256 for pwuser", || up(None).0 == 2);
+    let (code, stdout, stderr) = up(None);
+    assert!(stdout.contains("failed "), "{stdout}\n{stderr}");
+    let (code_ok, stdout, stderr) = up(Some(PASSWORD));
+    assert_eq!((code, code_ok), (2, 0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("applied 2 migrations"), "{stdout}");
+    assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD));
+    // A wrong one from the environment is refused by the server, and not printed either.
+    let (code, stdout, stderr) = up(Some("wrong-s3cr3t"));
+    assert_eq!(code, 2);
+    assert!(
+        stdout.contains("password authentication failed"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("wrong-s3cr3t") && !stderr.contains("wrong-s3cr3t"));
+}
