@@ -243,6 +243,15 @@ fn status_drift_and_snapshot_over_a_fleet() {
     let project = project();
     let dbs = databases(3);
     let file = targets_file(&project, &conninfos(&dbs));
+    // The command's own flags reach every target: a dry run changes nothing anywhere.
+    let (code, stdout, _) = fleet(&project.path, &file, &["up", "--dry-run"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert_eq!(
+        stdout.matches(": would apply 2 migrations").count(),
+        3,
+        "{stdout}"
+    );
+    assert!(dbs.iter().all(|db| versions(db).is_empty()));
     assert_eq!(fleet(&project.path, &file, &["up", "--to", "1"]).0, 0);
     // One pending migration each: not clean, exit 1 with --exit-code.
     let (code, stdout, _) = fleet(&project.path, &file, &["status", "--exit-code"]);

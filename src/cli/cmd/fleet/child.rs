@@ -311,15 +311,21 @@ fn run_summary(report: &Value) -> String {
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
     let count = super::super::output::count;
+    let dry_run = report.get("dry_run") == Some(&Value::Bool(true));
+    let [roll, apply, change] = if dry_run {
+        ["would roll back", "would apply", "would change"]
+    } else {
+        ["rolled back", "applied", "changed"]
+    };
     let mut parts = Vec::new();
     if downs > 0 {
-        parts.push(format!("rolled back {}", count(downs, "migration")));
+        parts.push(format!("{roll} {}", count(downs, "migration")));
     }
     if ups > 0 {
-        parts.push(format!("applied {}", count(ups, "migration")));
+        parts.push(format!("{apply} {}", count(ups, "migration")));
     }
     if views > 0 {
-        parts.push(format!("changed {}", count(views, "view")));
+        parts.push(format!("{change} {}", count(views, "view")));
     }
     if parts.is_empty() {
         "nothing to do".to_string()

@@ -2,10 +2,10 @@
 //!
 //! Two forms. Plain text: one connection string (URL or key=value) per line; blank lines and
 //! lines starting with `#` are skipped. TOML (a `.toml` file): `[[target]]` tables with `url`
-//! and optionally `name` and `history_schema`. A line of either may hold a password, so this
-//! module never quotes one back: errors give the file and line, and a target without a name
-//! is shown as its connection string with the password masked. Pure: it reads text and
-//! returns targets; it neither connects nor prints.
+//! (or `database_url`, as in pgstrata.toml) and optionally `name` and `history_schema`. A line
+//! of either may hold a password, so this module never quotes one back: errors give the file
+//! and line, and a target without a name is shown as its connection string with the password
+//! masked. Pure: it reads text and returns targets; it neither connects nor prints.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -76,10 +76,12 @@ pub fn parse_toml(text: &str) -> Result<Vec<Target>> {
     #[serde(deny_unknown_fields)]
     struct Entry {
         name: Option<String>,
+        // `database_url` as in pgstrata.toml.
+        #[serde(alias = "database_url")]
         url: String,
         history_schema: Option<String>,
     }
-    const KEYS: &[&str] = &["target", "name", "url", "history_schema"];
+    const KEYS: &[&str] = &["target", "name", "url", "database_url", "history_schema"];
     let file: File = toml::from_str(text).map_err(|err| {
         // toml's message may quote a line, and a line may hold a password.
         let line = err
