@@ -57,6 +57,9 @@ pub struct Settings {
     pub allow_out_of_order: bool,
     /// The profile of the settings file in force (`--env NAME` or `PGSTRATA_ENV`), if any.
     pub environment: Option<String>,
+    /// Whether that profile names a database (`database_url` in its table): `--targets`
+    /// refuses it, as it refuses `--database-url`.
+    pub profile_names_database: bool,
     /// How long `check` runs `sync verify`'s random writers for each sync migration it
     /// checks (`sync_verify_seconds`); 0 turns that part of check off.
     pub sync_verify_seconds: f64,
@@ -300,6 +303,7 @@ pub fn resolve_with(
         versioning: file.versioning.unwrap_or_default(),
         allow_out_of_order: file.allow_out_of_order.unwrap_or(false),
         environment: profile,
+        profile_names_database: profile_servers.database_url,
         sync_verify_seconds,
     })
 }
@@ -478,7 +482,7 @@ fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
 /// toml's (and serde's) message with every piece of the file it quotes replaced by `…`:
 /// strings (`invalid type: string "…"`) always; backquoted text unless it is a known key,
 /// a typo of one (`unknown field `lockwait``), or a bit of TOML syntax.
-fn sanitize_message(message: &str, known: &[&'static str]) -> String {
+pub(crate) fn sanitize_message(message: &str, known: &[&'static str]) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
     while let Some(open) = rest.find(['`', '"']) {

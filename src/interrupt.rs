@@ -11,7 +11,7 @@
 //! handlers: a program using pgstrata as a library keeps its own.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, Once};
 
 use libc::c_int;
@@ -38,6 +38,18 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 static INSTALL: Once = Once::new();
 /// Set first thing when a stopping signal arrives.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The stopping signal that arrived (0: none yet), for clean-ups that pass it on.
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+/// The stopping signal that arrived, once one has: a clean-up that stops child processes
+/// (`--targets`) sends them the same one, so each ends as it would have alone.
+pub fn signal() -> Option<c_int> {
+    match SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
+}
 
 /// The signals that stop a run, with what is printed when one arrives.
 const STOPPING: [(c_int, &str); 3] = [
@@ -71,6 +83,7 @@ fn wait_for_signals(mut signals: Signals) {
     // The first stopping signal wins; a second one (an impatient Ctrl-C) waits in the pipe
     // while the clean-up it would cut short runs.
     if let Some(signal) = signals.forever().next() {
+        SIGNAL.store(signal, Ordering::SeqCst);
         INTERRUPTED.store(true, Ordering::SeqCst);
         run_cleanups();
         stop_servers();

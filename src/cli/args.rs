@@ -136,6 +136,45 @@ pub struct Global {
         value_parser = crate::config::parse_duration
     )]
     pub statement_timeout: Option<Duration>,
+
+    #[command(flatten, next_help_heading = "Fleet options")]
+    pub fleet: FleetArgs,
+}
+
+/// `--targets FILE` and what goes with it: up, down, status, drift or snapshot on many
+/// databases (see `cmd::fleet`).
+#[derive(Debug, Args, Default)]
+pub struct FleetArgs {
+    /// Run up, down, status, drift or snapshot on every database listed in FILE instead of
+    /// one, each under its own lock: a URL or key=value string per line (blank lines and #
+    /// comment lines allowed), or, in a .toml file, [[target]] tables with url, and optionally
+    /// name and history_schema. Passwords come from the environment (PGPASSWORD) or
+    /// ~/.pgpass, as for one database, and are never printed. Exit code: the worst target's
+    /// [default: none]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+
+    /// With --targets: how many databases are worked on at once [default: 4]
+    #[arg(long, global = true, value_name = "N", value_parser = parse_jobs)]
+    pub jobs: Option<usize>,
+
+    /// With --targets: go on with the other databases after one fails [default: start no
+    /// new one; those running finish, the rest are reported as not started]
+    #[arg(long, global = true)]
+    pub keep_going: bool,
+
+    /// With --targets: run the first N databases of the file one at a time before the others,
+    /// and stop (even with --keep-going) when one of them fails [default: 0]
+    #[arg(long, global = true, value_name = "N")]
+    pub canary: Option<usize>,
+}
+
+/// `--jobs N`: a positive count.
+fn parse_jobs(arg: &str) -> Result<usize, String> {
+    arg.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=1024).contains(n))
+        .ok_or_else(|| format!("`{arg}` is not a number of jobs; give 1 to 1024"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

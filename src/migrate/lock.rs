@@ -4,7 +4,8 @@
 //! `pg_advisory_lock`: a waiter blocked there while the holder runs
 //! `CREATE INDEX CONCURRENTLY` is seen as a deadlock and leaves an invalid index (Flyway
 //! #3497, golang-migrate #960). It is held until the connection closes or [`release`];
-//! [`with_lock`] releases it on every path.
+//! [`with_lock`] releases it on every path. A read replica is refused when the lock is taken:
+//! every run that changes something takes it first.
 
 use std::time::{Duration, Instant};
 
@@ -56,15 +57,25 @@ pub fn acquire(
     let mut pause = Duration::from_millis(10);
     let mut next_report = Duration::ZERO;
     loop {
-        let locked: bool = client
+        // A read replica (a hot standby) grants advisory locks but no write: refused here,
+        // before anything is read or tried, without taking the lock (NULL), in the same round
+        // trip.
+        let locked: Option<bool> = client
             .query_typed_one(
-                "SELECT pg_catalog.pg_try_advisory_lock($1)",
+                "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL \
+                 ELSE pg_catalog.pg_try_advisory_lock($1) END",
                 &[(&key, Type::INT8)],
             )
             .context("taking the migration lock")?
             .get(0);
-        if locked {
-            return Ok(());
+        match locked {
+            Some(true) => return Ok(()),
+            Some(false) => {}
+            None => bail!(
+                "this server is a read replica (pg_is_in_recovery() is true): migrations run on \
+                 the primary; point the connection at it (with several hosts, \
+                 target_session_attrs=read-write or primary picks it)"
+            ),
         }
         if started.elapsed() >= next_report {
             on_wait(holder(client, key)?.as_ref(), started.elapsed());

@@ -31,6 +31,11 @@ impl Observed {
         Some(Observed { rows, views })
     }
 
+    /// The newest applied version (`None`: none is).
+    pub fn newest(&self) -> Option<i64> {
+        self.rows.iter().map(|r| r.version).max()
+    }
+
     /// True when `up --to to` would apply nothing, refuse nothing and change no view.
     pub fn nothing_to_do(&self, project: &Project, to: Option<i64>) -> bool {
         // Refused or not, a late migration is something to do or to say.

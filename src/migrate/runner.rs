@@ -94,6 +94,12 @@ pub struct Step {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunReport {
     pub dry_run: bool,
+    /// The newest applied version when the run began, as read under the lock (`None`: none
+    /// applied, or the run stopped before reading the history).
+    pub before: Option<i64>,
+    /// The newest applied version when the run ended (dry runs: would end), from `before`'s
+    /// history and the steps that finished.
+    pub after: Option<i64>,
     pub steps: Vec<Step>,
     pub views: Vec<ViewChange>,
     /// Things worth knowing that did not stop the run.
@@ -250,7 +256,22 @@ impl<'a> Runner<'a> {
             self.project.is_parsed(),
             "internal error: the project's files were not parsed before running them"
         );
-        let result = self.begin().and_then(|rows| body(self, rows));
+        let result = match self.begin() {
+            Ok(rows) => {
+                let mut applied: BTreeSet<i64> = rows.iter().map(|r| r.version).collect();
+                self.report.before = applied.last().copied();
+                let result = body(self, rows);
+                for step in &self.report.steps {
+                    match step.direction {
+                        Direction::Up => applied.insert(step.version),
+                        Direction::Down => applied.remove(&step.version),
+                    };
+                }
+                self.report.after = applied.last().copied();
+                result
+            }
+            Err(err) => Err(err),
+        };
         // A failed step's notices: they may say why it failed.
         let unrecorded = std::mem::take(&mut self.step_notices);
         self.report_notices(unrecorded);

@@ -12,6 +12,7 @@ mod data_loss;
 mod drift;
 mod dry_run;
 mod environments;
+mod fleet;
 mod harness;
 mod import;
 mod inexact;

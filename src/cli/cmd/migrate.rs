@@ -42,6 +42,7 @@ pub fn up(
         load_and_connect_with(settings, project::load_unparsed, |client| {
             Observed::read(client, &settings.history_schema)
         })?;
+    let newest = observed.as_ref().and_then(Observed::newest);
     let project = if observed.is_some_and(|o| o.nothing_to_do(&project, to)) {
         None
     } else {
@@ -62,7 +63,12 @@ pub fn up(
             |r| r.up(to),
         ),
         None => {
-            report(format, "up", dry_run, &RunReport::default(), &Ok(()), 0);
+            let nothing = RunReport {
+                before: newest,
+                after: newest,
+                ..RunReport::default()
+            };
+            report(format, "up", dry_run, &nothing, &Ok(()), 0);
             Ok(OK)
         }
     }
@@ -332,6 +338,8 @@ fn report(
         "command": command,
         "ok": result.is_ok(),
         "dry_run": dry_run,
+        "before": report.before,
+        "after": report.after,
         "steps": report.steps,
         "views": views_json(report),
         "notes": report.notes,

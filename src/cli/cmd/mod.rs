@@ -23,6 +23,7 @@ mod baseline;
 mod check;
 mod completions;
 mod dotenv;
+mod fleet;
 mod import;
 mod init;
 mod lint;
@@ -114,6 +115,13 @@ fn run_parsed(cli: Cli) -> Result<u8> {
     interrupt::install_signal_handlers()
         .context("installing the handlers for Ctrl-C, SIGTERM and SIGHUP")?;
     let global = cli.global;
+    let fleet_args = global.fleet;
+    let database_url_flag = global.database_url.is_some();
+    if fleet_args.targets.is_none() {
+        fleet::refuse_stray_flags(&fleet_args)?;
+    } else if let Command::Init = cli.command {
+        bail!("--targets works with up, down, status, drift and snapshot, not init");
+    }
     // Before the settings are read: the file may not exist yet, or be broken and kept.
     if let Command::Init = cli.command {
         return init::run(global.dir, global.config, global.format);
@@ -137,7 +145,17 @@ fn run_parsed(cli: Cli) -> Result<u8> {
     if let Some(name) = &settings.environment {
         show_environment(name, &cli.command, global.format);
     }
-    dispatch(cli.command, &settings, output).map_err(explain_lost_connection)
+    match &fleet_args.targets {
+        Some(file) => fleet::run(
+            file,
+            &fleet_args,
+            &cli.command,
+            &settings,
+            output,
+            database_url_flag,
+        ),
+        None => dispatch(cli.command, &settings, output).map_err(explain_lost_connection),
+    }
 }
 
 /// The profile in force, for every report: a first line `environment: NAME` in text (on
