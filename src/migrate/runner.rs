@@ -16,6 +16,7 @@ mod data_guard;
 mod dry_sql;
 mod managed_views;
 mod rollback;
+mod single;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -94,6 +95,8 @@ pub struct Step {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunReport {
     pub dry_run: bool,
+    /// Everything in one transaction (`up --single-transaction`).
+    pub single_transaction: bool,
     pub steps: Vec<Step>,
     pub views: Vec<ViewChange>,
     /// Things worth knowing that did not stop the run.
@@ -157,6 +160,10 @@ pub struct Runner<'a> {
     notices: Notices,
     /// The notices of the step in progress, until it is recorded.
     step_notices: Vec<Notice>,
+    /// A missing history is not created by `begin` but by the run's one transaction
+    /// (`up --single-transaction`), which then finds `history_missing`.
+    defer_history: bool,
+    history_missing: bool,
 }
 
 impl<'a> Runner<'a> {
@@ -182,6 +189,8 @@ impl<'a> Runner<'a> {
             attempts: 0,
             notices: Notices::default(),
             step_notices: Vec::new(),
+            defer_history: false,
+            history_missing: false,
         }
     }
 
@@ -294,6 +303,10 @@ impl<'a> Runner<'a> {
                 Ok(recorded.rows)
             }
             None if self.options.dry_run => Ok(Vec::new()),
+            None if self.defer_history => {
+                self.history_missing = true;
+                Ok(Vec::new())
+            }
             None => {
                 self.history.ensure(self.client)?;
                 Ok(Vec::new())

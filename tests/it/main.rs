@@ -33,6 +33,7 @@ mod secrets;
 mod seeds;
 mod session;
 mod signals;
+mod single_transaction;
 mod snapshot;
 mod sync_generate;
 mod sync_verify;

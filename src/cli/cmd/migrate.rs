@@ -22,13 +22,20 @@ use crate::migrate::runner::{Direction, Event, OnEvent, Options, RunReport, Runn
 use crate::migrate::watch;
 use crate::shown::escape;
 
-pub fn up(
-    settings: &Settings,
-    output: Output,
-    to: Option<i64>,
-    dry_run: bool,
-    allow_out_of_order: bool,
-) -> Result<u8> {
+/// `up`'s switches.
+pub struct UpFlags {
+    pub dry_run: bool,
+    pub allow_out_of_order: bool,
+    /// `--single-transaction`: everything in one transaction (see `runner::single`).
+    pub single_transaction: bool,
+}
+
+pub fn up(settings: &Settings, output: Output, to: Option<i64>, flags: UpFlags) -> Result<u8> {
+    let UpFlags {
+        dry_run,
+        allow_out_of_order,
+        single_transaction,
+    } = flags;
     let format = output.format;
     if to == Some(0) {
         bail!(
@@ -59,10 +66,20 @@ pub fn up(
                 data_loss: false,
                 out_of_order: allow_out_of_order || settings.allow_out_of_order,
             },
-            |r| r.up(to),
+            |r| {
+                if single_transaction {
+                    r.up_in_one_transaction(to)
+                } else {
+                    r.up(to)
+                }
+            },
         ),
         None => {
-            report(format, "up", dry_run, &RunReport::default(), &Ok(()), 0);
+            let nothing = RunReport {
+                single_transaction,
+                ..RunReport::default()
+            };
+            report(format, "up", dry_run, &nothing, &Ok(()), 0);
             Ok(OK)
         }
     }
@@ -332,6 +349,7 @@ fn report(
         "command": command,
         "ok": result.is_ok(),
         "dry_run": dry_run,
+        "single_transaction": report.single_transaction,
         "steps": report.steps,
         "views": views_json(report),
         "notes": report.notes,
