@@ -21,6 +21,7 @@ mod json_errors;
 mod library;
 mod lint;
 mod lock_gaps;
+mod noop;
 mod notices;
 mod odd_history;
 mod package;

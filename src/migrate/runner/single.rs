@@ -118,10 +118,13 @@ impl Runner<'_> {
                     self.history_missing = false;
                     self.record_failed_view(&err, failed);
                 }
+                let pending = match pending.len() {
+                    1 => "the pending migration".to_string(),
+                    n => format!("the {n} pending migrations"),
+                };
                 return Err(err.context(format!(
-                    "the single transaction was rolled back: none of the {} pending \
-                     migration(s) of this run is applied, and the history is as it was",
-                    pending.len()
+                    "the single transaction was rolled back, so none of {pending} of this run \
+                     is applied and the history is as it was"
                 )));
             }
         };
