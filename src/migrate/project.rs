@@ -198,40 +198,21 @@ pub(crate) fn load_from(source: Source<'_>) -> Result<Project> {
 /// file (parsing hundreds of files into trees would be most of its time). Anything that runs
 /// a file needs [`Project::parse`] first.
 pub fn load_unparsed(root: &Path) -> Result<Project> {
-    let project = load_unchecked(root)?;
-    project.check_syntax()?;
-    Ok(project)
-}
-
-/// [`load_unparsed`] without the syntax check: names, pairs, directives and checksums only.
-/// For a no-op `up`, whose files are all as they were recorded when they were applied (and
-/// parsed then): the check is most of its time on a long history (see README, Measured
-/// figures). Check with [`Project::check_syntax`] or parse with [`Project::parse`] before
-/// relying on anything else.
-pub fn load_unchecked(root: &Path) -> Result<Project> {
-    let (project, problems) = read(Source::Disk(root))?;
-    finish(project, problems)
-}
-
-impl Project {
-    /// What PostgreSQL's parser refuses in any file, as [`load_unparsed`] reports it.
-    pub fn check_syntax(&self) -> Result<()> {
-        let files = self
-            .migrations
-            .iter()
-            .flat_map(|m| [&m.up, &m.down])
-            .chain(self.views.iter().map(|v| &v.file));
-        let mut problems = Vec::new();
-        for file in files {
-            if let Err(err) = sql::check_syntax(&file.sql) {
-                problems.push(err.render(&file.path, &file.sql));
-            }
+    let (project, mut problems) = read(Source::Disk(root))?;
+    // Whatever the parser refuses is still a load error here: checking costs a fraction of
+    // parsing, and runs while the connection opens. A no-op needs it too: an older pgstrata
+    // recorded files the parser rejects as applied, with their checksums.
+    let files = project
+        .migrations
+        .iter()
+        .flat_map(|m| [&m.up, &m.down])
+        .chain(project.views.iter().map(|v| &v.file));
+    for file in files {
+        if let Err(err) = sql::check_syntax(&file.sql) {
+            problems.push(err.render(&file.path, &file.sql));
         }
-        if !problems.is_empty() {
-            bail!(Refusal::InvalidProject(problems));
-        }
-        Ok(())
     }
+    finish(project, problems)
 }
 
 fn finish(project: Project, problems: Vec<String>) -> Result<Project> {

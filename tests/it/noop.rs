@@ -1,6 +1,6 @@
-//! The no-op `up` reads no parse tree and no longer syntax-checks the files (each is as it was
-//! recorded when it was applied); what it must still see, it sees: a file the parser refuses
-//! is reported whenever the run is not a no-op, and before a connection error.
+//! The no-op `up` builds no parse tree, but what it must see it sees: a file the parser refuses
+//! is reported when a rollback changed since it was recorded, and before a connection error
+//! (see also parser::load_errors for an applied file recorded with its checksum).
 
 use crate::harness::{TempDir, TestDb, pgstrata, pgstrata_for, run};
 

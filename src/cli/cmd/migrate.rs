@@ -44,22 +44,14 @@ pub fn up(settings: &Settings, output: Output, to: Option<i64>, flags: UpFlags) 
         );
     }
     // A deploy's most common case, nothing to do, is answered from names and checksums
-    // alone: no file is parsed or even syntax-checked (each is as it was recorded when it was
-    // applied, and parsed then), no lock taken. Anything else parses every file first.
-    let loaded = load_and_connect_with(settings, project::load_unchecked, |client| {
-        Observed::read(client, &settings.history_schema)
-    });
-    let (project, mut target, observed) = match loaded {
-        Ok(loaded) => loaded,
-        Err(err) => {
-            // A project the parser refuses is reported before a connection error, as by
-            // every other command (read again: this is the failure path only).
-            if let Ok(project) = project::load_unchecked(&settings.dir) {
-                project.check_syntax()?;
-            }
-            return Err(err);
-        }
-    };
+    // alone: no file is parsed, no lock taken. Anything else parses every file first. Every
+    // file is still syntax-checked (while the connection opens): an older pgstrata recorded
+    // files the parser rejects as applied, and a no-op must still refuse them
+    // (tests/it/parser/load_errors.rs).
+    let (project, mut target, observed) =
+        load_and_connect_with(settings, project::load_unparsed, |client| {
+            Observed::read(client, &settings.history_schema)
+        })?;
     let project = if observed.is_some_and(|o| o.nothing_to_do(&project, to)) {
         None
     } else {
