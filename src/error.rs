@@ -62,6 +62,13 @@ pub enum Refusal {
     ForeignHistory(Vec<String>),
     /// Work lost every race for its locks; the last attempt was rolled back.
     Blocked(Box<Blocked>),
+    /// `up --single-transaction` with a pending migration that must run outside a transaction
+    /// (`-- pgstrata:no-transaction`): its path, and the newest version before it.
+    NoTransactionInSingle {
+        file: String,
+        version: i64,
+        before: Option<i64>,
+    },
     /// Rollbacks that would drop data, refused before any ran (see `migrate::data_loss`): the
     /// sentence naming every object and its count.
     DataLoss(String),
@@ -293,6 +300,31 @@ impl fmt::Display for Refusal {
                 }
                 write!(f, "\n  last error: {}", error.replace('\n', "\n    "))
             }
+            Refusal::NoTransactionInSingle {
+                file,
+                version,
+                before,
+            } => {
+                write!(
+                    f,
+                    "--single-transaction runs every pending migration in one transaction, but \
+                     {file} runs outside a transaction (-- pgstrata:no-transaction); nothing was \
+                     run. "
+                )?;
+                match before {
+                    Some(before) => write!(
+                        f,
+                        "Apply the migrations before it in one transaction with \
+                         `pgstrata up --single-transaction --to {before}`, then the rest with \
+                         `pgstrata up` (or `--to {version}` first)"
+                    ),
+                    None => write!(
+                        f,
+                        "Apply it alone with `pgstrata up --to {version}`, then the rest with \
+                         `pgstrata up --single-transaction`"
+                    ),
+                }
+            }
             Refusal::DataLoss(refusal) => f.write_str(refusal),
             Refusal::UnknownVersion(version) => write!(
                 f,
@@ -364,6 +396,7 @@ impl Refusal {
             Refusal::Blocked(_) => "blocked",
             Refusal::InvalidIndexes { .. } => "invalid_indexes",
             Refusal::DataLoss(_) => "data_loss",
+            Refusal::NoTransactionInSingle { .. } => "no_transaction",
         }
     }
 }

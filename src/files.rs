@@ -109,9 +109,33 @@ pub fn read_regular_text(path: &Path, limit: u64) -> Result<String, ReadError> {
 }
 
 /// Reads at most `limit` bytes; a file that grew past it since `fstat` is still refused.
+/// A file read whole in one `read` (its size as `fstat` gave it, and a short read from a
+/// regular file is its end) costs no second `read` to find the end: a no-op `up` reads
+/// thousands of files, and system calls are most of that.
 fn read_capped(file: File, expected: u64, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let mut bytes = Vec::with_capacity(expected.min(limit) as usize + 1);
-    file.take(limit + 1)
+    let want = expected.min(limit) as usize;
+    let mut bytes = vec![0; want + 1];
+    let mut file = file;
+    let first = loop {
+        match file.read(&mut bytes) {
+            Ok(n) => break n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(ReadError::Io(err)),
+        }
+    };
+    bytes.truncate(first);
+    if first == want {
+        // The size `fstat` gave, one byte short of what was asked: the end of the file.
+        return Ok(bytes);
+    }
+    read_rest(file, bytes, limit)
+}
+
+/// The rest of a file read in part (a short read, or one that grew since `fstat`), up to
+/// its end, capped at `limit`.
+fn read_rest(file: File, mut bytes: Vec<u8>, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let already = bytes.len() as u64;
+    file.take((limit + 1).saturating_sub(already))
         .read_to_end(&mut bytes)
         .map_err(ReadError::Io)?;
     if bytes.len() as u64 > limit {

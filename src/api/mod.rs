@@ -151,6 +151,7 @@ pub struct Migrator<'m> {
     limits: Limits,
     allow_data_loss: bool,
     allow_out_of_order: bool,
+    single_transaction: bool,
 }
 
 impl<'m> Migrator<'m> {
@@ -167,6 +168,7 @@ impl<'m> Migrator<'m> {
             limits: settings.limits,
             allow_data_loss: false,
             allow_out_of_order: settings.allow_out_of_order,
+            single_transaction: false,
         }
     }
 
@@ -217,9 +219,30 @@ impl<'m> Migrator<'m> {
         self
     }
 
+    /// [`up`](Migrator::up) and [`up_to`](Migrator::up_to) apply every pending migration,
+    /// its history row and the view rebuild in ONE transaction: on any error nothing of the
+    /// run is left. A pending no-transaction migration is then refused (`no_transaction`)
+    /// before anything runs. A lost race for a table lock retries the whole transaction.
+    /// Default: one transaction per migration.
+    pub fn single_transaction(mut self, single: bool) -> Migrator<'m> {
+        self.single_transaction = single;
+        self
+    }
+
     /// Applies every pending migration in version order, then rebuilds the views.
     pub fn up<'a>(&self, database: impl Into<Database<'a>>) -> Result<Report, Error> {
-        self.run(database.into(), |runner| runner.up(None))
+        self.up_until(database.into(), None)
+    }
+
+    fn up_until(&self, database: Database<'_>, to: Option<i64>) -> Result<Report, Error> {
+        let single = self.single_transaction;
+        self.run(database, move |runner| {
+            if single {
+                runner.up_in_one_transaction(to)
+            } else {
+                runner.up(to)
+            }
+        })
     }
 
     /// Applies pending migrations up to and including `version`, then rebuilds the views.
@@ -228,7 +251,7 @@ impl<'m> Migrator<'m> {
         database: impl Into<Database<'a>>,
         version: i64,
     ) -> Result<Report, Error> {
-        self.run(database.into(), |runner| runner.up(Some(version)))
+        self.up_until(database.into(), Some(version))
     }
 
     /// Rolls back applied migrations, newest first, then rebuilds the views.

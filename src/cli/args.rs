@@ -206,6 +206,11 @@ pub enum Command {
             value_parser = clap::builder::BoolishValueParser::new()
         )]
         allow_out_of_order: bool,
+        /// Apply every pending migration, its history row and the view rebuild in ONE
+        /// transaction: on any error nothing of the run is left. Refused when a pending file
+        /// is -- pgstrata:no-transaction
+        #[arg(long)]
+        single_transaction: bool,
     },
     /// Roll back applied migrations newest first with their rollback files, then rebuild
     /// views [default: the newest one]

@@ -154,6 +154,57 @@ fn one_trip_head(limits: &FileLimits) -> String {
     format!("BEGIN;\n{}", limits.set_local())
 }
 
+/// Runs the file under its limits, then `epilogue`, inside the transaction already open on
+/// `client` (`up --single-transaction`), in one round trip: `SET LOCAL …; <file>; <epilogue>`.
+/// Nothing is committed or rolled back here: on failure the caller's transaction is aborted,
+/// and the error is located in the file.
+pub fn run_in_open_transaction(
+    client: &mut impl GenericClient,
+    file: &SqlFile,
+    limits: &FileLimits,
+    epilogue: &str,
+) -> Result<()> {
+    let head = open_transaction_head(limits);
+    let batch = open_transaction_sql(file, limits, epilogue);
+    client.batch_execute(&batch).map_err(|err| {
+        let placement = Placement {
+            prefix: head.len(),
+            ..Placement::whole(&file.sql)
+        };
+        locate(err, file, &batch, placement)
+    })
+}
+
+/// What [`run_in_open_transaction`] sends (also what a dry run shows).
+pub fn open_transaction_sql(file: &SqlFile, limits: &FileLimits, epilogue: &str) -> String {
+    format!(
+        "{}{}\n;\n{epilogue}",
+        open_transaction_head(limits),
+        file.sql
+    )
+}
+
+/// The file's limits, always set: in one transaction for the whole run, a `SET LOCAL` of the
+/// file before lasts until COMMIT, so every file sets both.
+fn open_transaction_head(limits: &FileLimits) -> String {
+    set_sql(limits.lock_timeout, limits.statement_timeout, "SET LOCAL")
+}
+
+/// Says that the notices received since the last placement came from
+/// [`run_in_open_transaction`] running `file`.
+pub fn place_open_transaction_notices(notices: &Notices, file: &SqlFile, limits: &FileLimits) {
+    if !notices.pending() {
+        return;
+    }
+    let head = open_transaction_head(limits);
+    let placement = Placement {
+        prefix: head.len(),
+        ..Placement::whole(&file.sql)
+    };
+    let sent = format!("{head}{}", file.sql);
+    notices.place(&file.path, &file.sql, &sent, placement);
+}
+
 /// Says that the notices received since the last placement came from [`run_in_one_trip`]
 /// running `file`, so that their positions map into it.
 pub fn place_one_trip_notices(notices: &Notices, file: &SqlFile, limits: &FileLimits) {

@@ -63,11 +63,14 @@ pub fn status(project: &Project, history: &[HistoryRow]) -> Vec<VersionStatus> {
         .collect();
     versions.sort_unstable();
     versions.dedup();
+    // Looked up by version, not searched: a long history is thousands of rows.
+    let rows: std::collections::HashMap<i64, &HistoryRow> =
+        history.iter().map(|r| (r.version, r)).collect();
     versions
         .into_iter()
         .map(|version| {
             let migration = project.migration(version);
-            let row = history.iter().find(|r| r.version == version);
+            let row = rows.get(&version).copied();
             version_status(version, migration, row, newest_applied)
         })
         .collect()
@@ -162,10 +165,11 @@ pub fn up<'p>(
             _ => {}
         }
     }
+    let applied: std::collections::HashSet<i64> = history.iter().map(|r| r.version).collect();
     let pending: Vec<&Migration> = project
         .migrations
         .iter()
-        .filter(|m| !history.iter().any(|r| r.version == m.version))
+        .filter(|m| !applied.contains(&m.version))
         .filter(|m| to.is_none_or(|to| m.version <= to))
         .collect();
     let newest = history.iter().map(|r| r.version).max();

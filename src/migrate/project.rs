@@ -111,7 +111,15 @@ impl View {
 
 impl Project {
     pub fn migration(&self, version: i64) -> Option<&Migration> {
-        self.migrations.iter().find(|m| m.version == version)
+        // Loaded in version order: a binary search (a no-op `up` looks up every applied
+        // version). The scan is for a list someone reordered.
+        match self
+            .migrations
+            .binary_search_by_key(&version, |m| m.version)
+        {
+            Ok(at) => Some(&self.migrations[at]),
+            Err(_) => self.migrations.iter().find(|m| m.version == version),
+        }
     }
 
     /// Whether a view file requires `version` itself (only then can a view need it: a view
@@ -192,7 +200,8 @@ pub(crate) fn load_from(source: Source<'_>) -> Result<Project> {
 pub fn load_unparsed(root: &Path) -> Result<Project> {
     let (project, mut problems) = read(Source::Disk(root))?;
     // Whatever the parser refuses is still a load error here: checking costs a fraction of
-    // parsing, and runs while the connection opens.
+    // parsing, and runs while the connection opens. A no-op needs it too: an older pgstrata
+    // recorded files the parser rejects as applied, with their checksums.
     let files = project
         .migrations
         .iter()

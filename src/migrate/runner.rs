@@ -16,6 +16,7 @@ mod data_guard;
 mod dry_sql;
 mod managed_views;
 mod rollback;
+mod single;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -100,6 +101,8 @@ pub struct RunReport {
     /// The newest applied version when the run ended (dry runs: would end), from `before`'s
     /// history and the steps that finished.
     pub after: Option<i64>,
+    /// Everything in one transaction (`up --single-transaction`).
+    pub single_transaction: bool,
     pub steps: Vec<Step>,
     pub views: Vec<ViewChange>,
     /// Things worth knowing that did not stop the run.
@@ -163,6 +166,10 @@ pub struct Runner<'a> {
     notices: Notices,
     /// The notices of the step in progress, until it is recorded.
     step_notices: Vec<Notice>,
+    /// A missing history is not created by `begin` but by the run's one transaction
+    /// (`up --single-transaction`), which then finds `history_missing`.
+    defer_history: bool,
+    history_missing: bool,
 }
 
 impl<'a> Runner<'a> {
@@ -188,6 +195,8 @@ impl<'a> Runner<'a> {
             attempts: 0,
             notices: Notices::default(),
             step_notices: Vec::new(),
+            defer_history: false,
+            history_missing: false,
         }
     }
 
@@ -315,6 +324,10 @@ impl<'a> Runner<'a> {
                 Ok(recorded.rows)
             }
             None if self.options.dry_run => Ok(Vec::new()),
+            None if self.defer_history => {
+                self.history_missing = true;
+                Ok(Vec::new())
+            }
             None => {
                 self.history.ensure(self.client)?;
                 Ok(Vec::new())

@@ -22,13 +22,20 @@ use crate::migrate::runner::{Direction, Event, OnEvent, Options, RunReport, Runn
 use crate::migrate::watch;
 use crate::shown::escape;
 
-pub fn up(
-    settings: &Settings,
-    output: Output,
-    to: Option<i64>,
-    dry_run: bool,
-    allow_out_of_order: bool,
-) -> Result<u8> {
+/// `up`'s switches.
+pub struct UpFlags {
+    pub dry_run: bool,
+    pub allow_out_of_order: bool,
+    /// `--single-transaction`: everything in one transaction (see `runner::single`).
+    pub single_transaction: bool,
+}
+
+pub fn up(settings: &Settings, output: Output, to: Option<i64>, flags: UpFlags) -> Result<u8> {
+    let UpFlags {
+        dry_run,
+        allow_out_of_order,
+        single_transaction,
+    } = flags;
     let format = output.format;
     if to == Some(0) {
         bail!(
@@ -37,7 +44,10 @@ pub fn up(
         );
     }
     // A deploy's most common case, nothing to do, is answered from names and checksums
-    // alone: no file is parsed, no lock taken. Anything else parses every file first.
+    // alone: no file is parsed, no lock taken. Anything else parses every file first. Every
+    // file is still syntax-checked (while the connection opens): an older pgstrata recorded
+    // files the parser rejects as applied, and a no-op must still refuse them
+    // (tests/it/parser/load_errors.rs).
     let (project, mut target, observed) =
         load_and_connect_with(settings, project::load_unparsed, |client| {
             Observed::read(client, &settings.history_schema)
@@ -60,12 +70,19 @@ pub fn up(
                 data_loss: false,
                 out_of_order: allow_out_of_order || settings.allow_out_of_order,
             },
-            |r| r.up(to),
+            |r| {
+                if single_transaction {
+                    r.up_in_one_transaction(to)
+                } else {
+                    r.up(to)
+                }
+            },
         ),
         None => {
             let nothing = RunReport {
                 before: newest,
                 after: newest,
+                single_transaction,
                 ..RunReport::default()
             };
             report(format, "up", dry_run, &nothing, &Ok(()), 0);
@@ -340,6 +357,7 @@ fn report(
         "dry_run": dry_run,
         "before": report.before,
         "after": report.after,
+        "single_transaction": report.single_transaction,
         "steps": report.steps,
         "views": views_json(report),
         "notes": report.notes,

@@ -196,7 +196,17 @@ fn dispatch(command: Command, settings: &Settings, output: Output) -> Result<u8>
             to,
             dry_run,
             allow_out_of_order,
-        } => migrate::up(settings, output, to, dry_run, allow_out_of_order),
+            single_transaction,
+        } => migrate::up(
+            settings,
+            output,
+            to,
+            migrate::UpFlags {
+                dry_run,
+                allow_out_of_order,
+                single_transaction,
+            },
+        ),
         Command::Down {
             to,
             steps,

@@ -9,7 +9,7 @@ use anyhow::Result;
 
 use super::{Direction, Runner};
 use crate::db::quote_ident;
-use crate::migrate::execute::{FileLimits, one_trip_sql, set_sql};
+use crate::migrate::execute::{FileLimits, one_trip_sql, open_transaction_sql, set_sql};
 use crate::migrate::history::RunState;
 use crate::migrate::project::{Migration, SqlFile};
 use crate::migrate::views::{ViewAction, ViewChange};
@@ -106,8 +106,17 @@ impl Runner<'_> {
                 }
             }
             let epilogue = format!("{reset}{own}{};\n", strip_comments(&row));
-            sql.push_str(&one_trip_sql(file, &limits, &epilogue));
-            sql.push('\n');
+            if self.report.single_transaction {
+                // One transaction for the run: opened before the first file, committed after
+                // the view rebuild (see `single`).
+                if self.report.steps.is_empty() {
+                    sql.push_str("BEGIN;\n");
+                }
+                sql.push_str(&open_transaction_sql(file, &limits, &epilogue));
+            } else {
+                sql.push_str(&one_trip_sql(file, &limits, &epilogue));
+                sql.push('\n');
+            }
         }
         Ok(sql)
     }
@@ -115,7 +124,16 @@ impl Runner<'_> {
     /// The SQL of one planned view change, and the rebuild's whole transaction.
     pub(super) fn view_sql(&self, changes: &[ViewChange]) -> (Vec<String>, String) {
         let each: Vec<String> = changes.iter().map(|c| self.one_view_sql(c)).collect();
-        let mut whole = String::from("BEGIN;\n");
+        // In one transaction for the whole run, the rebuild is its end.
+        let mut whole = if self.report.single_transaction {
+            String::new()
+        } else {
+            String::from("BEGIN;\n")
+        };
+        if changes.is_empty() {
+            whole.push_str("-- no view changes\nCOMMIT;\n");
+            return (each, whole);
+        }
         for sql in &each {
             whole.push_str(sql);
             if !sql.ends_with('\n') {

@@ -81,7 +81,10 @@ impl Runner<'_> {
         if !changes.is_empty() && !self.options.dry_run {
             views::clear_failures(self.client, &self.history)?;
         }
-        let sql = (self.options.dry_run && !changes.is_empty()).then(|| self.view_sql(&changes));
+        // One transaction for the whole run shows its COMMIT here, view changes or none.
+        let ends_run = self.report.single_transaction && !self.report.steps.is_empty();
+        let sql = (self.options.dry_run && (!changes.is_empty() || ends_run))
+            .then(|| self.view_sql(&changes));
         for change in changes {
             (self.on_event)(Event::View(&change));
             self.report.views.push(change);
@@ -150,7 +153,11 @@ impl Runner<'_> {
 
     /// Records which view file the failed rebuild `err` failed on, for `status`; a failure to
     /// record it is a note, never in the way of the rebuild's own error.
-    fn record_view_failure(&mut self, err: &anyhow::Error, failed: Option<views::FailedView>) {
+    pub(super) fn record_view_failure(
+        &mut self,
+        err: &anyhow::Error,
+        failed: Option<views::FailedView>,
+    ) {
         let Some(failed) = failed else {
             return;
         };

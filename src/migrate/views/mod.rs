@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
 use postgres::types::Type;
-use postgres::{Client, Transaction};
+use postgres::{GenericClient, Transaction};
 use serde::Serialize;
 
 pub use self::failures::{FailedView, clear_failures, record_failure};
@@ -93,7 +93,7 @@ pub struct Guard<'a> {
 /// Brings the managed views in line with the project and the `applied` versions, in one
 /// transaction. Without a `guard` (a dry run), only reports what it would do.
 pub fn rebuild(
-    client: &mut Client,
+    client: &mut impl GenericClient,
     history: &History,
     project: &Project,
     applied: &BTreeSet<i64>,
@@ -139,7 +139,7 @@ pub fn rebuild(
 /// yet (its file now reads what a pending migration creates) is left to the rebuild after the
 /// migrations, and named in the returned note.
 pub fn drop_deleted(
-    client: &mut Client,
+    client: &mut impl GenericClient,
     history: &History,
     project: &Project,
     applied: &BTreeSet<i64>,
@@ -398,7 +398,7 @@ fn restore_or_leave(
 /// recreated, with the managed views depending on it; a view replaced in place is reported as
 /// replaced, though the server may refuse the new definition and have it recreated then.
 fn planned(
-    client: &mut Client,
+    client: &mut impl GenericClient,
     graph: &Graph,
     plan: &plan::Plan,
     recorded: &[Recorded],
@@ -458,7 +458,7 @@ struct DryRun<'g> {
 impl DryRun<'_> {
     /// A view dropped, or dropped to be made again, takes the views depending on it along:
     /// made again when wanted, dropped otherwise.
-    fn dependents(&mut self, client: &mut Client, name: &ViewName) -> Result<()> {
+    fn dependents(&mut self, client: &mut impl GenericClient, name: &ViewName) -> Result<()> {
         for (dependent, _) in apply::dependents(client, name)? {
             if !self.reported.insert(dependent.clone()) {
                 continue;
