@@ -129,6 +129,7 @@ pub fn run(settings: &Settings, output: Output, from: Option<i64>, write: bool) 
             "orphan_snapshots": report.orphan_snapshots,
             "sync_verified": syncs,
             "notices": report.notices,
+            "timings": report.timings,
         }));
     }
     Ok(if report.findings.is_empty() {
