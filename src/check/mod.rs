@@ -13,9 +13,11 @@ pub mod database;
 mod inexact;
 pub mod rows;
 mod snapshots;
+mod timings;
 
 pub use inexact::{Accepted, NotChecked};
 pub use snapshots::{Committed, SCHEMA_FILE, snapshot_path};
+pub use timings::Timings;
 
 use std::fs;
 use std::time::{Duration, Instant};
@@ -129,6 +131,8 @@ pub struct CheckReport {
     /// What the server said while files ran, each distinct message once (check runs a file
     /// up to four times), in the order first heard.
     pub notices: Vec<Notice>,
+    /// Where the time went (`cargo bench --bench check` prints it).
+    pub timings: Timings,
 }
 
 /// Live progress.
@@ -157,6 +161,8 @@ struct Checker<'a> {
     left_rows: Vec<String>,
     /// The committed snapshot files, and the schema the next delta applies to.
     expected: snapshots::Expected,
+    /// Takes the snapshots, with the catalog queries prepared once on `client`.
+    reader: snapshot::Reader,
 }
 
 /// Checks `project` on `client`'s database, which must be empty.
@@ -175,8 +181,11 @@ pub fn run(
         to_write: Vec::new(),
         left_rows: Vec::new(),
         expected: snapshots::Expected::read(project, options.from, options.write_snapshots)?,
+        reader: snapshot::Reader::default(),
     };
+    let started = Instant::now();
     checker.run()?;
+    checker.report.timings.total = started.elapsed();
     for (relative, text) in std::mem::take(&mut checker.to_write) {
         let path = project.root.join(&relative);
         fs::create_dir_all(path.parent().expect("a folder"))
@@ -362,7 +371,10 @@ impl Checker<'_> {
     }
 
     fn count_rows(&mut self) -> Result<rows::RowCounts> {
-        rows::count(self.client, &self.options.snapshot.exclude_schemas)
+        let started = Instant::now();
+        let counts = rows::count(self.client, &self.options.snapshot.exclude_schemas);
+        self.report.timings.rows += started.elapsed();
+        counts
     }
 
     /// Rolls everything checked back (to the newest irreversible migration, if any) and
@@ -451,7 +463,9 @@ impl Checker<'_> {
         let quiet: crate::migrate::runner::OnEvent = std::sync::Arc::new(|_| {});
         let mut runner = Runner::new(self.client, self.project, options, quiet)
             .with_notices(self.options.notices.clone());
+        let started = Instant::now();
         let result = action(&mut runner);
+        self.report.timings.apply += started.elapsed();
         let ran = runner.into_report();
         let said = ran.steps.into_iter().flat_map(|s| s.notices);
         for notice in said.chain(ran.notices) {
@@ -501,7 +515,9 @@ impl Checker<'_> {
         version: Option<i64>,
         message: String,
     ) -> bool {
+        let started = Instant::now();
         let comparison = snapshot::compare(expected, actual, "expected", "actual");
+        self.report.timings.compare += started.elapsed();
         if comparison.is_same() {
             return true;
         }
@@ -522,6 +538,13 @@ impl Checker<'_> {
     }
 
     fn snapshot(&mut self) -> Result<String> {
-        Ok(snapshot::take(self.client, &self.options.snapshot)?.render())
+        let started = Instant::now();
+        let taken = self.reader.take(self.client, &self.options.snapshot)?;
+        let read = Instant::now();
+        let text = taken.render();
+        self.report.timings.introspect += read - started;
+        self.report.timings.render += read.elapsed();
+        self.report.timings.snapshots += 1;
+        Ok(text)
     }
 }

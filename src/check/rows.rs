@@ -19,6 +19,13 @@ const ROW_COUNTS: &str = include_str!("queries/row_counts.sql");
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RowCounts(BTreeMap<String, i64>);
 
+impl RowCounts {
+    /// The rows `table` (`schema.table`) held, if it was counted.
+    pub fn get(&self, table: &str) -> Option<i64> {
+        self.0.get(table).copied()
+    }
+}
+
 /// A table whose row count differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leftover {

@@ -9,6 +9,7 @@
 //! sorts for output nor renders.
 
 mod operators;
+mod prepared;
 mod rows;
 mod text_search;
 mod wide;
@@ -25,6 +26,8 @@ use super::model::*;
 use super::sql::literal;
 use rows::*;
 use wide::*;
+
+pub(crate) use prepared::Prepared;
 
 // The catalog queries, one per kind.
 const AGGREGATES: &str = include_str!("queries/aggregates.sql");
@@ -145,21 +148,32 @@ fn each<T>(
     tx: &mut Transaction,
     kept: &[u32],
     what: &str,
-    sql: &str,
+    sql: &'static str,
     map: impl Fn(&Row) -> Result<T, postgres::Error>,
 ) -> Result<Vec<T>> {
     let params: [&(dyn ToSql + Sync); 1] = [&kept];
-    let rows = tx.query(sql, &params);
-    decode(rows, what, map)
+    decode(query(tx, sql, &params), what, map)
 }
 
 fn read_all<T>(
     tx: &mut Transaction,
     what: &str,
-    sql: &str,
+    sql: &'static str,
     map: impl Fn(&Row) -> Result<T, postgres::Error>,
 ) -> Result<Vec<T>> {
-    decode(tx.query(sql, &[]), what, map)
+    decode(query(tx, sql, &[]), what, map)
+}
+
+/// Runs a catalog query: its prepared statement when a [`Prepared`] is in use, else its text.
+fn query(
+    tx: &mut Transaction,
+    sql: &'static str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>, postgres::Error> {
+    match prepared::statement(tx, sql) {
+        Some(statement) => tx.query(&statement?, params),
+        None => tx.query(sql, params),
+    }
 }
 
 /// Decodes rows. The server's `pg_get_*def` functions read the latest catalog, not the

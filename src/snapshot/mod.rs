@@ -204,6 +204,24 @@ pub fn take(client: &mut Client, options: &SnapshotOptions) -> Result<Snapshot> 
     Ok(Snapshot { model })
 }
 
+/// Takes snapshots of one connection's database again and again (as `check` does, three
+/// per migration), with the catalog queries prepared on it once: the server then plans them
+/// a few times, not every time. One `Reader` serves one connection.
+#[derive(Default)]
+pub struct Reader {
+    prepared: introspect::Prepared,
+}
+
+impl Reader {
+    /// Like [`take`]; `client` must be the connection of every earlier call.
+    pub fn take(&mut self, client: &mut Client, options: &SnapshotOptions) -> Result<Snapshot> {
+        let model = self
+            .prepared
+            .reading(|| introspect::read(client, options))?;
+        Ok(Snapshot { model })
+    }
+}
+
 /// Like [`take`], over two connections to `conninfo` that share one catalog snapshot
 /// (`pg_export_snapshot`), so that the server reads the catalog on two cores at once: on a
 /// large schema, most of a snapshot's time is the server printing definitions. The text is

@@ -5,6 +5,7 @@ mod adopt;
 mod adoption_versions;
 mod baseline;
 mod check;
+mod check_speed;
 mod cli;
 mod concurrency;
 mod conninfo;

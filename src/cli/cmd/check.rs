@@ -139,6 +139,7 @@ pub fn run(settings: &Settings, output: Output, from: Option<i64>, write: bool) 
             "full_snapshots": report.full_snapshots,
             "sync_verified": syncs,
             "notices": report.notices,
+            "timings": report.timings,
         }));
     }
     Ok(if report.findings.is_empty() {
