@@ -629,9 +629,9 @@ fn check_reports_a_verify_that_cannot_run_as_a_finding() {
     );
     let (code, report, output) = check(&project.path);
     assert_eq!(code, 1, "{output}");
-    // The rest of check ran: both migrations checked, their snapshots written.
+    // The rest of check ran: both migrations checked, their deltas and schema.sql written.
     assert_eq!(report["checked"].as_array().unwrap().len(), 2, "{output}");
-    assert_eq!(report["written"].as_array().unwrap().len(), 2, "{output}");
+    assert_eq!(report["written"].as_array().unwrap().len(), 3, "{output}");
     let findings = report["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{output}");
     assert_eq!(findings[0]["kind"], "sync_verify_failed", "{output}");
