@@ -265,14 +265,14 @@ fn status_drift_and_snapshot_over_a_fleet() {
     let (code, stdout, _) = fleet(&project.path, &file, &["status", "--exit-code"]);
     assert_eq!(code, 0, "{stdout}");
 
-    // The committed snapshot of V2, from one of them.
+    // The committed snapshot of V2 (the head: schema.sql, beside its delta), from one of them.
     let (code, _, stderr) = run(pgstrata_for(&dbs[0], &project.path).args(["snapshot", "--write"]));
     assert_eq!(code, 0, "{stderr}");
     let (code, stdout, _) = fleet(&project.path, &file, &["drift"]);
     assert_eq!(code, 0, "{stdout}");
     assert_eq!(
         stdout
-            .matches("no drift from schema-snapshots/V2__names.sql")
+            .matches("no drift from schema-snapshots/schema.sql")
             .count(),
         3
     );
