@@ -21,6 +21,7 @@ pub struct RowCounts(BTreeMap<String, i64>);
 
 impl RowCounts {
     /// The rows `table` (`schema.table`) held, if it was counted.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn get(&self, table: &str) -> Option<i64> {
         self.0.get(table).copied()
     }

@@ -34,6 +34,7 @@ pub struct Timings {
 
 impl Timings {
     /// The time no other sum covers.
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn other(&self) -> Duration {
         self.total
             .saturating_sub(self.apply + self.introspect + self.render + self.compare + self.rows)
