@@ -90,8 +90,15 @@ impl CommittedSchema {
     /// Compares with `actual` (a snapshot text) by block, whatever their order: the committed
     /// schema is written in `actual`'s order first.
     pub fn compare(&self, actual: &str, actual_label: &str) -> Comparison {
-        let expected = self.schema.text_like(&Schema::parse(actual));
-        snapshot::compare(&expected, actual, &self.label, actual_label)
+        // Both sides as parsed (see `Checker::compare_with_file`).
+        let actual = Schema::parse(actual);
+        let expected = self.schema.text_like(&actual);
+        snapshot::compare(
+            &expected,
+            &actual.text_like(&actual),
+            &self.label,
+            actual_label,
+        )
     }
 }
 
@@ -304,9 +311,11 @@ impl Checker<'_> {
             SnapshotFile::Delta(_) => "the schema before it with this delta applied",
             SnapshotFile::Full(_) => "the committed file",
         };
+        // Both sides as parsed: a block header repeated inside a function body (or a comment)
+        // merges two blocks into one, in the same place on both sides.
         let same = self.expect_same(
             &expected.text_like(&after),
-            actual,
+            &after.text_like(&after),
             FindingKind::StaleSnapshot,
             Some(v),
             format!(

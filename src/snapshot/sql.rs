@@ -15,8 +15,23 @@ pub(crate) fn literal(text: &str) -> String {
 }
 
 /// A name as a header shows it: bare when it is a plain lower-case identifier, otherwise
-/// quoted, so that a header names exactly one object.
+/// quoted, so that a header names exactly one object. A name holding a control character (a
+/// newline would end the header's comment line and start a line of SQL) is written with
+/// Unicode escapes, `U&"A\000aB"`, still a valid SQL identifier: a header is always one line.
 pub(crate) fn display(name: &str) -> String {
+    if name.chars().any(char::is_control) {
+        let mut escaped = String::from("U&\"");
+        for c in name.chars() {
+            match c {
+                '"' => escaped.push_str("\"\""),
+                '\\' => escaped.push_str("\\\\"),
+                c if c.is_control() => escaped.push_str(&format!("\\{:04x}", c as u32)),
+                c => escaped.push(c),
+            }
+        }
+        escaped.push('"');
+        return escaped;
+    }
     let plain = name
         .chars()
         .next()
@@ -72,6 +87,12 @@ mod tests {
         assert_eq!(literal("it's"), "'it''s'");
         assert_eq!(literal(""), "''");
         assert_eq!(literal("back\\slash"), "'back\\slash'");
+    }
+
+    #[test]
+    fn display_escapes_control_characters_so_a_header_stays_one_line() {
+        assert_eq!(display("A\nB"), r#"U&"A\000aB""#);
+        assert_eq!(display("a\t\\\"b"), r#"U&"a\0009\\""b""#);
     }
 
     #[test]

@@ -505,3 +505,17 @@ fn baseline_of_a_managed_database_is_refused_with_its_own_kind() {
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["kind"], "already_managed", "{out}");
 }
+
+/// Found by review (now fixed: headers write such names `U&"A\000aB"`): a name with a newline was written unescaped into its `-- <kind> <name>`
+/// header line, so the rest of the name starts a line of SQL: the snapshot is not executable
+/// (baseline fails with `syntax error at or near "B"` in migrations/V1__baseline.sql), and in
+/// deltas the block's header is not recognised (see snapshot_deltas.rs).
+#[test]
+fn baseline_of_a_name_with_a_newline_loads_and_rolls_back() {
+    let db = TestDb::new();
+    load_sql(&db, "CREATE SCHEMA \"A\nB\"; CREATE TABLE t (id int);");
+    let project = TempDir::new();
+    let (code, out, err) = baseline(&db, &project.path, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_adopted(&db, &project.path);
+}

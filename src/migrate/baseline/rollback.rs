@@ -248,6 +248,11 @@ fn sql_name(name: &str) -> Result<String> {
     let mut parts = Vec::new();
     let mut rest = name;
     loop {
+        // `U&"A\000aB"`: a name with a control character (see `snapshot::sql::display`).
+        let unicode = rest.starts_with("U&\"");
+        if unicode {
+            rest = &rest[2..];
+        }
         let (part, after) = if let Some(quoted) = rest.strip_prefix('"') {
             let mut part = String::new();
             let mut chars = quoted.char_indices().peekable();
@@ -263,6 +268,11 @@ fn sql_name(name: &str) -> Result<String> {
                     break;
                 }
             }
+            let part = if unicode {
+                unescape_unicode(&part).ok_or_else(unreadable)?
+            } else {
+                part
+            };
             (part, &quoted[end.ok_or_else(unreadable)?..])
         } else {
             let end = rest
@@ -287,6 +297,27 @@ fn sql_name(name: &str) -> Result<String> {
         return Err(unreadable());
     }
     Ok(format!("{}{rest}", parts.join(".")))
+}
+
+/// The text of a `U&"..."` name with its escapes (`\XXXX`, `\\`) decoded.
+fn unescape_unicode(text: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let first = chars.clone().next()?;
+        if first == '\\' {
+            chars.next();
+            out.push('\\');
+            continue;
+        }
+        let hex: String = chars.by_ref().take(4).collect();
+        out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+    }
+    Some(out)
 }
 
 /// An operator as its header names it (`app.<<<(integer, integer)`, the symbol never
@@ -453,6 +484,9 @@ mod tests {
             "\"public\".\"f\"(integer, timestamp with time zone)"
         );
         assert_eq!(ok("public.\"bıgınt\""), "\"public\".\"bıgınt\"");
+        // A name with a control character, as `snapshot::sql::display` writes it.
+        assert_eq!(ok("U&\"A\\000aB\".t"), "\"A\nB\".\"t\"");
+        assert_eq!(ok("public.U&\"a\\\\\"\"b\""), "\"public\".\"a\\\"\"b\"");
         for bad in [
             "",
             "public.",
@@ -460,6 +494,7 @@ mod tests {
             "a.b.c",
             "public.t extra",
             "Public.t",
+            "U&\"A\\00\"",
         ] {
             assert!(sql_name(bad).is_err(), "{bad}");
         }
