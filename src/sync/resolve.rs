@@ -300,10 +300,15 @@ fn resolve_copy(client: &mut Client, copy: &CopySpec) -> Result<ResolvedCopy> {
     let involved = parent_columns
         .iter()
         .filter(|c| copy.columns.contains(&c.name) || key_pairs.iter().any(|(_, p)| p == &c.name));
+    let schemas = type_schemas(involved);
+    for column in &synced {
+        let what = format!("{}.{}", copy.parent, column.name);
+        require_equality(client, "columns", &what, &column.parent_type, &schemas)?;
+    }
     Ok(ResolvedCopy {
         spec: copy.clone(),
         foreign_key: chosen.0.clone(),
-        type_schemas: type_schemas(involved),
+        type_schemas: schemas,
         key_pairs,
         columns: synced,
     })
@@ -345,6 +350,10 @@ fn resolve_column(client: &mut Client, spec: &ColumnSpec) -> Result<ResolvedColu
         schemas.sort();
         schemas.dedup();
     }
+    let what = format!("{}.{}", spec.table, spec.old);
+    require_equality(client, "old", &what, &old.type_name, &schemas)?;
+    let what = format!("{}.{}", spec.table, spec.new);
+    require_equality(client, "type", &what, &wanted, &schemas)?;
     Ok(ResolvedColumn {
         spec: spec.clone(),
         new_exists: new.is_some(),
@@ -399,6 +408,40 @@ fn try_expression(client: &mut Client, spec: &ColumnSpec, key: &str, expr: &str)
         anyhow::anyhow!(
             "{key}: the expression `{expr}` does not work on {}: {message}",
             spec.table
+        )
+    })
+}
+
+/// Refuses a type without an equality operator (`json`, `xml`, `point`): the generated
+/// triggers compare old and new values with `IS DISTINCT FROM`, which needs one, so the
+/// migration would fail to apply, or every write to the table would fail. Asked of the server
+/// under the search_path the trigger functions pin (an extension's `=` lives in its schema).
+fn require_equality(
+    client: &mut Client,
+    key: &str,
+    what: &str,
+    type_sql: &str,
+    schemas: &[String],
+) -> Result<()> {
+    let path: Vec<String> = std::iter::once("pg_catalog")
+        .chain(schemas.iter().map(String::as_str))
+        .chain(std::iter::once("pg_temp"))
+        .map(crate::db::quote_ident)
+        .collect();
+    let mut tx = client.transaction()?;
+    tx.batch_execute(&format!("SET LOCAL search_path = {}", path.join(", ")))?;
+    let probe = format!("EXPLAIN SELECT NULL::{type_sql} IS DISTINCT FROM NULL::{type_sql}");
+    let compared = tx.batch_execute(&probe);
+    tx.rollback()?;
+    compared.map_err(|err| {
+        let message = err
+            .as_db_error()
+            .map(|e| e.message().to_string())
+            .unwrap_or_else(|| err.to_string());
+        anyhow::anyhow!(
+            "{key}: {what} is of type {type_sql}, which cannot be compared ({message}); sync \
+             triggers copy a value only when it changed (IS DISTINCT FROM), so they need a type \
+             with an equality operator (jsonb instead of json, for example)"
         )
     })
 }

@@ -1139,3 +1139,38 @@ fn a_child_edited_before_the_batched_backfill_reaches_it_pushes_only_what_it_cha
         ["10|mine|N1", "11|mine|N1"]
     );
 }
+
+// Found by review: `sync new` accepted a type without an equality operator (json): a copy's
+// migration failed to apply (42883 at `IS DISTINCT FROM`), a column kind's applied and then
+// made every UPDATE of the table fail. Now refused, naming the column and the type.
+#[test]
+fn a_json_column_is_refused_with_the_type_named() {
+    let schema = "CREATE SCHEMA app;\n\
+        CREATE TABLE app.parents (id int PRIMARY KEY, doc json);\n\
+        CREATE TABLE app.children (id int PRIMARY KEY, parent_id int REFERENCES app.parents);\n\
+        CREATE TABLE app.things (id int PRIMARY KEY, old_doc json);";
+    let down = "DROP SCHEMA app CASCADE;";
+    let db = TestDb::new();
+    let dir = project(
+        schema,
+        down,
+        "docs",
+        "kind = \"copy\"\nparent = \"app.parents\"\nchild = \"app.children\"\n\
+         columns = [\"doc\"]\ndirection = \"both\"\n",
+    );
+    let (code, out, err) = sync_new(&db, &dir.path, "docs");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("app.parents.doc is of type json"), "{err}");
+    assert!(err.contains("jsonb instead of json"), "{err}");
+    let db = TestDb::new();
+    let dir = project(
+        schema,
+        down,
+        "things",
+        "kind = \"column\"\ntable = \"app.things\"\nold = \"old_doc\"\nnew = \"new_doc\"\n\
+         type = \"jsonb\"\nup = \"old_doc::jsonb\"\ndown = \"new_doc::json\"\n",
+    );
+    let (code, out, err) = sync_new(&db, &dir.path, "things");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("app.things.old_doc is of type json"), "{err}");
+}

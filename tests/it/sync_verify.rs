@@ -708,3 +708,31 @@ fn a_column_kind_losing_inserts_through_new_to_old_default_is_caught() {
     assert_eq!(code, 0, "{output}");
     assert_eq!(report["lost_writes"], serde_json::json!([]), "{output}");
 }
+
+// Found by review (now fixed: a number written to old is kept under 100,000): verify inserted rows "through old only" with `old = n` where n is a row
+// number of 60,000,000 and more (interleave.rs, writers.rs 100,000,000+), cast to old's type:
+// a numeric(10,2) `old` (the classic price -> price_cents spec) overflows (22003), which is
+// counted as a failure, so correct triggers get "sync verify FAILED" (and `check` a finding).
+#[test]
+fn a_numeric_price_to_cents_column_kind_verifies() {
+    let project = generated(
+        &[
+            (
+                "migrations/V1__products.sql",
+                "CREATE SCHEMA shop;\n\
+                 CREATE TABLE shop.products (id int PRIMARY KEY, price numeric(10,2) NOT NULL DEFAULT 0);",
+            ),
+            ("rollbacks/V1__products.sql", "DROP SCHEMA shop CASCADE;"),
+            (
+                "sync/cents.toml",
+                "kind = \"column\"\ntable = \"shop.products\"\nold = \"price\"\n\
+                 new = \"price_cents\"\ntype = \"bigint\"\nup = \"(price * 100)::bigint\"\n\
+                 down = \"price_cents / 100.0\"\n",
+            ),
+        ],
+        "cents",
+    );
+    let (code, report, output) = verify(&project.path, "cents", "1");
+    assert_eq!(report["failed"], 0, "{output}");
+    assert_eq!(code, 0, "{output}");
+}

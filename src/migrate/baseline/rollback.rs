@@ -315,6 +315,9 @@ fn unescape_unicode(text: &str) -> Option<String> {
             continue;
         }
         let hex: String = chars.by_ref().take(4).collect();
+        if hex.len() != 4 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
         out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
     }
     Some(out)

@@ -9,7 +9,7 @@ use postgres::Client;
 use postgres::error::SqlState;
 
 use super::fill::{Filler, child_synced, value_sql};
-use super::target::{Direction, Table, Target, qualified, quoted};
+use super::target::{Direction, Table, Target, ValueKind, qualified, quoted};
 use crate::db::quote_ident;
 
 /// How many values a write picks from (plus NULL): few, so equal writes happen.
@@ -76,7 +76,14 @@ impl Writes {
                 // `$1` is read here even when no column needs it, so its type is known.
                 let n = "one.n";
                 let from = "(SELECT $1::text::bigint AS n) AS one";
-                let old_value = value_sql(table.column(old)?, n).unwrap_or("NULL".into());
+                // A number written to old is kept small: row numbers reach 10^8, which a
+                // bounded numeric (a price, `numeric(10,2)`) cannot hold.
+                let old_column = table.column(old)?;
+                let old_n = match old_column.kind {
+                    ValueKind::Number => format!("(({n}) % 100000)"),
+                    _ => n.to_string(),
+                };
+                let old_value = value_sql(old_column, &old_n).unwrap_or("NULL".into());
                 let row = filler.row_sql(
                     table,
                     n,
