@@ -506,10 +506,9 @@ fn baseline_of_a_managed_database_is_refused_with_its_own_kind() {
     assert_eq!(report["kind"], "already_managed", "{out}");
 }
 
-/// Found by review (now fixed: headers write such names `U&"A\000aB"`): a name with a newline was written unescaped into its `-- <kind> <name>`
-/// header line, so the rest of the name starts a line of SQL: the snapshot is not executable
-/// (baseline fails with `syntax error at or near "B"` in migrations/V1__baseline.sql), and in
-/// deltas the block's header is not recognised (see snapshot_deltas.rs).
+/// A name with a newline is written `U&"A\000aB"` in its block header, so the baseline stays
+/// executable SQL and its rollback reads the name back (found by review: the rest of the name
+/// started a line of SQL, and baseline failed with `syntax error at or near "B"`).
 #[test]
 fn baseline_of_a_name_with_a_newline_loads_and_rolls_back() {
     let db = TestDb::new();

@@ -398,10 +398,9 @@ fn a_project_with_whole_schema_files_keeps_working_and_is_told_how_to_convert() 
     assert!(!err.contains("whole schema each"), "{err}");
 }
 
-/// Found by review (now fixed: headers write such names `U&"A\000aB"`): a name with a newline broke its block header into two lines, which
-/// `split_blocks` no longer recognises; when that block sorts first (schema `"A\nB"` sorts
-/// before `public`) it lands in the preamble, which `Delta::between` ignores, so the
-/// written V1 delta lacks the schema and `check` right after `check --write-snapshots` fails.
+/// A name with a newline is written `U&"A\000aB"` in its block header, so the header stays
+/// one line (found by review: it broke into two, `split_blocks` missed it, the block landed
+/// in the preamble, and `check` failed right after `check --write-snapshots`).
 #[test]
 fn a_newline_in_a_name_keeps_its_header_on_one_line() {
     let p = TempDir::with_files(&[
@@ -419,14 +418,12 @@ fn a_newline_in_a_name_keeps_its_header_on_one_line() {
     assert_eq!(code, 0, "{out}{err}");
 }
 
-/// Found by review (now fixed: both sides of a comparison are parsed the same way): a function body with a line that looks like a block header of a real
-/// object (`-- table public.zz` after an empty line, before a `CREATE` line) makes two blocks
-/// with one key; `merge_repeated` joins them at the first one's place, so
-/// `compare_with_file`'s `expected.text_like(&after)` moves `zz` before `aa` while the raw
-/// actual text does not: `check` fails right after `check --write-snapshots`, for good.
-#[test]
-fn a_header_like_line_in_a_function_body_does_not_make_check_fail() {
-    let p = TempDir::with_files(&[
+/// A project whose function body holds a line that looks like a block header of a real
+/// object (`-- table public.zz` after an empty line, before a `CREATE` line): the two
+/// blocks with one key merge, and both sides of a comparison must be parsed alike (found by
+/// review: `check` and `drift` compared the merged expected text with the raw actual one).
+fn header_like_line_in_a_function_body() -> TempDir {
+    TempDir::with_files(&[
         (
             "migrations/V1__a.sql",
             "CREATE TABLE aa (id int);\nCREATE TABLE zz (id int);\n\
@@ -437,30 +434,21 @@ fn a_header_like_line_in_a_function_body_does_not_make_check_fail() {
             "rollbacks/V1__a.sql",
             "DROP FUNCTION make_zz();\nDROP TABLE zz;\nDROP TABLE aa;\n",
         ),
-    ]);
+    ])
+}
+
+#[test]
+fn a_header_like_line_in_a_function_body_does_not_make_check_fail() {
+    let p = header_like_line_in_a_function_body();
     write_snapshots(&p);
     let (code, out, err) = check(&p, &[]);
     assert_eq!(code, 0, "{out}{err}");
 }
 
-/// Found by review (now fixed): same cause as the test above, seen by `drift`: at the head, schema.sql
-/// written by `check --write-snapshots` is byte-for-byte the live snapshot, yet `drift`
-/// (`CommittedSchema::compare`: `Schema::parse(schema.sql).text_like(..)` against the raw
-/// live text) reports drift and exits 1.
+/// At the head, schema.sql is byte for byte the live snapshot: `drift` must agree.
 #[test]
 fn a_header_like_line_in_a_function_body_does_not_make_phantom_drift() {
-    let p = TempDir::with_files(&[
-        (
-            "migrations/V1__a.sql",
-            "CREATE TABLE aa (id int);\nCREATE TABLE zz (id int);\n\
-             CREATE FUNCTION make_zz() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\nEXECUTE '\n\n\
-             -- table public.zz\nCREATE TABLE IF NOT EXISTS zz (id int)';\nEND\n$$;\n",
-        ),
-        (
-            "rollbacks/V1__a.sql",
-            "DROP FUNCTION make_zz();\nDROP TABLE zz;\nDROP TABLE aa;\n",
-        ),
-    ]);
+    let p = header_like_line_in_a_function_body();
     write_snapshots(&p);
     let db = TestDb::new();
     harness::up(&db, &p.path, None);

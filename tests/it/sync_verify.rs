@@ -709,10 +709,9 @@ fn a_column_kind_losing_inserts_through_new_to_old_default_is_caught() {
     assert_eq!(report["lost_writes"], serde_json::json!([]), "{output}");
 }
 
-// Found by review (now fixed: a number written to old is kept under 100,000): verify inserted rows "through old only" with `old = n` where n is a row
-// number of 60,000,000 and more (interleave.rs, writers.rs 100,000,000+), cast to old's type:
-// a numeric(10,2) `old` (the classic price -> price_cents spec) overflows (22003), which is
-// counted as a failure, so correct triggers get "sync verify FAILED" (and `check` a finding).
+/// A bounded numeric `old` (the classic price -> price_cents spec): the numbers verify writes
+/// to old stay under 100,000 (found by review: row numbers of 60,000,000 and more overflowed
+/// `numeric(10,2)`, 22003, and correct triggers got "sync verify FAILED").
 #[test]
 fn a_numeric_price_to_cents_column_kind_verifies() {
     let project = generated(

@@ -44,17 +44,22 @@ pub(super) fn assert_unchanged(rebuild: &str) {
     );
 }
 
+/// One test per property changed: the snapshot changes in exactly the objects named (the
+/// caller has `assert_changes` in scope). Shared by the kind files of this folder.
 macro_rules! changes {
     ($($name:ident: $sql:expr => [$($object:expr),* $(,)?];)*) => {
         $(#[test] fn $name() { assert_changes($sql, &[$($object),*]); })*
     };
 }
 
+/// One test per no-op rebuild: the snapshot does not change (`assert_unchanged` in scope).
 macro_rules! unchanged {
     ($($name:ident: $sql:expr;)*) => {
         $(#[test] fn $name() { assert_unchanged($sql); })*
     };
 }
+
+pub(super) use {changes, unchanged};
 
 // Columns and tables.
 changes! {

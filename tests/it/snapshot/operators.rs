@@ -3,19 +3,7 @@
 //! (`operators_and_text_search.sql`), as `mutations` does for the other kinds, and no-op
 //! rebuilds that must change nothing.
 
-use super::mutations::{assert_changes, assert_unchanged};
-
-macro_rules! changes {
-    ($($name:ident: $sql:expr => [$($object:expr),* $(,)?];)*) => {
-        $(#[test] fn $name() { assert_changes($sql, &[$($object),*]); })*
-    };
-}
-
-macro_rules! unchanged {
-    ($($name:ident: $sql:expr;)*) => {
-        $(#[test] fn $name() { assert_unchanged($sql); })*
-    };
-}
+use super::mutations::{assert_changes, assert_unchanged, changes, unchanged};
 
 const HASHED: &str = "DROP OPERATOR app.%% (integer, integer); CREATE OPERATOR app.%% (LEFTARG = integer, RIGHTARG = integer, FUNCTION = app.abs_eq";
 

@@ -5,21 +5,9 @@
 
 use pgstrata::snapshot::{compare, take};
 
-use super::mutations::{assert_changes, assert_unchanged, before_and_after};
+use super::mutations::{assert_changes, assert_unchanged, before_and_after, changes, unchanged};
 use super::{assert_round_trip, every_kind_sql, options, role, run_sql, snapshot};
 use crate::harness::TestDb;
-
-macro_rules! changes {
-    ($($name:ident: $sql:expr => [$($object:expr),* $(,)?];)*) => {
-        $(#[test] fn $name() { assert_changes($sql, &[$($object),*]); })*
-    };
-}
-
-macro_rules! unchanged {
-    ($($name:ident: $sql:expr;)*) => {
-        $(#[test] fn $name() { assert_unchanged($sql); })*
-    };
-}
 
 // Default privileges, relative to the built-in ones.
 changes! {
