@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{median, rounds_from_args, run};
 use pgstrata::db::quote_ident;
 use pgstrata::scratch::ScratchServer;
 
@@ -110,12 +112,6 @@ fn main() {
     let _ = fs::remove_dir_all(&work);
 }
 
-fn rounds_from_args() -> Option<usize> {
-    let args: Vec<String> = std::env::args().collect();
-    let at = args.iter().position(|a| a == "--rounds")?;
-    args.get(at + 1)?.parse().ok()
-}
-
 /// Creates `DATABASES` fresh databases named after `tag` and writes their targets file.
 fn fleet_file(server: &ScratchServer, work: &Path, tag: &str) -> PathBuf {
     let mut admin = server.connect("postgres").expect("connecting");
@@ -134,21 +130,6 @@ fn fleet_file(server: &ScratchServer, work: &Path, tag: &str) -> PathBuf {
     let file = work.join(format!("{tag}.txt"));
     fs::write(&file, lines).unwrap();
     file
-}
-
-fn run(command: &mut Command) {
-    let output = command.output().expect("starting a process");
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
 }
 
 /// `MIGRATIONS` migrations: a table, an index and a column in turn.

@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{median, rounds_from_args, run};
 use pgstrata::db::quote_ident;
 use pgstrata::scratch::ScratchServer;
 
@@ -310,12 +312,6 @@ fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
 }
 
-fn rounds_from_args() -> Option<usize> {
-    let args: Vec<String> = std::env::args().collect();
-    let at = args.iter().position(|a| a == "--rounds")?;
-    args.get(at + 1)?.parse().ok()
-}
-
 fn create_database(server: &ScratchServer, name: &str) {
     let mut admin = server.connect("postgres").expect("connecting");
     admin
@@ -324,21 +320,6 @@ fn create_database(server: &ScratchServer, name: &str) {
             quote_ident(name)
         ))
         .expect("creating a database");
-}
-
-fn run(command: &mut Command) {
-    let output = command.output().expect("starting a process");
-    assert!(
-        output.status.success(),
-        "{command:?} failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn median(samples: &mut [Duration]) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
 }
 
 fn ms(d: Duration) -> u128 {
