@@ -111,6 +111,7 @@ pub use pgstrata_macros::embed_migrations;
 // The internals. With the `internals` feature (this package's tests and benches) they are
 // public but hidden; otherwise private to the crate. Declared twice rather than edited item
 // by item, so the boundary is this one list.
+mod cache_dir;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod check;

@@ -288,6 +288,7 @@ mod tests {
         Project {
             root: ".".into(),
             parsed: true,
+            from_cache: false,
             migrations: versions
                 .iter()
                 .map(|&v| Migration {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 
+mod cache;
 mod difference;
 mod directives;
 mod runnable;
@@ -35,22 +36,27 @@ pub struct Project {
     pub views: Vec<View>,
     /// Every file was split and checked by PostgreSQL's parser (see [`load_unparsed`]).
     pub(crate) parsed: bool,
+    /// Names, checksums and directives only, from the no-op cache (see [`load_cached`]): no
+    /// file's SQL is in memory.
+    pub(crate) from_cache: bool,
     /// Files that were ignored but look like SQL (editor and backup copies), one line each,
     /// naming the file: for the caller to show on every command.
     pub warnings: Vec<String>,
 }
 
 /// One SQL file, normalised (no BOM, LF line ends), hashed, and split into statements by
-/// PostgreSQL's parser.
-#[derive(Debug, Clone, Default)]
+/// PostgreSQL's parser. What the no-op cache keeps of it is serialized (not the SQL).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SqlFile {
     /// Path relative to the project root, for messages: `migrations/V3__x.sql`.
     pub path: String,
+    #[serde(skip)]
     pub sql: String,
     pub checksum: String,
     /// `-- pgstrata:no-transaction`: run statement by statement, outside a transaction.
     pub no_transaction: bool,
     /// The statements of `sql`, in order.
+    #[serde(skip)]
     pub statements: Vec<Statement>,
     /// `-- pgstrata:lock-timeout 30s`: overrides the run's lock_timeout for this file.
     pub lock_timeout: Option<Duration>,
@@ -58,7 +64,7 @@ pub struct SqlFile {
     pub statement_timeout: Option<Duration>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Migration {
     pub version: i64,
     pub name: String,
@@ -72,19 +78,20 @@ pub struct Migration {
 }
 
 /// A class of inexact rollback accepted for one migration, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Inexact {
     pub class: DifferenceClass,
     pub reason: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct View {
     pub file: SqlFile,
     /// `-- pgstrata:requires V5`: the view exists only while these versions are applied (and
     /// so do the managed views that read it: see `views::plan`).
     pub requires: Vec<i64>,
     /// What the file defines, once parsed: the one view or materialized view it manages.
+    #[serde(skip)]
     pub definition: Option<Definition>,
 }
 
@@ -136,8 +143,12 @@ impl Project {
     }
 
     /// Parses every file of a project read by [`load_unparsed`]; what the parser refuses,
-    /// and statements that cannot run the way pgstrata runs their file, are problems.
+    /// and statements that cannot run the way pgstrata runs their file, are problems. A
+    /// project from the no-op cache holds no SQL: its files are loaded again.
     pub fn parse(mut self) -> Result<Project> {
+        if self.from_cache {
+            return load(&self.root);
+        }
         let mut problems = Vec::new();
         self.parse_files(&mut problems);
         finish(self, problems)
@@ -215,6 +226,21 @@ pub fn load_unparsed(root: &Path) -> Result<Project> {
     finish(project, problems)
 }
 
+/// [`load_unparsed`] through the no-op cache (see `cache`): when every file of the project
+/// looks as it did when the cache was written, its names, checksums and directives come from
+/// the cache and no file is opened; [`Project::parse`] then reads the files.
+pub fn load_cached(root: &Path) -> Result<Project> {
+    let cache = cache::Cache::open(root);
+    if let Some(project) = cache.as_ref().and_then(|cache| cache.project(root)) {
+        return Ok(project);
+    }
+    let project = load_unparsed(root)?;
+    if let Some(cache) = &cache {
+        cache.store(&project);
+    }
+    Ok(project)
+}
+
 fn finish(project: Project, problems: Vec<String>) -> Result<Project> {
     if !problems.is_empty() {
         bail!(Refusal::InvalidProject(problems));
@@ -244,6 +270,7 @@ fn read(source: Source<'_>) -> Result<(Project, Vec<String>)> {
         migrations,
         views,
         parsed: false,
+        from_cache: false,
         warnings,
     };
     Ok((project, problems))

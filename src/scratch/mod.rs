@@ -303,7 +303,7 @@ fn prepare_data_directory(
     owner: Option<(u32, u32)>,
     data: &Path,
 ) -> Result<()> {
-    let cache = cache_dir();
+    let cache = crate::cache_dir::cache_dir();
     if let Some(cache) = &cache {
         stale::remove_stale_partials(cache);
     }
@@ -404,19 +404,6 @@ fn cache_key(install: &Installation, owner: Option<(u32, u32)>) -> String {
     }
     hasher.update(format!("\0{owner:?}").as_bytes());
     crate::checksum::hex(&hasher.finalize()[..8])
-}
-
-/// `PGSTRATA_CACHE_DIR`, else `$XDG_CACHE_HOME/pgstrata`, else `~/.cache/pgstrata`.
-fn cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("PGSTRATA_CACHE_DIR").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir).join("pgstrata"));
-    }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|home| PathBuf::from(home).join(".cache").join("pgstrata"))
 }
 
 /// Finds `initdb` and `postgres`: `PGSTRATA_PG_BIN`, `pg_config --bindir`, `PATH`, then the

@@ -47,9 +47,10 @@ pub fn up(settings: &Settings, output: Output, to: Option<i64>, flags: UpFlags) 
     // alone: no file is parsed, no lock taken. Anything else parses every file first. Every
     // file is still syntax-checked (while the connection opens): an older pgstrata recorded
     // files the parser rejects as applied, and a no-op must still refuse them
-    // (tests/it/parser/load_errors.rs).
+    // (tests/it/parser/load_errors.rs). On a long history whose files have not changed, the
+    // names, checksums and that check come from the no-op cache (project::load_cached).
     let (project, mut target, observed) =
-        load_and_connect_with(settings, project::load_unparsed, |client| {
+        load_and_connect_with(settings, project::load_cached, |client| {
             Observed::read(client, &settings.history_schema)
         })?;
     let newest = observed.as_ref().and_then(Observed::newest);

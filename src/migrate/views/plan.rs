@@ -325,6 +325,7 @@ mod tests {
         Project {
             root: ".".into(),
             parsed: true,
+            from_cache: false,
             migrations: vec![],
             views,
             warnings: vec![],
